@@ -1,0 +1,104 @@
+"""What the rest of the BFF may know about the signed-in user: the contract between the
+sign-in core and its consumers (content preview, the API proxy, profile, the SPA bootstrap).
+
+Consumers call :func:`current_session` / :func:`require_session` and receive a
+:class:`SessionAccess`: the :class:`Principal` (claims the SPA may see, plus the validated
+access-token claims the Lambda event builder needs) and :meth:`SessionAccess.access_token`,
+which refreshes single-flight when the token is near expiry. No consumer touches the session
+store, the cookie or a refresh token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from starlette.requests import HTTPConnection
+
+from bff.errors import Unauthenticated
+
+
+@dataclass(frozen=True)
+class Principal:
+    session_id: str  # opaque server-side id (never the cookie value)
+    user_id: str  # ID token ``sub`` (Okta user id, 00u...)
+    login: str  # access token ``sub`` (the Okta login, usually the email)
+    email: str | None
+    name: str | None
+    groups: tuple[str, ...]
+    scopes: frozenset[str]  # granted scopes (access token ``scp``)
+    org_id: str | None
+    admin_role: str | None  # only when the ``admin`` scope was granted
+    admin_groups: tuple[str, ...]
+    expires_at: int  # epoch seconds at which the session ends at the latest
+    flags: Mapping[str, Any] = field(default_factory=dict)  # per-session UI state (e.g. preview)
+    access_claims: Mapping[str, Any] = field(default_factory=dict)  # validated access token claims
+
+    @property
+    def preview(self) -> bool:
+        return bool(self.flags.get("preview"))
+
+    def public_view(self) -> dict[str, Any]:
+        """The JSON ``/bff/user`` answers: claims the SPA may see, never a token."""
+        view: dict[str, Any] = {
+            "sub": self.user_id,
+            "login": self.login,
+            "name": self.name,
+            "email": self.email,
+            "groups": list(self.groups),
+            "orgId": self.org_id,
+            "scopes": sorted(self.scopes),
+            "expiresAt": self.expires_at,
+            "preview": self.preview,
+        }
+        if self.admin_role:
+            view["adminRole"] = self.admin_role
+            view["adminGroups"] = list(self.admin_groups)
+        return view
+
+
+class SessionAccess(Protocol):
+    @property
+    def principal(self) -> Principal: ...
+
+    async def access_token(self, *, force_refresh: bool = False) -> str:
+        """A valid access token, refreshed first when within the skew of expiry.
+
+        Refreshes are single-flight per session (within the process and across processes
+        sharing the store). ``force_refresh`` is for an upstream 401 on an idempotent call.
+        Raises ``Unauthenticated`` (session ended: ``invalid_grant``) or ``Unavailable``
+        (IdP unreachable; the session is kept).
+        """
+        ...
+
+    async def set_flag(self, name: str, value: Any) -> None:
+        """Persist a small per-session UI flag (e.g. ``preview``)."""
+        ...
+
+
+class SessionLookup(Protocol):
+    async def load(self, conn: HTTPConnection) -> SessionAccess | None:
+        """The session of this request's cookie, or None (no/invalid/expired cookie)."""
+        ...
+
+
+async def current_session(conn: HTTPConnection) -> SessionAccess | None:
+    """The session of this request, loaded at most once per request."""
+    cached = conn.scope.get("bff.session", _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[no-any-return]
+    lookup: SessionLookup = conn.app.state.services.sessions
+    session = await lookup.load(conn)
+    conn.scope["bff.session"] = session
+    return session
+
+
+async def require_session(conn: HTTPConnection) -> SessionAccess:
+    session = await current_session(conn)
+    if session is None:
+        raise Unauthenticated("No valid session; sign in again")
+    return session
+
+
+_MISSING = object()

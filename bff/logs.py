@@ -1,0 +1,54 @@
+"""Logging: one line per event, with the request id, and a filter that redacts anything that
+looks like a credential (bearer tokens, JWTs, cookies, SSWS tokens, passwords) before it is
+written. Code should not log secrets in the first place; this is the safety net."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_PATTERNS = [
+    (re.compile(r"(?i)\b(bearer|ssws)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[jwt redacted]"),
+    (re.compile(r"(?i)(__Host-bff|cookie|set-cookie)([=:]\s*)[^;\s,]+"), r"\1\2[redacted]"),
+    (re.compile(r"(?i)((?:access|refresh|id)_token|client_secret|password|code_verifier|"
+                r"client_assertion|api[_-]?key|secret)(\"?\s*[=:]\s*\"?)[^\"&\s,}]+"), r"\1\2[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger("bff")
+    root.setLevel(level)
+    if any(isinstance(f, RedactingFilter) for f in root.filters):
+        return
+    root.addFilter(RedactingFilter())
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(
+        "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    root.propagate = False

@@ -1,0 +1,480 @@
+"""The one place configuration is read.
+
+Everything the BFF needs comes from ``BFF_*`` environment variables, parsed into a frozen,
+typed :class:`Settings` passed to ``create_app(settings)``. Nothing else in the package reads
+``os.environ``. Every invalid or missing value is reported as one line of
+:class:`ConfigError`; all of them at once, so an operator fixes a deployment in one pass.
+
+``bff dev`` builds its settings through :func:`dev_environment` (embedded defaults pointing at
+the local twins) and ``Settings.from_env(env, dev=True)``; outside dev, placeholder secrets are
+refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+T = TypeVar("T")
+
+#: Marker contained in every secret that ships with the code (for ``bff dev`` only).
+PLACEHOLDER_MARKER = "dev-only-insecure"
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-0123456789abcdef"
+DEV_OKTA_CLIENT_SECRET = "dev-only-insecure-client-secret"
+DEV_HOOK_SECRET = "dev-only-insecure-hook-secret"
+DEV_OKTA_API_TOKEN = "dev-only-insecure-okta-api-token"
+DEV_AEM_AUTHOR_TOKEN = "dev-only-insecure-aem-author-token"
+DEV_COMPLIANCE_KEY = "dev-only-insecure-compliance-key"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """Start-up configuration is invalid. ``lines`` holds one human sentence per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def _is_local_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reader:
+    """Reads typed values from an environment mapping, collecting one error line per problem."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.errors: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self.raw(name)
+        if value is None:
+            if required and default is None:
+                self.errors.append(f"{name} is required")
+                return ""
+            return default or ""
+        return value
+
+    def opt(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            parsed = int(value)
+        except ValueError:
+            self.errors.append(f"{name} must be an integer, got {value!r}")
+            return default
+        if parsed < minimum or (maximum is not None and parsed > maximum):
+            hi = "" if maximum is None else f" and at most {maximum}"
+            self.errors.append(f"{name} must be at least {minimum}{hi}, got {parsed}")
+            return default
+        return parsed
+
+    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            parsed = float(value)
+        except ValueError:
+            self.errors.append(f"{name} must be a number, got {value!r}")
+            return default
+        if parsed < minimum:
+            self.errors.append(f"{name} must be at least {minimum}, got {parsed}")
+            return default
+        return parsed
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        self.errors.append(f"{name} must be true or false, got {value!r}")
+        return default
+
+    def list(self, name: str, default: tuple[str, ...] = (), *, sep: str | None = ",") -> tuple[str, ...]:
+        value = self.raw(name)
+        if value is None:
+            return default
+        parts = value.split(sep) if sep else value.split()
+        return tuple(p.strip() for p in parts if p.strip())
+
+    def mapping(self, name: str) -> dict[str, str]:
+        """``a=b,c=d`` → ``{"a": "b", "c": "d"}``."""
+        out: dict[str, str] = {}
+        for item in self.list(name):
+            key, sep, val = item.partition("=")
+            if not sep or not key.strip() or not val.strip():
+                self.errors.append(f"{name} must be a comma-separated list of key=value, got {item!r}")
+                continue
+            out[key.strip().lower()] = val.strip()
+        return out
+
+    def url(self, name: str, default: str | None = None, *, required: bool = False,
+            https_unless_local: bool = True) -> str:
+        value = self.str(name, default, required=required)
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            self.errors.append(f"{name} must be an absolute http(s) URL, got {value!r}")
+            return value
+        if https_unless_local and parts.scheme == "http" and not _is_local_host(parts.hostname):
+            self.errors.append(f"{name} must use https (http is allowed only for localhost), got {value!r}")
+        return value.rstrip("/")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.str(name, default)
+        if value not in choices:
+            self.errors.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+            return default
+        return value
+
+    def check(self, ok: bool, line: str) -> None:
+        if not ok:
+            self.errors.append(line)
+
+    def section(self, build: Callable[[_Reader], T]) -> T:
+        return build(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Sign-in core (issue: OIDC + sessions)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OktaSettings:
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    private_key: str | None  # PEM or JWK JSON, for private_key_jwt client auth
+    scopes: tuple[str, ...]
+    stepup_scopes: tuple[str, ...]  # extra scopes a login may ask for (allow-list)
+    idp_discovery: dict[str, str]  # email domain → Okta IdP id
+    post_logout_path: str
+    clock_skew: int
+    http_timeout: float
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    store: str  # sqlite:///path | redis://... | dynamodb://table | memory://
+    cookie_name: str
+    idle_timeout: int
+    absolute_lifetime: int
+    refresh_skew: int
+    login_transaction_ttl: int
+    csrf_header: str
+    csrf_value: str
+
+
+# --------------------------------------------------------------------------------------------
+# Localized copy (issue: AEM)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    aem_url: str
+    aem_config: str
+    aem_site: str
+    aem_author_url: str | None
+    aem_author_token: str | None
+    aem_ims_url: str | None
+    aem_ims_client_id: str | None
+    aem_ims_client_secret: str | None
+    default_locale: str
+    locales: tuple[str, ...]
+    ttl: int
+    stale_ttl: int
+    browser_max_age: int
+    timeout: float
+    retries: int
+    preview_group: str
+    webhook_secret: str | None
+    bus_url: str | None  # redis:// for cross-instance eviction; defaults to a redis session store
+    cloudfront_distribution: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Proxy to the Lambda APIs (issue: proxy)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    routes_file: str | None
+    max_body: int
+    pool_size: int
+
+
+# --------------------------------------------------------------------------------------------
+# Registration (issue: sign-up pipeline)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignupSettings:
+    okta_org_url: str
+    okta_api_token: str | None  # SSWS
+    okta_mgmt_client_id: str | None  # OAuth service app (private_key_jwt), preferred
+    okta_mgmt_private_key: str | None
+    password_mode: str  # optional | required | none
+    org_mode: str  # organisation | invitation | none
+    profile_fields: tuple[str, ...]
+    account_topic_arn: str | None
+    outbox: str  # sqlite:///path | memory://
+    hook_secret: str | None
+    rate_per_ip: int
+    rate_per_email: int
+    rate_window: int
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str
+    endpoint_url: str | None  # moto in dev/tests; unset in production
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    dev: bool
+    public_url: str
+    secret_keys: tuple[str, ...]
+    log_level: str
+    okta: OktaSettings
+    session: SessionSettings
+    content: ContentSettings
+    proxy: ProxySettings
+    signup: SignupSettings
+    aws: AwsSettings
+    spa_dir: str
+    dev_mail_url: str | None = None  # only in ``bff dev``: where /__dev/mail reads SES's outbox
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dev: bool = False) -> Settings:
+        r = _Reader(os.environ if env is None else env)
+        settings = _build(r, dev=dev)
+        if r.errors:
+            raise ConfigError(r.errors)
+        return settings
+
+
+def _secret_keys(r: _Reader, dev: bool) -> tuple[str, ...]:
+    keys = r.list("BFF_SECRET_KEYS")
+    if not keys:
+        r.errors.append("BFF_SECRET_KEYS is required (comma-separated, newest first, >= 32 characters each)")
+        return ()
+    for i, key in enumerate(keys):
+        if len(key) < 32:
+            r.errors.append(f"BFF_SECRET_KEYS entry {i + 1} is shorter than 32 characters")
+    return keys
+
+
+def _build(r: _Reader, *, dev: bool) -> Settings:
+    public_url = r.url("BFF_PUBLIC_URL", required=True)
+    if public_url and urlsplit(public_url).path not in {"", "/"}:
+        r.errors.append(f"BFF_PUBLIC_URL must be an origin without a path, got {public_url!r}")
+    secret_keys = _secret_keys(r, dev)
+
+    issuer = r.url("BFF_OKTA_ISSUER", required=True)
+    client_secret = r.opt("BFF_OKTA_CLIENT_SECRET")
+    private_key = r.opt("BFF_OKTA_PRIVATE_KEY")
+    r.check(bool(client_secret or private_key),
+            "BFF_OKTA_CLIENT_SECRET or BFF_OKTA_PRIVATE_KEY is required (client authentication)")
+    scopes = r.list("BFF_OKTA_SCOPES", ("openid", "profile", "email", "offline_access"), sep=None)
+    r.check("openid" in scopes, "BFF_OKTA_SCOPES must contain openid")
+    okta = OktaSettings(
+        issuer=issuer,
+        client_id=r.str("BFF_OKTA_CLIENT_ID", required=True),
+        client_secret=client_secret,
+        private_key=private_key,
+        scopes=scopes,
+        stepup_scopes=r.list("BFF_OKTA_STEPUP_SCOPES", ("admin",), sep=None),
+        idp_discovery=r.mapping("BFF_OKTA_IDP_DISCOVERY"),
+        post_logout_path=r.str("BFF_POST_LOGOUT_PATH", "/"),
+        clock_skew=r.int("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
+        http_timeout=r.float("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
+    )
+
+    store = r.str("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
+    if not store.startswith(("sqlite:///", "redis://", "rediss://", "dynamodb://", "memory://")):
+        r.errors.append(
+            f"BFF_SESSION_STORE must start with sqlite:///, redis://, rediss://, dynamodb:// or memory://, got {store!r}"
+        )
+    session = SessionSettings(
+        store=store,
+        cookie_name=r.str("BFF_COOKIE_NAME", "__Host-bff"),
+        idle_timeout=r.int("BFF_SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60),
+        absolute_lifetime=r.int("BFF_SESSION_LIFETIME", 7 * 24 * 3600, minimum=60),
+        refresh_skew=r.int("BFF_TOKEN_REFRESH_SKEW", 60, maximum=3600),
+        login_transaction_ttl=r.int("BFF_LOGIN_TTL", 600, minimum=30),
+        csrf_header=r.str("BFF_CSRF_HEADER", "X-CSRF"),
+        csrf_value=r.str("BFF_CSRF_VALUE", "1"),
+    )
+
+    redis_default = store if store.startswith(("redis://", "rediss://")) else None
+    content = ContentSettings(
+        aem_url=r.url("BFF_AEM_URL", required=True),
+        aem_config=r.str("BFF_AEM_CONFIG", "bff"),
+        aem_site=r.str("BFF_AEM_SITE", "bff"),
+        aem_author_url=r.url("BFF_AEM_AUTHOR_URL") or None,
+        aem_author_token=r.opt("BFF_AEM_AUTHOR_TOKEN"),
+        aem_ims_url=r.url("BFF_AEM_IMS_URL") or None,
+        aem_ims_client_id=r.opt("BFF_AEM_IMS_CLIENT_ID"),
+        aem_ims_client_secret=r.opt("BFF_AEM_IMS_CLIENT_SECRET"),
+        default_locale=r.str("BFF_DEFAULT_LOCALE", "en"),
+        locales=r.list("BFF_LOCALES", ("en", "fr", "fr-CA", "de", "es", "ja")),
+        ttl=r.int("BFF_CONTENT_TTL", 60, minimum=1),
+        stale_ttl=r.int("BFF_CONTENT_STALE_TTL", 86400, minimum=1),
+        browser_max_age=r.int("BFF_CONTENT_MAX_AGE", 60),
+        timeout=r.float("BFF_AEM_TIMEOUT", 3.0, minimum=0.05),
+        retries=r.int("BFF_AEM_RETRIES", 2, maximum=10),
+        preview_group=r.str("BFF_PREVIEW_GROUP", "content-authors"),
+        webhook_secret=r.opt("BFF_AEM_WEBHOOK_SECRET"),
+        bus_url=r.opt("BFF_CACHE_BUS") or redis_default,
+        cloudfront_distribution=r.opt("BFF_CLOUDFRONT_DISTRIBUTION"),
+    )
+
+    proxy = ProxySettings(
+        routes_file=r.opt("BFF_API_ROUTES"),
+        max_body=r.int("BFF_PROXY_MAX_BODY", 1024 * 1024, minimum=1),
+        pool_size=r.int("BFF_PROXY_POOL", 200, minimum=1),
+    )
+
+    issuer_parts = urlsplit(issuer) if issuer else None
+    org_default = f"{issuer_parts.scheme}://{issuer_parts.netloc}" if issuer_parts else ""
+    signup = SignupSettings(
+        okta_org_url=r.url("BFF_OKTA_ORG_URL", org_default or None),
+        okta_api_token=r.opt("BFF_OKTA_API_TOKEN"),
+        okta_mgmt_client_id=r.opt("BFF_OKTA_MGMT_CLIENT_ID"),
+        okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
+        password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
+        org_mode=r.choice("BFF_SIGNUP_ORG", "organisation", ("organisation", "invitation", "none")),
+        profile_fields=r.list(
+            "BFF_PROFILE_FIELDS", ("company", "title", "mobilePhone", "preferredLanguage")
+        ),
+        account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
+        outbox=r.str("BFF_OUTBOX", "sqlite:///./.bff-data/outbox.sqlite3"),
+        hook_secret=r.opt("BFF_OKTA_HOOK_SECRET"),
+        rate_per_ip=r.int("BFF_SIGNUP_RATE_PER_IP", 20, minimum=1),
+        rate_per_email=r.int("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
+        rate_window=r.int("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
+    )
+
+    aws = AwsSettings(
+        region=r.str("BFF_AWS_REGION", "eu-west-1"),
+        endpoint_url=r.url("BFF_AWS_ENDPOINT_URL", https_unless_local=True) or None,
+    )
+
+    settings = Settings(
+        dev=dev,
+        public_url=public_url,
+        secret_keys=secret_keys,
+        log_level=r.choice("BFF_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        okta=okta,
+        session=session,
+        content=content,
+        proxy=proxy,
+        signup=signup,
+        aws=aws,
+        spa_dir=r.str("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
+        dev_mail_url=r.opt("BFF_DEV_MAIL_URL") if dev else None,
+    )
+    if not dev:
+        _refuse_placeholders(r, settings)
+    return settings
+
+
+def _refuse_placeholders(r: _Reader, s: Settings) -> None:
+    secrets = {
+        "BFF_SECRET_KEYS": ",".join(s.secret_keys),
+        "BFF_OKTA_CLIENT_SECRET": s.okta.client_secret,
+        "BFF_OKTA_API_TOKEN": s.signup.okta_api_token,
+        "BFF_OKTA_HOOK_SECRET": s.signup.hook_secret,
+        "BFF_AEM_AUTHOR_TOKEN": s.content.aem_author_token,
+        "BFF_AEM_WEBHOOK_SECRET": s.content.webhook_secret,
+    }
+    for name, value in secrets.items():
+        if value and PLACEHOLDER_MARKER in value:
+            r.errors.append(f"{name} holds the development placeholder; set a real secret outside `bff dev`")
+
+
+@dataclass(frozen=True)
+class DevPorts:
+    bff: int = 8000
+    okta: int = 9001
+    aem: int = 9002
+    apigw: int = 9003
+    moto: int = 9004
+    compliance: int = 9005
+    marketo: int = 9006
+
+
+def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
+    """The embedded defaults of ``bff dev``: every URL points at a local twin on loopback."""
+    okta = f"http://localhost:{ports.okta}"
+    return {
+        "BFF_PUBLIC_URL": f"http://localhost:{ports.bff}",
+        "BFF_SECRET_KEYS": DEV_SECRET_KEY,
+        "BFF_OKTA_ISSUER": f"{okta}/oauth2/default",
+        "BFF_OKTA_CLIENT_ID": "0oabffdevclient",
+        "BFF_OKTA_CLIENT_SECRET": DEV_OKTA_CLIENT_SECRET,
+        "BFF_OKTA_API_TOKEN": DEV_OKTA_API_TOKEN,
+        "BFF_OKTA_HOOK_SECRET": DEV_HOOK_SECRET,
+        "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
+        "BFF_SESSION_STORE": f"sqlite:///{data_dir / 'sessions.sqlite3'}",
+        "BFF_OUTBOX": f"sqlite:///{data_dir / 'outbox.sqlite3'}",
+        "BFF_AEM_URL": f"http://localhost:{ports.aem}",
+        "BFF_AEM_AUTHOR_URL": f"http://localhost:{ports.aem}/author",
+        "BFF_AEM_AUTHOR_TOKEN": DEV_AEM_AUTHOR_TOKEN,
+        "BFF_AEM_WEBHOOK_SECRET": DEV_HOOK_SECRET,
+        "BFF_API_ROUTES": str(REPO_ROOT / "infra" / "routes.dev.toml"),
+        "BFF_ACCOUNT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:account-events",
+        "BFF_AWS_REGION": "eu-west-1",
+        "BFF_AWS_ENDPOINT_URL": f"http://localhost:{ports.moto}",
+        "BFF_DEV_MAIL_URL": f"http://localhost:{ports.moto}",
+    }

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from bff.settings import DEV_SECRET_KEY, ConfigError, DevPorts, Settings, dev_environment
+from tests.support.env import base_env
+
+
+def test_valid_environment_builds_typed_settings() -> None:
+    s = Settings.from_env(base_env(BFF_OKTA_SCOPES="openid email", BFF_OKTA_IDP_DISCOVERY="Partner.test=0oa1"))
+    assert s.okta.scopes == ("openid", "email")
+    assert s.okta.idp_discovery == {"partner.test": "0oa1"}
+    assert s.is_https and s.public_origin == "https://app.example.test"
+
+
+def test_every_problem_is_reported_on_its_own_line() -> None:
+    env = base_env(BFF_PUBLIC_URL="http://app.example.test", BFF_SECRET_KEYS="short",
+                   BFF_SESSION_IDLE_TIMEOUT="soon")
+    del env["BFF_OKTA_CLIENT_ID"]
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    lines = info.value.lines
+    assert any("BFF_PUBLIC_URL must use https" in line for line in lines)
+    assert any("BFF_SECRET_KEYS entry 1 is shorter than 32" in line for line in lines)
+    assert any(line == "BFF_OKTA_CLIENT_ID is required" for line in lines)
+    assert any("BFF_SESSION_IDLE_TIMEOUT must be an integer" in line for line in lines)
+    assert len(lines) == 4
+
+
+def test_http_is_allowed_for_localhost_only() -> None:
+    assert Settings.from_env(base_env(BFF_PUBLIC_URL="http://localhost:8000")).public_url == "http://localhost:8000"
+    assert Settings.from_env(base_env(BFF_PUBLIC_URL="http://127.0.0.1:8000")).public_url
+    with pytest.raises(ConfigError):
+        Settings.from_env(base_env(BFF_PUBLIC_URL="http://localhost.evil.test"))
+
+
+def test_placeholder_secret_is_refused_outside_dev(tmp_path: object) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_SECRET_KEYS=DEV_SECRET_KEY))
+    assert info.value.lines == [
+        "BFF_SECRET_KEYS holds the development placeholder; set a real secret outside `bff dev`"
+    ]
+
+
+def test_dev_environment_is_valid_in_dev_mode_only(tmp_path: "object") -> None:
+    from pathlib import Path
+
+    env = dev_environment(DevPorts(), Path("/tmp/bff-dev-test"))
+    assert Settings.from_env(env, dev=True).dev
+    with pytest.raises(ConfigError):
+        Settings.from_env(env)
+
+
+def test_openid_scope_is_mandatory() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_OKTA_SCOPES="profile email"))
+    assert info.value.lines == ["BFF_OKTA_SCOPES must contain openid"]
