@@ -1,0 +1,75 @@
+"""The session store interface. Adapters: SQLite (the embedded default; survives a restart),
+Redis, DynamoDB, memory; one contract test (tests/integration/sessions/test_store_contract.py)
+runs against each.
+
+A store keeps opaque, already-encrypted session records plus three small primitives the BFF
+needs across processes:
+
+* one-use login transactions (``put_transaction`` / ``take_transaction``: atomic get-and-delete,
+  so a replayed ``state`` finds nothing);
+* short locks (``acquire_lock`` / ``release_lock``) that serialise token refresh per session
+  across every process sharing the store, with conditional writes (``replace`` with
+  ``expected_version``) as the second line of defence;
+* ``claim_once``: a set-if-absent with expiry, for deduplicating webhooks and replayed
+  logout tokens.
+
+Records expire at ``expires_at`` (epoch seconds): every adapter checks it on read, because
+some back-ends (DynamoDB TTL) delete lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str  # random, >= 256 bits, URL-safe; never derived from user data
+    user_id: str  # ID token ``sub``; for back-channel logout by ``sub``
+    idp_sid: str | None  # the IdP session id (ID token ``sid``); for back-channel logout by ``sid``
+    created_at: float
+    expires_at: float  # when the store may forget it: min(idle deadline, absolute, refresh token expiry)
+    version: int  # 1 on create; each replace writes version + 1
+    data: bytes  # AES-GCM ciphertext (tokens, claims, flags); the store never sees plaintext
+
+
+class SessionStore(Protocol):
+    async def get(self, session_id: str) -> SessionRecord | None:
+        """The record, or None when missing or past ``expires_at``."""
+        ...
+
+    async def create(self, record: SessionRecord) -> None: ...
+
+    async def replace(self, record: SessionRecord, *, expected_version: int) -> bool:
+        """Write ``record`` only if the stored version is ``expected_version``; False otherwise
+        (someone else wrote first, or the session is gone)."""
+        ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+    async def delete_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
+        """Delete every session of this user or of this IdP session; returns how many."""
+        ...
+
+    async def put_transaction(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def take_transaction(self, key: str) -> bytes | None:
+        """Atomically read and delete; None when absent or expired (so it works once)."""
+        ...
+
+    async def acquire_lock(self, key: str, ttl: float) -> str | None:
+        """A token when the lock was taken, None when someone else holds it."""
+        ...
+
+    async def release_lock(self, key: str, token: str) -> None:
+        """Release only if ``token`` still owns the lock."""
+        ...
+
+    async def claim_once(self, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is claimed within ``ttl``; False afterwards."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
