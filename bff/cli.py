@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the BFF in production mode, configured from BFF_* variables")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                   help="proxies whose X-Forwarded-* headers are trusted (uvicorn semantics)")
+    p.add_argument("--forwarded-allow-ips", default=None,
+                   help="proxies whose X-Forwarded-* headers are trusted (uvicorn semantics; "
+                        "default: $FORWARDED_ALLOW_IPS or 127.0.0.1)")
 
     p = sub.add_parser("dev", help="run the whole product locally on embedded defaults")
     p.add_argument("--port", type=int, default=8000)

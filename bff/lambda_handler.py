@@ -1,0 +1,21 @@
+"""AWS Lambda entry point: the same ASGI app behind API Gateway (HTTP API, payload 2.0) through
+Mangum. Configuration comes from the function's environment (``Settings.from_env``), built once
+per execution environment; the lifespan runs on the first invocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mangum import Mangum
+
+from bff.app import create_app
+from bff.settings import Settings
+
+_handler: Mangum | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _handler
+    if _handler is None:
+        _handler = Mangum(create_app(Settings.from_env()), lifespan="auto")
+    return _handler(event, context)  # type: ignore[no-any-return]
