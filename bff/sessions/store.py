@@ -15,12 +15,41 @@ needs across processes:
 
 Records expire at ``expires_at`` (epoch seconds): every adapter checks it on read, because
 some back-ends (DynamoDB TTL) delete lazily.
+
+Rules every adapter follows (the contract test checks each one):
+
+* ``create`` refuses an id that is already live (:class:`SessionExists`); an expired leftover
+  with the same id is overwritten.
+* ``replace`` requires ``record.version == expected_version + 1`` (``ValueError`` otherwise)
+  and fails (False) when the stored version differs or the session is gone or expired.
+* ``delete_for`` removes matching sessions, expired leftovers included, and returns how many
+  LIVE sessions it ended.
+* TTLs (``ttl``) are seconds, may be fractional, must be > 0.
+* Back-end failures (unreachable server, timeouts) raise :class:`StoreUnavailable`, a 503
+  ``Unavailable``; ``ping`` returns False instead of raising.
+
+Adapters: ``bff.sessions.memory.MemoryStore``, ``bff.sessions.sqlite.SQLiteStore``,
+``bff.sessions.redis.RedisStore``, ``bff.sessions.dynamodb.DynamoDBStore``; pick one from
+settings with ``bff.sessions.open_store(settings)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from bff.errors import Unavailable
+
+
+class StoreUnavailable(Unavailable):
+    """The session store's back-end failed or cannot be reached (503; the session is kept)."""
+
+    code = "session_store_unavailable"
+    title = "Session store unavailable"
+
+
+class SessionExists(ValueError):
+    """``create`` was given the id of a live session (ids are random: this is a bug)."""
 
 
 @dataclass(frozen=True)
