@@ -13,9 +13,36 @@ import os
 # Environment variables each function REQUIRES (the template must set them), by function.
 REQUIRED_ENV: dict[str, tuple[str, ...]] = {
     "admin_api": (),
-    "welcome_email": (),
-    "account_validation": (),
+    "welcome_email": ("SES_SENDER", "IDEMPOTENCY_TABLE"),
+    "account_validation": (
+        "SECRETS_ARN", "IDEMPOTENCY_TABLE", "REVIEW_TABLE", "OKTA_ORG_URL",
+        "COMPLIANCE_API_URL", "MARKETO_IDENTITY_URL", "MARKETO_REST_URL",
+    ),
 }
+
+# Optional variables (a default applies when unset), by function.
+OPTIONAL_ENV: dict[str, tuple[str, ...]] = {
+    # AEM_URL/AEM_CONFIG: fetch the `email` copy from AEM publish first (bundled copy otherwise);
+    # APP_URL: the sign-in link in the email; DEFAULT_LOCALE: the last fallback locale.
+    "welcome_email": ("AEM_URL", "AEM_CONFIG", "APP_URL", "DEFAULT_LOCALE", "IDEMPOTENCY_TTL_SECONDS"),
+    # COMPLIANCE_TIMEOUT: seconds before a compliance call counts as unavailable (retried).
+    "account_validation": ("COMPLIANCE_TIMEOUT", "IDEMPOTENCY_TTL_SECONDS"),
+}
+
+# Keys of the JSON secret named by SECRETS_ARN (Secrets Manager) that account_validation reads.
+ACCOUNT_VALIDATION_SECRET_KEYS: tuple[str, ...] = (
+    "OKTA_API_TOKEN", "COMPLIANCE_API_KEY", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET",
+)
+
+# Logical names of the account-created messaging topology (deployed names carry a
+# "bff-{stage}-" prefix; the local twins use them bare). bff/twins/aws/topology.py builds
+# the local topology from these.
+ACCOUNT_EVENTS_TOPIC = "account-events"
+ACCOUNT_CREATED = "AccountCreated"
+WELCOME_EMAIL_QUEUE = "welcome-email"
+ACCOUNT_VALIDATION_QUEUE = "account-validation"
+MANUAL_REVIEW_TABLE = "manual-review"
+IDEMPOTENCY_TABLE = "idempotency"
 
 
 def env(name: str, default: str | None = None) -> str:
