@@ -26,7 +26,7 @@ from bff.http.middleware import RequestContextMiddleware, SecurityHeadersMiddlew
 from bff.logs import configure_logging
 from bff.proxy import component as proxy_component
 from bff.services import Services
-from bff.settings import Settings
+from bff.settings import Settings, load_environment
 from bff.signup import component as signup_component
 from bff.spa import component as spa_component
 
@@ -108,4 +108,4 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
 
 def app_from_env() -> Any:
     """ASGI entry point for production servers (``uvicorn bff.app:app_from_env --factory``)."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(load_environment()))

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bff.settings import ConfigError, DevPorts, Settings
+from bff.settings import ConfigError, DevPorts, Settings, load_environment
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,7 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bff.app import create_app
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(load_environment())
     except ConfigError as exc:
         for line in exc.lines:
             print(f"config error: {line}", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Any
 from mangum import Mangum
 
 from bff.app import create_app
-from bff.settings import Settings
+from bff.settings import Settings, load_environment
 
 _handler: Mangum | None = None
 
@@ -17,5 +17,5 @@ _handler: Mangum | None = None
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
-        _handler = Mangum(create_app(Settings.from_env()), lifespan="auto")
+        _handler = Mangum(create_app(Settings.from_env(load_environment())), lifespan="auto")
     return _handler(event, context)  # type: ignore[no-any-return]

@@ -443,6 +443,47 @@ def _refuse_placeholders(r: _Reader, s: Settings) -> None:
             r.errors.append(f"{name} holds the development placeholder; set a real secret outside `bff dev`")
 
 
+def load_environment(env: Mapping[str, str] | None = None, *, secrets_client: object | None = None) -> dict[str, str]:
+    """The process environment, overlaid with the secret named by ``BFF_SECRETS_ARN``.
+
+    Deployments keep secrets out of templates and function configuration: the secret (AWS
+    Secrets Manager) is a JSON object of ``BFF_*`` names to values, read once at start-up.
+    Only ``BFF_*`` keys are taken; a secret value never overrides a variable set explicitly in
+    the environment (so an operator can pin one for a hotfix). Failures are ConfigError lines.
+    """
+    base = dict(os.environ if env is None else env)
+    arn = (base.get("BFF_SECRETS_ARN") or "").strip()
+    if not arn:
+        return base
+    import json
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = secrets_client or boto3.client(
+        "secretsmanager",
+        region_name=base.get("BFF_AWS_REGION") or "eu-west-1",
+        endpoint_url=base.get("BFF_AWS_ENDPOINT_URL") or None,
+    )
+    try:
+        raw = client.get_secret_value(SecretId=arn)["SecretString"]  # type: ignore[attr-defined]
+        values = json.loads(raw)
+    except (BotoCoreError, ClientError) as exc:
+        raise ConfigError([f"BFF_SECRETS_ARN could not be read: {type(exc).__name__}"]) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(["BFF_SECRETS_ARN must hold a JSON object of BFF_* names to strings"]) from exc
+    if not isinstance(values, dict):
+        raise ConfigError(["BFF_SECRETS_ARN must hold a JSON object of BFF_* names to strings"])
+    errors = [f"BFF_SECRETS_ARN: key {k!r} is not a BFF_* name with a string value"
+              for k, v in values.items() if not (isinstance(k, str) and k.startswith("BFF_") and isinstance(v, str))]
+    if errors:
+        raise ConfigError(errors)
+    for key, value in values.items():
+        if value and not (base.get(key) or "").strip():
+            base[key] = value
+    return base
+
+
 @dataclass(frozen=True)
 class DevPorts:
     bff: int = 8000
