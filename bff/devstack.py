@@ -55,7 +55,7 @@ class _Server(uvicorn.Server):
     """uvicorn server that leaves signal handling to the stack (several run in one loop)."""
 
     @contextlib.contextmanager
-    def capture_signals(self) -> Any:  # type: ignore[override]
+    def capture_signals(self) -> Any:
         yield
 
 

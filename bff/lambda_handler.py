@@ -18,4 +18,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
         _handler = Mangum(create_app(Settings.from_env(load_environment())), lifespan="auto")
-    return _handler(event, context)  # type: ignore[no-any-return]
+    return _handler(event, context)

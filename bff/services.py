@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     http: httpx.AsyncClient  # low-rate outgoing calls: Okta, AEM, Okta Management
-    sessions: SessionLookup | None = None  # type: ignore[assignment]
+    sessions: SessionLookup | None = None
     # Each area stores its service object under its own name: "oidc", "content", "proxy",
     # "signup", ... (typed accessors live in the area's package).
     areas: dict[str, Any] = field(default_factory=dict)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 T = TypeVar("T")
@@ -68,7 +68,7 @@ class _Reader:
         value = value.strip()
         return value or None
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+    def text(self, name: str, default: str | None = None, *, required: bool = False) -> str:
         value = self.raw(name)
         if value is None:
             if required and default is None:
@@ -80,7 +80,7 @@ class _Reader:
     def opt(self, name: str) -> str | None:
         return self.raw(name)
 
-    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
         value = self.raw(name)
         if value is None:
             return default
@@ -95,7 +95,7 @@ class _Reader:
             return default
         return parsed
 
-    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         value = self.raw(name)
         if value is None:
             return default
@@ -109,7 +109,7 @@ class _Reader:
             return default
         return parsed
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -121,7 +121,7 @@ class _Reader:
         self.errors.append(f"{name} must be true or false, got {value!r}")
         return default
 
-    def list(self, name: str, default: tuple[str, ...] = (), *, sep: str | None = ",") -> tuple[str, ...]:
+    def items(self, name: str, default: tuple[str, ...] = (), *, sep: str | None = ",") -> tuple[str, ...]:
         value = self.raw(name)
         if value is None:
             return default
@@ -131,7 +131,7 @@ class _Reader:
     def mapping(self, name: str) -> dict[str, str]:
         """``a=b,c=d`` → ``{"a": "b", "c": "d"}``."""
         out: dict[str, str] = {}
-        for item in self.list(name):
+        for item in self.items(name):
             key, sep, val = item.partition("=")
             if not sep or not key.strip() or not val.strip():
                 self.errors.append(f"{name} must be a comma-separated list of key=value, got {item!r}")
@@ -141,7 +141,7 @@ class _Reader:
 
     def url(self, name: str, default: str | None = None, *, required: bool = False,
             https_unless_local: bool = True) -> str:
-        value = self.str(name, default, required=required)
+        value = self.text(name, default, required=required)
         if not value:
             return ""
         parts = urlsplit(value)
@@ -153,7 +153,7 @@ class _Reader:
         return value.rstrip("/")
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.str(name, default)
+        value = self.text(name, default)
         if value not in choices:
             self.errors.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
             return default
@@ -304,7 +304,7 @@ class Settings:
 
 
 def _secret_keys(r: _Reader, dev: bool) -> tuple[str, ...]:
-    keys = r.list("BFF_SECRET_KEYS")
+    keys = r.items("BFF_SECRET_KEYS")
     if not keys:
         r.errors.append("BFF_SECRET_KEYS is required (comma-separated, newest first, >= 32 characters each)")
         return ()
@@ -325,55 +325,55 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
     private_key = r.opt("BFF_OKTA_PRIVATE_KEY")
     r.check(bool(client_secret or private_key),
             "BFF_OKTA_CLIENT_SECRET or BFF_OKTA_PRIVATE_KEY is required (client authentication)")
-    scopes = r.list("BFF_OKTA_SCOPES", ("openid", "profile", "email", "offline_access"), sep=None)
+    scopes = r.items("BFF_OKTA_SCOPES", ("openid", "profile", "email", "offline_access"), sep=None)
     r.check("openid" in scopes, "BFF_OKTA_SCOPES must contain openid")
     okta = OktaSettings(
         issuer=issuer,
-        client_id=r.str("BFF_OKTA_CLIENT_ID", required=True),
+        client_id=r.text("BFF_OKTA_CLIENT_ID", required=True),
         client_secret=client_secret,
         private_key=private_key,
         scopes=scopes,
-        stepup_scopes=r.list("BFF_OKTA_STEPUP_SCOPES", ("admin",), sep=None),
+        stepup_scopes=r.items("BFF_OKTA_STEPUP_SCOPES", ("admin",), sep=None),
         idp_discovery=r.mapping("BFF_OKTA_IDP_DISCOVERY"),
-        post_logout_path=r.str("BFF_POST_LOGOUT_PATH", "/"),
-        clock_skew=r.int("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
-        http_timeout=r.float("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
+        post_logout_path=r.text("BFF_POST_LOGOUT_PATH", "/"),
+        clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
+        http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
     )
 
-    store = r.str("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
+    store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
     if not store.startswith(("sqlite:///", "redis://", "rediss://", "dynamodb://", "memory://")):
         r.errors.append(
             f"BFF_SESSION_STORE must start with sqlite:///, redis://, rediss://, dynamodb:// or memory://, got {store!r}"
         )
     session = SessionSettings(
         store=store,
-        cookie_name=r.str("BFF_COOKIE_NAME", "__Host-bff"),
-        idle_timeout=r.int("BFF_SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60),
-        absolute_lifetime=r.int("BFF_SESSION_LIFETIME", 7 * 24 * 3600, minimum=60),
-        refresh_skew=r.int("BFF_TOKEN_REFRESH_SKEW", 60, maximum=3600),
-        login_transaction_ttl=r.int("BFF_LOGIN_TTL", 600, minimum=30),
-        csrf_header=r.str("BFF_CSRF_HEADER", "X-CSRF"),
-        csrf_value=r.str("BFF_CSRF_VALUE", "1"),
+        cookie_name=r.text("BFF_COOKIE_NAME", "__Host-bff"),
+        idle_timeout=r.integer("BFF_SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60),
+        absolute_lifetime=r.integer("BFF_SESSION_LIFETIME", 7 * 24 * 3600, minimum=60),
+        refresh_skew=r.integer("BFF_TOKEN_REFRESH_SKEW", 60, maximum=3600),
+        login_transaction_ttl=r.integer("BFF_LOGIN_TTL", 600, minimum=30),
+        csrf_header=r.text("BFF_CSRF_HEADER", "X-CSRF"),
+        csrf_value=r.text("BFF_CSRF_VALUE", "1"),
     )
 
     redis_default = store if store.startswith(("redis://", "rediss://")) else None
     content = ContentSettings(
         aem_url=r.url("BFF_AEM_URL", required=True),
-        aem_config=r.str("BFF_AEM_CONFIG", "bff"),
-        aem_site=r.str("BFF_AEM_SITE", "bff"),
+        aem_config=r.text("BFF_AEM_CONFIG", "bff"),
+        aem_site=r.text("BFF_AEM_SITE", "bff"),
         aem_author_url=r.url("BFF_AEM_AUTHOR_URL") or None,
         aem_author_token=r.opt("BFF_AEM_AUTHOR_TOKEN"),
         aem_ims_url=r.url("BFF_AEM_IMS_URL") or None,
         aem_ims_client_id=r.opt("BFF_AEM_IMS_CLIENT_ID"),
         aem_ims_client_secret=r.opt("BFF_AEM_IMS_CLIENT_SECRET"),
-        default_locale=r.str("BFF_DEFAULT_LOCALE", "en"),
-        locales=r.list("BFF_LOCALES", ("en", "fr", "fr-CA", "de", "es", "ja")),
-        ttl=r.int("BFF_CONTENT_TTL", 60, minimum=1),
-        stale_ttl=r.int("BFF_CONTENT_STALE_TTL", 86400, minimum=1),
-        browser_max_age=r.int("BFF_CONTENT_MAX_AGE", 60),
-        timeout=r.float("BFF_AEM_TIMEOUT", 3.0, minimum=0.05),
-        retries=r.int("BFF_AEM_RETRIES", 2, maximum=10),
-        preview_group=r.str("BFF_PREVIEW_GROUP", "content-authors"),
+        default_locale=r.text("BFF_DEFAULT_LOCALE", "en"),
+        locales=r.items("BFF_LOCALES", ("en", "fr", "fr-CA", "de", "es", "ja")),
+        ttl=r.integer("BFF_CONTENT_TTL", 60, minimum=1),
+        stale_ttl=r.integer("BFF_CONTENT_STALE_TTL", 86400, minimum=1),
+        browser_max_age=r.integer("BFF_CONTENT_MAX_AGE", 60),
+        timeout=r.number("BFF_AEM_TIMEOUT", 3.0, minimum=0.05),
+        retries=r.integer("BFF_AEM_RETRIES", 2, maximum=10),
+        preview_group=r.text("BFF_PREVIEW_GROUP", "content-authors"),
         webhook_secret=r.opt("BFF_AEM_WEBHOOK_SECRET"),
         bus_url=r.opt("BFF_CACHE_BUS") or redis_default,
         cloudfront_distribution=r.opt("BFF_CLOUDFRONT_DISTRIBUTION"),
@@ -381,8 +381,8 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
 
     proxy = ProxySettings(
         routes_file=r.opt("BFF_API_ROUTES"),
-        max_body=r.int("BFF_PROXY_MAX_BODY", 1024 * 1024, minimum=1),
-        pool_size=r.int("BFF_PROXY_POOL", 200, minimum=1),
+        max_body=r.integer("BFF_PROXY_MAX_BODY", 1024 * 1024, minimum=1),
+        pool_size=r.integer("BFF_PROXY_POOL", 200, minimum=1),
     )
 
     issuer_parts = urlsplit(issuer) if issuer else None
@@ -394,19 +394,19 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
         okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
         password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
         org_mode=r.choice("BFF_SIGNUP_ORG", "organisation", ("organisation", "invitation", "none")),
-        profile_fields=r.list(
+        profile_fields=r.items(
             "BFF_PROFILE_FIELDS", ("company", "title", "mobilePhone", "preferredLanguage")
         ),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
-        outbox=r.str("BFF_OUTBOX", "sqlite:///./.bff-data/outbox.sqlite3"),
+        outbox=r.text("BFF_OUTBOX", "sqlite:///./.bff-data/outbox.sqlite3"),
         hook_secret=r.opt("BFF_OKTA_HOOK_SECRET"),
-        rate_per_ip=r.int("BFF_SIGNUP_RATE_PER_IP", 20, minimum=1),
-        rate_per_email=r.int("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
-        rate_window=r.int("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
+        rate_per_ip=r.integer("BFF_SIGNUP_RATE_PER_IP", 20, minimum=1),
+        rate_per_email=r.integer("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
+        rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
     )
 
     aws = AwsSettings(
-        region=r.str("BFF_AWS_REGION", "eu-west-1"),
+        region=r.text("BFF_AWS_REGION", "eu-west-1"),
         endpoint_url=r.url("BFF_AWS_ENDPOINT_URL", https_unless_local=True) or None,
     )
 
@@ -421,7 +421,7 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
         proxy=proxy,
         signup=signup,
         aws=aws,
-        spa_dir=r.str("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
+        spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
         dev_mail_url=r.opt("BFF_DEV_MAIL_URL") if dev else None,
     )
     if not dev:
@@ -460,13 +460,13 @@ def load_environment(env: Mapping[str, str] | None = None, *, secrets_client: ob
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = secrets_client or boto3.client(
+    client: Any = secrets_client or boto3.client(
         "secretsmanager",
         region_name=base.get("BFF_AWS_REGION") or "eu-west-1",
         endpoint_url=base.get("BFF_AWS_ENDPOINT_URL") or None,
     )
     try:
-        raw = client.get_secret_value(SecretId=arn)["SecretString"]  # type: ignore[attr-defined]
+        raw = client.get_secret_value(SecretId=arn)["SecretString"]
         values = json.loads(raw)
     except (BotoCoreError, ClientError) as exc:
         raise ConfigError([f"BFF_SECRETS_ARN could not be read: {type(exc).__name__}"]) from exc
