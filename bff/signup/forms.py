@@ -1,0 +1,139 @@
+"""The sign-up and profile forms: which fields exist under the current configuration, and
+turning an untrusted JSON object into a validated form (or one 422 listing every problem)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bff.settings import SignupSettings
+from bff.signup.invitations import InvalidInvitation, Invitations
+from bff.signup.validation import (
+    NAME_MAX,
+    PASSWORD_POLICY,
+    Errors,
+    check_email,
+    check_locale,
+    check_name,
+    check_organisation,
+    check_profile_value,
+    password_problem,
+    reject_unknown,
+)
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    email: str
+    first_name: str
+    last_name: str
+    org_id: str | None
+    password: str | None
+    locale: str | None  # BCP 47, one of the supported locales
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SignupForm(email={self.email!r}, org_id={self.org_id!r}, locale={self.locale!r})"
+
+
+def signup_fields(settings: SignupSettings) -> tuple[str, ...]:
+    fields = ["email", "firstName", "lastName"]
+    if settings.org_mode == "organisation":
+        fields.append("organisation")
+    elif settings.org_mode == "invitation":
+        fields.append("invitationCode")
+    pw_policy = settings.password_mode
+    if pw_policy != "none":
+        fields.append("password")
+    fields.append("locale")
+    return tuple(fields)
+
+
+def describe_signup(settings: SignupSettings, locales: Iterable[str]) -> dict[str, Any]:
+    """What the SPA needs to mirror the server's validation (``GET /bff/signup``)."""
+    required = ["email", "firstName", "lastName"]
+    if settings.org_mode == "organisation":
+        required.append("organisation")
+    elif settings.org_mode == "invitation":
+        required.append("invitationCode")
+    pw_policy = settings.password_mode
+    if pw_policy == "required":
+        required.append("password")
+    return {
+        "fields": list(signup_fields(settings)),
+        "required": required,
+        "orgMode": settings.org_mode,
+        "passwordMode": settings.password_mode,
+        "passwordPolicy": PASSWORD_POLICY if pw_policy != "none" else None,
+        "nameMaxLength": NAME_MAX,
+        "locales": list(locales),
+    }
+
+
+def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: Iterable[str],
+                 invitations: Invitations, fallback_locale: str | None) -> SignupForm:
+    errors = Errors()
+    allowed = signup_fields(settings)
+    reject_unknown(errors, body, allowed)
+    email = check_email(errors, body.get("email"))
+    first = check_name(errors, "firstName", body.get("firstName"))
+    last = check_name(errors, "lastName", body.get("lastName"))
+
+    org_id: str | None = None
+    if settings.org_mode == "organisation":
+        org_id = check_organisation(errors, body.get("organisation"))
+    elif settings.org_mode == "invitation":
+        code = body.get("invitationCode")
+        if code is None or (isinstance(code, str) and not code.strip()):
+            errors.add("invitationCode", "required")
+        elif not isinstance(code, str) or len(code) > 1024:
+            errors.add("invitationCode", "invalid")
+        else:
+            try:
+                invitation = invitations.check(code.strip())
+            except InvalidInvitation as exc:
+                errors.add("invitationCode", exc.reason)
+            else:
+                if invitation.email and email and invitation.email != email:
+                    errors.add("invitationCode", "invalid")
+                else:
+                    org_id = invitation.org_id
+
+    password: str | None = None
+    raw_password = body.get("password")
+    pw_policy = settings.password_mode
+    if pw_policy == "required" and (raw_password is None or raw_password == ""):
+        errors.add("password", "required")
+    elif raw_password is not None and raw_password != "":
+        if not isinstance(raw_password, str):
+            errors.add("password", "weak")
+        else:
+            problem = password_problem(raw_password, email=email, first=first, last=last)
+            if problem:
+                errors.add("password", problem)
+            else:
+                password = raw_password
+
+    locale = check_locale(errors, body.get("locale"), locales)
+    errors.raise_if_any()
+    assert email is not None and first is not None and last is not None
+    return SignupForm(email=email, first_name=first, last_name=last, org_id=org_id, password=password,
+                      locale=locale or fallback_locale)
+
+
+def parse_profile(body: Mapping[str, Any], fields: Iterable[str], *,
+                  locales: Iterable[str]) -> dict[str, Any]:
+    """The validated partial update: only the fields sent, ``None`` to clear one."""
+    allowed = tuple(fields)
+    errors = Errors()
+    reject_unknown(errors, body, allowed)
+    supported = list(locales)
+    update: dict[str, Any] = {}
+    for name in allowed:
+        if name in body:
+            value = check_profile_value(errors, name, body[name], supported)
+            if name == "locale" and isinstance(value, str):
+                value = value.replace("-", "_")  # Okta's ``locale`` attribute is fr_CA
+            update[name] = value
+    errors.raise_if_any()
+    return update

@@ -1,0 +1,87 @@
+"""Okta event hooks: authentication of a delivery and extraction of the users it created.
+
+Okta authenticates a delivery with a header whose name and value are configured on the hook
+(``Authorization: <BFF_OKTA_HOOK_SECRET>`` here); it is compared in constant time. A delivery
+is ``{"eventType": "com.okta.event_hook", ..., "data": {"events": [LogEvent, ...]}}``; the
+``user.lifecycle.create`` events with a successful outcome and a ``User`` target become
+``AccountCreated`` (source ``okta-hook``), to be completed from the user's Okta profile by the
+relay (the LogEvent carries only the id, login and display name) so the hook answers well
+within Okta's 3 s.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from bff.errors import BadRequest, Forbidden, Unauthenticated
+from bff.signup.events import utc_now_iso
+
+AUTH_HEADER = "authorization"
+CREATE_EVENT = "user.lifecycle.create"
+MAX_EVENTS = 500
+_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    event_uuid: str
+    user_id: str
+    login: str
+    published: str
+
+
+def authenticate(conn: HTTPConnection, secret: str, *, required: bool = True) -> None:
+    """401 without the header (when ``required``), 403 with a wrong one."""
+    value = conn.headers.get(AUTH_HEADER)
+    if value is None:
+        if required:
+            raise Unauthenticated("Missing hook authentication header")
+        return
+    if not hmac.compare_digest(value.encode("utf-8", "surrogateescape"), secret.encode()):
+        raise Forbidden("Wrong hook secret")
+
+
+def _published(value: Any) -> str:
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return value
+        except ValueError:
+            pass
+    return utc_now_iso()
+
+
+def created_users(body: Mapping[str, Any]) -> tuple[list[CreatedUser], int]:
+    """The users created by the events of one delivery, and how many events it held in all."""
+    data = body.get("data")
+    events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(events, list):
+        raise BadRequest("Expected data.events to be a list")
+    if len(events) > MAX_EVENTS:
+        raise BadRequest(f"At most {MAX_EVENTS} events per delivery")
+    out: list[CreatedUser] = []
+    for event in events:
+        if not isinstance(event, dict) or event.get("eventType") != CREATE_EVENT:
+            continue
+        outcome = event.get("outcome")
+        if isinstance(outcome, dict) and outcome.get("result") not in {None, "SUCCESS"}:
+            continue
+        uuid = event.get("uuid")
+        targets = event.get("target")
+        if not isinstance(uuid, str) or not isinstance(targets, list):
+            continue
+        for target in targets:
+            if not isinstance(target, dict) or target.get("type") != "User":
+                continue
+            user_id, login = target.get("id"), target.get("alternateId")
+            if isinstance(user_id, str) and _USER_ID.match(user_id):
+                out.append(CreatedUser(uuid[:64], user_id, login if isinstance(login, str) else "",
+                                       _published(event.get("published"))))
+    return out, len(events)

@@ -1,0 +1,103 @@
+"""Publishing events to the account topic.
+
+:class:`SnsPublisher` is the real adapter (boto3, run in a worker thread so the event loop never
+blocks on the network); moto in server mode is its local twin (``BFF_AWS_ENDPOINT_URL``).
+:class:`MemoryPublisher` records messages for unit tests. Both raise :class:`PublishFailed` on
+any failure; the outbox relay retries. A publish is safe to repeat: subscribers deduplicate by
+``eventId``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+
+class PublishFailed(Exception):
+    """The message was not accepted (network, throttling, permissions...): retry later."""
+
+
+class EventPublisher(Protocol):
+    async def publish(self, message: Mapping[str, Any], attributes: Mapping[str, str], *,
+                      dedupe_id: str, group_id: str) -> str:
+        """Publish ``message`` as JSON; returns the broker's message id."""
+        ...
+
+
+@dataclass
+class MemoryPublisher:
+    messages: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    fail: Exception | None = None
+
+    async def publish(self, message: Mapping[str, Any], attributes: Mapping[str, str], *,
+                      dedupe_id: str, group_id: str) -> str:
+        if self.fail is not None:
+            raise PublishFailed(str(self.fail))
+        self.messages.append((dict(message), dict(attributes)))
+        return f"mem-{len(self.messages)}"
+
+
+def _is_local(url: str | None) -> bool:
+    host = urlsplit(url).hostname if url else None
+    return host in {"localhost", "127.0.0.1", "::1"}
+
+
+class SnsPublisher:
+    """SNS ``Publish`` with message attributes (String) for subscription filter policies. For a
+    FIFO topic (``.fifo``) the event id is the deduplication id and the user id the group."""
+
+    def __init__(self, topic_arn: str, *, region: str, endpoint_url: str | None = None,
+                 timeout: float = 5.0) -> None:
+        self.topic_arn = topic_arn
+        self.fifo = topic_arn.endswith(".fifo")
+        session = boto3.session.Session(region_name=region)
+        key_id = secret = None
+        if _is_local(endpoint_url) and session.get_credentials() is None:
+            # moto accepts any credentials; only ever for a loopback endpoint.
+            key_id, secret = "testing", "testing"  # noqa: S105
+        self._client: SNSClient = session.client(
+            "sns", endpoint_url=endpoint_url, aws_access_key_id=key_id, aws_secret_access_key=secret,
+            config=Config(connect_timeout=timeout, read_timeout=timeout,
+                          retries={"total_max_attempts": 1, "mode": "standard"}),
+        )
+
+    def _publish(self, body: str, attributes: Mapping[str, str], dedupe_id: str, group_id: str) -> str:
+        attrs: dict[str, MessageAttributeValueTypeDef] = {
+            k: {"DataType": "String", "StringValue": v} for k, v in attributes.items() if v
+        }
+        extra: dict[str, str] = {}
+        if self.fifo:
+            extra = {"MessageDeduplicationId": dedupe_id, "MessageGroupId": group_id}
+        result = self._client.publish(TopicArn=self.topic_arn, Message=body, MessageAttributes=attrs,
+                                      **extra)
+        return result["MessageId"]
+
+    async def publish(self, message: Mapping[str, Any], attributes: Mapping[str, str], *,
+                      dedupe_id: str, group_id: str) -> str:
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return await asyncio.to_thread(self._publish, body, attributes, dedupe_id, group_id)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise PublishFailed(_describe(exc)) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'ClientError')}: {err.get('Message', '')}"[:300]
+    return f"{type(exc).__name__}"

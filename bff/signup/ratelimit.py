@@ -1,0 +1,97 @@
+"""Fixed-window rate limits for sign-up (per client IP, per email).
+
+:class:`RedisRateLimiter` shares the counters between every instance (one atomic Lua call:
+``INCR`` + ``PEXPIRE`` on the first hit + ``PTTL``); it is used whenever the session store is
+Redis (``BFF_SESSION_STORE=redis://...``). Otherwise :class:`MemoryRateLimiter` counts per
+process (bounded: at most ``max_keys`` keys, the oldest windows evicted first), so N instances
+allow up to N times the configured rate; docs/signup.md says so.
+
+Keys are hashed (SHA-256, keyed with a per-deployment salt) so neither Redis nor a memory dump
+holds email addresses in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cachetools import TTLCache
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    retry_after: int  # seconds until the window resets (>= 1)
+
+
+class RateLimiter(Protocol):
+    async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
+        """Count one attempt for ``key`` in ``bucket``; ``allowed`` is False past ``limit``."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def hashed_key(salt: bytes, bucket: str, key: str) -> str:
+    digest = hmac.new(salt, f"{bucket}\x00{key}".encode(), hashlib.sha256).hexdigest()[:40]
+    return f"bff:signup:rl:{bucket}:{digest}"
+
+
+class MemoryRateLimiter:
+    def __init__(self, salt: bytes, *, max_keys: int = 100_000, window: int = 3600,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._salt = salt
+        self._clock = clock
+        # Entries outlive their window by nothing: the TTL is the longest window in use.
+        self._counts: TTLCache[str, tuple[int, float]] = TTLCache(maxsize=max_keys, ttl=window, timer=clock)
+
+    async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
+        name = hashed_key(self._salt, bucket, key)
+        now = self._clock()
+        count, reset_at = self._counts.get(name, (0, 0.0))
+        if reset_at <= now:
+            count, reset_at = 0, now + window
+        count += 1
+        self._counts[name] = (count, reset_at)
+        return Decision(count <= limit, count, max(1, math.ceil(reset_at - now)))
+
+    async def close(self) -> None:
+        return None
+
+
+_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+"""
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: Any, salt: bytes, *, owns_client: bool = True) -> None:
+        self._redis = redis
+        self._salt = salt
+        self._owns = owns_client
+        self._script = redis.register_script(_LUA)
+
+    @classmethod
+    def from_url(cls, url: str, salt: bytes) -> RedisRateLimiter:
+        import redis.asyncio as aioredis
+
+        return cls(aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0), salt)
+
+    async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
+        name = hashed_key(self._salt, bucket, key)
+        count, ttl_ms = await self._script(keys=[name], args=[window * 1000])
+        return Decision(int(count) <= limit, int(count), max(1, math.ceil(int(ttl_ms) / 1000)))
+
+    async def close(self) -> None:
+        if self._owns:
+            await self._redis.aclose()

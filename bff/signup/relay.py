@@ -1,0 +1,160 @@
+"""The outbox relay: the background task that moves events from the outbox to SNS.
+
+One per process, started by the component's lifespan and stopped cleanly with it. It wakes
+when an entry is added (:meth:`Relay.kick`) or when the earliest retry is due, claims due
+entries (with a lease, so processes sharing an outbox never publish one entry concurrently),
+fills in the Okta profile for entries that came from the event hook, publishes, and marks the
+entry sent. A failure schedules the next attempt with capped exponential backoff and full
+jitter; entries are retried FOREVER (an outage of any length delays events, never drops them)
+except the ones that can never succeed (the user no longer exists in Okta: ``dead``, logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bff.errors import BFFError
+from bff.signup.events import AccountCreated
+from bff.signup.okta_users import OktaUsers, UserNotFound
+from bff.signup.outbox import KEEP_SENT, Outbox, OutboxEntry
+from bff.signup.publisher import EventPublisher, PublishFailed
+
+log = logging.getLogger("bff.signup.relay")
+
+
+@dataclass
+class Backoff:
+    base: float = 1.0
+    cap: float = 300.0
+
+    def delay(self, attempts: int) -> float:
+        """Full jitter between ``base`` and ``min(cap, base * 2**attempts)``."""
+        ceiling = min(self.cap, self.base * (2 ** min(attempts, 30)))
+        return random.uniform(min(self.base, ceiling), ceiling)  # noqa: S311 - jitter, not crypto
+
+
+class Relay:
+    def __init__(self, outbox: Outbox, publisher: EventPublisher | None, okta: OktaUsers | None, *,
+                 backoff: Backoff | None = None, batch: int = 25, lease: float = 60.0,
+                 idle_poll: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+        self.outbox = outbox
+        self.publisher = publisher
+        self.okta = okta
+        self.backoff = backoff or Backoff()
+        self.batch = batch
+        self.lease = lease
+        self.idle_poll = idle_poll  # also picks up entries other processes added to a shared file
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._last_purge = 0.0
+        self.published = 0
+        self.failures = 0
+
+    def kick(self) -> None:
+        """Something was added: look at the outbox now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self.publisher is None:
+            log.warning("no BFF_ACCOUNT_TOPIC_ARN: AccountCreated events stay in the outbox until one is set")
+            return
+        self._task = asyncio.create_task(self._run(), name="signup-outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.drain()
+                await self._maybe_purge()
+                next_due = await self.outbox.next_due_at()
+            except Exception:  # the relay must outlive any single failure
+                log.exception("outbox relay pass failed")
+                next_due = self._clock() + self.backoff.base
+            timeout = self.idle_poll if next_due is None else min(self.idle_poll,
+                                                                  max(0.0, next_due - self._clock()))
+            self._wake.clear()
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def drain(self) -> int:
+        """Publish everything due now; returns how many entries were sent."""
+        sent = 0
+        while not self._stopping:
+            entries = await self.outbox.claim_due(now=self._clock(), limit=self.batch, lease=self.lease)
+            if not entries:
+                break
+            for entry in entries:
+                if await self._deliver(entry):
+                    sent += 1
+            if len(entries) < self.batch:
+                break
+        return sent
+
+    async def _deliver(self, entry: OutboxEntry) -> bool:
+        assert self.publisher is not None
+        payload = entry.payload
+        try:
+            event = AccountCreated.from_json(payload)
+            if entry.needs_enrichment:
+                event = await self._enrich(entry, event)
+                payload = event.to_json()
+            await self.publisher.publish(payload, event.message_attributes(), dedupe_id=event.eventId,
+                                         group_id=event.userId)
+        except UserNotFound:
+            log.warning("outbox entry %s: user %s no longer exists in Okta; parked as dead",
+                        entry.id, entry.payload.get("userId"))
+            await self.outbox.mark_dead(entry.id, error="user not found in Okta")
+            return False
+        except (PublishFailed, BFFError) as exc:
+            self.failures += 1
+            delay = self.backoff.delay(entry.attempts + 1)
+            log.warning("outbox entry %s not published (attempt %d): %s; next try in %.1fs",
+                        entry.id, entry.attempts + 1, exc, delay)
+            enriched = payload if payload is not entry.payload else None
+            await self.outbox.retry_later(entry.id, next_attempt_at=self._clock() + delay, error=str(exc),
+                                          payload=enriched, needs_enrichment=False if enriched else None)
+            return False
+        except (TypeError, KeyError, ValueError) as exc:
+            log.error("outbox entry %s is malformed (%s); parked as dead", entry.id, type(exc).__name__)
+            await self.outbox.mark_dead(entry.id, error=f"malformed: {type(exc).__name__}")
+            return False
+        await self.outbox.mark_sent(entry.id, now=self._clock())
+        self.published += 1
+        log.info("published %s %s (source %s)", event.eventType, event.eventId, event.source)
+        return True
+
+    async def _enrich(self, entry: OutboxEntry, event: AccountCreated) -> AccountCreated:
+        if self.okta is None:
+            raise PublishFailed("Okta Management API not configured: cannot read the new user's profile")
+        user = await self.okta.get_user(event.userId)
+        return event.with_profile(user.profile)
+
+    async def _maybe_purge(self) -> None:
+        now = self._clock()
+        if now - self._last_purge < 3600:
+            return
+        self._last_purge = now
+        purged = await self.outbox.purge_sent(before=now - KEEP_SENT)
+        if purged:
+            log.info("purged %d sent outbox entries", purged)

@@ -1,0 +1,171 @@
+"""The registration service: one object per app instance (``services.areas["signup"]``) tying
+the form, the rate limits, the Okta Management client, the outbox and its relay together.
+
+Order of a sign-up, and why:
+
+1. rate limit per client IP (every attempt counts, valid or not);
+2. validate the form (422 lists every problem at once);
+3. rate limit per email (only well-formed addresses count);
+4. create the Okta user (409 taken, 503 busy, 502 other);
+5. write ``AccountCreated`` to the outbox, then wake the relay. If even that write fails
+   (disk full...), the user exists, so the answer is still 201 and Okta's event hook, which
+   reports the same user, becomes the event's source: the derived event id keeps it single.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bff.errors import RateLimited, Unavailable
+from bff.settings import Settings
+from bff.signup.events import AccountCreated
+from bff.signup.forms import SignupForm, parse_profile, parse_signup
+from bff.signup.hooks import CreatedUser
+from bff.signup.invitations import Invitations
+from bff.signup.okta_users import OktaUser, OktaUsers
+from bff.signup.outbox import Outbox
+from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
+from bff.signup.relay import Relay
+
+log = logging.getLogger("bff.signup")
+
+
+def dedupe_key(user_id: str) -> str:
+    return f"AccountCreated:{user_id}"
+
+
+def limiter_salt(settings: Settings) -> bytes:
+    return hashlib.sha256(b"bff.signup.ratelimit\x00" + settings.secret_keys[0].encode()).digest()
+
+
+@dataclass
+class HookResult:
+    received: int
+    accepted: int
+    duplicates: int
+
+
+@dataclass
+class SignupService:
+    settings: Settings
+    okta: OktaUsers | None
+    outbox: Outbox
+    relay: Relay
+    limiter: RateLimiter
+    invitations: Invitations
+    fallback_limiter: RateLimiter | None = None
+    stats: dict[str, int] = field(default_factory=lambda: {"created": 0, "outbox_failures": 0})
+
+    # -- rate limits ---------------------------------------------------------------------------
+
+    async def _hit(self, bucket: str, key: str, limit: int) -> None:
+        window = self.settings.signup.rate_window
+        try:
+            decision = await self.limiter.hit(bucket, key, limit=limit, window=window)
+        except Exception as exc:  # a shared store outage must not turn sign-up into 500s
+            log.warning("shared rate limiter failed (%s); counting in this process", type(exc).__name__)
+            if self.fallback_limiter is None:
+                self.fallback_limiter = MemoryRateLimiter(limiter_salt(self.settings), window=window)
+            decision = await self.fallback_limiter.hit(bucket, key, limit=limit, window=window)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after, "Too many sign-up attempts; try again later")
+
+    async def limit_ip(self, client_ip: str) -> None:
+        await self._hit("ip", client_ip, self.settings.signup.rate_per_ip)
+
+    async def limit_email(self, email: str) -> None:
+        await self._hit("email", email, self.settings.signup.rate_per_email)
+
+    # -- sign-up -------------------------------------------------------------------------------
+
+    def require_okta(self) -> OktaUsers:
+        if self.okta is None:
+            raise Unavailable("Registration is not configured on this server")
+        return self.okta
+
+    def parse(self, body: Mapping[str, Any], fallback_locale: str | None) -> SignupForm:
+        return parse_signup(body, self.settings.signup, locales=self.settings.content.locales,
+                            invitations=self.invitations, fallback_locale=fallback_locale)
+
+    async def register(self, form: SignupForm) -> OktaUser:
+        okta = self.require_okta()
+        await self.limit_email(form.email)
+        profile: dict[str, Any] = {"firstName": form.first_name, "lastName": form.last_name,
+                                   "email": form.email, "login": form.email}
+        if form.org_id:
+            profile["orgId"] = form.org_id
+        if form.locale:
+            profile["locale"] = form.locale.replace("-", "_")  # Okta's format: fr_CA
+        user = await okta.create_user(profile, password=form.password, activate=True)
+        self.stats["created"] += 1
+        event = AccountCreated.new(user_id=user.id, login=form.email, email=form.email,
+                                   first_name=form.first_name, last_name=form.last_name, org_id=form.org_id,
+                                   locale=form.locale, source="bff-signup")
+        try:
+            await self.outbox.add(id=event.eventId, dedupe_key=dedupe_key(user.id), kind=event.eventType,
+                                  payload=event.to_json())
+        except Exception:
+            self.stats["outbox_failures"] += 1
+            log.critical("outbox write failed for new user %s; the Okta event hook must deliver its event",
+                         user.id, exc_info=True)
+        else:
+            self.relay.kick()
+        log.info("created Okta user %s (status %s, org %s)", user.id, user.status, form.org_id)
+        return user
+
+    # -- event hook ----------------------------------------------------------------------------
+
+    async def accept_hook(self, users: list[CreatedUser], received: int) -> HookResult:
+        accepted = duplicates = 0
+        for created in users:
+            event = AccountCreated.new(user_id=created.user_id, login=created.login,
+                                       email=created.login or None, first_name=None, last_name=None,
+                                       org_id=None, locale=None, source="okta-hook",
+                                       occurred_at=created.published)
+            added = await self.outbox.add(id=event.eventId, dedupe_key=dedupe_key(created.user_id),
+                                          kind=event.eventType, payload=event.to_json(),
+                                          needs_enrichment=True)
+            if added:
+                accepted += 1
+            else:
+                duplicates += 1
+        if accepted:
+            self.relay.kick()
+        if users:
+            log.info("okta hook: %d event(s), %d new account(s), %d duplicate(s)",
+                     received, accepted, duplicates)
+        return HookResult(received, accepted, duplicates)
+
+    # -- profile -------------------------------------------------------------------------------
+
+    def profile_view(self, user: OktaUser) -> dict[str, Any]:
+        fields = list(self.settings.signup.profile_fields)
+        values: dict[str, Any] = {}
+        for name in fields:
+            value = user.profile.get(name)
+            if name == "locale" and isinstance(value, str):
+                value = value.replace("_", "-")
+            values[name] = value if value not in ("", None) else None
+        return {
+            "fields": fields,
+            "values": values,
+            "missing": [n for n in fields if values[n] is None],
+            "email": user.profile.get("email"),
+            "firstName": user.profile.get("firstName"),
+            "lastName": user.profile.get("lastName"),
+        }
+
+    async def read_profile(self, user_id: str) -> dict[str, Any]:
+        return self.profile_view(await self.require_okta().get_user(user_id))
+
+    async def update_profile(self, user_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        okta = self.require_okta()
+        update = parse_profile(body, self.settings.signup.profile_fields,
+                               locales=self.settings.content.locales)
+        if not update:
+            return await self.read_profile(user_id)
+        return self.profile_view(await okta.update_profile(user_id, update))
