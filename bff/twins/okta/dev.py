@@ -1,0 +1,64 @@
+"""The Okta part of ``bff dev``: the twin on ``ctx.ports.okta``, wired to the BFF's settings."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from joserfc.jwk import ECKey, RSAKey, import_key
+
+from bff.twins.okta.twin import OktaTwin
+
+if TYPE_CHECKING:
+    from bff.devstack import DevContext
+
+DEV_CLIENT_NAME = "BFF (local)"
+
+
+def public_jwks(private_key: str) -> dict[str, Any]:
+    """The public JWKS of a PEM or JWK (JSON) private key, for private_key_jwt clients."""
+    material: Any = json.loads(private_key) if private_key.lstrip().startswith("{") else private_key
+    key = import_key(material, "EC" if isinstance(material, dict) and material.get("kty") == "EC" else "RSA")
+    if not isinstance(key, RSAKey | ECKey):
+        raise ValueError("private_key_jwt keys must be RSA or EC")
+    jwk = key.as_dict(private=False)
+    jwk.setdefault("kid", key.kid or key.thumbprint())
+    return {"keys": [jwk]}
+
+
+async def start(ctx: DevContext) -> list[str]:
+    from bff.devstack import serve_asgi
+
+    env = ctx.env
+    port = ctx.ports.okta
+    twin = OktaTwin(f"http://localhost:{port}")
+    public = env["BFF_PUBLIC_URL"].rstrip("/")
+    client_key = env.get("BFF_OKTA_PRIVATE_KEY")
+    twin.register_client(
+        env["BFF_OKTA_CLIENT_ID"],
+        secret=None if client_key else env.get("BFF_OKTA_CLIENT_SECRET"),
+        jwks=public_jwks(client_key) if client_key else None,
+        redirect_uris=[f"{public}/bff/callback"],
+        post_logout_redirect_uris=[f"{public}/", f"{public}/?signed_out=1"],
+        backchannel_logout_uri=f"{public}/bff/backchannel-logout",
+        name=DEV_CLIENT_NAME,
+    )
+    if env.get("BFF_OKTA_API_TOKEN"):
+        twin.add_api_token(env["BFF_OKTA_API_TOKEN"])
+    if env.get("BFF_OKTA_MGMT_CLIENT_ID") and env.get("BFF_OKTA_MGMT_PRIVATE_KEY"):
+        twin.register_service_app(env["BFF_OKTA_MGMT_CLIENT_ID"],
+                                  jwks=public_jwks(env["BFF_OKTA_MGMT_PRIVATE_KEY"]))
+    if env.get("BFF_OKTA_HOOK_SECRET"):
+        twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
+                                 auth_value=env["BFF_OKTA_HOOK_SECRET"])
+    await serve_asgi(ctx.stack, twin.app, port, name="okta")
+    ctx.info["okta"] = twin
+
+    lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)"]
+    for user in twin.directory.users.values():
+        p = user.profile
+        role = p.get("adminRole") or ("content author" if twin.directory.in_group(user.id, "content-authors")
+                                      else "user")
+        groups = ", ".join(twin.directory.group_names(user.id))
+        lines.append(f"  {user.login:<20} {p.get('orgId', '-'):<7} {role:<14} {user.status:<10} [{groups}]")
+    return lines
