@@ -17,7 +17,7 @@ from bff.sessions.store import SessionExists, SessionRecord
 
 __all__ = ["MemoryStore"]
 
-_PURGE_EVERY = 60.0
+_PURGE_EVERY = 600.0
 
 
 @dataclass

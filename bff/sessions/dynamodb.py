@@ -1,0 +1,298 @@
+"""DynamoDB session store (``dynamodb://table``), for several BFF instances on AWS.
+
+One table, partition key ``pk`` (string), item types by prefix::
+
+    session#{id}  user_id S, idp_sid S (absent when None), created_at N, expires_at N, ver N, data B
+    tx#{key}      value B, expires_at N            one-use login transaction
+    lock#{key}    token S, expires_at N            refresh lock
+    once#{key}    expires_at N                     claim_once marker
+
+Every item also has ``ttl`` (N, whole epoch seconds) for DynamoDB's TTL deletion. TTL is lazy
+(items linger up to ~48 h), so ``expires_at`` (exact, fractional) is compared on every read and
+inside every condition: an expired lock or session counts as absent. Two sparse global secondary
+indexes (``by_user_id``, ``by_idp_sid``, KEYS_ONLY) serve ``delete_for``; GSIs are eventually
+consistent, so a session created a split second before a back-channel logout may escape it.
+
+Atomicity comes from conditional writes: ``create`` and the lock/claim puts require
+``attribute_not_exists(pk) OR expires_at <= :now``, ``replace`` requires ``ver = :expected``,
+``take_transaction`` is ``DeleteItem`` with ``ReturnValues=ALL_OLD`` (one deleter gets the
+item), ``release_lock`` deletes only when the token matches.
+
+boto3 is synchronous: every call runs on a dedicated thread pool so the event loop never blocks.
+:func:`ensure_table` creates the table (with TTL) for dev and tests; see docs/sessions.md for the
+production definition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+__all__ = ["DynamoDBStore", "ensure_table", "USER_INDEX", "IDP_SID_INDEX", "TTL_ATTRIBUTE"]
+
+T = TypeVar("T")
+Item = dict[str, "AttributeValueTypeDef"]
+
+USER_INDEX = "by_user_id"
+IDP_SID_INDEX = "by_idp_sid"
+TTL_ATTRIBUTE = "ttl"
+_ABSENT_OR_EXPIRED = "attribute_not_exists(#pk) OR #exp <= :now"
+_NAMES = {"#pk": "pk", "#exp": "expires_at"}
+
+
+def _n(value: float) -> AttributeValueTypeDef:
+    # Positional notation of the shortest repr: float(...) reads back the exact same value.
+    return {"N": format(Decimal(repr(float(value))), "f")}
+
+
+def _s(value: str) -> AttributeValueTypeDef:
+    return {"S": value}
+
+
+def _ttl(expires_at: float) -> AttributeValueTypeDef:
+    return {"N": str(math.ceil(expires_at))}
+
+
+def _check_ttl(ttl: float) -> None:
+    if not ttl > 0:
+        raise ValueError(f"ttl must be > 0 seconds, got {ttl!r}")
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _expires(item: Mapping[str, Any]) -> float:
+    return float(item["expires_at"]["N"])
+
+
+class DynamoDBStore:
+    """A :class:`~bff.sessions.store.SessionStore` on one DynamoDB table. ``client`` is a boto3
+    DynamoDB client (thread-safe; its pool should allow ``max_workers`` connections)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, clock: Callable[[], float] = time.time,
+                 max_workers: int = 10) -> None:
+        self._db = client
+        self.table = table
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bff-dynamodb")
+        self._closed = False
+
+    @classmethod
+    def connect(cls, table: str, *, region: str, endpoint_url: str | None = None,
+               clock: Callable[[], float] = time.time, max_workers: int = 10,
+               **client_kwargs: Any) -> DynamoDBStore:
+        """Build the boto3 client too (standard retries, short timeouts, a pool per worker)."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2,
+                        read_timeout=5, max_pool_connections=max_workers)
+        client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config,
+                              **client_kwargs)
+        return cls(client, table, clock=clock, max_workers=max_workers)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        if self._closed:
+            raise StoreUnavailable("the session store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn)
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise StoreUnavailable(f"DynamoDB session store {self.table}: {code}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB session store {self.table}: {type(exc).__name__}") from exc
+
+    async def _conditional(self, fn: Callable[[], object]) -> bool:
+        """Run a conditional write; False when its condition failed."""
+        try:
+            await self._run(fn)
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise  # pragma: no cover (_run converts every other ClientError)
+        return True
+
+    def _key(self, kind: str, key: str) -> dict[str, AttributeValueTypeDef]:
+        return {"pk": _s(f"{kind}#{key}")}
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        key = self._key("session", session_id)
+        resp = await self._run(lambda: self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True))
+        item = resp.get("Item")
+        if not item or _expires(item) <= self._clock():
+            return None
+        return SessionRecord(
+            id=session_id, user_id=item["user_id"]["S"],
+            idp_sid=item["idp_sid"]["S"] if "idp_sid" in item else None,
+            created_at=float(item["created_at"]["N"]), expires_at=_expires(item),
+            version=int(item["ver"]["N"]), data=bytes(item["data"]["B"]),
+        )
+
+    def _item(self, r: SessionRecord) -> Item:
+        item: Item = {
+            **self._key("session", r.id), "user_id": _s(r.user_id), "created_at": _n(r.created_at),
+            "expires_at": _n(r.expires_at), TTL_ATTRIBUTE: _ttl(r.expires_at), "ver": {"N": str(r.version)},
+            "data": {"B": r.data},
+        }
+        if r.idp_sid is not None:
+            item["idp_sid"] = _s(r.idp_sid)
+        return item
+
+    async def create(self, record: SessionRecord) -> None:
+        item, now = self._item(record), _n(self._clock())
+        if not await self._conditional(lambda: self._db.put_item(
+                TableName=self.table, Item=item, ConditionExpression=_ABSENT_OR_EXPIRED,
+                ExpressionAttributeNames=_NAMES, ExpressionAttributeValues={":now": now})):
+            raise SessionExists("a live session already has this id")
+
+    async def replace(self, record: SessionRecord, *, expected_version: int) -> bool:
+        if record.version != expected_version + 1:
+            raise ValueError("record.version must be expected_version + 1")
+        item, now = self._item(record), _n(self._clock())
+        return await self._conditional(lambda: self._db.put_item(
+            TableName=self.table, Item=item, ConditionExpression="#ver = :old AND #exp > :now",
+            ExpressionAttributeNames={"#ver": "ver", "#exp": "expires_at"},
+            ExpressionAttributeValues={":old": {"N": str(expected_version)}, ":now": now}))
+
+    async def delete(self, session_id: str) -> None:
+        key = self._key("session", session_id)
+        await self._run(lambda: self._db.delete_item(TableName=self.table, Key=key))
+
+    async def delete_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
+        if user_id is None and idp_sid is None:
+            raise ValueError("delete_for needs user_id or idp_sid")
+        keys: set[str] = set()
+        if user_id is not None:
+            keys |= await self._run(lambda: self._query_keys(USER_INDEX, "user_id", user_id))
+        if idp_sid is not None:
+            keys |= await self._run(lambda: self._query_keys(IDP_SID_INDEX, "idp_sid", idp_sid))
+        now = self._clock()
+        live = 0
+        for pk in sorted(keys):
+            old = await self._run(functools.partial(
+                self._db.delete_item, TableName=self.table, Key={"pk": _s(pk)}, ReturnValues="ALL_OLD"))
+            attributes = old.get("Attributes")
+            if attributes and _expires(attributes) > now:
+                live += 1
+        return live
+
+    def _query_keys(self, index: str, attribute: str, value: str) -> set[str]:
+        keys: set[str] = set()
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table, IndexName=index,
+                                       KeyConditionExpression="#a = :v",
+                                       ExpressionAttributeNames={"#a": attribute},
+                                       ExpressionAttributeValues={":v": _s(value)}):
+            keys.update(item["pk"]["S"] for item in page.get("Items", []))
+        return keys
+
+    # -- one-use transactions, locks, claim_once --------------------------------------------
+
+    async def put_transaction(self, key: str, value: bytes, ttl: float) -> None:
+        _check_ttl(ttl)
+        expires_at = self._clock() + ttl
+        item: Item = {**self._key("tx", key), "value": {"B": bytes(value)}, "expires_at": _n(expires_at),
+                      TTL_ATTRIBUTE: _ttl(expires_at)}
+        await self._run(lambda: self._db.put_item(TableName=self.table, Item=item))
+
+    async def take_transaction(self, key: str) -> bytes | None:
+        pk = self._key("tx", key)
+        resp = await self._run(lambda: self._db.delete_item(TableName=self.table, Key=pk,
+                                                            ReturnValues="ALL_OLD"))
+        old = resp.get("Attributes")
+        if not old or _expires(old) <= self._clock():
+            return None
+        return bytes(old["value"]["B"])
+
+    async def _claim(self, kind: str, key: str, ttl: float, extra: Item) -> bool:
+        _check_ttl(ttl)
+        now = self._clock()
+        item: Item = {**self._key(kind, key), **extra, "expires_at": _n(now + ttl),
+                      TTL_ATTRIBUTE: _ttl(now + ttl)}
+        return await self._conditional(lambda: self._db.put_item(
+            TableName=self.table, Item=item, ConditionExpression=_ABSENT_OR_EXPIRED,
+            ExpressionAttributeNames=_NAMES, ExpressionAttributeValues={":now": _n(now)}))
+
+    async def acquire_lock(self, key: str, ttl: float) -> str | None:
+        token = secrets.token_urlsafe(16)
+        return token if await self._claim("lock", key, ttl, {"token": _s(token)}) else None
+
+    async def release_lock(self, key: str, token: str) -> None:
+        pk = self._key("lock", key)
+        await self._conditional(lambda: self._db.delete_item(
+            TableName=self.table, Key=pk, ConditionExpression="#t = :t",
+            ExpressionAttributeNames={"#t": "token"}, ExpressionAttributeValues={":t": _s(token)}))
+
+    async def claim_once(self, key: str, ttl: float) -> bool:
+        return await self._claim("once", key, ttl, {})
+
+    async def ping(self) -> bool:
+        """A strongly consistent read of a key that never exists (needs only GetItem)."""
+        key = self._key("ping", "-")
+        try:
+            await self._run(lambda: self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True))
+        except StoreUnavailable:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        self._db.close()
+
+
+def ensure_table(client: DynamoDBClient, name: str) -> None:
+    """Create the session table if it does not exist (on-demand billing, both GSIs), wait until
+    it is active, and enable TTL on ``ttl``. Idempotent. For dev and tests; production tables
+    come from infrastructure code with the same definition (docs/sessions.md)."""
+    try:
+        client.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "user_id", "AttributeType": "S"},
+                {"AttributeName": "idp_sid", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {"IndexName": USER_INDEX, "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}},
+                {"IndexName": IDP_SID_INDEX, "KeySchema": [{"AttributeName": "idp_sid", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            ],
+            SSESpecification={"Enabled": True},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    ttl = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
+    if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
