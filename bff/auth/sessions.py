@@ -1,0 +1,491 @@
+"""Server-side sessions: the implementation of :class:`~bff.auth.api.SessionLookup` and
+:class:`~bff.auth.api.SessionAccess`.
+
+The browser holds ONE cookie, ``__Host-bff`` (``Secure; HttpOnly; Path=/; SameSite=Lax``, no
+``Domain``), whose value is the random session id signed with itsdangerous
+(:class:`~bff.sessions.cookies.CookieSigner`). Everything else lives in the session store, in a
+record whose ``data`` is AES-GCM ciphertext (:class:`~bff.sessions.crypto.TokenCipher`, the
+session id as associated data): tokens, ID-token and access-token claims, flags, times.
+
+Lifetimes. A session ends at the earliest of: its sliding idle deadline (``last_seen`` +
+``BFF_SESSION_IDLE_TIMEOUT``, extended at most once a minute so a busy session is not a write per
+request), its absolute lifetime (``BFF_SESSION_LIFETIME`` from login), the refresh token's
+expiry when the provider tells it, and the access token's expiry when there is no refresh token.
+The record's ``expires_at`` is that instant, so every store forgets it on time.
+
+Hot path. :meth:`SessionManager.load` reads the store once; :meth:`ManagedSession.access_token`
+returns the token from that read unless it is within ``BFF_TOKEN_REFRESH_SKEW`` of expiry.
+
+Refresh is single-flight per session:
+
+1. within the process, an ``asyncio.Lock`` per session id; a waiter that finds the token already
+   refreshed by the holder (kept for a minute in ``_outcomes``) uses it without any I/O;
+2. across processes, ``store.acquire_lock("refresh:<id>")``; a process that cannot take it polls
+   the record until the holder's new token appears (or the lock frees up);
+3. the holder RE-READS the record under the lock (another process may have refreshed meanwhile:
+   then its token is used and the refresh token is not spent again), calls the token endpoint,
+   and writes with ``replace(expected_version=...)``; a conflicting write (a flag, an idle-time
+   touch) is merged and retried, never lost.
+
+So N concurrent requests cause exactly one token call, and a rotated refresh token is never
+reused. ``invalid_grant`` deletes the session (401 from then on, ``/bff/user`` included); an
+unreachable provider raises ``Unavailable`` (503) and keeps the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from cachetools import TTLCache
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from bff.auth.api import Principal
+from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient, TokenSet
+from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable
+from bff.sessions.cookies import CookieSigner, new_session_id
+from bff.sessions.crypto import DecryptError, TokenCipher
+from bff.sessions.store import SessionRecord, SessionStore
+
+log = logging.getLogger("bff.auth.sessions")
+
+#: Flags are small UI state; anything bigger is a misuse.
+MAX_FLAG_BYTES = 2048
+#: How often a write conflict on one record is merged and retried before giving up.
+WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class SessionData:
+    """The decrypted content of a session record."""
+
+    access_token: str = field(repr=False)
+    access_expires_at: float
+    refresh_token: str | None = field(repr=False)
+    refresh_expires_at: float | None
+    id_token: str | None = field(repr=False)
+    id_claims: dict[str, Any]
+    access_claims: dict[str, Any]
+    scopes: list[str]
+    flags: dict[str, Any]
+    created_at: float
+    absolute_expires_at: float
+    last_seen: float
+
+    def hard_deadline(self) -> float:
+        """When the session ends at the latest, however active it is."""
+        end = self.absolute_expires_at
+        if self.refresh_token is None:
+            end = min(end, self.access_expires_at)
+        elif self.refresh_expires_at is not None:
+            end = min(end, self.refresh_expires_at)
+        return end
+
+    def deadline(self, idle_timeout: float) -> float:
+        return min(self.last_seen + idle_timeout, self.hard_deadline())
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SessionData:
+        return cls(**json.loads(raw))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def build_principal(session_id: str, data: SessionData, expires_at: float) -> Principal:
+    """Claims the rest of the BFF may see. Groups, org and admin claims come from the validated
+    access token (where Okta's custom authorization server puts them), then the ID token."""
+    idc, atc = data.id_claims, data.access_claims
+
+    def claim(name: str) -> Any:
+        return atc.get(name) if atc.get(name) is not None else idc.get(name)
+
+    return Principal(
+        session_id=session_id,
+        user_id=str(idc["sub"]),
+        login=_string(atc.get("sub")) or _string(idc.get("preferred_username")) or _string(idc.get("email"))
+        or str(idc["sub"]),
+        email=_string(idc.get("email")) or _string(atc.get("email")),
+        name=_string(idc.get("name")),
+        groups=_strings(claim("groups")),
+        scopes=frozenset(data.scopes),
+        org_id=_string(claim("orgId")),
+        admin_role=_string(atc.get("adminRole")),
+        admin_groups=_strings(atc.get("adminGroups")),
+        expires_at=int(expires_at),
+        flags=dict(data.flags),
+        access_claims=dict(atc),
+    )
+
+
+@dataclass
+class _Outcome:
+    """What the last refresh of a session in this process produced (for waiting coroutines)."""
+
+    at: float  # monotonic time
+    record: SessionRecord | None = None  # None: the session ended
+    data: SessionData | None = None
+    error: BFFError | None = None
+
+
+class ManagedSession:
+    """One request's view of a session (a :class:`~bff.auth.api.SessionAccess`)."""
+
+    def __init__(self, manager: SessionManager, record: SessionRecord, data: SessionData) -> None:
+        self._manager = manager
+        self._record = record
+        self._data = data
+        self._principal: Principal | None = None
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def record(self) -> SessionRecord:
+        return self._record
+
+    @property
+    def data(self) -> SessionData:
+        return self._data
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            self._principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
+        return self._principal
+
+    def _adopt(self, record: SessionRecord, data: SessionData) -> None:
+        self._record, self._data, self._principal = record, data, None
+
+    def needs_refresh(self) -> bool:
+        return self._data.access_expires_at - self._manager.refresh_skew <= self._manager.clock()
+
+    async def access_token(self, *, force_refresh: bool = False) -> str:
+        if not force_refresh and not self.needs_refresh():
+            return self._data.access_token
+        await self._manager.refresh(self, force=force_refresh)
+        return self._data.access_token
+
+    async def set_flag(self, name: str, value: Any) -> None:
+        if not isinstance(name, str) or not name or len(name) > 64:
+            raise BadRequest("Invalid session flag name")
+        try:
+            size = len(json.dumps(value))
+        except (TypeError, ValueError):
+            raise BadRequest("Session flags must be JSON values") from None
+        if size > MAX_FLAG_BYTES:
+            raise BadRequest("Session flag value too large")
+
+        def change(data: SessionData) -> SessionData:
+            return replace(data, flags={**data.flags, name: value})
+
+        record, data = await self._manager.update(self._record, self._data, change)
+        self._adopt(record, data)
+
+
+class SessionManager:
+    """Sessions over a :class:`~bff.sessions.store.SessionStore`. ``clock`` is epoch seconds,
+    injectable for tests (together with ``monotonic`` and ``sleep``)."""
+
+    def __init__(self, *, store: SessionStore, oidc: OIDCClient, secret_keys: tuple[str, ...],
+                 cookie_name: str, idle_timeout: float, absolute_lifetime: float,
+                 refresh_skew: float, lock_ttl: float = 30.0,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.store = store
+        self.oidc = oidc
+        self.signer = CookieSigner(secret_keys)
+        self.cipher = TokenCipher(secret_keys)
+        self.cookie_name = cookie_name
+        self.idle_timeout = idle_timeout
+        self.absolute_lifetime = absolute_lifetime
+        self.refresh_skew = refresh_skew
+        self.lock_ttl = lock_ttl
+        self.touch_interval = max(1.0, min(60.0, idle_timeout / 20))
+        self.clock = clock
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._outcomes: TTLCache[str, _Outcome] = TTLCache(maxsize=10_000, ttl=60, timer=monotonic)
+        self.token_calls = 0  # refresh-token grants sent by this process (tests, metrics)
+
+    # -- encryption --------------------------------------------------------------------------
+
+    def _seal(self, session_id: str, data: SessionData) -> bytes:
+        return self.cipher.encrypt(data.to_bytes(), aad=session_id.encode())
+
+    def _open(self, record: SessionRecord) -> SessionData | None:
+        try:
+            return SessionData.from_bytes(self.cipher.decrypt(record.data, aad=record.id.encode()))
+        except (DecryptError, ValueError, TypeError, KeyError):
+            log.warning("unreadable session record ignored (key removed from BFF_SECRET_KEYS?)")
+            return None
+
+    def _next(self, record: SessionRecord, data: SessionData) -> SessionRecord:
+        return replace(record, version=record.version + 1, data=self._seal(record.id, data),
+                       expires_at=data.deadline(self.idle_timeout))
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def session_id_of(self, conn: HTTPConnection) -> str | None:
+        value = conn.cookies.get(self.cookie_name)
+        return self.signer.unsign(value) if value else None
+
+    async def load(self, conn: HTTPConnection) -> ManagedSession | None:
+        """The session of this request's cookie (ONE store read), or None."""
+        session_id = self.session_id_of(conn)
+        if session_id is None:
+            return None
+        return await self.get(session_id)
+
+    async def get(self, session_id: str) -> ManagedSession | None:
+        record = await self.store.get(session_id)
+        if record is None:
+            return None
+        data = self._open(record)
+        now = self.clock()
+        if data is None or data.deadline(self.idle_timeout) <= now:
+            return None
+        session = ManagedSession(self, record, data)
+        if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data):
+            await self._touch(session, now)
+        return session
+
+    async def _touch(self, session: ManagedSession, now: float) -> None:
+        """Slide the idle deadline (and re-encrypt under the newest key). A lost race is fine:
+        whoever wrote first also kept the session alive."""
+        data = replace(session.data, last_seen=now)
+        record = self._next(session.record, data)
+        try:
+            if await self.store.replace(record, expected_version=session.record.version):
+                session._adopt(record, data)
+        except Unavailable:
+            log.warning("could not extend a session's idle deadline (store unavailable)")
+
+    # -- create / end ------------------------------------------------------------------------
+
+    async def create(self, *, tokens: TokenSet, id_claims: Mapping[str, Any],
+                     access_claims: Mapping[str, Any] | None,
+                     requested_scopes: tuple[str, ...]) -> tuple[ManagedSession, str]:
+        """A NEW session (fresh random id: no fixation). Returns it and the cookie value."""
+        now = self.clock()
+        atc = dict(access_claims or {})
+        data = SessionData(
+            access_token=tokens.access_token,
+            access_expires_at=tokens.expires_at,
+            refresh_token=tokens.refresh_token,
+            refresh_expires_at=tokens.refresh_expires_at,
+            id_token=tokens.id_token,
+            id_claims=dict(id_claims),
+            access_claims=atc,
+            scopes=sorted(_granted_scopes(tokens, atc, requested_scopes)),
+            flags={},
+            created_at=now,
+            absolute_expires_at=now + self.absolute_lifetime,
+            last_seen=now,
+        )
+        session_id = new_session_id()
+        record = SessionRecord(id=session_id, user_id=str(id_claims["sub"]),
+                               idp_sid=_string(id_claims.get("sid")), created_at=now,
+                               expires_at=data.deadline(self.idle_timeout), version=1,
+                               data=self._seal(session_id, data))
+        await self.store.create(record)
+        return ManagedSession(self, record, data), self.signer.sign(session_id)
+
+    async def end(self, session_id: str) -> None:
+        await self.store.delete(session_id)
+        self._outcomes[session_id] = _Outcome(at=self.monotonic())
+
+    async def end_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
+        return await self.store.delete_for(user_id=user_id, idp_sid=idp_sid)
+
+    def set_cookie(self, response: Response, value: str, session: ManagedSession) -> None:
+        max_age = max(0, int(session.data.hard_deadline() - self.clock()))
+        response.set_cookie(self.cookie_name, value, max_age=max_age, path="/", secure=True,
+                            httponly=True, samesite="lax")
+
+    def clear_cookie(self, response: Response) -> None:
+        response.delete_cookie(self.cookie_name, path="/", secure=True, httponly=True, samesite="lax")
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def update(self, record: SessionRecord, data: SessionData,
+                     change: Callable[[SessionData], SessionData]) -> tuple[SessionRecord, SessionData]:
+        """Apply ``change`` with a conditional write; on conflict re-read, re-apply, retry."""
+        for _ in range(WRITE_ATTEMPTS):
+            new_data = change(data)
+            new_record = self._next(record, new_data)
+            if await self.store.replace(new_record, expected_version=record.version):
+                return new_record, new_data
+            current = await self.store.get(record.id)
+            current_data = self._open(current) if current is not None else None
+            if current is None or current_data is None:
+                raise Unauthenticated("The session has ended; sign in again")
+            record, data = current, current_data
+        raise Unavailable("The session is being changed concurrently; try again")
+
+    # -- refresh -----------------------------------------------------------------------------
+
+    def _lock(self, session_id: str) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[session_id] = lock
+        return lock
+
+    def _is_fresh(self, data: SessionData) -> bool:
+        return data.access_expires_at - self.refresh_skew > self.clock()
+
+    def _usable(self, data: SessionData, seen_token: str, force: bool) -> bool:
+        """Another flight's result serves this caller: a different token that is fresh (for a
+        forced refresh, any token other than the one the upstream rejected)."""
+        return data.access_token != seen_token and (force or self._is_fresh(data))
+
+    async def refresh(self, session: ManagedSession, *, force: bool) -> None:
+        """Bring ``session`` a fresh access token, single-flight (see the module docstring)."""
+        seen_token = session.data.access_token
+        started = self.monotonic()
+        async with self._lock(session.id):
+            outcome = self._outcomes.get(session.id)
+            if outcome is not None and outcome.at >= started:
+                if outcome.error is not None:
+                    raise type(outcome.error)(outcome.error.detail)
+                if outcome.record is None or outcome.data is None:
+                    raise Unauthenticated("The session has ended; sign in again")
+                if self._usable(outcome.data, seen_token, force):
+                    session._adopt(outcome.record, outcome.data)
+                    return
+            try:
+                record, data = await self._refresh_across_processes(session, seen_token, force)
+            except Unauthenticated:
+                self._outcomes[session.id] = _Outcome(at=self.monotonic())
+                raise
+            except Unavailable as exc:
+                self._outcomes[session.id] = _Outcome(at=self.monotonic(), error=exc)
+                raise
+            self._outcomes[session.id] = _Outcome(at=self.monotonic(), record=record, data=data)
+            session._adopt(record, data)
+
+    async def _reread(self, session_id: str) -> tuple[SessionRecord, SessionData]:
+        record = await self.store.get(session_id)
+        data = self._open(record) if record is not None else None
+        if record is None or data is None or data.deadline(self.idle_timeout) <= self.clock():
+            raise Unauthenticated("The session has ended; sign in again")
+        return record, data
+
+    async def _refresh_across_processes(self, session: ManagedSession, seen_token: str,
+                                        force: bool) -> tuple[SessionRecord, SessionData]:
+        lock_key = f"refresh:{session.id}"
+        deadline = self.monotonic() + self.lock_ttl + 5.0
+        delay = 0.01
+        while True:
+            token = await self.store.acquire_lock(lock_key, self.lock_ttl)
+            if token is not None:
+                break
+            # Another process is refreshing: wait for its result to land in the store.
+            record, data = await self._reread(session.id)
+            if self._usable(data, seen_token, force):
+                return record, data
+            if self.monotonic() > deadline:
+                raise Unavailable("A token refresh elsewhere did not finish; try again")
+            await self.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        try:
+            record, data = await self._reread(session.id)
+            if self._usable(data, seen_token, force) or (not force and self._is_fresh(data)):
+                return record, data  # refreshed by another process meanwhile
+            return await self._refresh_locked(record, data)
+        finally:
+            try:
+                await self.store.release_lock(lock_key, token)
+            except Unavailable:
+                log.warning("could not release a refresh lock (it expires by itself)")
+
+    async def _refresh_locked(self, record: SessionRecord,
+                              data: SessionData) -> tuple[SessionRecord, SessionData]:
+        if data.refresh_token is None:
+            await self.end(record.id)
+            raise Unauthenticated("The session's access token expired and cannot be renewed")
+        began = self.clock()
+        self.token_calls += 1
+        try:
+            tokens = await self.oidc.refresh(data.refresh_token)
+        except InvalidGrant:
+            log.info("refresh token rejected (invalid_grant): session ended")
+            await self.end(record.id)
+            raise Unauthenticated("The session has ended; sign in again") from None
+        try:
+            id_claims = data.id_claims
+            if tokens.id_token is not None and tokens.id_token != data.id_token:
+                id_claims = await self.oidc.validate_id_token(
+                    tokens.id_token, nonce=None, not_before=began, original=data.id_claims,
+                    access_token=tokens.access_token)
+        except InvalidToken as exc:
+            # The provider issued tokens, but not for this user/client: end the session and
+            # return the new refresh token rather than keep it.
+            log.error("refreshed ID token rejected (%s): session ended", exc.detail)
+            await self.end(record.id)
+            await self._revoke_quietly(tokens.refresh_token)
+            raise Unauthenticated("The session has ended; sign in again") from None
+        access_claims = await self.oidc.access_token_claims(tokens.access_token) or {}
+
+        def apply(current: SessionData) -> SessionData:
+            return replace(
+                current,
+                access_token=tokens.access_token,
+                access_expires_at=tokens.expires_at,
+                refresh_token=tokens.refresh_token or current.refresh_token,
+                refresh_expires_at=tokens.refresh_expires_at or current.refresh_expires_at,
+                id_token=tokens.id_token or current.id_token,
+                id_claims=id_claims,
+                access_claims=access_claims,
+                scopes=sorted(_granted_scopes(tokens, access_claims, tuple(current.scopes))),
+            )
+
+        try:
+            return await self.update(record, data, apply)
+        except Unauthenticated:
+            # Logged out while we refreshed: do not leave a live refresh token behind.
+            await self._revoke_quietly(tokens.refresh_token)
+            raise
+
+    async def _revoke_quietly(self, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            await self.oidc.revoke(token, "refresh_token")
+        except BFFError as exc:
+            log.warning("refresh token revocation failed: %s", exc.instance_code)
+
+
+def _granted_scopes(tokens: TokenSet, access_claims: Mapping[str, Any],
+                    requested: tuple[str, ...]) -> set[str]:
+    if tokens.scope is not None:
+        return set(tokens.scope)
+    scp = access_claims.get("scp")
+    if isinstance(scp, list):
+        return {s for s in scp if isinstance(s, str)}
+    if isinstance(scp, str):
+        return set(scp.split())
+    return set(requested)  # RFC 6749 5.1: omitted scope means "as requested"
