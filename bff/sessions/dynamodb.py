@@ -86,8 +86,9 @@ class DynamoDBStore:
     DynamoDB client (thread-safe; its pool should allow ``max_workers`` connections)."""
 
     def __init__(self, client: DynamoDBClient, table: str, *, clock: Callable[[], float] = time.time,
-                 max_workers: int = 10) -> None:
+                 max_workers: int = 10, owns_client: bool = False) -> None:
         self._db = client
+        self._owns_client = owns_client
         self.table = table
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bff-dynamodb")
@@ -105,7 +106,7 @@ class DynamoDBStore:
                         read_timeout=5, max_pool_connections=max_workers)
         client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config,
                               **client_kwargs)
-        return cls(client, table, clock=clock, max_workers=max_workers)
+        return cls(client, table, clock=clock, max_workers=max_workers, owns_client=True)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -263,7 +264,8 @@ class DynamoDBStore:
             return
         self._closed = True
         self._executor.shutdown(wait=True)
-        self._db.close()
+        if self._owns_client:
+            self._db.close()
 
 
 def ensure_table(client: DynamoDBClient, name: str) -> None:

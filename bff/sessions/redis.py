@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable
@@ -131,7 +131,7 @@ class RedisStore:
     :meth:`from_url` or pass a ``redis.asyncio.Redis`` created with ``decode_responses=False``."""
 
     def __init__(self, client: Redis, *, prefix: str = "bff:", clock: Callable[[], float] = time.time,
-                 owns_client: bool = True) -> None:
+                 owns_client: bool = False) -> None:
         if not prefix:
             raise ValueError("RedisStore needs a non-empty key prefix")
         self._r = client
@@ -146,10 +146,13 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "bff:", clock: Callable[[], float] = time.time,
-                 connect_timeout: float = 2.0, timeout: float = 5.0) -> RedisStore:
-        client = Redis.from_url(url, decode_responses=False, socket_connect_timeout=connect_timeout,
-                                socket_timeout=timeout, health_check_interval=30)
-        return cls(client, prefix=prefix, clock=clock, owns_client=True)
+                 connect_timeout: float = 2.0, timeout: float = 5.0, max_connections: int = 50) -> RedisStore:
+        """A store with its own client. The pool BLOCKS (up to ``timeout``) when all
+        ``max_connections`` are busy, instead of failing a burst of requests."""
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=timeout, decode_responses=False,
+            socket_connect_timeout=connect_timeout, socket_timeout=timeout, health_check_interval=30)
+        return cls(Redis.from_pool(pool), prefix=prefix, clock=clock, owns_client=True)
 
     @property
     def prefix(self) -> str:

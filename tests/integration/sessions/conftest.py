@@ -27,7 +27,7 @@ from bff.sessions.store import SessionStore
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AWS_REGION = "eu-west-1"
-FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+FAKE_KEY = "testing"  # moto accepts any credentials
 
 
 class Clock:
@@ -64,7 +64,8 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def dynamodb_client(endpoint: str) -> Any:
-    return boto3.client("dynamodb", region_name=AWS_REGION, endpoint_url=endpoint, **FAKE_CREDENTIALS)
+    return boto3.client("dynamodb", region_name=AWS_REGION, endpoint_url=endpoint,
+                        aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_KEY)
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
         def make() -> SessionStore:
             return DynamoDBStore.connect(table, region=AWS_REGION, endpoint_url=endpoint, clock=clock,
-                                         **FAKE_CREDENTIALS)
+                                         aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_KEY)
 
         async def holds(sid: str) -> bool:
             return "Item" in client.get_item(TableName=table, Key={"pk": {"S": f"session#{sid}"}})

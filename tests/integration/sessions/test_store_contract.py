@@ -287,6 +287,15 @@ async def test_non_positive_ttls_are_refused(backend: Backend, ttl: float) -> No
         await backend.store.claim_once("k", ttl=ttl)
 
 
+async def test_a_burst_of_concurrent_reads_is_served(backend: Backend) -> None:
+    """More concurrent calls than the Redis pool (50) or the DynamoDB thread pool (10) hold:
+    they queue, none fails."""
+    rec = record(backend)
+    await backend.store.create(rec)
+    results = await asyncio.gather(*(backend.store.get(rec.id) for _ in range(200)))
+    assert results == [rec] * 200
+
+
 async def test_ping(backend: Backend) -> None:
     assert await backend.store.ping() is True
 
