@@ -1,18 +1,63 @@
-"""Wiring of this area into the app (routes and lifespan start-up)."""
+"""Wiring of the role-checked API proxy into the app.
+
+``routes()`` validates the route policy (``BFF_API_ROUTES``) when the app is built, so a bad
+file stops start-up with one ConfigError line per problem, and mounts the proxy at ``/api``
+(every ``/api/*`` request that no policy route allows is a 404 problem, never the SPA).
+``start()`` builds the upstream clients once: one aiohttp session for every HTTP upstream, one
+boto3 Lambda client per Lambda upstream, and the worker threads that run blocking invokes.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
+from bff.proxy.policy import load_policy
+from bff.proxy.proxy import Proxy, ProxyEndpoint
+from bff.proxy.transport import HttpTransport, LambdaTransport, Transport, new_client_session
 from bff.services import Services
 from bff.settings import Settings
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return []
+    load_policy(settings.proxy.routes_file, dev=settings.dev)  # fail fast: ConfigError lines
+    return [Mount("/api", app=ProxyEndpoint())]
+
+
+def lambda_client(region: str | None, endpoint_url: str | None, *, timeout: float, pool: int) -> object:
+    """A boto3 Lambda client for direct invokes: no SDK retries, bounded timeouts."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=min(5.0, timeout),
+        read_timeout=timeout,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        max_pool_connections=pool,
+    )
+    return boto3.session.Session().client("lambda", region_name=region, endpoint_url=endpoint_url,
+                                          config=config)
 
 
 async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
-    return None
+    policy = load_policy(settings.proxy.routes_file, dev=settings.dev)
+    transports: dict[str, Transport] = {}
+    used = {route.upstream.name: route.upstream for route in policy.routes}
+    if any(u.kind == "http" for u in used.values()):
+        session = new_client_session(settings.proxy.pool_size)
+        stack.push_async_callback(session.close)
+        for upstream in used.values():
+            if upstream.kind == "http":
+                transports[upstream.name] = HttpTransport(upstream, session)
+    lambdas = [u for u in used.values() if u.kind == "lambda"]
+    if lambdas:
+        workers = min(64, settings.proxy.pool_size)
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda-invoke")
+        stack.callback(executor.shutdown, wait=False, cancel_futures=True)
+        for upstream in lambdas:
+            client = lambda_client(upstream.region, upstream.endpoint_url or settings.aws.endpoint_url,
+                                   timeout=upstream.timeout, pool=workers)
+            transports[upstream.name] = LambdaTransport(upstream, client, executor)
+    services.areas["proxy"] = Proxy(settings, policy, transports)

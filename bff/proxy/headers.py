@@ -1,0 +1,104 @@
+"""Which headers cross the proxy, in each direction.
+
+Towards the upstream the client's credentials and routing claims are removed (``Cookie``,
+``Authorization``, ``Proxy-Authorization``, ``Forwarded``/``X-Forwarded-*``/``X-Real-IP``,
+method-override and URL-override headers, hop-by-hop headers and any header the client named
+in ``Connection``) and the proxy's own are set: ``Authorization: Bearer <access token>``,
+``X-Forwarded-For/Proto/Host`` (from the connection and the configured public URL, never from
+the client), ``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when
+its ``traceparent`` is well-formed, with a new parent id).
+
+Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for the session
+cookie's name is dropped: an upstream can never replace or clear the BFF session.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+})
+
+#: Never forwarded upstream, whatever the client sent (lower-case).
+STRIPPED_REQUEST = HOP_BY_HOP | frozenset({
+    "host", "content-length", "expect", "cookie", "authorization", "forwarded", "x-real-ip",
+    "x-request-id", "traceparent", "tracestate",
+    "x-http-method-override", "x-http-method", "x-method-override",
+    "x-original-url", "x-rewrite-url",
+})
+
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
+
+
+def _connection_tokens(value: str) -> set[str]:
+    return {t.strip().lower() for t in value.split(",") if t.strip()}
+
+
+def traceparent(incoming: str | None) -> tuple[str, bool]:
+    """A traceparent for the upstream call and whether it continues the client's trace."""
+    if incoming:
+        match = _TRACEPARENT.match(incoming.strip())
+        if (match and match[1] != "ff" and match[2] != "0" * 32 and match[3] != "0" * 16
+                and (match[1] != "00" or len(incoming.strip()) == 55)):
+            return f"00-{match[2]}-{secrets.token_hex(8)}-{match[4]}", True
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01", False
+
+
+def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, proto: str, host: str,
+                     request_id: str) -> list[tuple[str, str]]:
+    """Headers to send upstream (without ``Authorization``, which the transport adds per attempt)."""
+    items = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+    drop = set(STRIPPED_REQUEST)
+    incoming_trace: str | None = None
+    tracestate: list[str] = []
+    for key, value in items:
+        if key == "connection":
+            drop |= _connection_tokens(value)
+        elif key == "traceparent" and incoming_trace is None:
+            incoming_trace = value
+        elif key == "tracestate":
+            tracestate.append(value)
+    out = [(k, v) for k, v in items if k not in drop and not k.startswith("x-forwarded-")]
+    parent, continued = traceparent(incoming_trace)
+    out.append(("traceparent", parent))
+    if continued and tracestate:
+        out.append(("tracestate", ",".join(tracestate)))
+    out.extend((
+        ("x-forwarded-for", client_ip),
+        ("x-forwarded-proto", proto),
+        ("x-forwarded-host", host),
+        ("x-request-id", request_id),
+    ))
+    return out
+
+
+def _cookie_name(set_cookie: bytes) -> bytes:
+    return set_cookie.split(b"=", 1)[0].strip()
+
+
+def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
+                       session_cookie: bytes) -> list[tuple[bytes, bytes]]:
+    """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs."""
+    pairs = [(k.lower(), v) for k, v in items]
+    drop = {h.encode() for h in HOP_BY_HOP}
+    for key, value in pairs:
+        if key == b"connection":
+            drop |= {t.strip().lower() for t in value.split(b",") if t.strip()}
+    out: list[tuple[bytes, bytes]] = []
+    has_cache_control = False
+    for key, value in pairs:
+        if key in drop:
+            continue
+        if key == b"set-cookie" and _cookie_name(value) == session_cookie:
+            continue
+        if key == b"cache-control":
+            has_cache_control = True
+        out.append((key, value))
+    if not has_cache_control:
+        # Per-user API data: never stored by a shared cache unless the upstream says otherwise.
+        out.append((b"cache-control", b"private, no-store"))
+    return out

@@ -1,0 +1,380 @@
+"""The route policy: which ``/api/*`` requests the proxy forwards, where, and to whom.
+
+The policy is a TOML file named by ``BFF_API_ROUTES``::
+
+    [upstreams.admin]
+    url = "https://abc123.execute-api.eu-west-1.amazonaws.com"   # API Gateway over HTTPS
+    # or: lambda = "arn:aws:lambda:eu-west-1:123456789012:function:admin-api"
+    timeout = 10
+
+    [[routes]]
+    path = "/api/admin/{rest:path}"      # Starlette-style template: the allow-list
+    upstream = "admin"
+    methods = ["GET", "POST", "PUT", "DELETE"]
+    scopes = ["admin"]                   # ALL required (access token ``scp``)
+    roles = ["org_admin", "group_admin"] # ANY of (``adminRole`` claim)
+
+It is parsed once at start-up. Every problem (unknown key, unknown upstream, bad template,
+bad URL or ARN, ...) becomes one line of :class:`~bff.settings.ConfigError`, all reported
+together. Matching is strict: templates compile to anchored regular expressions, the first
+listed route that matches wins, and a request path that could be read differently by an
+upstream (dot segments, encoded slashes or backslashes, empty segments) never matches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.convertors import CONVERTOR_TYPES, Convertor
+from starlette.routing import compile_path
+
+from bff.settings import ConfigError
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+_TOP_KEYS = frozenset({"upstreams", "routes"})
+_UPSTREAM_KEYS = frozenset({"url", "lambda", "timeout", "endpoint_url"})
+_ROUTE_KEYS = frozenset({"path", "upstream", "methods", "scopes", "roles"})
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_PARAM = re.compile(r"{([^{}]*)}")
+_PARAM_BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?$")
+_TEMPLATE_CHARS = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/{}-]+$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):lambda:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
+    r"function:(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+)
+MAX_TIMEOUT = 900.0  # the longest a Lambda function can run
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where matched requests go: an HTTPS base URL, or a Lambda function invoked directly."""
+
+    name: str
+    timeout: float
+    url: str | None = None  # base URL, no trailing slash (may carry a base path, e.g. a stage)
+    lambda_arn: str | None = None
+    endpoint_url: str | None = None  # Lambda API endpoint override (local twin); None = AWS
+
+    @property
+    def kind(self) -> str:
+        return "lambda" if self.lambda_arn else "http"
+
+    @property
+    def region(self) -> str | None:
+        match = _LAMBDA_ARN.match(self.lambda_arn or "")
+        return match["region"] if match else None
+
+    @property
+    def account_id(self) -> str | None:
+        match = _LAMBDA_ARN.match(self.lambda_arn or "")
+        return match["account"] if match else None
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    path: str  # the template as written
+    upstream: Upstream
+    methods: frozenset[str]  # as listed, plus HEAD when GET is listed
+    scopes: tuple[str, ...]  # all required
+    roles: tuple[str, ...]  # any of; empty = no role needed
+    regex: re.Pattern[str]
+    convertors: Mapping[str, Convertor[Any]]
+
+    @property
+    def route_key_path(self) -> str:
+        """The template in API Gateway syntax: ``{rest:path}`` → ``{rest+}``, ``{id:int}`` → ``{id}``."""
+
+        def repl(match: re.Match[str]) -> str:
+            name, _, kind = match[1].partition(":")
+            return "{" + name + ("+" if kind == "path" else "") + "}"
+
+        return _PARAM.sub(repl, self.path)
+
+    def allow_header(self) -> str:
+        return ", ".join(sorted(self.methods))
+
+    def missing(self, scopes: frozenset[str], role: str | None) -> tuple[list[str], list[str]]:
+        """(scopes that are missing, roles of which one is required) — both empty when allowed."""
+        missing_scopes = [s for s in self.scopes if s not in scopes]
+        need_roles = [] if not self.roles or (role is not None and role in self.roles) else list(self.roles)
+        return missing_scopes, need_roles
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: ApiRoute
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    upstreams: Mapping[str, Upstream]
+    routes: tuple[ApiRoute, ...]
+    source: str | None = None
+
+    def match(self, path: str) -> RouteMatch | None:
+        """The first route whose template matches the (percent-decoded) ``path``, if any."""
+        for route in self.routes:
+            found = route.regex.match(path)
+            if found is None:
+                continue
+            return RouteMatch(route, found.groupdict())
+        return None
+
+
+EMPTY_POLICY = RoutePolicy(upstreams={}, routes=())
+
+
+def _is_local(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Collector:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.errors: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.errors.append(f"{self.label}: {where}: {message}")
+
+
+def _string_list(c: _Collector, where: str, value: Any, *, required: bool) -> tuple[str, ...] | None:
+    if value is None:
+        if required:
+            c.add(where, "is required (a list of strings)")
+            return None
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        c.add(where, f"must be a list of non-empty strings, got {value!r}")
+        return None
+    return tuple(v.strip() for v in value)
+
+
+def _check_url(c: _Collector, where: str, value: Any, *, dev: bool) -> str | None:
+    if not isinstance(value, str):
+        c.add(where, f"must be a string URL, got {value!r}")
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        c.add(where, f"must be an absolute http(s) URL, got {value!r}")
+        return None
+    if parts.query or parts.fragment or parts.username or parts.password:
+        c.add(where, f"must not carry a query, fragment or credentials, got {value!r}")
+        return None
+    if parts.scheme == "http" and not (dev or _is_local(parts.hostname)):
+        c.add(where, f"must use https (http is allowed only for localhost), got {value!r}")
+        return None
+    return value.rstrip("/")
+
+
+def _parse_upstream(c: _Collector, name: str, raw: Any, *, dev: bool) -> Upstream | None:
+    where = f"[upstreams.{name}]"
+    if not _NAME.match(name):
+        c.add(where, "upstream names are letters, digits, '-' and '_' (starting with a letter)")
+        return None
+    if not isinstance(raw, dict):
+        c.add(where, "must be a table")
+        return None
+    ok = True
+    for key in sorted(set(raw) - _UPSTREAM_KEYS):
+        c.add(where, f"unknown key {key!r} (allowed: {', '.join(sorted(_UPSTREAM_KEYS))})")
+        ok = False
+    url, arn = raw.get("url"), raw.get("lambda")
+    if (url is None) == (arn is None):
+        c.add(where, "needs exactly one of 'url' (API Gateway / HTTPS) or 'lambda' (function ARN)")
+        return None
+    timeout = raw.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_TIMEOUT:
+        c.add(where, f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
+        ok = False
+    checked_url = checked_endpoint = None
+    if url is not None:
+        checked_url = _check_url(c, f"{where} url", url, dev=dev)
+        ok = ok and checked_url is not None
+        if "endpoint_url" in raw:
+            c.add(where, "'endpoint_url' applies only to 'lambda' upstreams")
+            ok = False
+    else:
+        if not isinstance(arn, str) or not _LAMBDA_ARN.match(arn):
+            c.add(where, "lambda must be a Lambda function ARN "
+                         f"(arn:aws:lambda:REGION:ACCOUNT:function:NAME), got {arn!r}")
+            ok = False
+        if "endpoint_url" in raw:
+            checked_endpoint = _check_url(c, f"{where} endpoint_url", raw["endpoint_url"], dev=dev)
+            ok = ok and checked_endpoint is not None
+    if not ok:
+        return None
+    return Upstream(name=name, timeout=float(timeout), url=checked_url,
+                    lambda_arn=arn if isinstance(arn, str) else None, endpoint_url=checked_endpoint)
+
+
+_Compiled = tuple[re.Pattern[str], dict[str, Convertor[Any]]]
+
+
+def _check_template(c: _Collector, where: str, path: Any) -> _Compiled | None:
+    if not isinstance(path, str):
+        c.add(where, f"must be a string template, got {path!r}")
+        return None
+    problems: list[str] = []
+    if not path.startswith("/api/"):
+        problems.append("must start with /api/ (only /api/* is proxied)")
+    if not _TEMPLATE_CHARS.match(path):
+        problems.append("contains characters outside the URL path alphabet")
+    segments = path.split("/")[1:]
+    if any(s in {"", ".", ".."} for s in segments[:-1]) or segments[-1] in {".", ".."}:
+        problems.append("must not contain empty, '.' or '..' segments")
+    params = list(_PARAM.finditer(path))
+    stripped = _PARAM.sub("", path)
+    if "{" in stripped or "}" in stripped:
+        problems.append("has unbalanced braces")
+    seen: set[str] = set()
+    for i, param in enumerate(params):
+        body = _PARAM_BODY.match(param[1])
+        if body is None:
+            problems.append(f"parameter {{{param[1]}}} is not {{name}} or {{name:type}}")
+            continue
+        name, kind = body[1], body[2] or "str"
+        if kind not in CONVERTOR_TYPES:
+            problems.append(f"parameter {{{param[1]}}} has unknown type {kind!r} "
+                            f"(known: {', '.join(sorted(CONVERTOR_TYPES))})")
+        if name in seen:
+            problems.append(f"parameter {name!r} appears twice")
+        seen.add(name)
+        if kind == "path" and (i != len(params) - 1 or param.end() != len(path)):
+            problems.append(f"{{{param[1]}}} (greedy) must be the last thing in the template")
+        before = path[param.start() - 1] if param.start() else ""
+        after = path[param.end()] if param.end() < len(path) else "/"
+        if before != "/" or after != "/":
+            problems.append(f"parameter {{{param[1]}}} must span a whole path segment")
+    if problems:
+        for problem in problems:
+            c.add(where, f"{path!r} {problem}")
+        return None
+    regex, _, convertors = compile_path(path)
+    return regex, dict(convertors)
+
+
+def _parse_route(c: _Collector, i: int, raw: Any, upstreams: Mapping[str, Upstream],
+                 declared: set[str]) -> ApiRoute | None:
+    where = f"routes[{i}]"
+    if not isinstance(raw, dict):
+        c.add(where, "must be a table ([[routes]])")
+        return None
+    ok = True
+    for key in sorted(set(raw) - _ROUTE_KEYS):
+        c.add(where, f"unknown key {key!r} (allowed: {', '.join(sorted(_ROUTE_KEYS))})")
+        ok = False
+    compiled = _check_template(c, f"{where}.path", raw.get("path"))
+    ok = ok and compiled is not None
+    name = raw.get("upstream")
+    upstream = upstreams.get(name) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        c.add(f"{where}.upstream", f"is required (the name of an [upstreams.NAME] table), got {name!r}")
+        ok = False
+    elif name not in declared:
+        known = ", ".join(sorted(declared)) or "none declared"
+        c.add(f"{where}.upstream", f"unknown upstream {name!r} (known: {known})")
+        ok = False
+    methods = _string_list(c, f"{where}.methods", raw.get("methods"), required=True)
+    if methods is not None:
+        upper = tuple(m.upper() for m in methods)
+        bad = [m for m in upper if m not in METHODS]
+        if bad:
+            c.add(f"{where}.methods",
+                  f"unknown method(s) {', '.join(bad)} (allowed: {', '.join(sorted(METHODS))})")
+            ok = False
+        elif not upper:
+            c.add(f"{where}.methods", "must list at least one method")
+            ok = False
+        methods = upper
+    scopes = _string_list(c, f"{where}.scopes", raw.get("scopes"), required=False)
+    roles = _string_list(c, f"{where}.roles", raw.get("roles"), required=False)
+    if not ok or compiled is None or upstream is None or methods is None or scopes is None or roles is None:
+        return None
+    allowed = set(methods)
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ApiRoute(path=raw["path"], upstream=upstream, methods=frozenset(allowed), scopes=scopes,
+                    roles=roles, regex=compiled[0], convertors=compiled[1])
+
+
+def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False) -> RoutePolicy:
+    """Parse and validate a policy document; raises ConfigError listing every problem."""
+    c = _Collector(source)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    for key in sorted(set(doc) - _TOP_KEYS):
+        c.add("top level", f"unknown key {key!r} (allowed: upstreams, routes)")
+    raw_upstreams = doc.get("upstreams", {})
+    if not isinstance(raw_upstreams, dict):
+        c.add("upstreams", "must be a table of [upstreams.NAME] tables")
+        raw_upstreams = {}
+    upstreams: dict[str, Upstream] = {}
+    for name, raw in raw_upstreams.items():
+        parsed = _parse_upstream(c, name, raw, dev=dev)
+        if parsed is not None:
+            upstreams[name] = parsed
+    raw_routes = doc.get("routes", [])
+    if not isinstance(raw_routes, list):
+        c.add("routes", "must be an array of tables ([[routes]])")
+        raw_routes = []
+    routes: list[ApiRoute] = []
+    for i, raw in enumerate(raw_routes):
+        route = _parse_route(c, i, raw, upstreams, set(raw_upstreams))
+        if route is not None:
+            routes.append(route)
+    if c.errors:
+        raise ConfigError(c.errors)
+    return RoutePolicy(upstreams=upstreams, routes=tuple(routes), source=source)
+
+
+def load_policy(path: str | None, *, dev: bool = False) -> RoutePolicy:
+    """Read the file named by ``BFF_API_ROUTES``; no file configured → an empty policy (all 404)."""
+    if path is None:
+        return EMPTY_POLICY
+    label = f"BFF_API_ROUTES ({path})"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{label}: cannot read the route policy: {type(exc).__name__}: {exc}"]) from None
+    return parse_policy(text, source=label, dev=dev)
+
+
+_UNSAFE_RAW = re.compile(rb"%(?:2[fF]|5[cC]|00)")
+
+
+def unsafe_path(path: str, raw_path: bytes | None) -> str | None:
+    """Why a request path must not be matched (upstreams could normalise it differently), or None.
+
+    ``path`` is the percent-decoded path, ``raw_path`` the bytes as sent. Rejected: dot
+    segments (``/api/admin/../x``), empty segments (``//``), backslashes, control characters,
+    and encoded ``/``, ``\\`` or NUL in the raw form.
+    """
+    segments = path.split("/")[1:]
+    if any(s in {".", ".."} for s in segments):
+        return "dot segments"
+    if any(s == "" for s in segments[:-1]):
+        return "empty segments"
+    if "\\" in path or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
+        return "backslash or control characters"
+    if raw_path is not None and _UNSAFE_RAW.search(raw_path):
+        return "encoded slash, backslash or NUL"
+    return None

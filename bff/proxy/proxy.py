@@ -1,0 +1,175 @@
+"""The role-checked proxy: ``/api/*`` → the upstream named by the route policy.
+
+Per request, in this order (each rejection is problem+json and nothing reaches the upstream):
+
+1. the path is unambiguous (no dot/empty segments, no encoded ``/``)    else 400
+2. a policy route matches it                                             else 404
+3. a session exists (the cookie)                                         else 401
+4. the CSRF header is present (and Origin/Sec-Fetch-Site same-origin)    else 403 ``csrf``
+5. the method is listed for the route                                    else 405 + ``Allow``
+6. every listed scope is granted and, if roles are listed, the user has one   else 403
+   ``insufficient_scope`` naming ``missingScopes`` / ``requiredRoles``
+7. the body fits ``BFF_PROXY_MAX_BODY`` (by ``Content-Length`` or while reading) else 413
+
+Then the request goes upstream with the session's access token (refreshed first when near
+expiry, single-flight in the sign-in core). Request bodies are read whole (they are bounded by
+the limit) so a 413 never leaves half a request upstream and an idempotent call can be replayed;
+responses stream back chunk by chunk. An upstream 401 on an idempotent method triggers one
+forced refresh and one retry; nothing else is retried here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
+
+from bff.auth.api import require_session
+from bff.auth.csrf import check_csrf
+from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound, PayloadTooLarge
+from bff.proxy.headers import downstream_headers, upstream_headers
+from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
+from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
+from bff.settings import Settings
+
+log = logging.getLogger("bff.proxy")
+
+
+class ClientGone(Exception):
+    """The browser disconnected before its request body arrived."""
+
+
+class Proxy:
+    """The ``proxy`` service (``services.areas["proxy"]``), built once in the lifespan."""
+
+    def __init__(self, settings: Settings, policy: RoutePolicy, transports: Mapping[str, Transport]) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.transports = dict(transports)
+        self.max_body = settings.proxy.max_body
+        self.session_cookie = settings.session.cookie_name.encode("latin-1")
+        public = urlsplit(settings.public_url)
+        self.public_proto = public.scheme
+        self.public_netloc = public.netloc
+        self.public_host = public.hostname or public.netloc
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        raw_path: bytes | None = scope.get("raw_path")
+        reason = unsafe_path(path, raw_path)
+        if reason is not None:
+            raise BadRequest(f"Ambiguous request path ({reason})", code="bad_path")
+        match = self.policy.match(path)
+        if match is None:
+            raise NotFound("No API route matches this path")
+        route = match.route
+
+        conn = HTTPConnection(scope)
+        session = await require_session(conn)
+        check_csrf(conn, self.settings)
+        method: str = scope["method"]
+        if method not in route.methods:
+            raise MethodNotAllowed(f"{method} is not allowed here", headers={"Allow": route.allow_header()})
+        principal = session.principal
+        missing_scopes, need_roles = route.missing(principal.scopes, principal.admin_role)
+        if missing_scopes or need_roles:
+            parts = []
+            if missing_scopes:
+                parts.append("missing scope " + ", ".join(missing_scopes))
+            if need_roles:
+                parts.append("requires one of the roles " + ", ".join(need_roles))
+            raise InsufficientScope("; ".join(parts).capitalize(), missingScopes=missing_scopes,
+                                    requiredRoles=need_roles)
+
+        body = await self._read_body(scope, receive)
+        client = scope.get("client")
+        request = OutboundRequest(
+            method=method,
+            path=path,
+            raw_path=raw_path.decode("ascii", "replace") if raw_path else quote(path),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=upstream_headers(scope["headers"], client_ip=client[0] if client else "127.0.0.1",
+                                     proto=self.public_proto, host=self.public_netloc,
+                                     request_id=scope.get("state", {}).get("request_id", "-")),
+            body=body,
+            route=route,
+            path_params=match.params,
+            client_ip=client[0] if client else "127.0.0.1",
+            request_id=scope.get("state", {}).get("request_id", "-"),
+            public_host=self.public_host,
+            protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        )
+        transport = self.transports[route.upstream.name]
+        token = await session.access_token()
+        response = await transport.send(request, token, principal.access_claims)
+        if response.status == 401 and method in IDEMPOTENT:
+            await response.aclose()
+            token = await session.access_token(force_refresh=True)
+            response = await transport.send(request, token, session.principal.access_claims)
+        await self._relay(response, send, route.upstream.name)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        declared: int | None = None
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    raise BadRequest("Invalid Content-Length") from None
+                break
+        if declared is not None and declared > self.max_body:
+            raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > self.max_body:
+                    raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _relay(self, response: UpstreamResponse, send: Send, upstream: str) -> None:
+        complete = False
+        try:
+            await send({
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": downstream_headers(response.headers, session_cookie=self.session_cookie),
+            })
+            try:
+                async for chunk in response.chunks():
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except UpstreamStreamError as exc:
+                # Too late for a 502: the client sees a response cut short, never a fake success.
+                log.warning("upstream %s broke off its response: %s", upstream, exc)
+                return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            complete = True
+        finally:
+            await response.aclose(complete=complete)
+
+
+class ProxyEndpoint:
+    """The ASGI app mounted at ``/api``; finds the proxy service of the running app."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            raise NotFound()
+        proxy: Proxy | None = scope["app"].state.services.areas.get("proxy")
+        if proxy is None:
+            raise NotFound("No API route matches this path")
+        try:
+            await proxy.handle(scope, receive, send)
+        except ClientGone:
+            return
