@@ -29,6 +29,7 @@ class SignupForm:
     first_name: str
     last_name: str
     org_id: str | None
+    company: str | None  # the organisation as typed (org mode ``organisation``)
     password: str | None
     locale: str | None  # BCP 47, one of the supported locales
 
@@ -36,16 +37,20 @@ class SignupForm:
         return f"SignupForm(email={self.email!r}, org_id={self.org_id!r}, locale={self.locale!r})"
 
 
+#: ``organisation`` is accepted as another name of ``company`` (errors use the name sent).
+ORG_ALIAS = "organisation"
+
+
 def signup_fields(settings: SignupSettings) -> tuple[str, ...]:
     fields = ["email", "firstName", "lastName"]
     if settings.org_mode == "organisation":
-        fields.append("organisation")
+        fields.append("company")
     elif settings.org_mode == "invitation":
         fields.append("invitationCode")
     pw_policy = settings.password_mode
     if pw_policy != "none":
         fields.append("password")
-    fields.append("locale")
+    fields.extend(("terms", "locale"))
     return tuple(fields)
 
 
@@ -53,7 +58,7 @@ def describe_signup(settings: SignupSettings, locales: Iterable[str]) -> dict[st
     """What the SPA needs to mirror the server's validation (``GET /bff/signup``)."""
     required = ["email", "firstName", "lastName"]
     if settings.org_mode == "organisation":
-        required.append("organisation")
+        required.append("company")
     elif settings.org_mode == "invitation":
         required.append("invitationCode")
     pw_policy = settings.password_mode
@@ -71,17 +76,29 @@ def describe_signup(settings: SignupSettings, locales: Iterable[str]) -> dict[st
 
 
 def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: Iterable[str],
-                 invitations: Invitations, fallback_locale: str | None) -> SignupForm:
+                 invitations: Invitations, fallback_locale: str | None,
+                 federated_domains: Iterable[str] = ()) -> SignupForm:
+    """Validate a sign-up body. ``federated_domains`` sign in through their own IdP (IdP
+    discovery), so self-registration is refused for them (``error.email.domain``)."""
     errors = Errors()
-    allowed = signup_fields(settings)
+    allowed = list(signup_fields(settings))
+    org_field = "company"
+    if settings.org_mode == "organisation" and ORG_ALIAS in body and "company" not in body:
+        org_field = ORG_ALIAS
+        allowed[allowed.index("company")] = ORG_ALIAS
     reject_unknown(errors, body, allowed)
     email = check_email(errors, body.get("email"))
+    if email and email.rpartition("@")[2] in {d.lower() for d in federated_domains}:
+        errors.add("email", "domain")
     first = check_name(errors, "firstName", body.get("firstName"))
     last = check_name(errors, "lastName", body.get("lastName"))
 
     org_id: str | None = None
+    company: str | None = None
     if settings.org_mode == "organisation":
-        org_id = check_organisation(errors, body.get("organisation"))
+        org = check_organisation(errors, body.get(org_field), org_field)
+        if org:
+            company, org_id = org
     elif settings.org_mode == "invitation":
         code = body.get("invitationCode")
         if code is None or (isinstance(code, str) and not code.strip()):
@@ -114,11 +131,15 @@ def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: 
             else:
                 password = raw_password
 
+    terms = body.get("terms")
+    if terms is not None and terms is not True:
+        errors.add("terms", "required")
+
     locale = check_locale(errors, body.get("locale"), locales)
     errors.raise_if_any()
     assert email is not None and first is not None and last is not None
-    return SignupForm(email=email, first_name=first, last_name=last, org_id=org_id, password=password,
-                      locale=locale or fallback_locale)
+    return SignupForm(email=email, first_name=first, last_name=last, org_id=org_id, company=company,
+                      password=password, locale=locale or fallback_locale)
 
 
 def parse_profile(body: Mapping[str, Any], fields: Iterable[str], *,

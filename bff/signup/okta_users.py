@@ -41,6 +41,8 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey, import_key
 
@@ -125,8 +127,12 @@ class SswsCredentials:
 def load_private_key(material: str) -> RSAKey | ECKey:
     """A PEM private key, or a private JWK as JSON (its ``kid`` is kept)."""
     text = material.strip()
-    data: str | dict[str, Any] = json.loads(text) if text.startswith("{") else text
-    key = import_key(data)
+    key: Any
+    if text.startswith("{"):
+        key = import_key(json.loads(text))
+    else:
+        pem = serialization.load_pem_private_key(text.encode(), password=None)
+        key = import_key(text, "RSA" if isinstance(pem, rsa.RSAPrivateKey) else "EC")
     if not isinstance(key, RSAKey | ECKey) or not key.is_private:
         raise ValueError("BFF_OKTA_MGMT_PRIVATE_KEY must be an RSA or EC private key (PEM or JWK)")
     return key

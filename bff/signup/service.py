@@ -89,7 +89,8 @@ class SignupService:
 
     def parse(self, body: Mapping[str, Any], fallback_locale: str | None) -> SignupForm:
         return parse_signup(body, self.settings.signup, locales=self.settings.content.locales,
-                            invitations=self.invitations, fallback_locale=fallback_locale)
+                            invitations=self.invitations, fallback_locale=fallback_locale,
+                            federated_domains=self.settings.okta.idp_discovery)
 
     async def register(self, form: SignupForm) -> OktaUser:
         okta = self.require_okta()
@@ -98,6 +99,8 @@ class SignupService:
                                    "email": form.email, "login": form.email}
         if form.org_id:
             profile["orgId"] = form.org_id
+        if form.company:
+            profile["company"] = form.company
         if form.locale:
             profile["locale"] = form.locale.replace("-", "_")  # Okta's format: fr_CA
         user = await okta.create_user(profile, password=form.password, activate=True)
