@@ -54,7 +54,7 @@ from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import ECKey, JWKRegistry, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from bff.errors import BadGateway, BadRequest, Unauthenticated, Unavailable
+from bff.errors import BadGateway, BadRequest, BFFError, Unauthenticated, Unavailable
 from bff.settings import ConfigError, Settings
 
 log = logging.getLogger("bff.auth.oidc")
@@ -297,16 +297,19 @@ class OIDCClient:
     (epoch seconds) is injectable for tests."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, *, clock: Clock = time.time,
-                 jwks_min_refetch_interval: float = 30.0) -> None:
+                 monotonic: Clock = time.monotonic, jwks_min_refetch_interval: float = 30.0) -> None:
         self.settings = settings
         self.okta = settings.okta
         self.http = http
         self.clock = clock
+        self.monotonic = monotonic
         self.redirect_uri = f"{settings.public_url}/bff/callback"
         self._metadata: ProviderMetadata | None = None
         self._discovery_attempted: float | None = None
+        self._discovery_error: BFFError | None = None
         self._discovery_lock = asyncio.Lock()
-        self.jwks = JWKSCache(self._fetch_jwks, min_refetch_interval=jwks_min_refetch_interval)
+        self.jwks = JWKSCache(self._fetch_jwks, clock=monotonic,
+                              min_refetch_interval=jwks_min_refetch_interval)
         self._client_key = _load_client_key(self.okta.private_key) if self.okta.private_key else None
 
     # -- discovery -----------------------------------------------------------------------
@@ -338,18 +341,24 @@ class OIDCClient:
         async with self._discovery_lock:
             if self._metadata is not None:
                 return self._metadata
-            now = self.clock()
+            now = self.monotonic()
             last = self._discovery_attempted
             if last is not None and now - last < DISCOVERY_RETRY_INTERVAL:
-                raise Unavailable("Identity provider discovery is not loaded")
+                # Retried at most every few seconds; until then, the last failure stands.
+                error = self._discovery_error
+                raise type(error)(error.detail) if error else Unavailable("Discovery not loaded")
             self._discovery_attempted = now
             url = f"{self.okta.issuer}/.well-known/openid-configuration"
-            doc = await self._get_json(url, "discovery")
             try:
-                self._metadata = ProviderMetadata.from_document(doc, self.okta.issuer)
-            except ValueError as exc:
-                log.error("identity provider discovery rejected: %s", exc)
-                raise BadGateway(f"Identity provider discovery is invalid: {exc}") from exc
+                doc = await self._get_json(url, "discovery")
+                try:
+                    self._metadata = ProviderMetadata.from_document(doc, self.okta.issuer)
+                except ValueError as exc:
+                    log.error("identity provider discovery rejected: %s", exc)
+                    raise BadGateway(f"Identity provider discovery is invalid: {exc}") from exc
+            except (Unavailable, BadGateway) as exc:
+                self._discovery_error = exc
+                raise
             return self._metadata
 
     @property
@@ -557,7 +566,7 @@ class OIDCClient:
         try:
             registry.validate(claims)
         except ClaimError as exc:
-            raise InvalidToken(f"The {what} claim check failed: {exc.description or exc.error}") from exc
+            raise InvalidToken(f"The {what} claim check failed ({exc.claim}): {exc.description}") from exc
         aud = claims["aud"]
         if isinstance(aud, list) and self.okta.client_id not in aud:
             raise InvalidToken(f"The {what} is not for this client (aud)")
