@@ -1,0 +1,77 @@
+// The admin API (Lambda behind the BFF's role-checked proxy, /api/admin/*). Every call goes
+// through api.js (CSRF header on /api/*). Answers are normalised here so the screens do not
+// depend on the exact wire shape (Okta-like users or flat records).
+// Routes: docs/admin-api.md.
+
+import { getJSON, request } from './api.js';
+
+const enc = encodeURIComponent;
+
+function list(body, ...names) {
+  if (Array.isArray(body)) return body;
+  for (const name of names) if (body && Array.isArray(body[name])) return body[name];
+  return [];
+}
+
+export function normaliseUser(raw) {
+  const p = (raw && raw.profile) || raw || {};
+  const first = p.firstName || '';
+  const last = p.lastName || '';
+  const groups = list(raw && raw.groups ? raw.groups : [], 'items')
+    .map((g) => (typeof g === 'string' ? g : (g.profile && g.profile.name) || g.name || g.id));
+  return {
+    id: raw.id,
+    name: p.displayName || p.name || `${first} ${last}`.trim() || p.email || p.login || raw.id,
+    email: p.email || p.login || '',
+    status: String(raw.status || '').toLowerCase(),
+    role: p.adminRole || raw.adminRole || raw.role || 'user',
+    adminGroups: p.adminGroups || raw.adminGroups || [],
+    groups,
+  };
+}
+
+export function normaliseGroup(raw) {
+  if (typeof raw === 'string') return { id: raw, name: raw };
+  return { id: raw.id, name: (raw.profile && raw.profile.name) || raw.name || raw.id };
+}
+
+export function normaliseReview(raw) {
+  return {
+    id: raw.id || raw.reviewId || raw.userId,
+    name: raw.name || `${raw.firstName || ''} ${raw.lastName || ''}`.trim(),
+    email: raw.email || raw.login || '',
+    company: raw.company || raw.orgId || '',
+    submitted: raw.submittedAt || raw.createdAt || raw.occurredAt || null,
+    reason: raw.reason || raw.detail || '',
+  };
+}
+
+export async function listUsers(query) {
+  const qs = query ? `?q=${enc(query)}` : '';
+  return list(await getJSON(`/api/admin/users${qs}`, { cache: 'no-store' }), 'users', 'items').map(normaliseUser);
+}
+
+export async function getUser(id) {
+  const body = await getJSON(`/api/admin/users/${enc(id)}`, { cache: 'no-store' });
+  return normaliseUser(body && body.user ? body.user : body);
+}
+
+export async function listGroups() {
+  return list(await getJSON('/api/admin/groups', { cache: 'no-store' }), 'groups', 'items').map(normaliseGroup);
+}
+
+export function setGroupAdmin(userId, groupId, on) {
+  return request(`/api/admin/users/${enc(userId)}/group-admin/${enc(groupId)}`, { method: on ? 'PUT' : 'DELETE' });
+}
+
+export function setActive(userId, active) {
+  return request(`/api/admin/users/${enc(userId)}/${active ? 'reactivate' : 'deactivate'}`, { method: 'POST' });
+}
+
+export async function listReviews() {
+  return list(await getJSON('/api/admin/reviews', { cache: 'no-store' }), 'reviews', 'items').map(normaliseReview);
+}
+
+export function decideReview(id, approve) {
+  return request(`/api/admin/reviews/${enc(id)}/${approve ? 'approve' : 'reject'}`, { method: 'POST' });
+}

@@ -1,0 +1,323 @@
+// Administration, for customer admins only: the users of my organisation (or, for a group
+// admin, of my groups), their roles, and the manual-review queue (approve / reject).
+// The admin role exists only in a session that went through the step-up login
+// (/bff/login?scope=admin); without it the screen offers that step-up to would-be admins and
+// shows nothing of the admin area to anyone else. The admin API enforces all of it again.
+
+import {
+  decideReview, getUser, listGroups, listReviews, listUsers, setActive, setGroupAdmin,
+} from '../adminApi.js';
+import { ApiError } from '../api.js';
+import { hasAdminRole, isAdminEligible, loginUrl } from '../auth.js';
+import { currentLocale, t } from '../copy.js';
+import { announce, h } from '../dom.js';
+import { currentLocation } from '../router.js';
+import { alertBox, button, linkButton, pageHeading, spinner } from '../ui.js';
+
+const state = {
+  users: null,
+  usersQuery: '',
+  usersFor: null, // the query the list answers
+  user: null,
+  userId: null,
+  groups: null,
+  reviews: null,
+  loading: new Set(),
+  error: null, // copy ref
+  done: null, // {ref, params}
+  busy: new Set(),
+  searchTimer: null,
+  focusAfter: null,
+};
+
+function failure(err) {
+  if (err instanceof ApiError && err.status === 403) return 'admin:error.forbidden';
+  if (err instanceof ApiError && err.status === 0) return 'common:error.network';
+  if (err instanceof ApiError && err.status === 503) return 'common:error.unavailable';
+  return 'admin:error.actionFailed';
+}
+
+function track(key, ctx, promise) {
+  state.loading.add(key);
+  state.error = null;
+  return promise
+    .catch((err) => {
+      if (!(err instanceof ApiError && err.status === 401)) state.error = failure(err);
+      return null;
+    })
+    .finally(() => {
+      state.loading.delete(key);
+      ctx.rerender();
+    });
+}
+
+function loadUsers(ctx) {
+  const query = state.usersQuery.trim();
+  return track('users', ctx, listUsers(query).then((users) => {
+    if (state.usersQuery.trim() === query) {
+      state.users = users;
+      state.usersFor = query;
+    }
+  }));
+}
+
+function loadUser(ctx, id) {
+  state.userId = id;
+  return track('user', ctx, Promise.all([
+    getUser(id),
+    ctx.user.adminRole === 'org_admin' && !state.groups ? listGroups().catch(() => []) : Promise.resolve(state.groups),
+  ]).then(([user, groups]) => {
+    if (state.userId === id) state.user = user;
+    state.groups = groups || state.groups;
+  }));
+}
+
+function loadReviews(ctx) {
+  return track('reviews', ctx, listReviews().then((reviews) => { state.reviews = reviews; }));
+}
+
+function formatDate(value) {
+  if (!value) return '';
+  const date = new Date(typeof value === 'number' && value < 1e12 ? value * 1000 : value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return new Intl.DateTimeFormat(currentLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+function statusBadge(status) {
+  const active = status === 'active';
+  return h('span', { class: `badge ${active ? 'badge-active' : 'badge-inactive'}` },
+    t(`admin:status.${status || 'active'}`));
+}
+
+/** A modal confirmation (<dialog>: focus is trapped and Escape cancels natively). */
+function confirmDialog(message) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const dialog = h('dialog', { 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-body', id: 'confirm-dialog' },
+      h('h2', { id: 'confirm-title' }, t('admin:confirm.title')),
+      h('p', { id: 'confirm-body' }, message),
+      h('div', { class: 'actions' },
+        button(t('admin:confirm.yes'), { id: 'confirm-yes', onClick: () => dialog.close('yes') }),
+        button(t('admin:confirm.no'), { kind: 'secondary', id: 'confirm-no', onClick: () => dialog.close('no') })));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (opener && document.contains(opener)) opener.focus();
+      resolve(dialog.returnValue === 'yes');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector('#confirm-no').focus();
+  });
+}
+
+async function act(ctx, key, { confirmRef, doneRef, params }, action) {
+  if (confirmRef && !(await confirmDialog(t(confirmRef, params)))) return;
+  state.busy.add(key);
+  state.error = null;
+  state.done = null;
+  ctx.rerender();
+  try {
+    await action();
+    state.done = { ref: doneRef, params };
+    announce(t(doneRef, params));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) state.error = failure(err);
+  } finally {
+    state.busy.delete(key);
+  }
+  ctx.rerender();
+}
+
+// -- pieces ---------------------------------------------------------------------------------
+
+function stepUp(ctx) {
+  return h('div', { class: 'auth-layout' },
+    h('section', { class: 'card auth-card stack', id: 'admin-stepup' },
+      pageHeading(t('admin:stepup.title')),
+      h('p', {}, t('admin:stepup.body')),
+      linkButton(t('admin:stepup.button'), loginUrl({ returnTo: currentLocation(), scope: 'admin' }),
+        { id: 'stepup-button', class: 'btn btn-primary btn-block', external: true })));
+}
+
+function denied() {
+  return h('div', { class: 'stack narrow', id: 'admin-denied' },
+    pageHeading(t('admin:title')),
+    alertBox('error', t('admin:error.forbidden')),
+    h('p', {}, h('a', { href: '/' }, t('common:nav.home'))));
+}
+
+function tabs(ctx) {
+  const name = ctx.route.name;
+  const tab = (href, label, active) => h('a', { href, 'aria-current': active ? 'page' : null }, label);
+  return h('nav', { class: 'tabs', 'aria-label': t('admin:title') },
+    tab('/admin/users', t('admin:users.title'), name === 'admin' || name.startsWith('admin-user')),
+    tab('/admin/reviews', t('admin:review.title'), name === 'admin-reviews'));
+}
+
+function usersPanel(ctx) {
+  const query = state.usersQuery;
+  const rows = state.users || [];
+  const search = h('div', { class: 'field' },
+    h('label', { for: 'user-search', class: 'label' }, t('admin:users.search.label')),
+    h('input', {
+      id: 'user-search', class: 'input', type: 'search', value: query, autocomplete: 'off',
+      placeholder: t('admin:users.search.placeholder'),
+      on: {
+        input: (event) => {
+          state.usersQuery = event.target.value;
+          clearTimeout(state.searchTimer);
+          state.searchTimer = setTimeout(() => loadUsers(ctx), 250);
+        },
+      },
+    }));
+  let body;
+  if (state.users === null) body = state.loading.has('users') ? spinner(t('common:status.loading')) : null;
+  else if (rows.length === 0) {
+    body = h('p', { class: 'muted', id: 'users-empty' },
+      state.usersFor ? t('admin:users.noMatch', { query: state.usersFor }) : t('admin:users.empty'));
+  } else {
+    body = h('div', { class: 'table-wrap' }, h('table', { id: 'users-table' },
+      h('caption', { class: 'visually-hidden' }, t('admin:users.title')),
+      h('thead', {}, h('tr', {},
+        ['name', 'email', 'role', 'groups', 'status'].map((c) => h('th', { scope: 'col' }, t(`admin:users.column.${c}`))))),
+      h('tbody', {}, rows.map((u) => h('tr', { 'data-user': u.email },
+        h('th', { scope: 'row' }, h('a', { href: `/admin/users/${encodeURIComponent(u.id)}` }, u.name)),
+        h('td', {}, u.email),
+        h('td', {}, t(`admin:role.${u.role}`)),
+        h('td', {}, u.groups.join(', ')),
+        h('td', {}, statusBadge(u.status)))))));
+  }
+  return h('section', { class: 'stack', 'aria-labelledby': 'users-heading' },
+    h('h2', { id: 'users-heading' }, t('admin:users.title')),
+    h('p', { class: 'muted' }, t('admin:users.intro', { org: ctx.user.orgId || '' })),
+    search,
+    body);
+}
+
+function userPanel(ctx) {
+  const u = state.user && state.user.id === state.userId ? state.user : null;
+  const back = h('p', {}, h('a', { href: '/admin/users' }, `← ${t('common:action.back')}`));
+  if (!u) return h('section', { class: 'stack' }, back, state.loading.has('user') ? spinner(t('common:status.loading')) : null);
+  const orgAdmin = ctx.user.adminRole === 'org_admin';
+  const active = u.status === 'active' || u.status === 'provisioned' || u.status === 'staged';
+  const params = { name: u.name };
+  const actions = [];
+  if (u.id !== ctx.user.sub) {
+    actions.push(active
+      ? button(t('admin:action.deactivate'), {
+        kind: 'danger', id: 'deactivate', busy: state.busy.has('active'),
+        onClick: () => act(ctx, 'active', { confirmRef: 'admin:confirm.deactivate', doneRef: 'admin:done.deactivate', params },
+          () => setActive(u.id, false).then(() => loadUser(ctx, u.id))),
+      })
+      : button(t('admin:action.reactivate'), {
+        kind: 'secondary', id: 'reactivate', busy: state.busy.has('active'),
+        onClick: () => act(ctx, 'active', { confirmRef: 'admin:confirm.reactivate', doneRef: 'admin:done.reactivate', params },
+          () => setActive(u.id, true).then(() => loadUser(ctx, u.id))),
+      }));
+  }
+  const roleRows = [];
+  if (orgAdmin && u.role !== 'org_admin') {
+    for (const group of u.adminGroups) {
+      roleRows.push(h('li', {}, `${t('admin:role.group_admin')}: ${group} `,
+        button(t('admin:action.removeGroupAdmin'), {
+          kind: 'ghost', class: 'btn btn-ghost btn-small', busy: state.busy.has(`ga-${group}`),
+          onClick: () => act(ctx, `ga-${group}`,
+            { confirmRef: 'admin:confirm.removeGroupAdmin', doneRef: 'admin:done.removeGroupAdmin', params: { ...params, group } },
+            () => setGroupAdmin(u.id, group, false).then(() => loadUser(ctx, u.id))),
+        })));
+    }
+    const candidates = (state.groups || []).filter((g) => !u.adminGroups.includes(g.name) && !u.adminGroups.includes(g.id));
+    if (candidates.length) {
+      const select = h('select', { id: 'group-select', class: 'input input-compact' },
+        candidates.map((g) => h('option', { value: g.id }, g.name)));
+      roleRows.push(h('li', { class: 'actions' },
+        h('label', { for: 'group-select', class: 'visually-hidden' }, t('admin:users.column.groups')), select,
+        button(t('admin:action.assignGroupAdmin'), {
+          kind: 'secondary', class: 'btn btn-secondary btn-small', id: 'assign-group-admin', busy: state.busy.has('ga-new'),
+          onClick: () => {
+            const group = candidates.find((g) => g.id === select.value) || candidates[0];
+            act(ctx, 'ga-new',
+              { confirmRef: 'admin:confirm.assignGroupAdmin', doneRef: 'admin:done.assignGroupAdmin', params: { ...params, group: group.name } },
+              () => setGroupAdmin(u.id, group.id, true).then(() => loadUser(ctx, u.id)));
+          },
+        })));
+    }
+  }
+  return h('section', { class: 'stack', 'aria-labelledby': 'user-heading' },
+    back,
+    h('div', { class: 'card stack' },
+      h('h2', { id: 'user-heading' }, u.name),
+      h('dl', { class: 'details' },
+        h('dt', {}, t('admin:users.column.email')), h('dd', {}, u.email),
+        h('dt', {}, t('admin:users.column.role')), h('dd', {}, t(`admin:role.${u.role}`)),
+        h('dt', {}, t('admin:users.column.groups')), h('dd', {}, u.groups.join(', ')),
+        h('dt', {}, t('admin:users.column.status')), h('dd', {}, statusBadge(u.status))),
+      roleRows.length ? h('ul', { class: 'stack', id: 'role-actions' }, roleRows) : null,
+      actions.length ? h('div', { class: 'actions' }, actions) : null));
+}
+
+function reviewsPanel(ctx) {
+  let body;
+  const rows = state.reviews || [];
+  if (state.reviews === null) body = state.loading.has('reviews') ? spinner(t('common:status.loading')) : null;
+  else if (rows.length === 0) body = h('p', { class: 'muted', id: 'reviews-empty' }, t('admin:review.empty'));
+  else {
+    body = h('div', { class: 'table-wrap' }, h('table', { id: 'reviews-table' },
+      h('caption', { class: 'visually-hidden' }, t('admin:review.title')),
+      h('thead', {}, h('tr', {},
+        ['name', 'email', 'company', 'submitted', 'reason'].map((c) => h('th', { scope: 'col' }, t(`admin:review.column.${c}`))),
+        h('th', { scope: 'col' }, t('admin:users.column.actions')))),
+      h('tbody', {}, rows.map((r) => {
+        const rowId = `review-${r.id}`;
+        const decide = (approve) => act(ctx, rowId,
+          { doneRef: approve ? 'admin:review.approved' : 'admin:review.rejected', params: { email: r.email } },
+          () => decideReview(r.id, approve).then(() => { state.reviews = state.reviews.filter((x) => x.id !== r.id); }));
+        return h('tr', { 'data-review': r.email },
+          h('th', { scope: 'row', id: rowId }, r.name),
+          h('td', {}, r.email),
+          h('td', {}, r.company),
+          h('td', {}, formatDate(r.submitted)),
+          h('td', {}, r.reason),
+          h('td', {}, h('div', { class: 'actions' },
+            button(t('admin:review.approve'), { class: 'btn btn-primary btn-small', 'aria-describedby': rowId,
+              busy: state.busy.has(rowId), onClick: () => decide(true) }),
+            button(t('admin:review.reject'), { kind: 'danger', class: 'btn btn-danger btn-small', 'aria-describedby': rowId,
+              busy: state.busy.has(rowId), onClick: () => decide(false) }))));
+      }))));
+  }
+  return h('section', { class: 'stack', 'aria-labelledby': 'reviews-heading' },
+    h('h2', { id: 'reviews-heading' }, t('admin:review.title')),
+    h('p', { class: 'muted' }, t('admin:review.intro')),
+    body);
+}
+
+export default {
+  journeys: () => ['admin'],
+  title: () => t('admin:title'),
+  enter(ctx) {
+    state.error = null;
+    state.done = null;
+    if (!hasAdminRole(ctx.user)) return;
+    const name = ctx.route.name;
+    if (name === 'admin' || name === 'admin-users') loadUsers(ctx);
+    else if (name === 'admin-user') loadUser(ctx, ctx.params.id);
+    else if (name === 'admin-reviews') loadReviews(ctx);
+  },
+  leave() {
+    clearTimeout(state.searchTimer);
+  },
+  render(ctx) {
+    if (!hasAdminRole(ctx.user)) return isAdminEligible(ctx.user, ctx.settings) ? stepUp(ctx) : denied();
+    const name = ctx.route.name;
+    let panel;
+    if (name === 'admin-user') panel = userPanel(ctx);
+    else if (name === 'admin-reviews') panel = reviewsPanel(ctx);
+    else panel = usersPanel(ctx);
+    return h('div', { class: 'stack' },
+      pageHeading(t('admin:title')),
+      tabs(ctx),
+      state.error ? alertBox('error', t(state.error)) : null,
+      state.done ? alertBox('success', t(state.done.ref, state.done.params)) : null,
+      panel);
+  },
+};

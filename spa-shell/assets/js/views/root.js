@@ -1,0 +1,13 @@
+// "/": the signed-in home, or the sign-in screen for a visitor.
+import home from './home.js';
+import signin from './signin.js';
+
+const pick = (ctx) => (ctx.user ? home : signin);
+
+export default {
+  journeys: (ctx) => pick(ctx).journeys(ctx),
+  title: (ctx) => pick(ctx).title(ctx),
+  enter: (ctx) => { const v = pick(ctx); if (v.enter) v.enter(ctx); },
+  leave: () => { if (home.leave) home.leave(); if (signin.leave) signin.leave(); },
+  render: (ctx) => pick(ctx).render(ctx),
+};
