@@ -26,6 +26,7 @@ from bff.settings import DevPorts, Settings, dev_environment
 #: "module:function" of each dev part, in start order.
 DEV_PARTS: list[str] = [
     "bff.twins.okta.dev:start",
+    "bff.twins.aem.dev:start",
 ]
 
 

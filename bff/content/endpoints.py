@@ -1,0 +1,232 @@
+"""HTTP endpoints of the content area.
+
+    GET  /bff/content/{journey}   localized copy (public, cacheable; private for previewers)
+    GET  /bff/preview             {"enabled", "allowed"} for the signed-in user
+    POST /bff/preview             {"enabled": bool}: content authors switch preview on/off (CSRF)
+    GET  /preview?path=&variation=  AEM's "Preview URL": opens the SPA on the fragment's journey
+    GET|POST /bff/hooks/aem       AEM content-fragment events (see bff.content.hooks)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from bff.auth.api import SessionAccess, current_session, require_session
+from bff.auth.csrf import check_csrf
+from bff.content.bundle import JOURNEYS
+from bff.content.hooks import MAX_BODY as HOOK_MAX_BODY
+from bff.content.hooks import HookProcessor, parse_events, parse_fragment_path, valid_challenge
+from bff.content.locales import COOKIE_NAME, LocalePolicy
+from bff.content.service import ContentService, Rendered
+from bff.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from bff.settings import Settings
+
+_VARIATION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PREVIEW_BODY_MAX = 1024
+
+#: The SPA route of each journey (docs/content.md: the contract with the SPA).
+JOURNEY_ROUTES: dict[str, str] = {
+    "signin": "/signin",
+    "signup": "/signup",
+    "profile": "/profile",
+    "admin": "/admin",
+    "common": "/",
+    "email": "/email-preview",
+}
+
+
+@dataclass
+class ContentArea:
+    """What the handlers need, built once in ``start`` (``services.areas["content"]``)."""
+
+    settings: Settings
+    policy: LocalePolicy
+    service: ContentService
+    hooks: HookProcessor
+
+    def __post_init__(self) -> None:
+        c = self.settings.content
+        self.preview_group = c.preview_group
+        self.session_cookie = self.settings.session.cookie_name
+        public = f"public, max-age={c.browser_max_age}, stale-while-revalidate={c.stale_ttl}, " \
+                 f"stale-if-error={c.stale_ttl}"
+        degraded = f"public, max-age={min(c.browser_max_age, 10)}, stale-if-error={c.stale_ttl}"
+        self._cache_control = {"cache": public.encode(), "aem": public.encode(),
+                               "stale": degraded.encode(), "bundled": degraded.encode()}
+
+    def headers(self, rendered: Rendered, *, negotiated: bool, body: bool) -> list[tuple[bytes, bytes]]:
+        if rendered.preview:
+            out = [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+        else:
+            out = [(b"etag", rendered.etag.encode()),
+                   (b"cache-control", self._cache_control[rendered.source]),
+                   (b"vary", b"Accept-Language, Cookie" if negotiated else b"Cookie")]
+        if body:
+            out.append((b"content-type", b"application/json"))
+            out.append((b"content-length", str(len(rendered.body)).encode()))
+        return out
+
+    def may_preview(self, session: SessionAccess) -> bool:
+        return self.preview_group in session.principal.groups
+
+
+class _Raw(Response):
+    """A response whose header list was prepared by the handler (no per-request encoding)."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = headers
+
+
+def _area(request: Request) -> ContentArea:
+    return request.app.state.services.area("content")  # type: ignore[no-any-return]
+
+
+def _if_none_match(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+async def content(request: Request) -> Response:
+    area = _area(request)
+    journey = request.path_params["journey"]
+    if journey not in JOURNEYS:
+        raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
+    query = request.query_params
+    variation = query.get("variation") or "master"
+    if not _VARIATION.match(variation):
+        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
+    param = query.get("locale")
+    cookies = request.cookies
+    resolved = area.policy.resolve(param, cookies.get(COOKIE_NAME), request.headers.get("accept-language"))
+    negotiated = param is None
+
+    preview = False
+    if area.session_cookie in cookies:
+        session = await current_session(request)
+        preview = session is not None and session.principal.preview and area.may_preview(session)
+    if preview:
+        rendered = await area.service.render_preview(journey, resolved.requested, resolved.locale, variation)
+        return _Raw(200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+
+    rendered = await area.service.render(journey, resolved.requested, resolved.locale, variation)
+    if _if_none_match(request.headers.get("if-none-match"), rendered.etag):
+        return _Raw(304, area.headers(rendered, negotiated=negotiated, body=False))
+    return _Raw(200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+
+
+def _no_store(payload: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(payload, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise PayloadTooLarge(f"The body must be at most {limit} bytes")
+        except ValueError:
+            raise BadRequest("Invalid Content-Length") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body must be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def preview_state(request: Request) -> Response:
+    area = _area(request)
+    session = await require_session(request)
+    allowed = area.may_preview(session)
+    return _no_store({"enabled": allowed and session.principal.preview, "allowed": allowed})
+
+
+async def preview_toggle(request: Request) -> Response:
+    area = _area(request)
+    check_csrf(request, area.settings)
+    session = await require_session(request)
+    if not area.may_preview(session):
+        raise Forbidden("Preview is for content authors", code="preview_forbidden")
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType("Send application/json")
+    raw = await _read_limited(request, _PREVIEW_BODY_MAX)
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise ValidationFailed([{"field": "enabled", "code": "invalid"}], "The body is not JSON") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("enabled"), bool):
+        raise ValidationFailed([{"field": "enabled", "code": "invalid"}], 'Send {"enabled": true|false}')
+    enabled: bool = payload["enabled"]
+    await session.set_flag("preview", enabled)
+    return _no_store({"enabled": enabled})
+
+
+async def preview_entry(request: Request) -> Response:
+    """AEM's content fragment "Preview URL" lands here; redirect to the SPA screen."""
+    area = _area(request)
+    path = request.query_params.get("path", "")
+    variation = request.query_params.get("variation") or "master"
+    ref = parse_fragment_path(path, site=area.settings.content.aem_site)
+    if ref is None:
+        raise BadRequest(f"path must be a UI copy fragment: /content/dam/{area.settings.content.aem_site}"
+                         "/{locale}/ui-copy/{journey}", code="invalid_preview_path")
+    if not _VARIATION.match(variation):
+        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
+    session = await current_session(request)
+    if session is None:
+        here = request.url.path + ("?" + request.url.query if request.url.query else "")
+        return RedirectResponse("/bff/login?returnTo=" + quote(here, safe=""), status_code=303,
+                                headers={"Cache-Control": "no-store"})
+    if not area.may_preview(session):
+        raise Forbidden("Preview is for content authors", code="preview_forbidden")
+    locale = area.policy.negotiate((ref.locale,)) or area.policy.default
+    params = {"locale": locale, "preview": "1"}
+    if variation != "master":
+        params["variation"] = variation
+    return RedirectResponse(JOURNEY_ROUTES[ref.journey] + "?" + urlencode(params), status_code=303,
+                            headers={"Cache-Control": "no-store"})
+
+
+async def aem_hook(request: Request) -> Response:
+    area = _area(request)
+    challenge = request.query_params.get("challenge")
+    if challenge is not None:
+        if not valid_challenge(challenge):
+            raise BadRequest("Invalid challenge", code="invalid_challenge")
+        return _no_store({"challenge": challenge})
+    if request.method != "POST":
+        raise BadRequest("Expected a challenge or a POSTed event", code="invalid_event")
+    body = await _read_limited(request, HOOK_MAX_BODY)
+    await area.hooks.authenticate(body, request.headers)
+    events = parse_events(body, request.headers.get("content-type", ""), request.headers)
+    result = await area.hooks.process(events)
+    return _no_store(result)
