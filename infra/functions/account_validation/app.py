@@ -1,0 +1,88 @@
+"""Lambda entry point: ``account_validation.app.handler`` (SQS event source, partial batch failure).
+
+Environment (fnlib.names): ``SECRETS_ARN`` (JSON secret: ``OKTA_API_TOKEN``, ``COMPLIANCE_API_KEY``,
+``MARKETO_CLIENT_ID``, ``MARKETO_CLIENT_SECRET``), ``IDEMPOTENCY_TABLE``, ``REVIEW_TABLE``,
+``OKTA_ORG_URL``, ``COMPLIANCE_API_URL``, ``MARKETO_IDENTITY_URL``, ``MARKETO_REST_URL``;
+optional ``COMPLIANCE_TIMEOUT`` (seconds, default 5) and ``IDEMPOTENCY_TTL_SECONDS`` (7 days).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import httpx
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from fnlib.marketo import MarketoClient
+from fnlib.names import env
+
+from account_validation.compliance import ComplianceClient
+from account_validation.okta_profiles import OktaProfileClient
+from account_validation.reviews import DynamoReviewQueue
+from account_validation.validator import AccountValidator
+
+SECRET_MAX_AGE = 300
+# Configuration is read once, at cold start (like the clients below).
+SECRETS_ARN = env("SECRETS_ARN")
+OKTA_ORG_URL = env("OKTA_ORG_URL")
+COMPLIANCE_API_URL = env("COMPLIANCE_API_URL")
+MARKETO_IDENTITY_URL = env("MARKETO_IDENTITY_URL")
+MARKETO_REST_URL = env("MARKETO_REST_URL")
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS, model=AccountCreatedRecord)
+persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
+                                       boto3_client=boto3.client("dynamodb"))
+idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
+                                expires_after_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "604800")))
+secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+reviews = DynamoReviewQueue(boto3.resource("dynamodb").Table(env("REVIEW_TABLE")))
+compliance_http = httpx.Client(timeout=httpx.Timeout(float(env("COMPLIANCE_TIMEOUT", "5")), connect=3.0))
+http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0), headers={"User-Agent": "account-validation"})
+
+_current: dict[str, Any] = {}
+
+
+def validator() -> AccountValidator:
+    """The validator for the current secret (re-read every SECRET_MAX_AGE s; rotation-safe)."""
+    secret = secrets.get(SECRETS_ARN, transform="json", max_age=SECRET_MAX_AGE)
+    if not isinstance(secret, dict):
+        raise ValueError("SECRETS_ARN must hold a JSON object")
+    if _current.get("secret") != secret:
+        _current["secret"] = secret
+        _current["validator"] = AccountValidator(
+            ComplianceClient(COMPLIANCE_API_URL, secret["COMPLIANCE_API_KEY"], http=compliance_http),
+            OktaProfileClient(OKTA_ORG_URL, secret["OKTA_API_TOKEN"], http=http),
+            MarketoClient(MARKETO_IDENTITY_URL, MARKETO_REST_URL, secret["MARKETO_CLIENT_ID"],
+                          secret["MARKETO_CLIENT_SECRET"], http=http),
+            reviews,
+        )
+    result: AccountValidator = _current["validator"]
+    return result
+
+
+@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+def validate_account(event: AccountCreated) -> dict[str, Any]:
+    outcome = validator().validate(event)
+    logger.info("account validated", extra={"eventId": event.eventId, "userId": event.userId, **outcome})
+    return outcome
+
+
+def record_handler(record: AccountCreatedRecord) -> dict[str, Any]:
+    return validate_account(event=record.body)  # type: ignore[no-any-return]
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler,  # type: ignore[return-value]
+                                    processor=processor, context=context)

@@ -1,0 +1,97 @@
+"""The account-validation decision for one AccountCreated event (business logic, no I/O of its own).
+
+pass → Okta profile ``complianceStatus=passed``, then the Marketo lead (createOrUpdate by email).
+fail → Okta ``complianceStatus=review``, then a manual-review record (keyed by the event id, so
+a retry never writes a second one). Each step is safe to repeat: a failure half-way raises,
+the record is retried, and the repeated steps leave the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from fnlib.account_events import AccountCreated
+
+from account_validation.compliance import Verdict
+
+log = logging.getLogger(__name__)
+
+#: Marketo ``leadSource`` of self-registered users.
+LEAD_SOURCE = "Customer Portal registration"
+UNASSIGNED_ORG = "unassigned"
+
+
+class Compliance(Protocol):
+    def screen(self, reference: str, first_name: str, last_name: str) -> Verdict: ...
+
+
+class OktaProfiles(Protocol):
+    def update_profile(self, user_id: str, profile: Mapping[str, Any]) -> Any:
+        """Partial profile update (``POST /api/v1/users/{id}``)."""
+
+
+class Leads(Protocol):
+    def upsert_lead(self, email: str, first_name: str, last_name: str,
+                    extra: Mapping[str, Any] | None = None) -> int: ...
+
+
+class ReviewQueue(Protocol):
+    def put(self, item: Mapping[str, Any]) -> Any:
+        """Store a pending review; storing the same ``(orgId, reviewId)`` again changes nothing."""
+
+
+class UserGone(Exception):
+    """The Okta user no longer exists (deleted before validation ran)."""
+
+
+def lead_fields(event: AccountCreated) -> dict[str, str]:
+    """Marketo fields besides email and names (``oktaUserId`` is a custom field to create)."""
+    return {"leadSource": LEAD_SOURCE, "oktaUserId": event.userId}
+
+
+def review_item(event: AccountCreated, verdict: Verdict, now: datetime) -> dict[str, Any]:
+    return {
+        "orgId": event.orgId or UNASSIGNED_ORG,
+        "reviewId": event.eventId,
+        "status": "pending",
+        "userId": event.userId,
+        "login": event.login,
+        "email": event.email,
+        "firstName": event.firstName,
+        "lastName": event.lastName,
+        "locale": event.locale,
+        "source": event.source,
+        "eventId": event.eventId,
+        "screeningId": verdict.screening_id,
+        "reasons": [dict(r) for r in verdict.reasons],
+        "createdAt": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+class AccountValidator:
+    def __init__(self, compliance: Compliance, okta: OktaProfiles, leads: Leads,
+                 reviews: ReviewQueue) -> None:
+        self._compliance = compliance
+        self._okta = okta
+        self._leads = leads
+        self._reviews = reviews
+
+    def validate(self, event: AccountCreated, *, now: datetime | None = None) -> dict[str, Any]:
+        verdict = self._compliance.screen(event.userId, event.firstName, event.lastName)
+        try:
+            if verdict.passed:
+                self._okta.update_profile(event.userId, {"complianceStatus": "passed"})
+                lead_id = self._leads.upsert_lead(event.email, event.firstName, event.lastName,
+                                                  lead_fields(event))
+                return {"status": "passed", "leadId": lead_id, "screeningId": verdict.screening_id}
+            item = review_item(event, verdict, now or datetime.now(UTC))
+            self._okta.update_profile(event.userId, {"complianceStatus": "review"})
+            self._reviews.put(item)
+            return {"status": "review", "orgId": item["orgId"], "reviewId": item["reviewId"],
+                    "screeningId": verdict.screening_id}
+        except UserGone:
+            log.warning("user deleted before validation; nothing to do", extra={"userId": event.userId})
+            return {"status": "skipped", "reason": "user-not-found"}

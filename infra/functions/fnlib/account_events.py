@@ -1,0 +1,52 @@
+"""The ``AccountCreated`` event as the subscribers receive it (SNS raw delivery into SQS).
+
+The BFF (sign-up and the Okta event hook) publishes it to the ``account-events`` topic with the
+message attributes ``eventType``, ``orgId`` and ``source``; each subscription filters on
+``{"eventType": ["AccountCreated"]}`` and delivers the raw message, so the SQS record's ``body``
+is exactly this JSON document.
+
+Unknown fields are ignored (a newer publisher must not poison older consumers); a body that is
+not JSON or misses a required field fails validation and the record is retried, then parked in
+the subscriber's DLQ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+class AccountCreated(BaseModel):
+    """One newly registered user (wire names are camelCase, as published)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    eventId: Text
+    eventType: Literal["AccountCreated"]
+    occurredAt: datetime
+    userId: Text
+    login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                                            pattern=r"^[^@\s]+@[^@\s]+$")]
+    firstName: Name = ""
+    lastName: Name = ""
+    orgId: Text | None = None
+    locale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=35,
+                                             pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] = "en"
+    source: Annotated[str, Field(max_length=64)] = "unknown"
+
+    @property
+    def email(self) -> str:
+        """Where mail goes: Okta logins of self-registered users are their email address."""
+        return self.login
+
+
+class AccountCreatedRecord(SqsRecordModel):
+    """An SQS record whose body is an ``AccountCreated`` document (Powertools parser model)."""
+
+    body: Json[AccountCreated]  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""The welcome-email subscriber: AccountCreated (SQS) → a localized email through SES."""

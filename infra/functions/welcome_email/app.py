@@ -1,0 +1,71 @@
+"""Lambda entry point: ``welcome_email.app.handler`` (SQS event source, partial batch failure).
+
+Environment: ``SES_SENDER`` and ``IDEMPOTENCY_TABLE`` (required); ``AEM_URL``/``AEM_CONFIG``
+(fetch the copy from AEM publish first), ``APP_URL`` (the call-to-action link),
+``DEFAULT_LOCALE`` (``en``), ``IDEMPOTENCY_TTL_SECONDS`` (default 7 days). See fnlib.names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from fnlib.names import env
+
+from welcome_email.mailcopy import AemCopy, BundledCopy, CopyResolver, CopySource
+from welcome_email.mailer import WelcomeMailer
+from welcome_email.render import Renderer
+
+HERE = Path(__file__).resolve().parent
+# Bundled copy: packaged next to the function, else the repository's content/ (a checkout).
+COPY_DIRS = (HERE / "copy", HERE.parent.parent.parent / "content" / "copy")
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS, model=AccountCreatedRecord)
+persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
+                                       boto3_client=boto3.client("dynamodb"))
+idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
+                                expires_after_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "604800")))
+
+_sources: list[CopySource] = []
+if env("AEM_URL", ""):
+    _sources.append(AemCopy(env("AEM_URL"), env("AEM_CONFIG", "bff"),
+                            http=httpx.Client(timeout=httpx.Timeout(3.0, connect=2.0))))
+_sources.append(BundledCopy(COPY_DIRS))
+mailer = WelcomeMailer(
+    CopyResolver(_sources, default_locale=env("DEFAULT_LOCALE", "en")),
+    Renderer(),
+    boto3.client("sesv2"),
+    env("SES_SENDER"),
+    app_url=env("APP_URL", "") or None,
+)
+
+
+@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+def send_welcome(event: AccountCreated) -> dict[str, str]:
+    result = mailer.send(event)
+    logger.info("welcome email sent", extra={"eventId": event.eventId, "userId": event.userId,
+                                             "locale": result["locale"], "messageId": result["messageId"]})
+    return result
+
+
+def record_handler(record: AccountCreatedRecord) -> dict[str, str]:
+    return send_welcome(event=record.body)  # type: ignore[no-any-return]
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler,  # type: ignore[return-value]
+                                    processor=processor, context=context)
