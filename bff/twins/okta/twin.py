@@ -31,9 +31,12 @@ from bff.twins.okta.clients import Client, ClientAuthenticator
 from bff.twins.okta.directory import Directory, User
 from bff.twins.okta.errors import api_error_body
 from bff.twins.okta.faults import Fault, FaultInjector
+from bff.twins.okta.hooks import EventHooks
 from bff.twins.okta.keys import SigningKeys
+from bff.twins.okta.mgmt import ManagementApi
 from bff.twins.okta.oidc import OidcEndpoints
 from bff.twins.okta.pages import Pages
+from bff.twins.okta.registration import Registration
 from bff.twins.okta.tokens import Minter, TokenStore, random_id
 
 SESSION_COOKIE = "sid"
@@ -90,6 +93,10 @@ class OktaTwin:
         #: RFC 9207 ``iss`` on the authorization response (real Okta does not send it)
         self.authorization_response_iss = False
         self.clock_offset = 0.0
+        #: Management API requests per minute per bucket ("users", "groups"; "default" otherwise)
+        self.rate_limits: dict[str, int] = {"users": 600, "groups": 500, "default": 600}
+        #: the admin user who owns the SSWS API tokens (the ``actor`` of API-made events)
+        self.api_admin_id = "00uapiadmin000000001"
 
         # -- state ------------------------------------------------------------------------
         self.counters: Counter[str] = Counter()
@@ -106,10 +113,14 @@ class OktaTwin:
         self.authenticator = ClientAuthenticator(self.clients, self.now)
         self.pages = Pages(self.issuer, self.base_url)
         self.oidc = OidcEndpoints(self)
+        self.hooks = EventHooks(self)
+        self.mgmt = ManagementApi(self)
+        self.registration = Registration(self)
         self._http: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
-        routes: list[BaseRoute] = [*self.oidc.routes("/oauth2/default")]
+        routes: list[BaseRoute] = [*self.oidc.routes("/oauth2/default"), *self.mgmt.routes(),
+                                   *self.registration.routes()]
         self.app = Starlette(
             routes=routes,
             middleware=[Middleware(_FaultMiddleware, twin=self)],
