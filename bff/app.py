@@ -29,6 +29,7 @@ from bff.services import Services
 from bff.settings import Settings, load_environment
 from bff.signup import component as signup_component
 from bff.spa import component as spa_component
+from bff.twins import devmail
 
 COMPONENTS: tuple[ModuleType, ...] = (
     auth_component,
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *devmail.routes(settings),  # /__dev/mail: only in `bff dev` (settings.dev + dev_mail_url)
     ]
     for component in COMPONENTS:
         routes.extend(component.routes(settings))

@@ -25,8 +25,10 @@ from bff.settings import DevPorts, Settings, dev_environment
 
 #: "module:function" of each dev part, in start order.
 DEV_PARTS: list[str] = [
+    "bff.twins.aws.dev:start",
     "bff.twins.okta.dev:start",
     "bff.twins.aem.dev:start",
+    "bff.twins.workers.dev:start",
 ]
 
 
