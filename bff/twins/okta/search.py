@@ -126,7 +126,10 @@ def parse(text: str, *, allowed: Mapping[str, set[str]] | None = None) -> Any:
     if len(text) > 2000:
         raise SearchError("expression too long")
     parser = _Parser(tokenize(text))
-    tree = parser.expr()
+    try:
+        tree = parser.expr()
+    except RecursionError:
+        raise SearchError("expression nested too deeply") from None
     if parser.peek() is not None:
         raise SearchError("trailing input")
     if allowed is not None:
