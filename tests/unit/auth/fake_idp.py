@@ -9,6 +9,7 @@ Tests change its behaviour through attributes: ``id_claims`` / ``id_header`` hoo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -109,6 +110,7 @@ class FakeIdP:
     token_error: str = "invalid_grant"
     token_body: Any = None  # canned 200 body
     down: bool = False
+    token_delay: float = 0.0  # seconds the token endpoint takes (makes races real)
     down_paths: tuple[str, ...] = ()
     userinfo_claims: Claims | None = None
     private_key_jwt_key: Any = None  # verify client assertions with this public key
@@ -206,10 +208,12 @@ class FakeIdP:
 
     # -- the HTTP surface ------------------------------------------------------------------------
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         name = path.rsplit("/", 1)[-1]
         self.calls[name] += 1
+        if self.token_delay and path.endswith("/v1/token"):
+            await asyncio.sleep(self.token_delay)
         if self.down or any(path.endswith(p) for p in self.down_paths):
             raise httpx.ConnectError("connection refused", request=request)
         if path.endswith("/.well-known/openid-configuration"):
