@@ -227,9 +227,8 @@ def check_organisation(errors: Errors, raw: Any, name: str = "company") -> tuple
 
 
 def _username_parts(email: str) -> list[str]:
-    local = email.partition("@")[0]
-    parts = [p for p in re.split(r"[.,_#@+-]", local) if len(p) >= 3]
-    return [local, *parts]
+    """Okta's "parts of the username": the login split at , . - _ # @ (and +), 3+ characters."""
+    return [p for p in re.split(r"[.,_#@+-]", email) if len(p) >= 3]
 
 
 def password_problem(password: str, *, email: str | None, first: str | None, last: str | None) -> str | None:

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bff.signup.events import AccountCreated, event_id_for
+
+
+def test_event_id_is_derived_from_the_user_id() -> None:
+    first, again, other = event_id_for("00u1"), event_id_for("00u1"), event_id_for("00u2")
+    assert first == again != other
+    assert uuid.UUID(first).version == 5
+
+
+def test_json_round_trip_and_schema() -> None:
+    event = AccountCreated.new(
+        user_id="00u1",
+        login="ada@example.com",
+        email="ada@example.com",
+        first_name="Ada",
+        last_name="Lovelace",
+        org_id="acme",
+        locale="fr_CA",
+        source="bff-signup",
+    )
+    data = event.to_json()
+    assert set(data) == {
+        "eventId",
+        "eventType",
+        "eventVersion",
+        "occurredAt",
+        "userId",
+        "login",
+        "email",
+        "firstName",
+        "lastName",
+        "orgId",
+        "locale",
+        "source",
+    }
+    assert data["locale"] == "fr-CA" and data["eventType"] == "AccountCreated" and data["eventVersion"] == 1
+    assert AccountCreated.from_json(data) == event
+
+
+def test_message_attributes_leave_out_a_missing_org() -> None:
+    event = AccountCreated.new(
+        user_id="00u1",
+        login="a@b.co",
+        email=None,
+        first_name=None,
+        last_name=None,
+        org_id=None,
+        locale=None,
+        source="okta-hook",
+    )
+    assert event.message_attributes() == {"eventType": "AccountCreated", "source": "okta-hook"}
+
+
+def test_with_profile_fills_from_okta() -> None:
+    event = AccountCreated.new(
+        user_id="00u1",
+        login="g@example.com",
+        email=None,
+        first_name=None,
+        last_name=None,
+        org_id=None,
+        locale=None,
+        source="okta-hook",
+    )
+    filled = event.with_profile(
+        {
+            "firstName": "Grace",
+            "lastName": "Hopper",
+            "email": "g@example.com",
+            "orgId": "navy",
+            "preferredLanguage": "en-US",
+            "unrelated": 1,
+        }
+    )
+    assert (filled.firstName, filled.lastName, filled.email, filled.orgId, filled.locale) == (
+        "Grace",
+        "Hopper",
+        "g@example.com",
+        "navy",
+        "en-US",
+    )
+    assert filled.eventId == event.eventId and filled.source == "okta-hook"
+
+
+@pytest.mark.parametrize("broken", [{}, {"eventId": "x", "occurredAt": "t", "userId": "u", "source": "evil"}])
+def test_from_json_refuses_malformed(broken: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        AccountCreated.from_json(broken)
