@@ -69,7 +69,7 @@ class FragmentCache:
         self.holdoff = holdoff
         self.clock = clock
         self._entries: cachetools.TTLCache[Key, Entry] = cachetools.TTLCache(
-            maxsize=maxsize, ttl=ttl + stale_ttl, timer=clock)
+            maxsize=maxsize, ttl=ttl + stale_ttl, timer=lambda: self.clock())  # clock replaceable (tests)
         self._inflight: dict[Key, asyncio.Task[Entry | None]] = {}
         self._failed_until: dict[Key, float] = {}
         self._tasks: set[asyncio.Task[Entry | None]] = set()
