@@ -591,7 +591,7 @@ class OIDCClient:
         enables the ``at_hash`` check when the claim is present.
         """
         header, claims = await self._verify_jws(token, "ID token")
-        self._check_standard_claims(claims, "ID token", extra_essential=("exp", "sub"))
+        self._check_standard_claims(claims, "ID token", extra_essential=("exp",))
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise InvalidToken("The ID token has no subject (sub)")
