@@ -40,8 +40,10 @@ def script_json(value: Any) -> Markup:
 
 
 class CopySource(Protocol):
-    async def __call__(self, journey: str, locale: str, *, preview: bool) -> Mapping[str, Any] | None:
-        """The ``/bff/content/{journey}`` body for ``locale``, or None when unavailable."""
+    async def __call__(self, journey: str, requested: str, locale: str, *, preview: bool,
+                       variation: str) -> Mapping[str, Any] | None:
+        """The ``/bff/content/{journey}`` body for the negotiated ``locale`` (``requested`` is
+        what the browser asked for), or None when unavailable."""
         ...
 
 

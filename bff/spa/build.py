@@ -98,7 +98,8 @@ def render_static(source: Path, catalog: AssetCatalog, settings: Settings) -> tu
 def build(source: Path, out: Path, settings: Settings) -> BuildResult:
     """Write the build to ``out`` (replaced as a whole; refuses a non-build directory)."""
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
-        raise BuildError(f"{out} exists and is not a previous build (no {MANIFEST_NAME}); refusing to replace it")
+        raise BuildError(f"{out} exists and is not a previous build (no {MANIFEST_NAME}); "
+                         "refusing to replace it")
     try:
         catalog = AssetCatalog.from_source(source)
     except AssetError as exc:
@@ -148,7 +149,8 @@ def build_spa_cli(args: argparse.Namespace) -> int:
         print(f"build-spa: {exc}", file=sys.stderr)
         return 1
     count = len(result.catalog.assets)
-    print(f"build-spa: {count} assets, {result.total_bytes} bytes ({result.total_gzip_bytes} gzipped) -> {out}")
+    print(f"build-spa: {count} assets, {result.total_bytes} bytes "
+          f"({result.total_gzip_bytes} gzipped) -> {out}")
     print(f"build-spa: {STATIC_OUT} (static variant for S3), {TEMPLATE_OUT} (for BFF_SPA_DIR), "
           f"{MANIFEST_NAME}, {CSP_OUT}")
     print(f"build-spa: client settings from {origin}")

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,7 @@ HTML_CACHE = "private, no-cache"
 MAX_REPORT_BYTES = 16 * 1024
 REPORT_TYPES = frozenset({"application/csp-report", "application/reports+json", "application/json"})
 COPY_TIMEOUT = 2.0  # the page renders without copy rather than wait longer (the SPA fetches it)
+VARIATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SpaArea:
@@ -109,15 +111,18 @@ async def _user(request: Request) -> dict[str, Any] | None:
     return session.principal.public_view() if session is not None else None
 
 
-async def _copy(area: SpaArea, journeys: list[str], locale: str, preview: bool) -> dict[str, Any]:
+async def _copy(area: SpaArea, journeys: list[str], requested: str, locale: str, *, preview: bool,
+                variation: str) -> dict[str, Any]:
     if area.copy is None:
         return {}
     source = area.copy
 
     async def one(journey: str) -> tuple[str, Mapping[str, Any] | None]:
         try:
-            return journey, await asyncio.wait_for(source(journey, locale, preview=preview), COPY_TIMEOUT)
-        except (BFFError, TimeoutError) as exc:
+            body = await asyncio.wait_for(
+                source(journey, requested, locale, preview=preview, variation=variation), COPY_TIMEOUT)
+            return journey, body
+        except (BFFError, TimeoutError, ValueError) as exc:
             log.warning("first-paint copy for %s/%s unavailable: %s", journey, locale, type(exc).__name__)
             return journey, None
 
@@ -140,12 +145,19 @@ async def page(request: Request) -> Response:
         resolved = area.locales.resolve(None, request.cookies.get(LOCALE_COOKIE),
                                         request.headers.get("accept-language"))
     locale = resolved.locale
-    preview = bool(user and user.get("preview"))
-    copy = await _copy(area, ["common", journey_for(current, user is not None)], locale, preview)
+    # Draft copy only for a content author who switched preview on (as /bff/content decides).
+    preview = bool(user and user.get("preview") and settings.content.preview_group in user.get("groups", ()))
+    variation = request.query_params.get("variation") or "master"
+    if not preview or not VARIATION.fullmatch(variation):
+        variation = "master"
+    journeys = ["common", journey_for(current, user is not None)]
+    copy = await _copy(area, journeys, resolved.requested, locale, preview=preview, variation=variation)
     bootstrap = build_bootstrap(settings, locale=locale, page=current.name, copy=copy, user=user,
                                 assets=area.image_urls)
     nonce = new_nonce()
-    body = area.shell.render(nonce=nonce, bootstrap=bootstrap)
+    journey = journeys[1]
+    title_key = (journey, "home.title" if current.name == "root" and user else "title")
+    body = area.shell.render(nonce=nonce, bootstrap=bootstrap, title_key=title_key)
     headers = {
         "Content-Security-Policy": build_policy(settings, nonce=nonce),
         "Reporting-Endpoints": reporting_endpoints(),
@@ -305,16 +317,18 @@ def routes(settings: Settings) -> list[BaseRoute]:
 
 
 def content_copy_source(services: Services) -> CopySource | None:
-    """The first-paint copy from the content area (``services.areas["content"]``)."""
-    content = services.areas.get("content")
-    if content is None:
-        return None
-    fetch = getattr(content, "copy_body", None)
-    if fetch is None:
+    """The first-paint copy from the content area (``services.areas["content"]``): the same
+    document ``GET /bff/content/{journey}`` answers, from the same cache (no HTTP round trip)."""
+    area = services.areas.get("content")
+    service = getattr(area, "service", None)
+    if service is None:
         return None
 
-    async def source(journey: str, locale: str, *, preview: bool) -> Mapping[str, Any] | None:
-        body: Mapping[str, Any] | None = await fetch(journey, locale, preview=preview)
+    async def source(journey: str, requested: str, locale: str, *, preview: bool,
+                     variation: str) -> Mapping[str, Any] | None:
+        render = service.render_preview if preview else service.render
+        rendered = await render(journey, requested, locale, variation)
+        body: Mapping[str, Any] = json.loads(rendered.body)
         return body
 
     return source

@@ -63,9 +63,13 @@ class Shell:
         self._import_map = script_json(catalog.import_map())
         self._preload = [a.url for a in catalog.modules()]
 
-    def render(self, *, nonce: str | None, bootstrap: Mapping[str, Any]) -> str:
+    def render(self, *, nonce: str | None, bootstrap: Mapping[str, Any],
+               title_key: tuple[str, str] | None = None) -> str:
+        """``title_key`` = (journey, key) of the screen's title, shown before the app name."""
         copy = bootstrap.get("copy") or {}
-        title = _copy_string(copy, "common", "app.title") or DEFAULT_TITLE
+        app_name = _copy_string(copy, "common", "app.name")
+        screen = _copy_string(copy, *title_key) if title_key else None
+        title = " · ".join(t for t in (screen, app_name) if t) or DEFAULT_TITLE
         return self.template.render(
             nonce=nonce,
             bootstrap=script_json(bootstrap),

@@ -287,6 +287,7 @@ onUserChange((user, previous, reason) => {
   setCopyPreview(user && user.preview, app.variation);
   if (!app.header) return; // before the first render (the S3 variant's boot)
   if (previous && !user) {
+    if (reason === 'signed-out') return; // this tab is on its way to the IdP's logout
     sessionEnded(reason === 'signed-out-elsewhere' ? 'signed-out-elsewhere' : 'expired');
     return;
   }
@@ -339,9 +340,12 @@ async function takePreviewRequest() {
 function takeAuthError() {
   const params = new URLSearchParams(window.location.search);
   const code = params.get('auth_error');
-  if (!code) return;
-  app.flash = { kind: 'error', authError: code.replace(/[^a-z_]/g, '').slice(0, 40) };
+  const signedOut = params.get('signed_out') === '1';
+  if (!code && !signedOut) return;
+  if (code) app.flash = { kind: 'error', authError: code.replace(/[^a-z_]/g, '').slice(0, 40) };
+  else app.flash = { kind: 'info', reason: 'signed-out' };
   params.delete('auth_error');
+  params.delete('signed_out');
   const rest = params.toString();
   window.history.replaceState(window.history.state, '', window.location.pathname + (rest ? `?${rest}` : ''));
 }
@@ -359,6 +363,7 @@ async function start() {
   const user = currentUser();
   setCopyPreview(user && user.preview, app.variation);
   if (previewRequested && user && user.preview) await reloadAll().catch(() => null);
+  await ensure(['common']).catch(() => null); // in the bootstrap unless AEM and the cache failed
   renderFrame();
   startRouter((opts) => renderRoute(opts));
   await renderRoute({ initial: true });

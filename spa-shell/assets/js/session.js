@@ -112,7 +112,7 @@ export function initSession(boot) {
 
 /** Ends the session at the BFF, tells the other tabs, then goes through the IdP's logout. */
 export async function signOut() {
-  const result = await postJSON('/bff/logout?returnTo=%2Fsignin', undefined, { on401: 'throw' })
+  const result = await postJSON(`/bff/logout?returnTo=${encodeURIComponent('/?signed_out=1')}`, undefined, { on401: 'throw' })
     .catch((err) => {
       if (err instanceof ApiError && err.status === 401) return null; // already signed out
       throw err;
@@ -129,9 +129,9 @@ function safeLogoutTarget(url) {
   if (typeof url !== 'string') return '/signin';
   try {
     const parsed = new URL(url, window.location.href);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : '/signin';
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : '/?signed_out=1';
   } catch {
-    return '/signin';
+    return '/?signed_out=1';
   }
 }
 

@@ -52,7 +52,8 @@ export default {
     state.email = '';
     state.error = null;
     state.submitting = false;
-    state.signedOut = takeSignedOutFlag() || (ctx.flash && ctx.flash.reason === 'signed-out-elsewhere');
+    const reason = ctx.flash && ctx.flash.reason;
+    state.signedOut = takeSignedOutFlag() || reason === 'signed-out' || reason === 'signed-out-elsewhere';
   },
   render(ctx) {
     const discovery = Boolean(ctx.settings.idpDiscovery);
