@@ -184,6 +184,9 @@ class OktaSettings:
     post_logout_path: str
     clock_skew: int
     http_timeout: float
+    # Okta groups whose members may attempt the admin step-up (the access policy's allow-list);
+    # the SPA shows the admin entry points only to them.
+    admin_groups: tuple[str, ...] = ("customer-admins",)
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,7 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
         post_logout_path=r.text("BFF_POST_LOGOUT_PATH", "/"),
         clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
         http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
+        admin_groups=r.items("BFF_OKTA_ADMIN_GROUPS", ("customer-admins",)),
     )
 
     store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
