@@ -76,6 +76,7 @@ def client_settings(settings: Settings) -> dict[str, Any]:
         "signup": {"password": settings.signup.password_mode, "org": settings.signup.org_mode},
         "profileFields": list(settings.signup.profile_fields),
         "previewGroup": settings.content.preview_group,
+        "adminGroups": list(settings.okta.admin_groups),
         "defaultLocale": settings.content.default_locale,
     }
 
