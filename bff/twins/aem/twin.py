@@ -163,7 +163,8 @@ class AemTwin:
 
     async def _execute_author(self, request: Request) -> Response:
         if not self._author_ok(request):
-            denied = PlainTextResponse("Unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            denied = PlainTextResponse("Unauthorized", status_code=401,
+                                       headers={"WWW-Authenticate": "Bearer"})
             return self._record("author", request.path_params["rest"].split(";", 1)[0], {}, denied)
         return await self._execute(request, "author", "/author/graphql/execute.json/")
 
