@@ -1,0 +1,70 @@
+"""The AccountCreated model as a Powertools SQS record model, on the real SQS event sample."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from pydantic import ValidationError
+
+SAMPLE = Path("/work/shared/fixtures/aws/powertools_sqsEvent.json")
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    body = {
+        "eventId": "e-1",
+        "eventType": "AccountCreated",
+        "occurredAt": "2026-11-26T10:00:00.123Z",
+        "userId": "00u1",
+        "login": "ada@example.test",
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "orgId": "acme",
+        "locale": "fr-CA",
+        "source": "bff-signup",
+    }
+    body.update(fields)
+    return body
+
+
+def sqs_record(body: str) -> dict[str, Any]:
+    record: dict[str, Any] = copy.deepcopy(json.loads(SAMPLE.read_text())["Records"][0])
+    record["body"] = body
+    return record
+
+
+def test_parses_the_body_of_a_real_sqs_record() -> None:
+    record = AccountCreatedRecord.model_validate(sqs_record(json.dumps(event())))
+    assert isinstance(record.body, AccountCreated)
+    assert record.body.eventId == "e-1" and record.body.email == "ada@example.test"
+    assert record.body.occurredAt.year == 2026 and record.body.locale == "fr-CA"
+    assert record.messageId == "059f36b4-87a3-44ab-83d2-661975830a7d"
+
+
+def test_unknown_fields_are_ignored_and_optional_ones_default() -> None:
+    body = event(newField={"x": 1})
+    del body["orgId"], body["locale"], body["source"]
+    parsed = AccountCreated.model_validate(body)
+    assert parsed.orgId is None and parsed.locale == "en" and parsed.source == "unknown"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Test message.",
+        "[]",
+        json.dumps(event(eventType="AccountDeleted")),
+        json.dumps(event(eventId="")),
+        json.dumps(event(login="not-an-email")),
+        json.dumps(event(locale="<script>")),
+        json.dumps(event(firstName="x" * 101)),
+        json.dumps({k: v for k, v in event().items() if k != "userId"}),
+    ],
+)
+def test_poison_bodies_fail_validation(body: str) -> None:
+    with pytest.raises(ValidationError):
+        AccountCreatedRecord.model_validate(sqs_record(body))
