@@ -164,7 +164,10 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
     s = settings.signup
-    outbox = open_outbox(s.outbox)
+    try:
+        outbox = open_outbox(s.outbox, region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
+    except ValueError as exc:
+        raise ConfigError([str(exc)]) from None
     stack.push_async_callback(outbox.close)
 
     credentials = build_credentials(settings)

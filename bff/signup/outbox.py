@@ -14,8 +14,8 @@ never the event.
 * Sent entries are kept for :data:`KEEP_SENT` seconds (the deduplication window), then purged.
 
 Back-ends, chosen by ``BFF_OUTBOX``: ``sqlite:///path`` (default; WAL, ``synchronous=FULL``:
-an acknowledged ``add`` survives a crash or power loss) and ``memory://`` (tests only: lost on
-exit).
+an acknowledged ``add`` survives a crash or power loss), ``dynamodb://table`` (shared by every
+instance; :mod:`bff.signup.outbox_dynamodb`) and ``memory://`` (tests only: lost on exit).
 """
 
 from __future__ import annotations
@@ -327,10 +327,20 @@ class SqliteOutbox:
         await self._run(lambda c: c.close())
 
 
-def open_outbox(url: str) -> Outbox:
-    """``sqlite:///relative/or/absolute/path`` or ``memory://``."""
+def open_outbox(url: str, *, region: str = "eu-west-1", endpoint_url: str | None = None) -> Outbox:
+    """``sqlite:///relative/or/absolute/path``, ``dynamodb://table`` or ``memory://``. A DynamoDB
+    table is created when the endpoint is local (moto); in AWS it must exist (docs/signup.md)."""
     if url.startswith("memory://"):
         return MemoryOutbox()
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         return SqliteOutbox(url.removeprefix("sqlite:///"))
-    raise ValueError(f"BFF_OUTBOX must be sqlite:///path or memory://, got {url!r}")
+    if url.startswith("dynamodb://") and len(url) > len("dynamodb://"):
+        from bff.signup import aws
+        from bff.signup.outbox_dynamodb import DynamoDBOutbox, ensure_table
+
+        table = url.removeprefix("dynamodb://").strip("/")
+        client = aws.client("dynamodb", region=region, endpoint_url=endpoint_url)
+        if aws.is_local(endpoint_url):
+            ensure_table(client, table)
+        return DynamoDBOutbox(client, table)
+    raise ValueError(f"BFF_OUTBOX must be sqlite:///path, dynamodb://table or memory://, got {url!r}")

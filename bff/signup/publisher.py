@@ -14,11 +14,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
+
+from bff.signup import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -49,11 +48,6 @@ class MemoryPublisher:
         return f"mem-{len(self.messages)}"
 
 
-def _is_local(url: str | None) -> bool:
-    host = urlsplit(url).hostname if url else None
-    return host in {"localhost", "127.0.0.1", "::1"}
-
-
 class SnsPublisher:
     """SNS ``Publish`` with message attributes (String) for subscription filter policies. For a
     FIFO topic (``.fifo``) the event id is the deduplication id and the user id the group."""
@@ -62,16 +56,7 @@ class SnsPublisher:
                  timeout: float = 5.0) -> None:
         self.topic_arn = topic_arn
         self.fifo = topic_arn.endswith(".fifo")
-        session = boto3.session.Session(region_name=region)
-        key_id = secret = None
-        if _is_local(endpoint_url) and session.get_credentials() is None:
-            # moto accepts any credentials; only ever for a loopback endpoint.
-            key_id, secret = "testing", "testing"  # noqa: S105
-        self._client: SNSClient = session.client(
-            "sns", endpoint_url=endpoint_url, aws_access_key_id=key_id, aws_secret_access_key=secret,
-            config=Config(connect_timeout=timeout, read_timeout=timeout,
-                          retries={"total_max_attempts": 1, "mode": "standard"}),
-        )
+        self._client: SNSClient = aws.client("sns", region=region, endpoint_url=endpoint_url, timeout=timeout)
 
     def _publish(self, body: str, attributes: Mapping[str, str], dedupe_id: str, group_id: str) -> str:
         attrs: dict[str, MessageAttributeValueTypeDef] = {

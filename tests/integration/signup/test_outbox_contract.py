@@ -1,23 +1,44 @@
-"""One contract for every outbox back-end (memory, SQLite on disk), plus what only the durable
-one promises: an acknowledged entry survives a reopen, and two processes sharing the file never
-claim the same entry."""
+"""One contract for every outbox back-end (memory, SQLite on disk, DynamoDB on moto server),
+plus what only the durable ones promise: an acknowledged entry survives a reopen, and two
+processes (or two instances) sharing the outbox never claim the same entry."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
+from bff.devstack import free_port
 from bff.signup.outbox import MemoryOutbox, Outbox, SqliteOutbox, open_outbox
+from bff.signup.outbox_dynamodb import DynamoDBOutbox
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
 async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outbox]:
-    box: Outbox = MemoryOutbox() if request.param == "memory" else SqliteOutbox(tmp_path / "outbox.sqlite3")
+    box: Outbox
+    if request.param == "memory":
+        box = MemoryOutbox()
+    elif request.param == "sqlite":
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+    else:
+        url = request.getfixturevalue("moto_url")
+        box = open_outbox(f"dynamodb://outbox-{secrets.token_hex(4)}", region="eu-west-1", endpoint_url=url)
+        assert isinstance(box, DynamoDBOutbox)
     yield box
     await box.close()
 
@@ -124,6 +145,22 @@ async def test_two_processes_never_claim_the_same_entry(tmp_path: Path) -> None:
     await box.close()
 
 
-def test_unknown_scheme_is_refused() -> None:
+async def test_dynamodb_instances_share_entries_and_claims(moto_url: str) -> None:
+    table = f"outbox-{secrets.token_hex(4)}"
+    a = open_outbox(f"dynamodb://{table}", region="eu-west-1", endpoint_url=moto_url)
+    b = open_outbox(f"dynamodb://{table}", region="eu-west-1", endpoint_url=moto_url)
+    for n in range(10):
+        assert await add(a, n)
+    assert not await add(b, 3)  # the dedupe key is shared
+    now = time.time() + 1
+    claims = await asyncio.gather(*(box.claim_due(now=now, limit=10, lease=30) for box in (a, b, a, b)))
+    claimed = [e.id for batch in claims for e in batch]
+    assert sorted(claimed) == sorted(f"e{n}" for n in range(10))  # each exactly once
+    await a.close()
+    await b.close()
+
+
+@pytest.mark.parametrize("url", ["postgres://x", "sqlite:///", "dynamodb://"])
+def test_unknown_scheme_is_refused(url: str) -> None:
     with pytest.raises(ValueError):
-        open_outbox("postgres://x")
+        open_outbox(url)

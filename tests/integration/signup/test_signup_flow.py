@@ -76,6 +76,17 @@ async def test_sign_up_creates_the_okta_user_and_publishes_once(tmp_path: Path) 
         assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
 
 
+async def test_sign_up_with_the_dynamodb_outbox(tmp_path: Path) -> None:
+    async with signup_stack(tmp_path, BFF_OUTBOX="dynamodb://bff-outbox") as stack:
+        assert (await stack.post_signup(NEW)).status_code == 201
+        (message,) = await asyncio.to_thread(stack.moto.receive, 1)
+        user = stack.okta.directory.user(NEW["email"])
+        assert user is not None and message["body"]["userId"] == user.id
+        await settle(stack)  # the hook's report of the same user is a duplicate
+        assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+
+
 async def test_without_a_password_the_user_waits_for_activation(tmp_path: Path) -> None:
     async with signup_stack(tmp_path) as stack:
         resp = await stack.post_signup({k: v for k, v in NEW.items() if k != "password"})
@@ -149,37 +160,32 @@ async def test_sns_down_during_sign_up_is_delivered_after_recovery(tmp_path: Pat
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
 
 
-async def test_users_created_in_okta_enter_through_the_hook_once(tmp_path: Path) -> None:
+async def test_users_registered_on_the_okta_page_enter_through_the_hook_once(tmp_path: Path) -> None:
     async with signup_stack(tmp_path) as stack:
-        # A user registered on the Okta-hosted page (here: created by an admin through the API).
-        async with httpx.AsyncClient(base_url=stack.okta.base_url) as admin:
-            created = await admin.post(
-                "/api/v1/users",
-                params={"activate": "false"},
-                headers={"Authorization": f"SSWS {API_TOKEN}"},
-                json={
-                    "profile": {
-                        "login": "grace@navy.test",
-                        "email": "grace@navy.test",
-                        "firstName": "Grace",
-                        "lastName": "Hopper",
-                        "orgId": "navy",
-                        "locale": "en_US",
-                    }
+        # Self-registration on the Okta-hosted page (profile enrollment), not through the BFF.
+        async with httpx.AsyncClient(base_url=stack.okta.base_url) as browser:
+            page = await browser.post(
+                "/signin/register",
+                data={
+                    "email": "grace@navy.test",
+                    "firstName": "Grace",
+                    "lastName": "Hopper",
+                    "orgId": "navy",
+                    "password": "Cobol-Rules-1959",
                 },
             )
-            assert created.status_code == 200, created.text
-        uid = created.json()["id"]
+            assert page.status_code == 200, page.text
+        user = stack.okta.directory.user("grace@navy.test")
+        assert user is not None
         (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
         body = message["body"]
-        assert (
-            body["source"] == "okta-hook" and body["userId"] == uid and body["eventId"] == event_id_for(uid)
-        )
-        assert (body["firstName"], body["lastName"], body["orgId"], body["locale"]) == (
+        assert body["source"] == "okta-hook" and body["userId"] == user.id
+        assert body["eventId"] == event_id_for(user.id)
+        assert (body["login"], body["firstName"], body["lastName"], body["orgId"]) == (
+            "grace@navy.test",
             "Grace",
             "Hopper",
             "navy",
-            "en-US",
         )
         assert message["attributes"] == {
             "eventType": "AccountCreated",
@@ -199,6 +205,31 @@ async def test_users_created_in_okta_enter_through_the_hook_once(tmp_path: Path)
         assert again.status_code == 200 and again.json()["duplicates"] == 1
         await settle(stack)
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+
+
+async def test_users_created_by_an_admin_are_enriched_from_okta(tmp_path: Path) -> None:
+    async with signup_stack(tmp_path) as stack:
+        async with httpx.AsyncClient(base_url=stack.okta.base_url) as admin:
+            created = await admin.post(
+                "/api/v1/users",
+                params={"activate": "false"},
+                headers={"Authorization": f"SSWS {API_TOKEN}"},
+                json={
+                    "profile": {
+                        "login": "ada@navy.test",
+                        "email": "ada@navy.test",
+                        "firstName": "Ada",
+                        "lastName": "King",
+                        "orgId": "navy",
+                        "locale": "en_US",
+                    }
+                },
+            )
+            assert created.status_code == 200, created.text
+        uid = created.json()["id"]
+        (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
+        body = message["body"]
+        assert body["userId"] == uid and body["locale"] == "en-US" and body["firstName"] == "Ada"
 
 
 async def test_hook_with_a_wrong_secret_is_refused(tmp_path: Path) -> None:
