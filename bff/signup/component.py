@@ -182,7 +182,7 @@ async def start(settings: Settings, services: Services, stack: contextlib.AsyncE
         stack.callback(sns.close)
         publisher = sns
 
-    relay = Relay(outbox, publisher, okta)
+    relay = Relay(outbox, publisher, okta, default_locale=settings.content.default_locale)
     relay.start()
     stack.push_async_callback(relay.stop)
 

@@ -13,11 +13,11 @@ outbox relay is recognisably the same event.
       "occurredAt": "2025-01-31T12:34:56.789Z (UTC, RFC 3339)",
       "userId":     "00u...",
       "login":      "ada@example.com",
-      "email":      "ada@example.com",
-      "firstName":  "Ada",
-      "lastName":   "Lovelace",
+      "email":      "ada@example.com",            (left out when unknown)
+      "firstName":  "Ada",                        (left out when unknown)
+      "lastName":   "Lovelace",                   (left out when unknown)
       "orgId":      "acme" | null,
-      "locale":     "fr-CA" | null (BCP 47),
+      "locale":     "fr-CA" (BCP 47; the BFF's default locale when the user has none),
       "source":     "bff-signup" | "okta-hook"
     }
 """
@@ -92,7 +92,10 @@ class AccountCreated:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The published document. Unknown optional values are left out rather than sent as
+        null (subscribers apply their defaults), except ``orgId``, which is explicitly null for
+        a user outside any organisation."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "orgId"}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AccountCreated:

@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bff.errors import BFFError
 from bff.signup.events import AccountCreated
@@ -42,7 +42,8 @@ class Backoff:
 class Relay:
     def __init__(self, outbox: Outbox, publisher: EventPublisher | None, okta: OktaUsers | None, *,
                  backoff: Backoff | None = None, batch: int = 25, lease: float = 60.0,
-                 idle_poll: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+                 idle_poll: float = 30.0, clock: Callable[[], float] = time.time,
+                 default_locale: str | None = None) -> None:
         self.outbox = outbox
         self.publisher = publisher
         self.okta = okta
@@ -51,6 +52,7 @@ class Relay:
         self.lease = lease
         self.idle_poll = idle_poll  # also picks up entries other processes added to a shared file
         self._clock = clock
+        self.default_locale = default_locale  # for hook users whose Okta profile has no locale
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -148,7 +150,10 @@ class Relay:
         if self.okta is None:
             raise PublishFailed("Okta Management API not configured: cannot read the new user's profile")
         user = await self.okta.get_user(event.userId)
-        return event.with_profile(user.profile)
+        enriched = event.with_profile(user.profile)
+        if enriched.locale is None and self.default_locale:
+            enriched = replace(enriched, locale=self.default_locale)
+        return enriched
 
     async def _maybe_purge(self) -> None:
         now = self._clock()

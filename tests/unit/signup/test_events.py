@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -92,3 +93,43 @@ def test_with_profile_fills_from_okta() -> None:
 def test_from_json_refuses_malformed(broken: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         AccountCreated.from_json(broken)
+
+
+def test_unknown_values_are_left_out_but_org_is_explicit() -> None:
+    event = AccountCreated.new(
+        user_id="00u1",
+        login="a@b.co",
+        email=None,
+        first_name=None,
+        last_name=None,
+        org_id=None,
+        locale=None,
+        source="okta-hook",
+    )
+    data = event.to_json()
+    assert "firstName" not in data and "locale" not in data and "email" not in data
+    assert data["orgId"] is None
+
+
+@pytest.mark.parametrize("org", ["acme", None])
+@pytest.mark.parametrize("names", [("Zoë", "Müller"), (None, None)])
+def test_what_we_publish_is_what_the_subscribers_accept(
+    org: str | None, names: tuple[str | None, str | None]
+) -> None:
+    """Contract with the subscribers' model (infra/functions/fnlib/account_events.py)."""
+    from fnlib.account_events import AccountCreated as SubscriberView
+
+    event = AccountCreated.new(
+        user_id="00u1",
+        login="zoe@example.com",
+        email="zoe@example.com",
+        first_name=names[0],
+        last_name=names[1],
+        org_id=org,
+        locale="fr_CA",
+        source="bff-signup",
+    )
+    seen = SubscriberView.model_validate_json(json.dumps(event.to_json()))
+    assert seen.eventId == event.eventId and seen.userId == "00u1" and seen.login == "zoe@example.com"
+    assert seen.orgId == org and seen.locale == "fr-CA" and seen.source == "bff-signup"
+    assert seen.firstName == (names[0] or "")

@@ -194,3 +194,22 @@ async def test_without_a_topic_nothing_runs_and_events_wait() -> None:
     await asyncio.sleep(0.02)
     assert (await outbox.counts())["pending"] == 1
     await relay.stop()
+
+
+async def test_hook_users_without_a_locale_get_the_default() -> None:
+    outbox, publisher = MemoryOutbox(), MemoryPublisher()
+    okta = FakeOkta({"00u9": {"firstName": "Grace", "lastName": "Hopper", "login": "g@example.com"}})
+    relay = Relay(outbox, publisher, okta, default_locale="en")
+    bare = AccountCreated.new(
+        user_id="00u9",
+        login="g@example.com",
+        email=None,
+        first_name=None,
+        last_name=None,
+        org_id=None,
+        locale=None,
+        source="okta-hook",
+    )
+    await add(outbox, bare, enrich=True)
+    assert await relay.drain() == 1
+    assert publisher.messages[0][0]["locale"] == "en"
