@@ -215,6 +215,8 @@ class JWKSCache:
         self._keys: list[RSAKey] = []
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
+        self._last_unknown_kid: float | None = None
+        self._failed = False
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many times the JWKS was requested (tests and metrics)
 
@@ -226,6 +228,7 @@ class JWKSCache:
         """Fetch the JWKS now (raises ``Unavailable``/``BadGateway`` on failure)."""
         self._attempted_at = self._clock()
         self.fetches += 1
+        self._failed = True
         doc = await self._fetch()
         try:
             keys = _parse_jwks(doc)
@@ -233,14 +236,24 @@ class JWKSCache:
             raise BadGateway(f"Identity provider JWKS is invalid: {exc}") from exc
         self._keys = keys
         self._fetched_at = self._clock()
+        self._failed = False
 
-    async def _refetch(self) -> None:
-        seen = self._attempted_at
+    async def _refetch(self, *, unknown_kid: bool) -> None:
+        seen = self.fetches
         async with self._lock:
-            if self._attempted_at != seen:
+            if self.fetches != seen:
                 return  # another caller refetched while we waited: use its result
-            if seen is not None and self._clock() - seen < self.min_refetch_interval:
-                return  # rate limited
+            now = self._clock()
+            if unknown_kid:
+                # At most one unknown-kid refetch per interval (forged kids cannot cause a
+                # fetch storm); the start-up or periodic fetch does not count against it.
+                last = self._last_unknown_kid
+                if last is not None and now - last < self.min_refetch_interval:
+                    return
+                self._last_unknown_kid = now
+            elif self._failed and self._attempted_at is not None \
+                    and now - self._attempted_at < self.min_refetch_interval:
+                return  # the last attempt failed moments ago: do not hammer a failing provider
             try:
                 await self.refresh()
             except (Unavailable, BadGateway):
@@ -258,12 +271,12 @@ class JWKSCache:
     async def keys_for(self, kid: str | None) -> list[RSAKey]:
         """The candidate verification keys for a token header's ``kid``."""
         if self._fetched_at is None or self._clock() - self._fetched_at > self.max_age:
-            await self._refetch()
+            await self._refetch(unknown_kid=False)
             if self._fetched_at is None:
                 raise Unavailable("Identity provider signing keys are not loaded")
         keys = self._match(kid)
         if not keys and kid is not None:
-            await self._refetch()
+            await self._refetch(unknown_kid=True)
             keys = self._match(kid)
         return keys
 

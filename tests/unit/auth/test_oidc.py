@@ -309,7 +309,7 @@ async def test_signing_key_rotation_refetches_jwks_once_rate_limited() -> None:
         assert idp.calls["keys"] == 1
         # The provider rotates: the new key appears in its JWKS and signs from now on.
         idp.keys = [cached_rsa("k2"), cached_rsa("k1")]
-        mono.now += 31
+        mono.now += 1  # right after start-up: the start-up fetch does not count against the limit
         assert (await validate(rp, sign(claims(idp), idp.keys[0])))["sub"]
         assert idp.calls["keys"] == 2  # one refetch for the unknown kid
         # Forged kids right after: no refetch storm (rate limited) ...
@@ -341,6 +341,23 @@ async def test_concurrent_unknown_kids_share_one_refetch() -> None:
         results = await asyncio.gather(*(validate(rp, token) for _ in range(20)))
         assert all(r["sub"] for r in results)
         assert idp.calls["keys"] == 2
+
+
+async def test_jwks_down_then_back() -> None:
+    idp = FakeIdP(down_paths=("/v1/keys",))
+    mono = Clock(1000.0)
+    async with idp.client() as http:
+        rp = OIDCClient(SETTINGS, http, monotonic=mono)
+        await rp.start()  # discovery loaded, keys not
+        with pytest.raises(Unavailable):
+            await validate(rp, sign(claims(idp), idp.keys[0]))
+        calls = idp.calls["keys"]
+        with pytest.raises(Unavailable):  # a failed fetch moments ago is not retried at once
+            await validate(rp, sign(claims(idp), idp.keys[0]))
+        assert idp.calls["keys"] == calls
+        idp.down_paths = ()
+        mono.now += 31
+        assert (await validate(rp, sign(claims(idp), idp.keys[0])))["sub"]
 
 
 async def test_jwks_is_refetched_when_old(idp: FakeIdP) -> None:

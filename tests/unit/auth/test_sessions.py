@@ -129,7 +129,7 @@ async def test_record_is_encrypted_and_carries_no_token(world: World) -> None:
 
 @pytest.mark.parametrize("mutate", [
     lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),  # signature byte
-    lambda c: "x" + c[1:],  # session id byte
+    lambda c: ("y" if c[0] == "x" else "x") + c[1:],  # session id byte
     lambda c: c.split(".")[0],  # unsigned id
     lambda c: c + ".extra",
     lambda c: "",
