@@ -29,6 +29,7 @@ DEV_PARTS: list[str] = [
     "bff.twins.okta.dev:start",
     "bff.twins.aem.dev:start",
     "bff.twins.workers.dev:start",
+    "bff.twins.apigw.dev:start",
 ]
 
 

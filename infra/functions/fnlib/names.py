@@ -12,7 +12,9 @@ import os
 
 # Environment variables each function REQUIRES (the template must set them), by function.
 REQUIRED_ENV: dict[str, tuple[str, ...]] = {
-    "admin_api": (),
+    "admin_api": (
+        "SECRETS_ARN", "OKTA_ORG_URL", "REVIEW_TABLE", "MARKETO_IDENTITY_URL", "MARKETO_REST_URL",
+    ),
     "welcome_email": ("SES_SENDER", "IDEMPOTENCY_TABLE"),
     "account_validation": (
         "SECRETS_ARN", "IDEMPOTENCY_TABLE", "REVIEW_TABLE", "OKTA_ORG_URL",
@@ -27,12 +29,23 @@ OPTIONAL_ENV: dict[str, tuple[str, ...]] = {
     "welcome_email": ("AEM_URL", "AEM_CONFIG", "APP_URL", "DEFAULT_LOCALE", "IDEMPOTENCY_TTL_SECONDS"),
     # COMPLIANCE_TIMEOUT: seconds before a compliance call counts as unavailable (retried).
     "account_validation": ("COMPLIANCE_TIMEOUT", "IDEMPOTENCY_TTL_SECONDS"),
+    # ADMINS_GROUP: the Okta group whose members the authorization server grants the admin
+    # scope (a group admin is added to / removed from it); default "customer-admins".
+    "admin_api": ("ADMINS_GROUP",),
 }
 
-# Keys of the JSON secret named by SECRETS_ARN (Secrets Manager) that account_validation reads.
+# Keys of the JSON secret named by SECRETS_ARN (Secrets Manager) that account_validation reads
+# (Okta: OKTA_API_TOKEN, or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY of a private_key_jwt service app).
 ACCOUNT_VALIDATION_SECRET_KEYS: tuple[str, ...] = (
-    "OKTA_API_TOKEN", "COMPLIANCE_API_KEY", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET",
+    "OKTA_API_TOKEN", "OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY", "COMPLIANCE_API_KEY", "MARKETO_CLIENT_ID",
+    "MARKETO_CLIENT_SECRET",
 )
+
+# Keys of the same JSON secret that admin_api reads: the Okta credentials (an API token, or the
+# service app's client id + private key for private_key_jwt) and the Marketo client.
+ADMIN_API_SECRET_KEYS: tuple[str, ...] = ("MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET")
+ADMIN_API_OKTA_SECRET_KEYS: tuple[tuple[str, ...], ...] = (
+    ("OKTA_API_TOKEN",), ("OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY"))
 
 # Logical names of the account-created messaging topology (deployed names carry a
 # "bff-{stage}-" prefix; the local twins use them bare). bff/twins/aws/topology.py builds
