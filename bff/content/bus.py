@@ -81,7 +81,9 @@ class RedisBus:
         self.apply = apply
         self.channel = channel
         self.origin = secrets.token_hex(8)
-        self.redis: aioredis.Redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.client_name = f"bff-content-bus-{self.origin}"  # visible in CLIENT LIST
+        self.redis: aioredis.Redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                                       client_name=self.client_name)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.received = 0
