@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
@@ -28,12 +29,10 @@ def event(path: str) -> dict[str, object]:
 HEADERS = {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/cloudevents+json"}
 
 
-async def wait_for(predicate, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+async def wait_for(predicate: Callable[[], bool], within: float = 3.0) -> None:
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 (polling another component's state)
+            await asyncio.sleep(0.02)
 
 
 async def test_a_webhook_on_one_instance_evicts_on_both(aem: AemTwin) -> None:
