@@ -20,6 +20,7 @@ from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 
 from bff.settings import Settings
+from bff.signup.forms import describe_signup
 
 log = logging.getLogger("bff.spa")
 
@@ -69,7 +70,10 @@ def text_direction(locale: str) -> str:
 
 
 def client_settings(settings: Settings) -> dict[str, Any]:
-    """Settings the screens mirror (CSRF header, sign-up form shape, profile fields)."""
+    """Settings the screens mirror (CSRF header, sign-up form shape, profile fields).
+
+    ``signupForm`` is exactly what ``GET /bff/signup`` answers, so the sign-up screen renders
+    and validates without a round trip."""
     return {
         "csrf": {"header": settings.session.csrf_header, "value": settings.session.csrf_value},
         "idpDiscovery": bool(settings.okta.idp_discovery),
@@ -78,12 +82,14 @@ def client_settings(settings: Settings) -> dict[str, Any]:
         "previewGroup": settings.content.preview_group,
         "adminGroups": list(settings.okta.admin_groups),
         "defaultLocale": settings.content.default_locale,
+        "signupForm": describe_signup(settings.signup, settings.content.locales),
     }
 
 
 def build_bootstrap(settings: Settings, *, locale: str, page: str, copy: Mapping[str, Any],
                     user: Mapping[str, Any] | None, assets: Mapping[str, str] | None = None,
-                    static: bool = False) -> dict[str, Any]:
+                    static: bool = False, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``client``: :func:`client_settings` computed once (it only depends on ``settings``)."""
     return {
         "v": 1,
         "static": static,
@@ -93,6 +99,6 @@ def build_bootstrap(settings: Settings, *, locale: str, page: str, copy: Mapping
         "page": page,
         "copy": dict(copy),
         "user": dict(user) if user is not None else None,
-        "settings": client_settings(settings),
+        "settings": dict(client) if client is not None else client_settings(settings),
         "assets": dict(assets or {}),  # non-module assets by logical name (images)
     }

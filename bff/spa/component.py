@@ -38,7 +38,7 @@ from bff.errors import BadRequest, BFFError, NotFound, PayloadTooLarge, Unsuppor
 from bff.services import Services
 from bff.settings import Settings
 from bff.spa.assets import IMMUTABLE, REVALIDATE, AssetCatalog
-from bff.spa.bootstrap import CopySource, build_bootstrap
+from bff.spa.bootstrap import CopySource, build_bootstrap, client_settings
 from bff.spa.csp import build_policy, new_nonce, reporting_endpoints
 from bff.spa.pages import NOT_FOUND, is_reserved, journey_for, looks_like_file, page_for
 from bff.spa.shell import Shell
@@ -65,6 +65,7 @@ class SpaArea:
         self.locales = LocalePolicy(settings.content.locales, settings.content.default_locale)
         self.image_urls = {a.logical: a.url for a in catalog.assets.values() if a.logical.startswith("img/")}
         self.report_log = _LogBudget(per_second=5.0, burst=20)
+        self.client_settings = client_settings(settings)
 
 
 def _area(request: Request) -> SpaArea:
@@ -153,7 +154,7 @@ async def page(request: Request) -> Response:
     journeys = ["common", journey_for(current, user is not None)]
     copy = await _copy(area, journeys, resolved.requested, locale, preview=preview, variation=variation)
     bootstrap = build_bootstrap(settings, locale=locale, page=current.name, copy=copy, user=user,
-                                assets=area.image_urls)
+                                assets=area.image_urls, client=area.client_settings)
     nonce = new_nonce()
     journey = journeys[1]
     title_key = (journey, "home.title" if current.name == "root" and user else "title")

@@ -346,6 +346,7 @@ function takeAuthError() {
   else app.flash = { kind: 'info', reason: 'signed-out' };
   params.delete('auth_error');
   params.delete('signed_out');
+  if (signedOut) params.delete('state'); // the IdP's echo of the end-session state
   const rest = params.toString();
   window.history.replaceState(window.history.state, '', window.location.pathname + (rest ? `?${rest}` : ''));
 }

@@ -8,8 +8,9 @@ export const NAME_MAX = 50;
 export const TEXT_MAX = 100;
 export const ORG_MAX = 64;
 export const INVITATION_MAX = 1024;
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 72;
+// The server's password policy arrives with the form description (GET /bff/signup, also in
+// the bootstrap); these are its defaults.
+export const DEFAULT_PASSWORD_POLICY = { minLength: 12, maxLength: 72, minLowerCase: 1, minUpperCase: 1, minNumber: 1 };
 
 const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -80,50 +81,71 @@ function usernameParts(email) {
   return [local, ...local.split(/[.,_#@+-]/).filter((p) => p.length >= 3)];
 }
 
-export function passwordProblem(password, { email, firstName, lastName }) {
+/** The organisation id the server derives from a name (bff/signup/validation.py org_slug). */
+export function orgSlug(name) {
+  const ascii = name.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').toLowerCase();
+  let slug = ascii.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, ORG_MAX).replace(/^-+|-+$/g, '');
+  if (slug.length * 2 < name.replace(/ /g, '').length) slug = 'org-hashed'; // mostly non-Latin: hashed id
+  return slug;
+}
+
+function checkOrganisation(raw) {
+  if (blank(raw)) return 'required';
+  if (raw.length > TEXT_MAX * 4) return 'tooLong';
+  const value = normalizeText(raw);
+  if (!isCleanText(value) || !/[\p{L}\p{N}]/u.test(value) || !ORG.test(orgSlug(value))) return 'invalid';
+  if ([...value].length > TEXT_MAX) return 'tooLong';
+  return null;
+}
+
+/** 'tooShort' | 'tooLong' | 'weak' | null, as password_problem() on the server. */
+export function passwordProblem(password, { email, firstName, lastName }, policy = DEFAULT_PASSWORD_POLICY) {
   const length = [...password].length;
-  if (length < PASSWORD_MIN) return 'tooShort';
-  if (length > PASSWORD_MAX) return 'tooLong';
+  if (length < (policy.minLength || 12)) return 'tooShort';
+  if (length > (policy.maxLength || 72)) return 'tooLong';
   if (/\p{C}/u.test(password)) return 'weak';
   if (!(/\p{Ll}/u.test(password) && /\p{Lu}/u.test(password) && /\p{Nd}/u.test(password))) return 'weak';
   const lowered = password.toLowerCase();
   const personal = [];
   if (email) personal.push(...usernameParts(email));
   for (const n of [firstName, lastName]) if (n && n.length >= 3) personal.push(n);
-  if (personal.some((p) => p.length >= 3 && lowered.includes(p.toLowerCase()))) return 'containsPersonalInfo';
+  if (personal.some((p) => p.length >= 3 && lowered.includes(p.toLowerCase()))) return 'weak';
   return null;
 }
 
 /**
  * Sign-up form values -> [{field, code}] (empty when the form may be sent).
- * settings: {password: 'optional'|'required'|'none', org: 'organisation'|'invitation'|'none'}
+ * form: the server's description (GET /bff/signup): {fields, required, passwordMode, passwordPolicy}.
  */
-export function validateSignup(values, settings) {
+export function validateSignup(values, form) {
+  const fields = form.fields || [];
+  const required = form.required || [];
   const errors = [];
   const add = (field, reason) => { if (reason) errors.push({ field, code: `error.${field}.${reason}` }); };
   add('firstName', checkName('firstName', values.firstName));
   add('lastName', checkName('lastName', values.lastName));
   add('email', checkEmail(values.email));
-  if (settings.org === 'organisation') {
-    const raw = values.organisation;
-    if (blank(raw)) add('organisation', 'required');
-    else if (raw.length > ORG_MAX * 2 || !ORG.test(raw.trim().toLowerCase())) add('organisation', 'invalid');
-  } else if (settings.org === 'invitation') {
+  if (fields.includes('company')) {
+    const reason = checkOrganisation(values.company);
+    add('company', reason === 'required' && !required.includes('company') ? null : reason);
+  }
+  if (fields.includes('invitationCode')) {
     const raw = values.invitationCode;
-    if (blank(raw)) add('invitationCode', 'required');
+    if (blank(raw)) add('invitationCode', required.includes('invitationCode') ? 'required' : null);
     else if (raw.trim().length > INVITATION_MAX || /\s/.test(raw.trim())) add('invitationCode', 'invalid');
   }
-  if (settings.password !== 'none') {
+  if (fields.includes('password')) {
     const raw = values.password || '';
     if (!raw) {
-      if (settings.password === 'required') add('password', 'required');
+      if (required.includes('password')) add('password', 'required');
     } else {
       const email = normalizeEmail(values.email || '');
       add('password', passwordProblem(raw, {
         email, firstName: normalizeText(values.firstName || ''), lastName: normalizeText(values.lastName || ''),
-      }));
+      }, form.passwordPolicy || DEFAULT_PASSWORD_POLICY));
     }
   }
+  if (fields.includes('terms') && values.terms !== true) add('terms', 'required');
   return errors;
 }
 

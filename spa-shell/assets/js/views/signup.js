@@ -9,9 +9,10 @@ import { announce, h } from '../dom.js';
 import { alertBox, errorSummary, field, linkButton, pageHeading } from '../ui.js';
 import { validateSignup } from '../validation.js';
 
-const FIELD_ORDER = ['firstName', 'lastName', 'email', 'organisation', 'invitationCode', 'password'];
+// Display order; which of them exist comes from the server's form description.
+const FIELD_ORDER = ['firstName', 'lastName', 'email', 'company', 'invitationCode', 'password', 'terms'];
 const AUTOCOMPLETE = {
-  firstName: 'given-name', lastName: 'family-name', email: 'email', organisation: 'organization',
+  firstName: 'given-name', lastName: 'family-name', email: 'email', company: 'organization',
   invitationCode: 'one-time-code', password: 'new-password',
 };
 
@@ -25,14 +26,13 @@ const state = {
   focusSuccess: false,
 };
 
+function describedForm(settings) {
+  return settings.signupForm || { fields: ['email', 'firstName', 'lastName', 'terms'], required: ['email', 'firstName', 'lastName'] };
+}
+
 function visibleFields(settings) {
-  const signup = settings.signup || {};
-  return FIELD_ORDER.filter((name) => {
-    if (name === 'organisation') return signup.org === 'organisation';
-    if (name === 'invitationCode') return signup.org === 'invitation';
-    if (name === 'password') return signup.password !== 'none';
-    return true;
-  });
+  const fields = describedForm(settings).fields || [];
+  return FIELD_ORDER.filter((name) => fields.includes(name));
 }
 
 function message(code) {
@@ -43,13 +43,26 @@ function message(code) {
 
 const label = (name) => t(`signup:field.${name}.label`);
 
+function checkbox(name, text, error) {
+  const errorId = error ? `f-${name}-error` : null;
+  return h('div', { class: `field field-check${error ? ' field-invalid' : ''}`, 'data-field': name },
+    error ? h('p', { class: 'field-error', id: errorId }, error) : null,
+    h('div', { class: 'check' },
+      h('input', {
+        type: 'checkbox', id: `f-${name}`, name, checked: state.values[name] === true, required: true,
+        'aria-invalid': error ? 'true' : null, 'aria-describedby': errorId,
+        on: { change: (e) => { state.values[name] = e.target.checked; } },
+      }),
+      h('label', { for: `f-${name}` }, text)));
+}
+
 async function submit(ctx, event) {
   event.preventDefault();
   if (state.submitting) return;
-  const settings = ctx.settings.signup || {};
+  const form = describedForm(ctx.settings);
   const fields = visibleFields(ctx.settings);
   state.formError = null;
-  state.errors = validateSignup(state.values, settings).filter((e) => fields.includes(e.field));
+  state.errors = validateSignup(state.values, form).filter((e) => fields.includes(e.field));
   if (state.errors.length) {
     state.focusSummary = true;
     ctx.rerender();
@@ -58,16 +71,17 @@ async function submit(ctx, event) {
   const body = { locale: currentLocale() };
   for (const name of fields) {
     const value = state.values[name];
-    if (name === 'password' && !value) continue;
-    body[name] = typeof value === 'string' && name !== 'password' ? value.trim() : value;
+    if (name === 'terms') body.terms = value === true;
+    else if (name === 'password') { if (value) body.password = value; }
+    else if (typeof value === 'string' && value.trim()) body[name] = value.trim();
   }
   state.submitting = true;
   ctx.rerender();
   try {
     const result = await postJSON('/bff/signup', body, { on401: 'throw' });
     state.done = {
-      email: (result && (result.email || result.login)) || body.email,
-      review: Boolean(result && (result.status === 'review' || result.review)),
+      email: (result && result.login) || body.email,
+      canSignIn: Boolean(result && result.next === 'signIn'),
     };
     state.values = {};
     state.focusSuccess = true;
@@ -97,8 +111,8 @@ function renderSuccess() {
     h('section', { class: 'card auth-card stack success-panel', id: 'signup-success' },
       h('div', { class: 'success-icon', 'aria-hidden': 'true' }, '✓'),
       pageHeading(t('signup:success.title')),
-      h('p', { class: 'lead' }, t('signup:success.body', { email: state.done.email })),
-      state.done.review ? h('p', {}, t('signup:success.review', { email: state.done.email })) : null,
+      h('p', { class: 'lead', id: 'signup-success-body' }, t('signup:success.body', { email: state.done.email })),
+      h('p', {}, t('signup:success.review', { email: state.done.email })),
       h('p', { class: 'muted' }, t('signup:success.notReceived')),
       linkButton(t('signup:success.signin'), '/signin', { id: 'signup-signin' })));
 }
@@ -122,7 +136,8 @@ export default {
       return renderSuccess();
     }
     const fields = visibleFields(ctx.settings);
-    const passwordMode = (ctx.settings.signup || {}).password;
+    const form = describedForm(ctx.settings);
+    const required = form.required || [];
     const errorFor = (name) => {
       const e = state.errors.find((x) => x.field === name);
       return e ? message(e.code) : null;
@@ -136,18 +151,19 @@ export default {
           autocomplete: AUTOCOMPLETE[name], error: errorFor(name),
           onInput: (e) => { state.values[name] = e.target.value; },
         }))),
-      fields.filter((n) => n !== 'firstName' && n !== 'lastName').map((name) => field({
+      fields.filter((n) => !['firstName', 'lastName', 'terms'].includes(n)).map((name) => field({
         name,
         label: label(name),
         type: name === 'email' ? 'email' : name === 'password' ? 'password' : 'text',
         value: state.values[name] || '',
         hint: has(`signup:field.${name}.hint`) ? t(`signup:field.${name}.hint`) : null,
-        required: name !== 'password' || passwordMode === 'required',
-        optionalLabel: name === 'password' && passwordMode === 'optional' ? t('signup:optional') : null,
+        required: required.includes(name),
+        optionalLabel: required.includes(name) ? null : t('signup:optional'),
         autocomplete: AUTOCOMPLETE[name],
         error: errorFor(name),
         onInput: (e) => { state.values[name] = e.target.value; },
       })),
+      fields.includes('terms') ? checkbox('terms', label('terms'), errorFor('terms')) : null,
       h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'signup-submit',
         'aria-busy': state.submitting ? 'true' : null, disabled: state.submitting },
       t(state.submitting ? 'signup:submitting' : 'signup:submit')));
