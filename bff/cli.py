@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["plan", "apply"])
     p.add_argument("--config", type=Path, default=None, help="TOML file describing the Okta setup")
 
+    p = sub.add_parser("invite", help="print a sign-up invitation code for an organisation")
+    p.add_argument("org", help="the organisation id (orgId)")
+    p.add_argument("--email", default=None, help="bind the code to this address")
+
+    sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
@@ -99,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         from bff.ops.okta import okta_cli
 
         return okta_cli(args)
+    if args.command == "invite":
+        from bff.signup.cli import invite_cli
+
+        return invite_cli(args)
+    if args.command == "outbox":
+        from bff.signup.cli import outbox_cli
+
+        return outbox_cli(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
