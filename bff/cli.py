@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dist", type=Path, default=Path("dist"))
     p.add_argument("--endpoint-url", default=None, help="AWS endpoint override (tests: moto)")
     p.add_argument("--region", default=None)
+    p.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    p.add_argument("--keep-stale", action="store_true", help="do not delete files that left the build")
+    p.add_argument("--max-invalidation-paths", type=int, default=15,
+                   help="invalidate /* instead when more paths than this changed")
 
     p = sub.add_parser("okta", help="provision the Okta side of the design")
     p.add_argument("action", choices=["plan", "apply"])

@@ -1,0 +1,1 @@
+"""Operations commands: ``bff publish-spa`` (S3 + CloudFront) and ``bff okta plan|apply``."""
