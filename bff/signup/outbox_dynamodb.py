@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from bff.signup.outbox import KEEP_SENT, OutboxEntry
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+log = logging.getLogger("bff.signup.outbox")
 
 T = TypeVar("T")
 Item = dict[str, "AttributeValueTypeDef"]
@@ -85,6 +88,7 @@ class DynamoDBOutbox:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self.table = table
+        self._scan_fallback = False
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(fn)
@@ -115,15 +119,38 @@ class DynamoDBOutbox:
 
         return await self._run(write)
 
+    def _due(self, now: float, limit: int) -> list[Item]:
+        """Due entries by the sparse index; by a filtered scan when the table lacks the index
+        (a table defined elsewhere without it: slower, still correct, logged once)."""
+        if not self._scan_fallback:
+            try:
+                resp = self._client.query(
+                    TableName=self.table, IndexName=INDEX, Limit=limit,
+                    KeyConditionExpression="#q = :pending AND next_attempt_at <= :now",
+                    ExpressionAttributeNames={"#q": "queue"},
+                    ExpressionAttributeValues={":pending": _s(PENDING), ":now": _n(now)})
+                return resp.get("Items", [])
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                # DynamoDB: ValidationException "...does not have the specified index"; moto:
+                # ResourceNotFoundException "Invalid index". A missing TABLE still raises.
+                if "index" not in str(error.get("Message", "")).lower() or error.get("Code") not in {
+                        "ValidationException", "ResourceNotFoundException"}:
+                    raise
+                log.warning("outbox table %s has no %s index; scanning for due entries instead", self.table,
+                            INDEX)
+                self._scan_fallback = True
+        items = self._scan(FilterExpression="#q = :pending AND next_attempt_at <= :now",
+                           ProjectionExpression="pk, next_attempt_at",
+                           ExpressionAttributeNames={"#q": "queue"},
+                           ExpressionAttributeValues={":pending": _s(PENDING), ":now": _n(now)})
+        items.sort(key=lambda i: _num(i, "next_attempt_at") or 0.0)
+        return items[:limit]
+
     async def claim_due(self, *, now: float, limit: int, lease: float) -> list[OutboxEntry]:
         def claim() -> list[OutboxEntry]:
-            resp = self._client.query(
-                TableName=self.table, IndexName=INDEX, Limit=limit,
-                KeyConditionExpression="#q = :pending AND next_attempt_at <= :now",
-                ExpressionAttributeNames={"#q": "queue"},
-                ExpressionAttributeValues={":pending": _s(PENDING), ":now": _n(now)})
             claimed: list[OutboxEntry] = []
-            for item in resp.get("Items", []):
+            for item in self._due(now, limit):
                 try:
                     updated = self._client.update_item(
                         TableName=self.table, Key={"pk": item["pk"]},
@@ -237,6 +264,12 @@ class DynamoDBOutbox:
 
     async def next_due_at(self) -> float | None:
         def first() -> float | None:
+            if self._scan_fallback:
+                due = [_num(i, "next_attempt_at") or 0.0 for i in self._scan(
+                    FilterExpression="#q = :pending", ProjectionExpression="next_attempt_at",
+                    ExpressionAttributeNames={"#q": "queue"},
+                    ExpressionAttributeValues={":pending": _s(PENDING)})]
+                return min(due) if due else None
             resp = self._client.query(TableName=self.table, IndexName=INDEX, Limit=1,
                                       KeyConditionExpression="#q = :pending",
                                       ExpressionAttributeNames={"#q": "queue"},

@@ -99,10 +99,11 @@ class Relay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
-    async def drain(self) -> int:
-        """Publish everything due now; returns how many entries were sent."""
+    async def drain(self, *, deadline: float | None = None) -> int:
+        """Publish everything due now (claiming no new batch after ``deadline``, a
+        ``time.monotonic()`` value); returns how many entries were sent."""
         sent = 0
-        while not self._stopping:
+        while not self._stopping and (deadline is None or time.monotonic() < deadline):
             entries = await self.outbox.claim_due(now=self._clock(), limit=self.batch, lease=self.lease)
             if not entries:
                 break
