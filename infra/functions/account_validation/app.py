@@ -1,6 +1,7 @@
 """Lambda entry point: ``account_validation.app.handler`` (SQS event source, partial batch failure).
 
-Environment (fnlib.names): ``SECRETS_ARN`` (JSON secret: ``OKTA_API_TOKEN``, ``COMPLIANCE_API_KEY``,
+Environment (fnlib.names): ``SECRETS_ARN`` (JSON secret: ``OKTA_API_TOKEN`` or, preferred,
+``OKTA_CLIENT_ID`` + ``OKTA_PRIVATE_KEY`` of a service app; ``COMPLIANCE_API_KEY``,
 ``MARKETO_CLIENT_ID``, ``MARKETO_CLIENT_SECRET``), ``IDEMPOTENCY_TABLE``, ``REVIEW_TABLE``,
 ``OKTA_ORG_URL``, ``COMPLIANCE_API_URL``, ``MARKETO_IDENTITY_URL``, ``MARKETO_REST_URL``;
 optional ``COMPLIANCE_TIMEOUT`` (seconds, default 5) and ``IDEMPOTENCY_TTL_SECONDS`` (7 days).
@@ -24,10 +25,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
+from fnlib.okta import OktaClient
+from fnlib.review import ReviewRepository
 
 from account_validation.compliance import ComplianceClient
-from account_validation.okta_profiles import OktaProfileClient
-from account_validation.reviews import DynamoReviewQueue
 from account_validation.validator import AccountValidator
 
 SECRET_MAX_AGE = 300
@@ -45,7 +46,7 @@ persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
 idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
                                 expires_after_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "604800")))
 secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-reviews = DynamoReviewQueue(boto3.resource("dynamodb").Table(env("REVIEW_TABLE")))
+reviews = ReviewRepository(boto3.resource("dynamodb").Table(env("REVIEW_TABLE")))
 compliance_http = httpx.Client(timeout=httpx.Timeout(float(env("COMPLIANCE_TIMEOUT", "5")), connect=3.0))
 http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0), headers={"User-Agent": "account-validation"})
 
@@ -61,7 +62,9 @@ def validator() -> AccountValidator:
         _current["secret"] = secret
         _current["validator"] = AccountValidator(
             ComplianceClient(COMPLIANCE_API_URL, secret["COMPLIANCE_API_KEY"], http=compliance_http),
-            OktaProfileClient(OKTA_ORG_URL, secret["OKTA_API_TOKEN"], http=http),
+            OktaClient.from_credentials(OKTA_ORG_URL, http=http, api_token=secret.get("OKTA_API_TOKEN"),
+                                        client_id=secret.get("OKTA_CLIENT_ID"),
+                                        private_key=secret.get("OKTA_PRIVATE_KEY")),
             MarketoClient(MARKETO_IDENTITY_URL, MARKETO_REST_URL, secret["MARKETO_CLIENT_ID"],
                           secret["MARKETO_CLIENT_SECRET"], http=http),
             reviews,

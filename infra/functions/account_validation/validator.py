@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fnlib.account_events import AccountCreated
+from fnlib.okta import OktaNotFound
 
 from account_validation.compliance import Verdict
 
@@ -30,7 +31,7 @@ class Compliance(Protocol):
 
 class OktaProfiles(Protocol):
     def update_profile(self, user_id: str, profile: Mapping[str, Any]) -> Any:
-        """Partial profile update (``POST /api/v1/users/{id}``)."""
+        """Partial profile update (``POST /api/v1/users/{id}``); ``OktaNotFound`` if the user is gone."""
 
 
 class Leads(Protocol):
@@ -41,10 +42,6 @@ class Leads(Protocol):
 class ReviewQueue(Protocol):
     def put(self, item: Mapping[str, Any]) -> Any:
         """Store a pending review; storing the same ``(orgId, reviewId)`` again changes nothing."""
-
-
-class UserGone(Exception):
-    """The Okta user no longer exists (deleted before validation ran)."""
 
 
 def lead_fields(event: AccountCreated) -> dict[str, str]:
@@ -92,6 +89,6 @@ class AccountValidator:
             self._reviews.put(item)
             return {"status": "review", "orgId": item["orgId"], "reviewId": item["reviewId"],
                     "screeningId": verdict.screening_id}
-        except UserGone:
+        except OktaNotFound:  # deleted before validation ran: nothing left to validate
             log.warning("user deleted before validation; nothing to do", extra={"userId": event.userId})
             return {"status": "skipped", "reason": "user-not-found"}

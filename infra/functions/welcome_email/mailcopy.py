@@ -1,7 +1,8 @@
 """The copy of the emails: the ``email`` journey, from AEM publish first, then the bundled copy.
 
 AEM (when ``AEM_URL`` is set): the persisted query
-``GET {AEM_URL}/graphql/execute.json/{AEM_CONFIG}/ui-copy;journey=email;locale={locale}``
+``GET {AEM_URL}/graphql/execute.json/{AEM_CONFIG}/ui-copy;journey=email;locale={aem_locale}``
+(``fr-CA`` → ``fr_ca``, AEM's language-folder name)
 answers ``{"data":{"uiCopyList":{"items":[{"journey","strings":{key: text}}]}}}`` (see
 docs/content.md). Answers are cached per locale for ``ttl`` seconds in the warm Lambda; any AEM
 failure falls back to the bundled copy (``content/copy/{locale}/email.json``, shipped inside
@@ -103,7 +104,9 @@ class AemCopy:
         self._cache: dict[str, tuple[float, dict[str, str] | None]] = {}
 
     def url_for(self, locale: str) -> str:
-        params = f"journey={quote(JOURNEY, safe='')};locale={quote(locale, safe='')}"
+        # AEM language folders are lower-case with an underscore: fr-CA → fr_ca (docs/content.md).
+        aem_locale = locale.replace("-", "_").lower()
+        params = f"journey={quote(JOURNEY, safe='')};locale={quote(aem_locale, safe='')}"
         return f"{self._base}/graphql/execute.json/{quote(self._config, safe='')}/ui-copy;{params}"
 
     def strings(self, locale: str) -> Mapping[str, str] | None:

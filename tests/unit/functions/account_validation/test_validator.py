@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from account_validation.compliance import ComplianceUnavailable, Verdict
-from account_validation.validator import LEAD_SOURCE, AccountValidator, UserGone
+from account_validation.validator import LEAD_SOURCE, AccountValidator
 from fnlib.account_events import AccountCreated
+from fnlib.okta import OktaNotFound
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -140,7 +141,7 @@ def test_unavailable_compliance_is_not_a_verdict_and_changes_nothing() -> None:
 
 
 def test_deleted_user_is_skipped() -> None:
-    v, rec, _ = build(Verdict(True), okta_error=UserGone("00u1"))
+    v, rec, _ = build(Verdict(True), okta_error=OktaNotFound("Okta answered HTTP 404 E0000007", status=404))
     assert v.validate(event()) == {"status": "skipped", "reason": "user-not-found"}
     assert not any(entry[0] == "marketo" for entry in rec.log)
 

@@ -148,7 +148,7 @@ def test_aem_persisted_query_url_and_cache() -> None:
     )
     assert aem.strings("fr-CA") == {"welcome.subject": "Salut"}
     assert seen == [
-        "https://publish.example.test/graphql/execute.json/bff/ui-copy;journey=email;locale=fr-CA"
+        "https://publish.example.test/graphql/execute.json/bff/ui-copy;journey=email;locale=fr_ca"
     ]
     clock.now = 59
     aem.strings("fr-CA")
