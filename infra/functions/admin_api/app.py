@@ -133,6 +133,7 @@ def _unexpected(exc: Exception) -> Response[str]:
 
 
 def caller() -> Caller:
+    """The authenticated admin; every route calls this FIRST, before any I/O."""
     raw = app.current_event.raw_event.get("requestContext", {}).get("authorizer", {})
     return Caller.from_authorizer(raw.get("jwt") if isinstance(raw, dict) else None)
 
@@ -173,25 +174,29 @@ def json_body() -> Any:
 
 @app.get("/users")
 def list_users() -> dict[str, Any]:
-    return service().list_users(caller(), q=query("q"), status=query("status"), limit=limit(),
+    who = caller()
+    return service().list_users(who, q=query("q"), status=query("status"), limit=limit(),
                                 after=query("after"))
 
 
 @app.get("/users/<user_id>")
 def get_user(user_id: str) -> dict[str, Any]:
-    return service().get_user(caller(), user_id)
+    who = caller()
+    return service().get_user(who, user_id)
 
 
 @app.post("/users/<user_id>/deactivate")
 def deactivate(user_id: str) -> dict[str, Any]:
-    result = service().deactivate(who := caller(), user_id)
+    who = caller()
+    result = service().deactivate(who, user_id)
     logger.info("user deactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
 @app.post("/users/<user_id>/reactivate")
 def reactivate(user_id: str) -> dict[str, Any]:
-    result = service().reactivate(who := caller(), user_id)
+    who = caller()
+    result = service().reactivate(who, user_id)
     logger.info("user reactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
@@ -217,7 +222,8 @@ def remove_role(user_id: str) -> dict[str, Any]:
 
 @app.get("/groups")
 def list_groups() -> dict[str, Any]:
-    return service().list_groups(caller())
+    who = caller()
+    return service().list_groups(who)
 
 
 # ---------------------------------------------------------------------------------- reviews
@@ -225,13 +231,14 @@ def list_groups() -> dict[str, Any]:
 
 @app.get("/reviews")
 def list_reviews() -> dict[str, Any]:
-    return service().list_reviews(caller(), status=query("status"), limit=limit(),
-                                  cursor=query("cursor"))
+    who = caller()
+    return service().list_reviews(who, status=query("status"), limit=limit(), cursor=query("cursor"))
 
 
 @app.get("/reviews/<review_id>")
 def get_review(review_id: str) -> dict[str, Any]:
-    return service().get_review(caller(), review_id)
+    who = caller()
+    return service().get_review(who, review_id)
 
 
 @app.post("/reviews/<review_id>/approve")

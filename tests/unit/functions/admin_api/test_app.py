@@ -1,0 +1,72 @@
+"""The handler's own checks, which run before any I/O: the AWS endpoint below is a closed port,
+so a handler that touched Secrets Manager, DynamoDB or Okta first would answer 503, not 403."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+from admin_api.service import LEAD_SOURCE
+
+from bff.proxy.apigw_event import build_http_api_event
+from bff.twins.apigw.functions import LambdaContext
+from bff.twins.workers.functions import load_function
+
+ENV = {
+    "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "SECRETS_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:functions",
+    "OKTA_ORG_URL": "http://127.0.0.1:9", "REVIEW_TABLE": "manual-review",
+    "MARKETO_IDENTITY_URL": "http://127.0.0.1:9/identity", "MARKETO_REST_URL": "http://127.0.0.1:9/rest",
+    "POWERTOOLS_SERVICE_NAME": "admin-api", "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+@pytest.fixture(scope="module")
+def fn() -> ModuleType:
+    return load_function("admin_api", ENV)
+
+
+def _event(method: str, path: str, claims: dict[str, Any] | None) -> dict[str, Any]:
+    return build_http_api_event(method=method, path=path, raw_query="",
+                                headers=[("accept", "application/json")], body=b"",
+                                route_key="ANY /api/admin/{proxy+}", path_parameters=None, claims=claims,
+                                source_ip="1.2.3.4", request_id="req-1", domain_name="api.test", api_id="api",
+                                account_id="123456789012")
+
+
+def _call(fn: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    context = LambdaContext("admin-api", "arn:aws:lambda:eu-west-1:1:function:admin-api", 512, 15)
+    result = fn.handler(event, context)
+    headers = {k.lower(): v for k, v in result["headers"].items()}
+    return result["statusCode"], headers, json.loads(result["body"])
+
+
+@pytest.mark.parametrize("claims", [
+    None,
+    {"sub": "bob@acme.test", "scp": ["openid"], "orgId": "acme"},
+    {"sub": "bob@acme.test", "scp": ["openid", "admin"], "orgId": "acme"},
+    {"sub": "x@acme.test", "scp": ["admin"], "adminRole": "org_admin"},
+])
+def test_callers_without_an_admin_identity_get_403_before_any_io(fn: ModuleType,
+                                                                  claims: dict[str, Any] | None) -> None:
+    status, headers, body = _call(fn, _event("GET", "/api/admin/users", claims))
+    assert status == 403
+    assert headers["content-type"] == "application/problem+json"
+    assert body["code"] == "forbidden" and body["status"] == 403
+
+
+def test_unknown_endpoint_is_a_404_problem(fn: ModuleType) -> None:
+    admin = {"sub": "alice@acme.test", "scp": ["admin"], "orgId": "acme", "adminRole": "org_admin"}
+    for method, path in (("GET", "/api/admin/nothing"), ("PATCH", "/api/admin/users/00u1"),
+                         ("GET", "/api/admin/users/00u1/deactivate")):
+        status, headers, body = _call(fn, _event(method, path, admin))
+        assert status == 404 and body["code"] == "not_found", (method, path)
+
+
+def test_lead_source_matches_account_validation() -> None:
+    from account_validation.validator import LEAD_SOURCE as VALIDATION_LEAD_SOURCE
+
+    assert LEAD_SOURCE == VALIDATION_LEAD_SOURCE
