@@ -209,3 +209,39 @@ async def test_signing_key_rotation_at_the_twin(client: httpx.AsyncClient, okta:
     await login_as(client, "alice@acme.test")  # an ID token under a kid the BFF has not seen
     assert (await client.get("/bff/user")).json()["email"] == "alice@acme.test"
     assert okta.counters["keys"] == keys_before + 1
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+async def test_one_refresh_over_each_persistent_store(okta: Any, store: str, tmp_path: Any) -> None:
+    import secrets
+
+    from redis.asyncio import Redis
+
+    from bff.app import create_app
+    from tests.support.env import make_settings
+    from tests.support.login import bff_client, register_bff_client
+
+    prefix = f"test-auth-{secrets.token_hex(4)}:"
+    url = f"sqlite:///{tmp_path / 'sessions.sqlite3'}" if store == "sqlite" \
+        else f"redis://127.0.0.1:6379/0?prefix={prefix}"
+    # BFF_CACHE_BUS set apart: the content area's bus does not take the store's ?prefix= option.
+    settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_SESSION_STORE=url,
+                             BFF_CACHE_BUS="redis://127.0.0.1:6379/0")
+    register_bff_client(okta, settings)
+    try:
+        async with bff_client(create_app(settings)) as client:
+            okta.access_token_ttl = 30
+            await login_as(client, "gina@acme.test", scope="admin")
+            okta.access_token_ttl = 3600
+            okta.delay_next("/v1/token", 0.2)
+            responses = await asyncio.gather(*(client.get("/bff/user") for _ in range(50)))
+            assert {r.status_code for r in responses} == {200}
+            assert {r.json()["adminRole"] for r in responses} == {"group_admin"}
+            assert okta.counters["token:refresh_token"] == 1
+    finally:
+        if store == "redis":
+            redis = Redis.from_url("redis://127.0.0.1:6379/0")
+            keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+            if keys:
+                await redis.delete(*keys)
+            await redis.aclose()

@@ -80,7 +80,8 @@ async def test_two_processes_sharing_redis_refresh_once(redis_prefix: str) -> No
     url_a, url_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     async with running_okta_twin(refresh_leeway=0) as okta:
         env = base_env(BFF_OKTA_ISSUER=okta.issuer, BFF_PUBLIC_URL=url_a,
-                       BFF_SESSION_STORE=f"{REDIS}?prefix={redis_prefix}", BFF_LOG_LEVEL="WARNING")
+                       BFF_SESSION_STORE=f"{REDIS}?prefix={redis_prefix}", BFF_LOG_LEVEL="WARNING",
+                       BFF_CACHE_BUS=REDIS)
         settings = Settings.from_env(env)
         register_bff_client(okta, settings)
         with bff_process(env, port_a) as proc_a, bff_process(env, port_b) as proc_b:
