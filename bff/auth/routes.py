@@ -84,8 +84,9 @@ def _single(request: Request, name: str) -> str | None:
 
 
 def _auth_error(code: str, settings: Settings) -> Response:
-    fallback = safe_return_to(settings.okta.post_logout_path)
-    return RedirectResponse(f"{fallback}?{urlencode({'auth_error': code})}", status_code=302,
+    landing = safe_return_to(settings.okta.post_logout_path)
+    sep = "&" if "?" in landing else "?"
+    return RedirectResponse(f"{landing}{sep}{urlencode({'auth_error': code})}", status_code=302,
                             headers=NO_STORE)
 
 
@@ -134,6 +135,7 @@ async def login(request: Request) -> Response:
     if binding is None:
         binding = area.transactions.new_binding()
     try:
+        await area.oidc.metadata()  # provider unknown: no transaction is stored for nothing
         txn = await area.transactions.begin(binding=binding, return_to=return_to, scopes=tuple(scopes))
         url = await area.oidc.authorization_url(
             state=txn.state, nonce=txn.nonce, code_verifier=txn.code_verifier, scopes=scopes,

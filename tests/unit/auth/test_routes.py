@@ -581,3 +581,14 @@ async def test_readyz_reports_discovery_and_store() -> None:
         env.area.oidc.monotonic = lambda: time.monotonic() + 60  # past the retry interval
         r = await env.client.get("/readyz")
         assert r.status_code == 200 and r.json()["checks"]["idp_discovery"] is True
+
+
+async def test_auth_errors_land_on_the_configured_path() -> None:
+    async with environment(BFF_POST_LOGOUT_PATH="/?signed_out=1") as env:
+        r = await env.client.get("/bff/callback", params={"error": "access_denied"})
+        assert r.headers["location"] == "/?signed_out=1&auth_error=access_denied"
+
+
+async def test_login_with_an_oversized_query_is_400(env: Env) -> None:
+    r = await env.client.get("/bff/login?returnTo=/" + "a" * 9000)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
