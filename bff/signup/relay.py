@@ -41,7 +41,7 @@ class Backoff:
 
 class Relay:
     def __init__(self, outbox: Outbox, publisher: EventPublisher | None, okta: OktaUsers | None, *,
-                 backoff: Backoff | None = None, batch: int = 25, lease: float = 60.0,
+                 backoff: Backoff | None = None, batch: int = 25, lease: float = 60.0, concurrency: int = 4,
                  idle_poll: float = 30.0, clock: Callable[[], float] = time.time,
                  default_locale: str | None = None) -> None:
         self.outbox = outbox
@@ -49,6 +49,7 @@ class Relay:
         self.okta = okta
         self.backoff = backoff or Backoff()
         self.batch = batch
+        self.concurrency = concurrency
         self.lease = lease
         self.idle_poll = idle_poll  # also picks up entries other processes added to a shared file
         self._clock = clock
@@ -103,13 +104,18 @@ class Relay:
         """Publish everything due now (claiming no new batch after ``deadline``, a
         ``time.monotonic()`` value); returns how many entries were sent."""
         sent = 0
+        # A few publishes in flight at once: each is a blocking boto3 call in a worker thread.
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(entry: OutboxEntry) -> bool:
+            async with limit:
+                return await self._deliver(entry)
+
         while not self._stopping and (deadline is None or time.monotonic() < deadline):
             entries = await self.outbox.claim_due(now=self._clock(), limit=self.batch, lease=self.lease)
             if not entries:
                 break
-            for entry in entries:
-                if await self._deliver(entry):
-                    sent += 1
+            sent += sum(await asyncio.gather(*(deliver(e) for e in entries)))
             if len(entries) < self.batch:
                 break
         return sent
