@@ -50,12 +50,14 @@ class JwtAuthorizer:
         self.http = http
         self.clock = clock
         self._keys: KeySet | None = None
-        self._fetched_at = 0.0
+        self._refetched_at = float("-inf")  # last refetch caused by an unknown kid
         self._lock = asyncio.Lock()
 
     async def _key_set(self, *, refresh: bool = False) -> KeySet:
         async with self._lock:
-            stale = refresh and time.monotonic() - self._fetched_at >= JWKS_REFETCH_INTERVAL
+            stale = refresh and time.monotonic() - self._refetched_at >= JWKS_REFETCH_INTERVAL
+            if stale:
+                self._refetched_at = time.monotonic()
             if self._keys is None or stale:
                 try:
                     meta = (await self.http.get(f"{self.issuer}/.well-known/openid-configuration")).json()
@@ -64,7 +66,6 @@ class JwtAuthorizer:
                 except (httpx.HTTPError, ValueError, KeyError, TypeError, JoseError) as exc:
                     if self._keys is None:
                         raise AuthorizerDenied(401, "the issuer's signing keys could not be fetched") from exc
-                self._fetched_at = time.monotonic()
             assert self._keys is not None
             return self._keys
 

@@ -42,6 +42,7 @@ class RecordingUpstream:
     seen: list[Seen] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     first_chunk_sent: asyncio.Event = field(default_factory=asyncio.Event)
+    reject_tokens: set[str] = field(default_factory=set)  # Authorization values ".../reject-known" refuses
     url: str = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,6 +87,11 @@ class RecordingUpstream:
                 await answer(401, b'{"message":"Unauthorized"}', [(b"www-authenticate", b'Bearer error="x"')])
             else:
                 await answer(200, b'{"fresh":true}')
+        elif path.endswith("/reject-known"):
+            if set(seen.header("authorization")) & self.reject_tokens:
+                await answer(401, b'{"message":"Unauthorized"}')
+            else:
+                await answer(200, b'{"accepted":true}')
         elif path.endswith("/break"):
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"text/plain"), (b"content-length", b"100")]})

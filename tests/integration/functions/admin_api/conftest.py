@@ -79,8 +79,25 @@ class AdminStack:
         return review_id
 
 
+DIRECT_ROUTES = """
+[upstreams.admin]
+lambda = "{arn}"
+endpoint_url = "{url}"
+timeout = 15
+
+[[routes]]
+path = "/api/admin/{{proxy:path}}"
+upstream = "admin"
+methods = ["GET", "POST", "PUT", "DELETE"]
+scopes = ["admin"]
+roles = ["org_admin", "group_admin"]
+"""
+
+
 @contextlib.asynccontextmanager
-async def admin_stack(moto_url: str, tmp_path: Path) -> AsyncIterator[AdminStack]:
+async def admin_stack(moto_url: str, tmp_path: Path, *, direct: bool = False) -> AsyncIterator[AdminStack]:
+    """``direct``: the BFF invokes the function itself (Lambda transport against the twin's
+    Invoke API) instead of going through API Gateway."""
     async with contextlib.AsyncExitStack() as stack:
         okta = await stack.enter_async_context(running_okta_twin())
         okta.add_api_token(API_TOKEN)
@@ -97,7 +114,11 @@ async def admin_stack(moto_url: str, tmp_path: Path) -> AsyncIterator[AdminStack
             secret={"OKTA_API_TOKEN": API_TOKEN, "MARKETO_CLIENT_ID": marketo.client_id,
                     "MARKETO_CLIENT_SECRET": DEV_CLIENT_SECRET})
         routes = tmp_path / "routes.toml"
-        routes.write_text(DEV_ROUTES.format(url=api.url))
+        if direct:
+            function = api.twin.functions[0]
+            routes.write_text(DIRECT_ROUTES.format(arn=function.arn, url=api.url))
+        else:
+            routes.write_text(DEV_ROUTES.format(url=api.url))
         settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_API_ROUTES=str(routes))
         register_bff_client(okta, settings)
         client = await stack.enter_async_context(bff_client(create_app(settings)))
