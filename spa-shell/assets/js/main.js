@@ -3,7 +3,7 @@
 // {journeys(ctx), title(ctx), enter?(ctx), render(ctx)}; `render` is called again whenever
 // the copy (locale switch, preview) or the user changes, so it must draw from state only.
 
-import { configureApi, getJSON, postJSON } from './api.js';
+import { ApiError, configureApi, getJSON, postJSON } from './api.js';
 import {
   currentLocale, ensure, has, initCopy, locales, onCopyChange, reloadAll, setCopyPreview, setLocale, t,
 } from './copy.js';
@@ -248,8 +248,10 @@ async function renderRoute({ initial = false, pop = false } = {}) {
   try {
     view = (await route.load()).default;
     await ensure(['common', ...view.journeys(context(route, params, flash))]);
-  } catch {
+  } catch (err) {
     clearTimeout(slow);
+    // A failed fetch is an outage worth a retry button; anything else is a bug worth a log.
+    if (!(err instanceof ApiError)) console.error('screen failed to load:', err);
     if (token === app.renderToken) showLoadFailure();
     return;
   } finally {

@@ -144,7 +144,7 @@ export default {
     };
     const summaryItems = state.errors.filter((e) => e.field !== 'form')
       .map((e) => ({ field: e.field, message: message(e.code) }));
-    const form = h('form', { class: 'stack', novalidate: true, id: 'signup-form', on: { submit: (e) => submit(ctx, e) } },
+    const formEl = h('form', { class: 'stack', novalidate: true, id: 'signup-form', on: { submit: (e) => submit(ctx, e) } },
       h('div', { class: 'field-row' },
         fields.filter((n) => n === 'firstName' || n === 'lastName').map((name) => field({
           name, label: label(name), value: state.values[name] || '', required: true,
@@ -178,7 +178,7 @@ export default {
         summaryItems.length ? errorSummary(t('signup:error.summary'), summaryItems) : null,
         state.formError ? h('div', { id: summaryItems.length ? null : 'error-summary', tabindex: '-1' },
           alertBox('error', t(state.formError))) : null,
-        form,
+        formEl,
         h('p', { class: 'muted' }, t('signup:signin.prompt'), ' ', h('a', { href: '/signin' }, t('signup:signin.link')))));
   },
 };
