@@ -9,13 +9,17 @@ are set, i.e. never outside ``bff dev``.
 - ``GET /__dev/mail/{id}/html`` → that email's HTML alone, under a ``sandbox`` CSP (no scripts,
   no network) so the list page can frame it.
 
-moto keeps SES's outbox in ``GET /moto-api/data.json`` → ``ses.RawMessage`` (MIME, as sent by the
-welcome email: both parts and the ``Date`` header survive) and ``ses.Message`` (``send_email``
-with ``Simple`` content: moto keeps a single body, the HTML one if present, and no timestamp).
+moto keeps SES's outbox as ``RawMessage`` (MIME, as sent by the welcome email: both parts and the
+``Date`` header survive) and ``Message`` (``send_email`` with ``Simple`` content: moto keeps a
+single body, the HTML one if present, and no timestamp). When the moto server runs in this
+process (``bff dev``) its SES backends are read directly; otherwise ``GET /moto-api/data.json``
+(which serialises every backend and fails now and then while DynamoDB tables change: retried).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email
 import email.policy
 from dataclasses import asdict, dataclass
@@ -93,19 +97,50 @@ def parse_moto_ses(data: dict[str, Any]) -> list[SentMail]:
     return list(reversed(mails))
 
 
+def _in_process_outbox(moto_url: str) -> dict[str, Any] | None:
+    """The SES models of this process's moto backends, shaped like ``data.json``'s ``ses``
+    section; None when ``moto_url`` is not a moto server of this process."""
+    try:
+        from moto.ses.models import RawMessage, ses_backends
+
+        from bff.twins.aws.server import running_in_process
+    except ImportError:
+        return None
+    if not running_in_process(moto_url):
+        return None
+    raw: list[dict[str, Any]] = []
+    simple: list[dict[str, Any]] = []
+    for regions in list(ses_backends.values()):
+        for backend in list(regions.values()):
+            for msg in list(backend.sent_messages):
+                if isinstance(msg, RawMessage):
+                    raw.append({"id": msg.id, "source": msg.source, "destinations": msg.destinations,
+                                "raw_data": msg.raw_data})
+                elif hasattr(msg, "subject") and hasattr(msg, "body"):
+                    simple.append({"id": msg.id, "source": msg.source, "subject": msg.subject,
+                                   "body": msg.body, "destinations": msg.destinations})
+    return {"ses": {"RawMessage": raw, "Message": simple}}
+
+
 async def fetch_sent_mail(moto_url: str, http: httpx.AsyncClient | None = None) -> list[SentMail]:
     """The emails moto's SES has "sent", newest first (raises ``Unavailable`` if moto is down)."""
+    local = _in_process_outbox(moto_url)
+    if local is not None:
+        return parse_moto_ses(local)
     url = f"{moto_url.rstrip('/')}/moto-api/data.json"
-    try:
-        if http is None:
-            async with httpx.AsyncClient() as own:
-                resp = await own.get(url, timeout=10.0)
-        else:
-            resp = await http.get(url, timeout=10.0)
-        resp.raise_for_status()
-        data = resp.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise Unavailable("The local SES outbox (moto) cannot be read.") from exc
+    async with contextlib.AsyncExitStack() as stack:
+        client = http if http is not None else await stack.enter_async_context(httpx.AsyncClient())
+        for attempt in range(3):
+            try:
+                resp = await client.get(url, timeout=10.0)
+                if resp.status_code >= 500 and attempt < 2:
+                    await asyncio.sleep(0.1)
+                    continue
+                resp.raise_for_status()
+                data = resp.json()
+                break
+            except (httpx.HTTPError, ValueError) as exc:
+                raise Unavailable("The local SES outbox (moto) cannot be read.") from exc
     return parse_moto_ses(data if isinstance(data, dict) else {})
 
 

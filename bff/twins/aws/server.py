@@ -24,6 +24,14 @@ from bff.twins.aws.topology import Topology, TopologySpec, create_topology
 
 log = logging.getLogger("bff.twins.aws")
 
+#: URLs of the moto servers running in THIS process (their state is this process's moto backends).
+IN_PROCESS: set[str] = set()
+
+
+def running_in_process(url: str) -> bool:
+    """Whether ``url`` is a moto server of this process (its backends can be read directly)."""
+    return url.rstrip("/").replace("localhost", "127.0.0.1") in IN_PROCESS
+
 
 class MotoServer:
     """One ``ThreadedMotoServer`` bound to 127.0.0.1:``port``."""
@@ -40,8 +48,10 @@ class MotoServer:
         # werkzeug logs one line per request at INFO: far too chatty for `bff dev`.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
+        IN_PROCESS.add(self.url)
 
     def stop(self) -> None:
+        IN_PROCESS.discard(self.url)
         self._server.stop()
 
 
