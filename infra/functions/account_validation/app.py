@@ -73,7 +73,8 @@ def validator() -> AccountValidator:
     return result
 
 
-@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="event", config=idempotency,  # type: ignore[untyped-decorator]
+                     persistence_store=persistence)
 def validate_account(event: AccountCreated) -> dict[str, Any]:
     outcome = validator().validate(event)
     logger.info("account validated", extra={"eventId": event.eventId, "userId": event.userId, **outcome})

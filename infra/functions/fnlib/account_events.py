@@ -49,4 +49,4 @@ class AccountCreated(BaseModel):
 class AccountCreatedRecord(SqsRecordModel):
     """An SQS record whose body is an ``AccountCreated`` document (Powertools parser model)."""
 
-    body: Json[AccountCreated]  # type: ignore[assignment]
+    body: Json[AccountCreated]

@@ -52,7 +52,8 @@ mailer = WelcomeMailer(
 )
 
 
-@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="event", config=idempotency,  # type: ignore[untyped-decorator]
+                     persistence_store=persistence)
 def send_welcome(event: AccountCreated) -> dict[str, str]:
     result = mailer.send(event)
     logger.info("welcome email sent", extra={"eventId": event.eventId, "userId": event.userId,
