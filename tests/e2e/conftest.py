@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from bff.devstack import StackInfo
-from bff.settings import REPO_ROOT
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -33,10 +32,7 @@ expect.set_options(timeout=15_000)
 
 @pytest.fixture(scope="session")
 def stack_thread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackThread]:
-    overrides: dict[str, str] = {}
-    if not (REPO_ROOT / "infra" / "routes.dev.toml").exists():
-        overrides["BFF_API_ROUTES"] = ""  # the proxy's dev routes have not landed yet
-    thread = StackThread(tmp_path_factory.mktemp("e2e-stack"), overrides)
+    thread = StackThread(tmp_path_factory.mktemp("e2e-stack"))
     thread.start()
     yield thread
     thread.stop()
@@ -118,6 +114,17 @@ class Spa:
         page.fill("#okta-signin-password", PASSWORD)
         with page.expect_navigation(url=re.compile(re.escape(self.url) + ".*")):
             page.click("#okta-signin-submit")
+
+    def step_up(self, page: Page, email: str) -> None:
+        """From the admin screen's prompt: the step-up login (the twin may remember the user)."""
+        page.click("#stepup-button")
+        page.wait_for_url(re.compile(r".*(/signin|/bff/callback|/admin|/\?auth_error).*|.*oauth2.*"))
+        if not page.url.startswith(self.url):
+            password = page.locator("#okta-signin-password")
+            password.wait_for(timeout=10_000)
+            self.okta_form(page, email)
+        page.wait_for_url(re.compile(re.escape(self.url) + r"/(admin|\?).*"))
+        self.ready(page)
 
     def shot(self, screen: str, page: Page | None = None) -> None:
         screenshot(page or self.page, self.test_name, screen)

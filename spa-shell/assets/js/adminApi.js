@@ -1,7 +1,6 @@
-// The admin API (Lambda behind the BFF's role-checked proxy, /api/admin/*). Every call goes
-// through api.js (CSRF header on /api/*). Answers are normalised here so the screens do not
-// depend on the exact wire shape (Okta-like users or flat records).
-// Routes: docs/admin-api.md.
+// The admin API (a Lambda behind the BFF's role-checked proxy, /api/admin/*; routes in
+// infra/functions/admin_api/app.py). Every call goes through api.js (CSRF header on /api/*).
+// Answers are normalised here so the screens do not depend on the exact wire shape.
 
 import { getJSON, request } from './api.js';
 
@@ -36,13 +35,14 @@ export function normaliseGroup(raw) {
 }
 
 export function normaliseReview(raw) {
+  const reasons = Array.isArray(raw.reasons) ? raw.reasons.map((r) => r.message || r.code).filter(Boolean) : [];
   return {
-    id: raw.id || raw.reviewId || raw.userId,
-    name: raw.name || `${raw.firstName || ''} ${raw.lastName || ''}`.trim(),
+    id: raw.reviewId || raw.id,
+    name: `${raw.firstName || ''} ${raw.lastName || ''}`.trim() || raw.name || raw.email || '',
     email: raw.email || raw.login || '',
     company: raw.company || raw.orgId || '',
-    submitted: raw.submittedAt || raw.createdAt || raw.occurredAt || null,
-    reason: raw.reason || raw.detail || '',
+    submitted: raw.createdAt || raw.submittedAt || null,
+    reason: reasons.join(' ') || raw.reason || '',
   };
 }
 
@@ -60,12 +60,17 @@ export async function listGroups() {
   return list(await getJSON('/api/admin/groups', { cache: 'no-store' }), 'groups', 'items').map(normaliseGroup);
 }
 
-export function setGroupAdmin(userId, groupId, on) {
-  return request(`/api/admin/users/${enc(userId)}/group-admin/${enc(groupId)}`, { method: on ? 'PUT' : 'DELETE' });
+/** Makes the user group admin of exactly these groups (names); none removes the role. */
+export async function setAdminGroups(userId, groups) {
+  const body = groups.length
+    ? await request(`/api/admin/users/${enc(userId)}/admin-role`, { method: 'PUT', body: { role: 'group_admin', groups } })
+    : await request(`/api/admin/users/${enc(userId)}/admin-role`, { method: 'DELETE' });
+  return body ? normaliseUser(body) : null;
 }
 
-export function setActive(userId, active) {
-  return request(`/api/admin/users/${enc(userId)}/${active ? 'reactivate' : 'deactivate'}`, { method: 'POST' });
+export async function setActive(userId, active) {
+  const body = await request(`/api/admin/users/${enc(userId)}/${active ? 'reactivate' : 'deactivate'}`, { method: 'POST' });
+  return body ? normaliseUser(body) : null;
 }
 
 export async function listReviews() {

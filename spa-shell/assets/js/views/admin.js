@@ -5,7 +5,7 @@
 // shows nothing of the admin area to anyone else. The admin API enforces all of it again.
 
 import {
-  decideReview, getUser, listGroups, listReviews, listUsers, setActive, setGroupAdmin,
+  decideReview, getUser, listGroups, listReviews, listUsers, setActive, setAdminGroups,
 } from '../adminApi.js';
 import { ApiError } from '../api.js';
 import { hasAdminRole, isAdminEligible, loginUrl } from '../auth.js';
@@ -53,11 +53,15 @@ function track(key, ctx, promise) {
 
 function loadUsers(ctx) {
   const query = state.usersQuery.trim();
-  return track('users', ctx, listUsers(query).then((users) => {
+  return track('users', ctx, Promise.all([
+    listUsers(query),
+    state.groups ? Promise.resolve(state.groups) : listGroups().catch(() => null),
+  ]).then(([users, groups]) => {
     if (state.usersQuery.trim() === query) {
       state.users = users;
       state.usersFor = query;
     }
+    state.groups = groups || state.groups;
   }));
 }
 
@@ -65,7 +69,7 @@ function loadUser(ctx, id) {
   state.userId = id;
   return track('user', ctx, Promise.all([
     getUser(id),
-    ctx.user.adminRole === 'org_admin' && !state.groups ? listGroups().catch(() => []) : Promise.resolve(state.groups),
+    state.groups ? Promise.resolve(state.groups) : listGroups().catch(() => null),
   ]).then(([user, groups]) => {
     if (state.userId === id) state.user = user;
     state.groups = groups || state.groups;
@@ -179,17 +183,18 @@ function usersPanel(ctx) {
     body = h('div', { class: 'table-wrap' }, h('table', { id: 'users-table' },
       h('caption', { class: 'visually-hidden' }, t('admin:users.title')),
       h('thead', {}, h('tr', {},
-        ['name', 'email', 'role', 'groups', 'status'].map((c) => h('th', { scope: 'col' }, t(`admin:users.column.${c}`))))),
+        ['name', 'email', 'role', 'status'].map((c) => h('th', { scope: 'col' }, t(`admin:users.column.${c}`))))),
       h('tbody', {}, rows.map((u) => h('tr', { 'data-user': u.email },
         h('th', { scope: 'row' }, h('a', { href: `/admin/users/${encodeURIComponent(u.id)}` }, u.name)),
         h('td', {}, u.email),
         h('td', {}, t(`admin:role.${u.role}`)),
-        h('td', {}, u.groups.join(', ')),
         h('td', {}, statusBadge(u.status)))))));
   }
   return h('section', { class: 'stack', 'aria-labelledby': 'users-heading' },
     h('h2', { id: 'users-heading' }, t('admin:users.title')),
     h('p', { class: 'muted' }, t('admin:users.intro', { org: ctx.user.orgId || '' })),
+    state.groups ? h('p', { id: 'visible-groups' }, h('strong', {}, `${t('admin:users.column.groups')}: `),
+      state.groups.map((g) => g.name).join(', ')) : null,
     search,
     body);
 }
@@ -207,12 +212,12 @@ function userPanel(ctx) {
       ? button(t('admin:action.deactivate'), {
         kind: 'danger', id: 'deactivate', busy: state.busy.has('active'),
         onClick: () => act(ctx, 'active', { confirmRef: 'admin:confirm.deactivate', doneRef: 'admin:done.deactivate', params },
-          () => setActive(u.id, false).then(() => loadUser(ctx, u.id))),
+          () => setActive(u.id, false).then((updated) => { if (updated) state.user = updated; })),
       })
       : button(t('admin:action.reactivate'), {
         kind: 'secondary', id: 'reactivate', busy: state.busy.has('active'),
         onClick: () => act(ctx, 'active', { confirmRef: 'admin:confirm.reactivate', doneRef: 'admin:done.reactivate', params },
-          () => setActive(u.id, true).then(() => loadUser(ctx, u.id))),
+          () => setActive(u.id, true).then((updated) => { if (updated) state.user = updated; })),
       }));
   }
   const roleRows = [];
@@ -223,22 +228,22 @@ function userPanel(ctx) {
           kind: 'ghost', class: 'btn btn-ghost btn-small', busy: state.busy.has(`ga-${group}`),
           onClick: () => act(ctx, `ga-${group}`,
             { confirmRef: 'admin:confirm.removeGroupAdmin', doneRef: 'admin:done.removeGroupAdmin', params: { ...params, group } },
-            () => setGroupAdmin(u.id, group, false).then(() => loadUser(ctx, u.id))),
+            () => setAdminGroups(u.id, u.adminGroups.filter((g) => g !== group)).then((updated) => { if (updated) state.user = updated; })),
         })));
     }
-    const candidates = (state.groups || []).filter((g) => !u.adminGroups.includes(g.name) && !u.adminGroups.includes(g.id));
-    if (candidates.length) {
+    const candidates = (state.groups || []).filter((g) => !u.adminGroups.includes(g.name));
+    if (candidates.length && u.status === 'active') {
       const select = h('select', { id: 'group-select', class: 'input input-compact' },
-        candidates.map((g) => h('option', { value: g.id }, g.name)));
+        candidates.map((g) => h('option', { value: g.name }, g.name)));
       roleRows.push(h('li', { class: 'actions' },
         h('label', { for: 'group-select', class: 'visually-hidden' }, t('admin:users.column.groups')), select,
         button(t('admin:action.assignGroupAdmin'), {
           kind: 'secondary', class: 'btn btn-secondary btn-small', id: 'assign-group-admin', busy: state.busy.has('ga-new'),
           onClick: () => {
-            const group = candidates.find((g) => g.id === select.value) || candidates[0];
+            const group = candidates.find((g) => g.name === select.value) || candidates[0];
             act(ctx, 'ga-new',
               { confirmRef: 'admin:confirm.assignGroupAdmin', doneRef: 'admin:done.assignGroupAdmin', params: { ...params, group: group.name } },
-              () => setGroupAdmin(u.id, group.id, true).then(() => loadUser(ctx, u.id)));
+              () => setAdminGroups(u.id, [...u.adminGroups, group.name]).then((updated) => { if (updated) state.user = updated; }));
           },
         })));
     }
@@ -252,7 +257,7 @@ function userPanel(ctx) {
         h('dt', {}, t('admin:users.column.role')), h('dd', {}, t(`admin:role.${u.role}`)),
         h('dt', {}, t('admin:users.column.groups')), h('dd', {}, u.groups.join(', ')),
         h('dt', {}, t('admin:users.column.status')), h('dd', {}, statusBadge(u.status))),
-      roleRows.length ? h('ul', { class: 'stack', id: 'role-actions' }, roleRows) : null,
+      roleRows.length ? h('ul', { class: 'stack plain-list', id: 'role-actions' }, roleRows) : null,
       actions.length ? h('div', { class: 'actions' }, actions) : null));
 }
 
