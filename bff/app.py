@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from bff.auth import component as auth_component
 from bff.content import component as content_component
+from bff.content.fastpath import ContentFastPath
 from bff.errors import install_error_handlers
 from bff.http.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from bff.logs import configure_logging
@@ -99,6 +100,8 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         routes.extend(component.routes(settings))
 
     middleware = [
+        # Cached copy answered before the stack, with the same headers (bff/content/fastpath.py).
+        Middleware(ContentFastPath, https=settings.is_https),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.is_https),
     ]

@@ -74,6 +74,7 @@ class FragmentCache:
         self._failed_until: dict[Key, float] = {}
         self._tasks: set[asyncio.Task[Entry | None]] = set()
         self.fetches = 0  # fetches started (tests, metrics)
+        self.generation = 0  # bumped by every eviction: responses derived before are outdated
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ class FragmentCache:
         """Mark the entries of ``journey`` (all when None) in ``locale`` (all when None) for
         re-fetch; their copy stays usable as stale-if-error. Returns how many were marked."""
         count = 0
+        self.generation += 1
         for key, entry in list(self._entries.items()):
             if (journey is None or key.journey == journey) and (locale is None or key.locale == locale):
                 entry.invalidated = True

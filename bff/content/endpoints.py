@@ -9,14 +9,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request, cookie_parser
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import SessionAccess, current_session, require_session
 from bff.auth.csrf import check_csrf
@@ -62,26 +64,46 @@ class ContentArea:
         c = self.settings.content
         self.preview_group = c.preview_group
         self.session_cookie = self.settings.session.cookie_name
+        self._session_cookie_b = self.session_cookie.encode("latin-1")
         public = f"public, max-age={c.browser_max_age}, stale-while-revalidate={c.stale_ttl}, " \
                  f"stale-if-error={c.stale_ttl}"
         degraded = f"public, max-age={min(c.browser_max_age, 10)}, stale-if-error={c.stale_ttl}"
         self._cache_control = {"cache": public.encode(), "aem": public.encode(),
                                "stale": degraded.encode(), "bundled": degraded.encode()}
+        self._headers: dict[tuple[str, str, bool, bool, bool], list[tuple[bytes, bytes]]] = {}
+        self.parse_query = functools.lru_cache(maxsize=1024)(_parse_query)
 
     def headers(self, rendered: Rendered, *, negotiated: bool, body: bool) -> list[tuple[bytes, bytes]]:
-        if rendered.preview:
-            out = [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
-        else:
-            out = [(b"etag", rendered.etag.encode()),
-                   (b"cache-control", self._cache_control[rendered.source]),
-                   (b"vary", b"Accept-Language, Cookie" if negotiated else b"Cookie")]
-        if body:
-            out.append((b"content-type", b"application/json"))
-            out.append((b"content-length", str(len(rendered.body)).encode()))
-        return out
+        """The response's header list (built once per rendered body; callers get a copy,
+        since middleware appends to it)."""
+        key = (rendered.etag, rendered.source, rendered.preview, negotiated, body)
+        cached = self._headers.get(key)
+        if cached is None:
+            if rendered.preview:
+                cached = [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+            else:
+                cached = [(b"etag", rendered.etag.encode()),
+                          (b"cache-control", self._cache_control[rendered.source]),
+                          (b"vary", b"Accept-Language, Cookie" if negotiated else b"Cookie")]
+            if body:
+                cached.append((b"content-type", b"application/json"))
+                cached.append((b"content-length", str(len(rendered.body)).encode()))
+            if len(self._headers) >= 4096:
+                self._headers.clear()
+            self._headers[key] = cached
+        return list(cached)
 
     def may_preview(self, session: SessionAccess) -> bool:
         return self.preview_group in session.principal.groups
+
+
+def _parse_query(query_string: bytes) -> tuple[str | None, str]:
+    """``locale`` and ``variation`` of a query string (memoised: few distinct values)."""
+    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    variation = params.get("variation") or "master"
+    if not _VARIATION.match(variation):
+        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
+    return params.get("locale"), variation
 
 
 class _Raw(Response):
@@ -98,7 +120,7 @@ def _area(request: Request) -> ContentArea:
     return request.app.state.services.area("content")  # type: ignore[no-any-return]
 
 
-def _if_none_match(header: str | None, etag: str) -> bool:
+def if_none_match_hits(header: str | None, etag: str) -> bool:
     if not header:
         return False
     if header.strip() == "*":
@@ -112,32 +134,52 @@ def _if_none_match(header: str | None, etag: str) -> bool:
     return False
 
 
-async def content(request: Request) -> Response:
-    area = _area(request)
-    journey = request.path_params["journey"]
-    if journey not in JOURNEYS:
-        raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
-    query = request.query_params
-    variation = query.get("variation") or "master"
-    if not _VARIATION.match(variation):
-        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
-    param = query.get("locale")
-    cookies = request.cookies
-    resolved = area.policy.resolve(param, cookies.get(COOKIE_NAME), request.headers.get("accept-language"))
-    negotiated = param is None
+class ContentEndpoint:
+    """``GET /bff/content/{journey}`` as a plain ASGI app: the hot path (cached copy, no session
+    cookie) reads the few headers it needs straight from the scope, looks the response up in
+    one dictionary and sends prepared bytes."""
 
-    preview = False
-    if area.session_cookie in cookies:
-        session = await current_session(request)
-        preview = session is not None and session.principal.preview and area.may_preview(session)
-    if preview:
-        rendered = await area.service.render_preview(journey, resolved.requested, resolved.locale, variation)
-        return _Raw(200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        area: ContentArea = scope["app"].state.services.areas["content"]
+        journey = scope["path_params"]["journey"]
+        if journey not in JOURNEYS:
+            raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
+        param, variation = area.parse_query(scope["query_string"])
+        cookie = accept_language = if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie = value
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
+        resolved = area.policy.resolve(param, cookies.get(COOKIE_NAME), accept_language)
+        negotiated = param is None
 
-    rendered = await area.service.render(journey, resolved.requested, resolved.locale, variation)
-    if _if_none_match(request.headers.get("if-none-match"), rendered.etag):
-        return _Raw(304, area.headers(rendered, negotiated=negotiated, body=False))
-    return _Raw(200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+        if area.session_cookie in cookies:
+            session = await current_session(HTTPConnection(scope))
+            if session is not None and session.principal.preview and area.may_preview(session):
+                rendered = await area.service.render_preview(journey, resolved.requested, resolved.locale,
+                                                             variation)
+                headers = area.headers(rendered, negotiated=negotiated, body=True)
+                await _send(send, 200, headers, rendered.body)
+                return
+
+        rendered = (area.service.render_fresh(journey, resolved.requested, resolved.locale, variation)
+                    or await area.service.render(journey, resolved.requested, resolved.locale, variation))
+        if if_none_match is not None and if_none_match_hits(if_none_match, rendered.etag):
+            await _send(send, 304, area.headers(rendered, negotiated=negotiated, body=False), b"")
+            return
+        await _send(send, 200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+content = ContentEndpoint()
 
 
 def _no_store(payload: dict[str, Any], status: int = 200) -> JSONResponse:

@@ -9,7 +9,7 @@ every key not served from the requested one; ``missing`` lists keys of the contr
 all for the default locale, the bundled default stands in (a journey never renders empty).
 
 The hot path (all entries fresh, body already built) does no await, no JSON encoding and no
-hashing: a few dictionary look-ups.
+hashing: one dictionary look-up and a clock read.
 """
 
 from __future__ import annotations
@@ -84,23 +84,25 @@ class ContentService:
         self.cache = cache
         self.author = author
         self._memo: cachetools.LRUCache[tuple[Any, ...], Rendered] = cachetools.LRUCache(memo_size)
+        # (journey, requested, locale, variation) -> (fresh until, cache generation, response)
+        self._hot: dict[tuple[str, str, str, str], tuple[float, int, Rendered]] = {}
+        self._hot_max = memo_size
 
     # -- published copy (shared cache) -------------------------------------------------------
 
     def render_fresh(self, journey: str, requested: str, locale: str, variation: str) -> Rendered | None:
-        """The response when every entry of the chain is fresh and its body was built before."""
-        serials: list[int] = []
-        for loc in self.policy.chain(locale):
-            entry = self.cache.fresh(Key(journey, loc, variation))
-            if entry is None:
-                return None
-            serials.append(entry.serial)
-        return self._memo.get((journey, requested, locale, variation, "cache", *serials))
+        """The response when it was built from entries that are all still fresh: one dict
+        look-up, a clock read and two comparisons (the hot path)."""
+        hot = self._hot.get((journey, requested, locale, variation))
+        if hot is not None and hot[1] == self.cache.generation and self.cache.clock() < hot[0]:
+            return hot[2]
+        return None
 
     async def render(self, journey: str, requested: str, locale: str, variation: str) -> Rendered:
         hit = self.render_fresh(journey, requested, locale, variation)
         if hit is not None:
             return hit
+        generation = self.cache.generation
         chain = self.policy.chain(locale)
         results = await asyncio.gather(*(self.cache.get(Key(journey, loc, variation)) for loc in chain))
         source: Source = "cache"
@@ -120,6 +122,12 @@ class ContentService:
             body = encode(merge(journey, requested, locale, docs, contract, source, False))
             hit = Rendered(body, _etag(body), source)
             self._memo[memo_key] = hit
+        if source == "cache" and generation == self.cache.generation:
+            # Every entry was fresh: serve these bytes until the first of them expires.
+            deadline = min(entry.fetched_at for entry, _ in results if entry is not None) + self.cache.ttl
+            if len(self._hot) >= self._hot_max:
+                self._hot.clear()
+            self._hot[(journey, requested, locale, variation)] = (deadline, generation, hit)
         return hit
 
     def _strings_of(self, journey: str, locale: str, entry: Entry | None) -> tuple[Strings | None, Any]:
