@@ -70,16 +70,18 @@ class ContentArea:
         degraded = f"public, max-age={min(c.browser_max_age, 10)}, stale-if-error={c.stale_ttl}"
         self._cache_control = {"cache": public.encode(), "aem": public.encode(),
                                "stale": degraded.encode(), "bundled": degraded.encode()}
-        self._headers: dict[tuple[str, str, bool, bool, bool], list[tuple[bytes, bytes]]] = {}
+        self._headers: dict[tuple[str, str, bool, bool, bool, bool], list[tuple[bytes, bytes]]] = {}
         self.parse_query = functools.lru_cache(maxsize=1024)(_parse_query)
 
-    def headers(self, rendered: Rendered, *, negotiated: bool, body: bool) -> list[tuple[bytes, bytes]]:
+    def headers(self, rendered: Rendered, *, negotiated: bool, body: bool,
+                private: bool = False) -> list[tuple[bytes, bytes]]:
         """The response's header list (built once per rendered body; callers get a copy,
-        since middleware appends to it)."""
-        key = (rendered.etag, rendered.source, rendered.preview, negotiated, body)
+        since middleware appends to it). ``private``: never stored by shared caches (any
+        ``?preview=`` URL, so a CDN can never hand a cached public answer to a previewer)."""
+        key = (rendered.etag, rendered.source, rendered.preview, negotiated, body, private)
         cached = self._headers.get(key)
         if cached is None:
-            if rendered.preview:
+            if rendered.preview or private:
                 cached = [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
             else:
                 cached = [(b"etag", rendered.etag.encode()),
@@ -97,13 +99,20 @@ class ContentArea:
         return self.preview_group in session.principal.groups
 
 
-def _parse_query(query_string: bytes) -> tuple[str | None, str]:
-    """``locale`` and ``variation`` of a query string (memoised: few distinct values)."""
+@dataclass(frozen=True)
+class CopyQuery:
+    locale: str | None
+    variation: str
+    preview: bool  # ``preview=`` present (the SPA's cache key for preview mode)
+
+
+def _parse_query(query_string: bytes) -> CopyQuery:
+    """``locale``, ``variation`` and ``preview`` of a query string (memoised: few distinct values)."""
     params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
     variation = params.get("variation") or "master"
     if not _VARIATION.match(variation):
         raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
-    return params.get("locale"), variation
+    return CopyQuery(params.get("locale"), variation, "preview" in params)
 
 
 class _Raw(Response):
@@ -144,7 +153,8 @@ class ContentEndpoint:
         journey = scope["path_params"]["journey"]
         if journey not in JOURNEYS:
             raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
-        param, variation = area.parse_query(scope["query_string"])
+        query = area.parse_query(scope["query_string"])
+        param, variation = query.locale, query.variation
         cookie = accept_language = if_none_match = None
         for name, value in scope["headers"]:
             if name == b"cookie":
@@ -168,6 +178,10 @@ class ContentEndpoint:
 
         rendered = (area.service.render_fresh(journey, resolved.requested, resolved.locale, variation)
                     or await area.service.render(journey, resolved.requested, resolved.locale, variation))
+        if query.preview:  # not a previewer after all: the public copy, but never in a shared cache
+            headers = area.headers(rendered, negotiated=negotiated, body=True, private=True)
+            await _send(send, 200, headers, rendered.body)
+            return
         if if_none_match is not None and if_none_match_hits(if_none_match, rendered.etag):
             await _send(send, 304, area.headers(rendered, negotiated=negotiated, body=False), b"")
             return

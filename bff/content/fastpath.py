@@ -76,7 +76,10 @@ class ContentFastPath:
             elif name == b"x-request-id":
                 request_id = value.decode("latin-1")
         try:
-            param, variation = area.parse_query(scope["query_string"])
+            query = area.parse_query(scope["query_string"])
+            if query.preview:
+                return False  # preview URLs are never shared-cacheable: the full path decides
+            param, variation = query.locale, query.variation
             locale_cookie = None
             if cookie:
                 cookies = cookie_parser(cookie.decode("latin-1"))

@@ -186,3 +186,15 @@ async def test_entry_point_refuses_non_authors_and_bad_paths(h: Harness) -> None
 
 def test_public_url() -> None:
     assert PUBLIC.startswith("https://")
+
+
+async def test_preview_urls_are_never_shared_cacheable(h: Harness) -> None:
+    # A CDN keys on the URL: a public answer to ?preview=1 must never be stored, or an author
+    # with preview on would be handed it from the CDN.
+    for _ in range(3):
+        r = await h.client.get("/bff/content/signin?locale=en&preview=1")
+        assert r.status_code == 200 and r.json()["preview"] is False
+        assert r.headers["cache-control"] == "private, no-store" and "etag" not in r.headers
+    bob = h.user_cookie()
+    r = await h.client.get("/bff/content/signin?locale=en&preview=1", headers=cookie(bob))
+    assert r.headers["cache-control"] == "private, no-store"
