@@ -13,8 +13,9 @@ the same thing to disk for S3/CloudFront and for BFFs that should not hash at st
 
 The static ``index.html`` cannot carry a per-response nonce: its two inline scripts (the
 import map and a one-line module importing the hashed entry point) are allowed by their
-SHA-256 hashes, in ``csp.txt`` and in a ``<meta http-equiv>`` copy (which browsers apply even
-if the CDN forgets the header; ``frame-ancestors`` and reporting only work as a header). Its
+SHA-256 hashes and the modules by ``'self'`` (see :mod:`bff.spa.csp`), in ``csp.txt`` and in a
+``<meta http-equiv>`` copy (which browsers apply even if the CDN forgets the header;
+``frame-ancestors`` and reporting only work as a header). Its
 bootstrap carries no user and no copy (``"static": true``): the SPA asks ``/bff/user`` and
 ``/bff/content`` on start, through the same origin.
 

@@ -8,7 +8,11 @@ Trusted Types are required for DOM sinks and no policy may be created: the SPA b
 DOM with ``textContent`` and ``createElement`` only, so an ``innerHTML`` injection fails loudly.
 
 The static variant ``bff build-spa`` writes for S3 cannot carry a per-response nonce; it lists
-the SHA-256 hashes of its inline scripts instead (:func:`script_hash`).
+the SHA-256 hashes of its inline scripts instead (:func:`script_hash`) and allows module
+scripts from ``'self'``: ``'strict-dynamic'`` trust flows to static imports only through a
+nonce, not from a hash-allowed script, so without ``'self'`` the entry module could not load
+its imports. Modules demand a JavaScript MIME type and every response is ``nosniff``, so
+``'self'`` admits only the app's own hashed modules, never a JSON endpoint.
 
 Everything else is ``'self'``: styles (one stylesheet, no inline styles), images (plus
 ``data:``), fetches, fonts (none external). Forms may post to the BFF and to the IdP (a form
@@ -53,9 +57,10 @@ def build_policy(settings: Settings, *, nonce: str | None = None, hashes: Sequen
     """The policy for one HTML response: ``nonce`` (BFF-rendered) or ``hashes`` (static)."""
     if not nonce and not hashes:
         raise ValueError("a script nonce or at least one script hash is required")
-    script_sources = [f"'nonce-{nonce}'"] if nonce else []
-    script_sources.extend(hashes)
-    script_sources.append("'strict-dynamic'")
+    if nonce:
+        script_sources = [f"'nonce-{nonce}'", *hashes, "'strict-dynamic'"]
+    else:
+        script_sources = ["'self'", *hashes]
     form_targets = ["'self'"]
     origin = issuer_origin(settings)
     if origin and origin != settings.public_origin:

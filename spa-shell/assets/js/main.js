@@ -48,6 +48,7 @@ export function assetUrl(name) {
 
 function withFocusKept(draw) {
   const active = document.activeElement;
+  const onHeading = Boolean(active && active.hasAttribute && active.hasAttribute('data-autofocus'));
   const id = active && active.id && active !== document.body ? active.id : null;
   let selection = null;
   if (id && typeof active.selectionStart === 'number') {
@@ -56,6 +57,10 @@ function withFocusKept(draw) {
     } catch { /* inputs without selection (email) */ }
   }
   draw();
+  if (onHeading && !document.activeElement?.hasAttribute('data-autofocus')) {
+    app.main.querySelector('[data-autofocus]')?.focus({ preventScroll: true });
+    return;
+  }
   if (!id) return;
   const again = document.getElementById(id);
   if (again && again !== document.activeElement) {

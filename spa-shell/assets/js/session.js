@@ -86,7 +86,9 @@ function onPeerMessage(message) {
 }
 
 function recheckSoon() {
-  if (document.visibilityState !== 'visible') return;
+  // Only a signed-in tab can be wrong about its session; a visitor hears about a sign-in in
+  // another tab through the 'signed-in' message.
+  if (!state.user || document.visibilityState !== 'visible') return;
   if (Date.now() - state.lastCheck < RECHECK_MIN_INTERVAL_MS) return;
   refreshUser('recheck');
 }

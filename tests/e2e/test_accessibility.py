@@ -1,0 +1,63 @@
+"""Keyboard use, focus management, landmarks and the small-screen layout."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Spa
+
+pytestmark = pytest.mark.e2e
+
+
+def test_keyboard_only_sign_up_path(spa: Spa) -> None:
+    page = spa.open("/")
+    page.keyboard.press("Tab")
+    skip = page.locator("#skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()  # visible when focused
+    expect(skip).to_have_text("Skip to main content")
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    # Into the form and on to the sign-up link, by keyboard alone.
+    page.locator("#signup-link").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(spa.url + "/signup")
+    expect(page.locator("h1")).to_be_focused()
+    expect(page.locator("h1")).to_have_text("Create your account")
+    page.keyboard.press("Tab")
+    expect(page.locator("#f-firstName")).to_be_focused()
+    # Every field has an accessible name from its label.
+    for name in ("First name", "Last name", "Work email", "Company"):
+        expect(page.get_by_role("textbox", name=name)).to_be_visible()
+    terms = page.get_by_role("checkbox", name="I accept the terms of use and the privacy notice.")
+    expect(terms).to_be_visible()
+    # Focus is drawn visibly (an outline), not left to the browser default being removed.
+    outline = page.locator("#f-firstName").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"
+    page.go_back()
+    spa.ready(page)
+    expect(page.locator("h1")).to_have_text("Sign in")
+
+
+def test_landmarks_and_language(spa: Spa) -> None:
+    page = spa.sign_in("bob@acme.test")
+    expect(page.get_by_role("banner")).to_have_count(1)
+    expect(page.get_by_role("main")).to_have_count(1)
+    expect(page.get_by_role("contentinfo")).to_have_count(1)
+    expect(page.get_by_role("navigation")).to_have_count(1)
+    expect(page.locator("nav.main-nav a[aria-current=page]")).to_have_text("Home")
+    expect(page.get_by_role("combobox", name="Language")).to_be_visible()
+    expect(page.locator("#locale-select option[value=ja]")).to_have_attribute("lang", "ja")
+
+
+def test_small_screens(spa: Spa) -> None:
+    page = spa.new_page()
+    page.set_viewport_size({"width": 375, "height": 740})
+    spa.open("/signup", page)
+    expect(page.locator("h1")).to_have_text("Create your account")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    spa.shot("signup-mobile", page)
+    spa.sign_in("alice@acme.test", page=page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    spa.shot("home-mobile", page)
