@@ -14,8 +14,9 @@ cookie's name is dropped: an upstream can never replace or clear the BFF session
 
 from __future__ import annotations
 
+import os
+import random
 import re
-import secrets
 from collections.abc import Iterable
 
 HOP_BY_HOP = frozenset({
@@ -31,6 +32,16 @@ STRIPPED_REQUEST = HOP_BY_HOP | frozenset({
     "x-original-url", "x-rewrite-url",
 })
 
+# Trace ids must be unique, not secret: a PRNG seeded from os.urandom (re-seeded in forked
+# workers) costs no syscall per request, unlike secrets.token_hex.
+_ids = random.Random()  # noqa: S311
+os.register_at_fork(after_in_child=_ids.seed)
+
+
+def _hex(bits: int) -> str:
+    return f"{_ids.getrandbits(bits):0{bits // 4}x}"
+
+
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
 
 
@@ -44,35 +55,48 @@ def traceparent(incoming: str | None) -> tuple[str, bool]:
         match = _TRACEPARENT.match(incoming.strip())
         if (match and match[1] != "ff" and match[2] != "0" * 32 and match[3] != "0" * 16
                 and (match[1] != "00" or len(incoming.strip()) == 55)):
-            return f"00-{match[2]}-{secrets.token_hex(8)}-{match[4]}", True
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01", False
+            return f"00-{match[2]}-{_span_id()}-{match[4]}", True
+    trace = _hex(128)
+    while trace == "0" * 32:
+        trace = _hex(128)
+    return f"00-{trace}-{_span_id()}-01", False
+
+
+def _span_id() -> str:
+    span = _hex(64)
+    while span == "0" * 16:
+        span = _hex(64)
+    return span
 
 
 def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, proto: str, host: str,
                      request_id: str) -> list[tuple[str, str]]:
-    """Headers to send upstream (without ``Authorization``, which the transport adds per attempt)."""
-    items = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
-    drop = set(STRIPPED_REQUEST)
+    """Headers to send upstream (without ``Authorization``, which the transport adds per attempt).
+
+    ``raw`` are ASGI header pairs (names already lower-case, as the ASGI spec requires)."""
+    out: list[tuple[str, str]] = []
+    hop: set[str] | None = None
     incoming_trace: str | None = None
     tracestate: list[str] = []
-    for key, value in items:
-        if key == "connection":
-            drop |= _connection_tokens(value)
-        elif key == "traceparent" and incoming_trace is None:
-            incoming_trace = value
-        elif key == "tracestate":
-            tracestate.append(value)
-    out = [(k, v) for k, v in items if k not in drop and not k.startswith("x-forwarded-")]
+    for k, v in raw:
+        key = k.decode("latin-1")
+        if key in STRIPPED_REQUEST or key.startswith("x-forwarded-"):
+            if key == "connection":
+                hop = (hop or set()) | _connection_tokens(v.decode("latin-1"))
+            elif key == "traceparent" and incoming_trace is None:
+                incoming_trace = v.decode("latin-1")
+            elif key == "tracestate":
+                tracestate.append(v.decode("latin-1"))
+            continue
+        out.append((key, v.decode("latin-1")))
+    if hop:
+        out = [(k, v) for k, v in out if k not in hop]
     parent, continued = traceparent(incoming_trace)
     out.append(("traceparent", parent))
     if continued and tracestate:
         out.append(("tracestate", ",".join(tracestate)))
-    out.extend((
-        ("x-forwarded-for", client_ip),
-        ("x-forwarded-proto", proto),
-        ("x-forwarded-host", host),
-        ("x-request-id", request_id),
-    ))
+    out += [("x-forwarded-for", client_ip), ("x-forwarded-proto", proto), ("x-forwarded-host", host),
+            ("x-request-id", request_id)]
     return out
 
 

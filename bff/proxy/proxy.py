@@ -146,16 +146,25 @@ class Proxy:
                 "status": response.status,
                 "headers": downstream_headers(response.headers, session_cookie=self.session_cookie),
             })
+            remaining = response.length
             try:
                 async for chunk in response.chunks():
-                    if chunk:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if not chunk or complete:  # nothing after the declared length is relayed
+                        continue
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                        if remaining <= 0:  # the declared last byte: end the response with it
+                            await send({"type": "http.response.body", "body": chunk, "more_body": False})
+                            complete = True
+                            continue
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except UpstreamStreamError as exc:
                 # Too late for a 502: the client sees a response cut short, never a fake success.
                 log.warning("upstream %s broke off its response: %s", upstream, exc)
                 return
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            complete = True
+            if not complete:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
         finally:
             await response.aclose(complete=complete)
 

@@ -55,6 +55,7 @@ class OutboundRequest:
 class UpstreamResponse(Protocol):
     status: int
     headers: list[tuple[bytes, bytes]]
+    length: int | None  # the body's Content-Length when the upstream declared one
 
     def chunks(self) -> AsyncIterator[bytes]:
         """The body, chunk by chunk as it arrives. Raises UpstreamStreamError if it breaks off."""
@@ -99,6 +100,7 @@ class _AiohttpResponse:
         self._response = response
         self.status = response.status
         self.headers = list(response.raw_headers)
+        self.length = response.content_length if response.method != "HEAD" else 0
 
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
@@ -149,6 +151,7 @@ class _BufferedResponse:
     def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         self.status = status
         self.headers = headers
+        self.length: int | None = len(body)
         self._body = body
 
     async def chunks(self) -> AsyncIterator[bytes]:

@@ -62,6 +62,7 @@ class _Response:
         self.canned = canned
         self.status = canned.status
         self.headers = list(canned.headers)
+        self.length: int | None = None
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self.canned.chunks_iter()

@@ -1,0 +1,304 @@
+"""Benchmark: the BFF's role-checked proxy versus the fastest bare Python pass-through.
+
+    .venv/bin/python benchmarks/bench_proxy.py [--concurrency 32] [--seconds 8] [--rounds 3]
+
+Processes (each one uvicorn worker, uvloop + httptools, like production):
+
+- upstream: a raw ASGI app answering a fixed 80-byte JSON body (performance.md's upstream);
+- baseline: bare Starlette + ``aiohttp.ClientSession`` (pool 200) forwarding every request to the
+  upstream (the fastest Python pass-through measured in performance.md);
+- bff: the whole BFF from ``create_app`` with a real Redis session store (``redis://127.0.0.1:6379``,
+  else SQLite), a real session from a real sign-in against the Okta twin (step-up ``scope=admin``),
+  and the route policy ``/api/admin/{rest:path}`` → the upstream. Per request: session lookup
+  (one store read + decrypt), CSRF check, route/method/scope/role checks, token attach, header
+  rewriting, streaming relay;
+- the Okta twin (only used for the sign-in before measuring);
+- the load generator is this process (aiohttp, ``--concurrency`` keep-alive connections).
+
+Both targets are measured in the same run, in alternating rounds, for the same duration; the
+program prints each round and the medians: throughput (req/s), p50/p99 latency, the throughput
+ratio bff/baseline (target >= 0.80) and the p99 the BFF adds (target < 2 ms). Everything shares the
+machine's cores, the load generator included: compare ratios, not absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BODY = json.dumps({"status": "ok", "items": [1, 2, 3], "message": "hello from the upstream!!"}).encode()
+BODY = BODY + b" " * max(0, 80 - len(BODY))  # exactly 80 bytes
+CLIENT_ID = "0oabenchclient"
+CLIENT_SECRET = "bench-client-secret-value-0123456789"
+SECRET_KEY = "bench-secret-key-0123456789abcdef-0123456789"
+PATH = "/api/admin/ping"
+
+
+# ------------------------------------------------------------------------------ the servers
+
+
+async def upstream_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"80")]})
+    await send({"type": "http.response.body", "body": BODY})
+
+
+def baseline_app(upstream: str) -> Any:
+    import aiohttp
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    state: dict[str, aiohttp.ClientSession] = {}
+    hop = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        state["s"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200), auto_decompress=False)
+        yield
+        await state["s"].close()
+
+    async def forward(request: Request) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k not in hop}
+        async with state["s"].request(request.method, upstream + request.url.path, headers=headers,
+                                      data=await request.body()) as r:
+            body = await r.read()
+            out = {k: v for k, v in r.headers.items() if k.lower() not in hop}
+            return Response(body, status_code=r.status, headers=out)
+
+    return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])], lifespan=lifespan)
+
+
+def okta_app(port: int, bff_url: str) -> Any:
+    from bff.twins.okta import OktaTwin
+
+    twin = OktaTwin(f"http://127.0.0.1:{port}")
+    twin.register_client(CLIENT_ID, secret=CLIENT_SECRET, redirect_uris=[f"{bff_url}/bff/callback"],
+                         post_logout_redirect_uris=[f"{bff_url}/"])
+    return twin.app
+
+
+def bff_app() -> Any:
+    from bff.app import create_app
+    from bff.settings import Settings
+
+    return create_app(Settings.from_env())
+
+
+def serve(kind: str, port: int, arg: str) -> None:
+    import uvicorn
+
+    if kind == "upstream":
+        app: Any = upstream_app
+    elif kind == "baseline":
+        app = baseline_app(arg)
+    elif kind == "okta":
+        app = okta_app(port, arg)
+    else:
+        app = bff_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", access_log=False,
+                log_level="warning", lifespan="on")
+
+
+# ------------------------------------------------------------------------------ orchestration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(kind: str, port: int, arg: str = "", env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port), arg],
+                            env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+async def wait_ready(url: str, within: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                await client.get(url)
+                return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def session_store(kind: str) -> str:
+    if kind == "memory":
+        return "memory://"
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp()}/sessions.sqlite3"
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
+        s.sendall(b"PING\r\n")
+        if s.recv(16).startswith(b"+PONG"):
+            return "redis://127.0.0.1:6379/15"
+    return f"sqlite:///{tempfile.mkdtemp()}/sessions.sqlite3"
+
+
+async def sign_in(bff_url: str) -> str:
+    import httpx
+
+    from tests.support.login import login_as
+
+    async with httpx.AsyncClient(base_url=bff_url, timeout=10) as client:
+        return await login_as(client, "alice@acme.test", scope="admin")
+
+
+async def load(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> dict[str, float]:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    stop_at = 0.0
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            while True:
+                start = time.perf_counter()
+                if start >= stop_at:
+                    return
+                async with session.get(url, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - start)
+
+        stop_at = time.perf_counter() + 1.0  # warm-up: connections, caches
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        latencies.clear()
+        began = time.perf_counter()
+        stop_at = began + seconds
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    n = len(latencies)
+    return {"rps": n / elapsed, "p50": latencies[n // 2] * 1000, "p99": latencies[int(n * 0.99)] * 1000,
+            "n": n, "errors": errors}
+
+
+async def main(args: argparse.Namespace) -> None:
+    ports = {k: free_port() for k in ("upstream", "baseline", "okta", "bff")}
+    bff_url = f"http://127.0.0.1:{ports['bff']}"
+    okta_url = f"http://127.0.0.1:{ports['okta']}"
+    upstream_url = f"http://127.0.0.1:{ports['upstream']}"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
+    routes = workdir / "routes.toml"
+    routes.write_text(f"""
+[upstreams.admin]
+url = "{upstream_url}"
+timeout = 10
+
+[[routes]]
+path = "/api/admin/{{rest:path}}"
+upstream = "admin"
+methods = ["GET", "POST"]
+scopes = ["admin"]
+roles = ["org_admin", "group_admin"]
+""")
+    store = session_store(args.store)
+    bff_env = {
+        "BFF_PUBLIC_URL": bff_url, "BFF_SECRET_KEYS": SECRET_KEY,
+        "BFF_OKTA_ISSUER": f"{okta_url}/oauth2/default",
+        "BFF_OKTA_CLIENT_ID": CLIENT_ID, "BFF_OKTA_CLIENT_SECRET": CLIENT_SECRET, "BFF_SESSION_STORE": store,
+        "BFF_OUTBOX": "memory://", "BFF_AEM_URL": "http://127.0.0.1:9", "BFF_API_ROUTES": str(routes),
+        "BFF_LOG_LEVEL": "ERROR", "BFF_PROXY_POOL": "200",
+    }
+    procs = [spawn("upstream", ports["upstream"]), spawn("baseline", ports["baseline"], upstream_url),
+             spawn("okta", ports["okta"], bff_url), spawn("bff", ports["bff"], env=bff_env)]
+    try:
+        for name in ports:
+            await wait_ready(f"http://127.0.0.1:{ports[name]}/healthz" if name == "bff"
+                             else f"http://127.0.0.1:{ports[name]}/")
+        cookie = await sign_in(bff_url)
+        targets = {
+            "baseline": (f"http://127.0.0.1:{ports['baseline']}{PATH}", {}),
+            "bff": (f"{bff_url}{PATH}", {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}),
+        }
+        probe = await load(targets["bff"][0], targets["bff"][1], 1, 0.5)
+        if probe["errors"]:
+            raise RuntimeError("the BFF refused the benchmark's requests (sign-in or policy problem)")
+        print(f"session store: {store.split('?')[0]}; concurrency {args.concurrency}; "
+              f"{args.seconds:g} s per round; {args.rounds} rounds per target (alternating)\n")
+        print(f"{'round':<7}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        results: dict[str, list[dict[str, float]]] = {"baseline": [], "bff": []}
+        for i in range(args.rounds):
+            order = ("baseline", "bff") if i % 2 == 0 else ("bff", "baseline")
+            for name in order:
+                url, headers = targets[name]
+                r = await load(url, headers, args.concurrency, args.seconds)
+                results[name].append(r)
+                print(f"{i + 1:<7}{name:<10}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+                      f"{r['errors']:>8.0f}")
+        med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99")}
+               for name, rs in results.items()}
+        ratio = med["bff"]["rps"] / med["baseline"]["rps"]
+        added_p50 = med["bff"]["p50"] - med["baseline"]["p50"]
+        added_p99 = med["bff"]["p99"] - med["baseline"]["p99"]
+        print("\nmedians")
+        for name in ("baseline", "bff"):
+            m = med[name]
+            print(f"  {name:<9} {m['rps']:>7.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms")
+        verdict = "met" if ratio >= 0.8 else "MISSED"
+        print(f"\nthroughput ratio bff/baseline: {ratio:.2f}   (target >= 0.80: {verdict})")
+        print(f"latency added by the BFF: p50 {added_p50:+.2f} ms, p99 {added_p99:+.2f} ms   "
+              f"(target p99 < 2 ms: {'met' if added_p99 < 2 else 'MISSED'})")
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", choices=("redis", "sqlite", "memory"), default="redis",
+                        help="the BFF's session store (redis falls back to sqlite when none answers)")
+    cli = parser.parse_args()
+    if cli.concurrency < 32:
+        parser.error("the comparison is defined at a concurrency of at least 32")
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(cli))
