@@ -55,3 +55,23 @@ def test_preview_is_not_offered_to_others(spa: Spa) -> None:
     status = page.evaluate("""async () => (await fetch('/bff/preview', {method: 'POST',
         headers: {'X-CSRF': '1', 'Content-Type': 'application/json'}, body: '{"enabled": true}'})).status""")
     assert status == 403
+
+
+def test_authors_see_the_welcome_email_copy(spa: Spa) -> None:
+    page = spa.sign_in("carol@acme.test")
+    page.goto(spa.url + "/email-preview")
+    spa.ready(page)
+    expect(page.locator("#email-welcome")).to_have_text("Welcome to Customer Portal, Carol")
+    spa.shot("email-preview")
+    bob = spa.context.browser.new_context() if spa.context.browser else None
+    assert bob is not None
+    try:
+        other = bob.new_page()
+        spa.watch.attach(other)
+        spa.sign_in("bob@acme.test", page=other)
+        other.goto(spa.url + "/email-preview")
+        spa.ready(other)
+        expect(other.locator(".alert-error")).to_have_text("Preview is available to content authors only.")
+        expect(other.locator("#email-welcome")).to_have_count(0)
+    finally:
+        bob.close()
