@@ -34,7 +34,7 @@ from bff.devstack import free_port  # noqa: E402
 
 PATH = "/bff/content/signin?locale=fr-CA"
 
-BASELINE = '''
+BASELINE = """
 import json
 import os
 from starlette.applications import Starlette
@@ -48,17 +48,30 @@ async def endpoint(request):
     return Response(BODY, media_type="application/json", headers=HEADERS)
 
 app = Starlette(routes=[Route("/bff/content/{journey}", endpoint)])
-'''
+"""
 
-TWIN = '''
+TWIN = """
 from bff.twins.aem import AemTwin
 app = AemTwin().app
-'''
+"""
 
 
-def _uvicorn(target: str, port: int, env: dict[str, str], *, factory: bool = False) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-           "--no-access-log", "--log-level", "warning"]
+def _uvicorn(
+    target: str, port: int, env: dict[str, str], *, factory: bool = False
+) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if factory:
         cmd.append("--factory")
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -93,12 +106,17 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | Non
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
-            "errors": float(errors.group(1)) if errors else 0.0}
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
@@ -144,10 +162,18 @@ def main() -> int:
         assert _get(base_url)[0] == body
         # The same bytes AND the same response headers (security headers, ETag, Vary, request id):
         # what a Python server pays for an identical response, without the BFF's code.
-        same = {k: v for k, v in headers.items() if k.lower() not in {"content-length", "content-type", "date", "connection",
-                                                                        "server"}}
-        procs.append(_uvicorn("bench_baseline:app", full_port, {**env, "BENCH_BODY": str(tmp / "body.json"),
-                                                                "BENCH_HEADERS": json.dumps(same)}))
+        same = {
+            k: v
+            for k, v in headers.items()
+            if k.lower() not in {"content-length", "content-type", "date", "connection", "server"}
+        }
+        procs.append(
+            _uvicorn(
+                "bench_baseline:app",
+                full_port,
+                {**env, "BENCH_BODY": str(tmp / "body.json"), "BENCH_HEADERS": json.dumps(same)},
+            )
+        )
         full_url = f"http://127.0.0.1:{full_port}{PATH}"
         _wait(full_url, procs[-1])
 
@@ -155,27 +181,44 @@ def main() -> int:
         print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds\n")
         _wrk(base_url, 2, args.connections)  # warm-up
         _wrk(bff_url, 2, args.connections)
-        results: dict[str, list[dict[str, float]]] = {"baseline": [], "same_headers": [], "bff": [], "bff_304": []}
+        results: dict[str, list[dict[str, float]]] = {
+            "baseline": [],
+            "same_headers": [],
+            "bff": [],
+            "bff_304": [],
+        }
         for n in range(args.rounds):
             results["baseline"].append(_wrk(base_url, args.seconds, args.connections))
             results["same_headers"].append(_wrk(full_url, args.seconds, args.connections))
             results["bff"].append(_wrk(bff_url, args.seconds, args.connections))
-            results["bff_304"].append(_wrk(bff_url, args.seconds, args.connections,
-                                           {"If-None-Match": headers["etag"]}))
-            print(f"round {n + 1}: baseline {results['baseline'][-1]['rps']:8.0f} req/s   "
-                  f"same headers {results['same_headers'][-1]['rps']:8.0f} req/s   "
-                  f"bff {results['bff'][-1]['rps']:8.0f} req/s   "
-                  f"bff 304 {results['bff_304'][-1]['rps']:8.0f} req/s")
+            results["bff_304"].append(
+                _wrk(bff_url, args.seconds, args.connections, {"If-None-Match": headers["etag"]})
+            )
+            print(
+                f"round {n + 1}: baseline {results['baseline'][-1]['rps']:8.0f} req/s   "
+                f"same headers {results['same_headers'][-1]['rps']:8.0f} req/s   "
+                f"bff {results['bff'][-1]['rps']:8.0f} req/s   "
+                f"bff 304 {results['bff_304'][-1]['rps']:8.0f} req/s"
+            )
         med = {k: statistics.median(r["rps"] for r in v) for k, v in results.items()}
         p99 = {k: statistics.median(r["p99_ms"] for r in v) for k, v in results.items()}
         errors = sum(r["errors"] for v in results.values() for r in v)
         print()
         print(f"bare Starlette, same bytes   {med['baseline']:8.0f} req/s   p99 {p99['baseline']:6.2f} ms")
-        print(f"bare Starlette, same response {med['same_headers']:7.0f} req/s   p99 {p99['same_headers']:6.2f} ms")
+        print(
+            f"bare Starlette, same response {med['same_headers']:7.0f} req/s   p99 {p99['same_headers']:6.2f} ms"
+        )
         print(f"BFF /bff/content (cached)    {med['bff']:8.0f} req/s   p99 {p99['bff']:6.2f} ms")
         print(f"BFF 304 (If-None-Match)      {med['bff_304']:8.0f} req/s   p99 {p99['bff_304']:6.2f} ms")
+        per_round = [b["rps"] / a["rps"] for a, b in zip(results["baseline"], results["bff"], strict=True)]
+        print(
+            f"per-round ratios BFF / baseline: {', '.join(f'{r:.2f}' for r in per_round)}"
+            f" (median {statistics.median(per_round):.2f})"
+        )
         ratio = med["bff"] / med["baseline"]
-        print(f"\nratio BFF / baseline = {ratio:.2f}  (target >= 0.85){'' if ratio >= 0.85 else '  BELOW TARGET'}")
+        print(
+            f"\nratio BFF / baseline = {ratio:.2f}  (target >= 0.85){'' if ratio >= 0.85 else '  BELOW TARGET'}"
+        )
         print(f"ratio BFF / same-response baseline = {med['bff'] / med['same_headers']:.2f}")
         if errors:
             print(f"non-2xx/3xx responses: {errors:.0f}")
