@@ -206,7 +206,8 @@ def main() -> int:
         print()
         print(f"bare Starlette, same bytes   {med['baseline']:8.0f} req/s   p99 {p99['baseline']:6.2f} ms")
         print(
-            f"bare Starlette, same response {med['same_headers']:7.0f} req/s   p99 {p99['same_headers']:6.2f} ms"
+            f"bare Starlette, same response {med['same_headers']:7.0f} req/s   "
+            f"p99 {p99['same_headers']:6.2f} ms"
         )
         print(f"BFF /bff/content (cached)    {med['bff']:8.0f} req/s   p99 {p99['bff']:6.2f} ms")
         print(f"BFF 304 (If-None-Match)      {med['bff_304']:8.0f} req/s   p99 {p99['bff_304']:6.2f} ms")
@@ -217,7 +218,8 @@ def main() -> int:
         )
         ratio = med["bff"] / med["baseline"]
         print(
-            f"\nratio BFF / baseline = {ratio:.2f}  (target >= 0.85){'' if ratio >= 0.85 else '  BELOW TARGET'}"
+            f"\nratio BFF / baseline = {ratio:.2f}  (target >= 0.85)"
+            f"{'' if ratio >= 0.85 else '  BELOW TARGET'}"
         )
         print(f"ratio BFF / same-response baseline = {med['bff'] / med['same_headers']:.2f}")
         if errors:
