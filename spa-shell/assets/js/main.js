@@ -160,9 +160,12 @@ function renderHeader() {
         kind: 'ghost', id: 'sign-out', busy: app.busy.signOut, onClick: doSignOut,
       }));
     } else {
-      tools.push(h('a', { href: '/signup', class: 'nav-link' }, t('common:nav.signUp')));
-      tools.push(h('a', { href: `/signin?returnTo=${encodeURIComponent(safeReturnTo(currentLocation()))}`, class: 'btn btn-secondary' },
-        t('common:nav.signIn')));
+      // The screen itself offers what the header would: no duplicate call to action.
+      if (path !== '/signup') tools.push(h('a', { href: '/signup', class: 'nav-link' }, t('common:nav.signUp')));
+      if (path !== '/' && path !== '/signin') {
+        tools.push(h('a', { href: `/signin?returnTo=${encodeURIComponent(safeReturnTo(currentLocation()))}`,
+          class: 'btn btn-secondary' }, t('common:nav.signIn')));
+      }
     }
     replaceChildren(app.header,
       h('div', { class: 'container header-inner' },

@@ -39,7 +39,10 @@ export default {
         incomplete ? null : card(
           h('h2', {}, t('common:nav.profile')),
           h('p', { class: 'muted' }, user.email || user.login || ''),
-          linkButton(t('common:nav.profile'), '/profile', { kind: 'ghost', id: 'open-profile' }),
+          state.profile ? h('dl', { class: 'details' }, ['company', 'title']
+            .filter((f) => state.profile.values[f])
+            .map((f) => [h('dt', {}, t(`profile:field.${f}.label`)), h('dd', {}, state.profile.values[f])])) : null,
+          h('p', {}, h('a', { href: '/profile', id: 'open-profile' }, t('common:nav.profile'))),
         )),
       state.failed ? alertBox('error', t('common:error.generic')) : null);
   },
