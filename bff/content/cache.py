@@ -72,6 +72,7 @@ class FragmentCache:
             maxsize=maxsize, ttl=ttl + stale_ttl, timer=lambda: self.clock())  # clock replaceable (tests)
         self._inflight: dict[Key, asyncio.Task[Entry | None]] = {}
         self._failed_until: dict[Key, float] = {}
+        self._evicted_in_flight: set[Key] = set()
         self._tasks: set[asyncio.Task[Entry | None]] = set()
         self.fetches = 0  # fetches started (tests, metrics)
         self.generation = 0  # bumped by every eviction: responses derived before are outdated
@@ -130,13 +131,19 @@ class FragmentCache:
             raise
         except Exception as exc:
             self._failed_until[key] = self.clock() + self.holdoff
+            self._evicted_in_flight.discard(key)
             log.warning("AEM fetch %s/%s/%s failed: %s", key.journey, key.locale, key.variation,
                         getattr(exc, "instance_code", type(exc).__name__))
             return None
         finally:
             self._inflight.pop(key, None)
         self._failed_until.pop(key, None)
-        entry = Entry(fragment=fragment, fetched_at=self.clock(), serial=next(_serials))
+        # Evicted while this fetch was in flight: AEM may have answered with the copy from before
+        # the publish. Keep it (it is the newest we have) but re-fetch on the next request.
+        stale_already = key in self._evicted_in_flight
+        self._evicted_in_flight.discard(key)
+        entry = Entry(fragment=fragment, fetched_at=self.clock(), serial=next(_serials),
+                      invalidated=stale_already)
         self._entries[key] = entry
         return entry
 
@@ -147,6 +154,9 @@ class FragmentCache:
         re-fetch; their copy stays usable as stale-if-error. Returns how many were marked."""
         count = 0
         self.generation += 1
+        for key in self._inflight:
+            if (journey is None or key.journey == journey) and (locale is None or key.locale == locale):
+                self._evicted_in_flight.add(key)
         for key, entry in list(self._entries.items()):
             if (journey is None or key.journey == journey) and (locale is None or key.locale == locale):
                 entry.invalidated = True

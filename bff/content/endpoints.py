@@ -71,7 +71,13 @@ class ContentArea:
         self._cache_control = {"cache": public.encode(), "aem": public.encode(),
                                "stale": degraded.encode(), "bundled": degraded.encode()}
         self._headers: dict[tuple[str, str, bool, bool, bool, bool], list[tuple[bytes, bytes]]] = {}
-        self.parse_query = functools.lru_cache(maxsize=1024)(_parse_query)
+        self._parse_query_memo = functools.lru_cache(maxsize=1024)(_parse_query)
+
+    def parse_query(self, query_string: bytes) -> CopyQuery:
+        # Memoise only query strings of sane length (the memo must stay small).
+        if len(query_string) > 256:
+            return _parse_query(query_string)
+        return self._parse_query_memo(query_string)
 
     def headers(self, rendered: Rendered, *, negotiated: bool, body: bool,
                 private: bool = False) -> list[tuple[bytes, bytes]]:

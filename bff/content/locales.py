@@ -142,7 +142,7 @@ class LocalePolicy:
                 served = self.negotiate((canon,))
                 if served is not None:
                     return Resolved(canon, served)
-        if accept_language:
+        if accept_language and len(accept_language) <= _MAX_HEADER:  # longer ones: ignored, not memoised
             found = self.from_header(accept_language)
             if found is not None:
                 return found

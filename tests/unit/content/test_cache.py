@@ -200,3 +200,21 @@ async def test_bounded(maxsize: int) -> None:
     for locale in ("en", "fr", "de", "es"):
         await cache.get(Key("signin", locale, "master"))
     assert len(cache) == maxsize
+
+
+async def test_an_eviction_during_a_fetch_forces_another_fetch() -> None:
+    # The publish event can overtake a fetch that started before the publish: AEM may answer
+    # with the old copy. That answer is served, but must not count as fresh.
+    up, clock = Upstream(), Clock()
+    up.gate = asyncio.Event()
+    cache = make(up, clock)
+    waiter = asyncio.create_task(cache.get(KEY))
+    await asyncio.sleep(0)
+    assert cache.evict("signin", "en") == 0  # nothing stored yet, but the fetch is in flight
+    up.gate.set()
+    entry, source = await waiter
+    assert source == "aem" and title(entry) == "v1"
+    up.version = 2
+    entry, source = await cache.get(KEY)
+    assert source == "aem" and title(entry) == "v2" and up.calls == 2
+    assert (await cache.get(KEY))[1] == "cache"
