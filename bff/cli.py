@@ -19,11 +19,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env(load_environment())
+        app = create_app(settings)  # areas validate their own files too (e.g. BFF_API_ROUTES)
     except ConfigError as exc:
         for line in exc.lines:
             print(f"config error: {line}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True,
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
                 forwarded_allow_ips=args.forwarded_allow_ips, access_log=False,
                 log_level=settings.log_level.lower())
     return 0
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("okta", help="provision the Okta side of the design")
     p.add_argument("action", choices=["plan", "apply"])
     p.add_argument("--config", type=Path, default=None, help="TOML file describing the Okta setup")
+    p.add_argument("--secrets-out", type=Path, default=None,
+                   help="where apply writes a newly generated client secret (JSON, mode 0600)")
+    p.add_argument("--update-hook-secret", action="store_true",
+                   help="re-send BFF_OKTA_HOOK_SECRET to the event hook (Okta never returns it)")
+    p.add_argument("--verbose", action="store_true", help="also list what is unchanged")
 
     p = sub.add_parser("invite", help="print a sign-up invitation code for an organisation")
     p.add_argument("org", help="the organisation id (orgId)")

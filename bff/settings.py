@@ -270,6 +270,45 @@ class AwsSettings:
 
 
 # --------------------------------------------------------------------------------------------
+# Operations: `bff okta plan|apply` (issue: deploy). Read from the OPERATOR's shell, not the
+# BFF's runtime environment, so it needs none of the BFF's other variables.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OktaAdminSettings:
+    org_url: str  # BFF_OKTA_ORG_URL, else the origin of BFF_OKTA_ISSUER
+    api_token: str | None  # BFF_OKTA_API_TOKEN (SSWS): an admin's token
+    client_id: str | None  # BFF_OKTA_MGMT_CLIENT_ID + BFF_OKTA_MGMT_PRIVATE_KEY: an OAuth service app
+    private_key: str | None
+    hook_secret: str | None  # BFF_OKTA_HOOK_SECRET: the event hook's Authorization value
+    timeout: float  # BFF_OKTA_TIMEOUT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OktaAdminSettings:
+        r = _Reader(os.environ if env is None else env)
+        issuer = r.url("BFF_OKTA_ISSUER")
+        parts = urlsplit(issuer) if issuer else None
+        org = r.url("BFF_OKTA_ORG_URL", f"{parts.scheme}://{parts.netloc}" if parts else None)
+        if not org:
+            r.errors.append("BFF_OKTA_ORG_URL (or BFF_OKTA_ISSUER) is required: the Okta org, "
+                            "e.g. https://acme.okta.com")
+        client_id, key = r.opt("BFF_OKTA_MGMT_CLIENT_ID"), r.opt("BFF_OKTA_MGMT_PRIVATE_KEY")
+        token = r.opt("BFF_OKTA_API_TOKEN")
+        r.check(bool(client_id) == bool(key),
+                "BFF_OKTA_MGMT_CLIENT_ID and BFF_OKTA_MGMT_PRIVATE_KEY go together")
+        r.check(bool(token or (client_id and key)),
+                "BFF_OKTA_API_TOKEN (SSWS) or BFF_OKTA_MGMT_CLIENT_ID + BFF_OKTA_MGMT_PRIVATE_KEY "
+                "is required")
+        settings = cls(org_url=org, api_token=token, client_id=client_id, private_key=key,
+                       hook_secret=r.opt("BFF_OKTA_HOOK_SECRET"),
+                       timeout=r.number("BFF_OKTA_TIMEOUT", 30.0, minimum=0.1))
+        if r.errors:
+            raise ConfigError(r.errors)
+        return settings
+
+
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
