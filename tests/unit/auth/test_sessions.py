@@ -128,7 +128,9 @@ async def test_record_is_encrypted_and_carries_no_token(world: World) -> None:
 
 
 @pytest.mark.parametrize("mutate", [
-    lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),  # signature byte
+    # a signature byte from the middle: the LAST base64 character of a 32-byte MAC also holds
+    # padding bits, so changing it can decode to the very same MAC (a flaky, not a real, pass)
+    lambda c: c[:-10] + ("A" if c[-10] != "A" else "B") + c[-9:],
     lambda c: ("y" if c[0] == "x" else "x") + c[1:],  # session id byte
     lambda c: c.split(".")[0],  # unsigned id
     lambda c: c + ".extra",
