@@ -26,6 +26,7 @@ from bff.errors import install_error_handlers
 from bff.http.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from bff.logs import configure_logging
 from bff.proxy import component as proxy_component
+from bff.proxy.fastpath import ProxyFastPath
 from bff.services import Services
 from bff.settings import Settings, load_environment
 from bff.signup import component as signup_component
@@ -102,6 +103,8 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
     middleware = [
         # Cached copy answered before the stack, with the same headers (bff/content/fastpath.py).
         Middleware(ContentFastPath, https=settings.is_https),
+        # Every /api call goes straight to the proxy, with the same headers (bff/proxy/fastpath.py).
+        Middleware(ProxyFastPath, https=settings.is_https),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.is_https),
     ]
