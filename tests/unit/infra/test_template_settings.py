@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import decode
+from fnlib.names import REQUIRED_ENV
 
 from bff.settings import Settings
-from fnlib.names import REQUIRED_ENV
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 
@@ -54,7 +54,7 @@ def _resolve(value: Any, resources: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             if arg in PARAMETERS:
                 return PARAMETERS[arg]
@@ -68,8 +68,9 @@ def _resolve(value: Any, resources: dict[str, Any]) -> Any:
             return f"{arg}-physical-name"
         if fn == "Fn::Sub":
             text = arg if isinstance(arg, str) else arg[0]
-            return re.sub(r"\$\{([^}]+)\}", lambda m: str(_resolve({"Ref": m.group(1).split(".")[0]}, resources)),
-                          text)
+            return re.sub(
+                r"\$\{([^}]+)\}", lambda m: str(_resolve({"Ref": m.group(1).split(".")[0]}, resources)), text
+            )
         if fn == "Fn::GetAtt":
             return f"{arg[0]}-{arg[1]}"
         if fn == "Fn::If":
@@ -83,8 +84,9 @@ def _resolve(value: Any, resources: dict[str, Any]) -> Any:
 
 def _function_env(template: dict[str, Any], logical_id: str) -> dict[str, str]:
     resources = template["Resources"]
-    merged: dict[str, Any] = dict(template.get("Globals", {}).get("Function", {})
-                                  .get("Environment", {}).get("Variables", {}))
+    merged: dict[str, Any] = dict(
+        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
     merged.update(resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {}))
     out: dict[str, str] = {}
     for key, raw in merged.items():
@@ -128,7 +130,8 @@ def test_every_lambda_function_gets_its_required_environment(template: dict[str,
         secrets: set[str] = set()
         if "SECRETS_ARN" in env:
             secret_ref = template["Resources"][handlers[function]]["Properties"]["Environment"]["Variables"][
-                "SECRETS_ARN"]["Ref"]
+                "SECRETS_ARN"
+            ]["Ref"]
             secrets = _secret_keys(template, secret_ref)
         missing = set(required) - env - secrets
         assert not missing, f"{function}: the template does not provide {sorted(missing)}"
@@ -154,8 +157,11 @@ def test_subscriber_queues_report_batch_item_failures(template: dict[str, Any]) 
 
 
 def test_subscriptions_use_raw_delivery_and_filter_policies(template: dict[str, Any]) -> None:
-    subs = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"
-            and r["Properties"]["Protocol"] == "sqs"]
+    subs = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sqs"
+    ]
     assert len(subs) == 2
     for sub in subs:
         assert sub["Properties"]["RawMessageDelivery"] is True
@@ -164,4 +170,6 @@ def test_subscriptions_use_raw_delivery_and_filter_policies(template: dict[str, 
 
 def test_no_secret_values_in_the_template() -> None:
     text = TEMPLATE.read_text()
-    assert not re.search(r"(?i)(SSWS\s+\w{10,}|BEGIN [A-Z ]*PRIVATE KEY|client_secret\"\s*:\s*\"[^\"]+)", text)
+    assert not re.search(
+        r"(?i)(SSWS\s+\w{10,}|BEGIN [A-Z ]*PRIVATE KEY|client_secret\"\s*:\s*\"[^\"]+)", text
+    )
