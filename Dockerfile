@@ -1,28 +1,43 @@
-# The BFF as a container (ECS/Fargate, Kubernetes, anywhere): non-root, health-checked,
-# configured only from BFF_* environment variables. Use Redis or DynamoDB as the session store
-# (BFF_SESSION_STORE) when more than one container runs.
 # syntax=docker/dockerfile:1
+# The BFF as a container (ECS/Fargate, Kubernetes, anywhere): non-root, health-checked,
+# configured only from BFF_* environment variables (or BFF_SECRETS_ARN). Use Redis or DynamoDB
+# as the session store (BFF_SESSION_STORE) when more than one container runs. docs/deploy.md.
+#
+# Layout: /app mirrors the repository (bff/, content/, spa-shell/, infra/), which is where
+# bff/settings.py looks for the bundled copy and the SPA shell (REPO_ROOT = the folder holding
+# bff/); third-party packages live in /app/deps. The Lambda artifact (Makefile) has the same
+# layout under /var/task.
+
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+# The dependencies pyproject.toml declares (one source of truth), installed apart from the code.
+RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+      > requirements.txt \
+ && pip install --no-cache-dir --no-compile --target /app/deps -r requirements.txt
 COPY bff ./bff
-COPY spa-shell ./spa-shell
 COPY content ./content
-RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir . \
- && /opt/venv/bin/bff build-spa --out /opt/spa
+COPY spa-shell ./spa-shell
+COPY infra/routes*.toml ./infra/
+# The hashed SPA (BFF_SPA_DIR): assets are hashed once here instead of at every start-up.
+RUN PYTHONPATH=/src:/app/deps python -m bff.cli build-spa --out /app/spa \
+ && find /src/bff -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FROM python:3.11-slim-bookworm
-ENV PATH=/opt/venv/bin:$PATH \
+ENV PYTHONPATH=/app:/app/deps \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    BFF_SPA_DIR=/opt/spa
+    BFF_SPA_DIR=/app/spa
 RUN groupadd --system --gid 10001 bff \
  && useradd --system --uid 10001 --gid bff --home-dir /nonexistent --shell /usr/sbin/nologin bff
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /opt/spa /opt/spa
-COPY --from=build /src/content /opt/content
+WORKDIR /app
+COPY --from=build /app/deps /app/deps
+COPY --from=build /app/spa /app/spa
+COPY --from=build /src/bff /app/bff
+COPY --from=build /src/content /app/content
+COPY --from=build /src/spa-shell /app/spa-shell
+COPY --from=build /src/infra /app/infra
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
@@ -30,4 +45,6 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
 # 0.0.0.0 inside the container so the orchestrator's port mapping reaches it. Set
 # FORWARDED_ALLOW_IPS to the load balancer's subnet (CIDR) so X-Forwarded-* is trusted from it
 # only (client IPs feed the sign-up rate limits); the default trusts nobody but 127.0.0.1.
-CMD ["bff", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# The route policy: BFF_API_ROUTES=/app/infra/routes.toml (built in from infra/routes.toml when
+# present in the build context) or a mounted file.
+CMD ["python", "-m", "bff.cli", "serve", "--host", "0.0.0.0", "--port", "8000"]
