@@ -109,7 +109,7 @@ class ApiRoute:
         return missing_scopes, need_roles
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RouteMatch:
     route: ApiRoute
     params: dict[str, str]

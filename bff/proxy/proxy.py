@@ -86,19 +86,20 @@ class Proxy:
 
         body = await self._read_body(scope, receive)
         client = scope.get("client")
+        client_ip = client[0] if client else "127.0.0.1"
+        request_id: str = scope.get("state", {}).get("request_id", "-")
         request = OutboundRequest(
             method=method,
             path=path,
             raw_path=raw_path.decode("ascii", "replace") if raw_path else quote(path),
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=upstream_headers(scope["headers"], client_ip=client[0] if client else "127.0.0.1",
-                                     proto=self.public_proto, host=self.public_netloc,
-                                     request_id=scope.get("state", {}).get("request_id", "-")),
+            headers=upstream_headers(scope["headers"], client_ip=client_ip, proto=self.public_proto,
+                                     host=self.public_netloc, request_id=request_id),
             body=body,
             route=route,
             path_params=match.params,
-            client_ip=client[0] if client else "127.0.0.1",
-            request_id=scope.get("state", {}).get("request_id", "-"),
+            client_ip=client_ip,
+            request_id=request_id,
             public_host=self.public_host,
             protocol=f"HTTP/{scope.get('http_version', '1.1')}",
         )

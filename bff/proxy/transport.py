@@ -34,7 +34,7 @@ from bff.proxy.policy import ApiRoute, Upstream
 log = logging.getLogger("bff.proxy")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutboundRequest:
     """A request that passed every check, ready to go upstream (the token is added per attempt)."""
 
