@@ -172,7 +172,17 @@ async def sign_in(bff_url: str) -> str:
         return await login_as(client, "alice@acme.test", scope="admin")
 
 
-async def load(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(url: str, headers: dict[str, str], concurrency: int, seconds: float,
+               pid: int | None = None) -> dict[str, float]:
     import aiohttp
 
     latencies: list[float] = []
@@ -196,14 +206,16 @@ async def load(url: str, headers: dict[str, str], concurrency: int, seconds: flo
         stop_at = time.perf_counter() + 1.0  # warm-up: connections, caches
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         latencies.clear()
+        cpu_before = cpu_seconds(pid) if pid else float("nan")
         began = time.perf_counter()
         stop_at = began + seconds
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
+        cpu = (cpu_seconds(pid) if pid else float("nan")) - cpu_before
     latencies.sort()
     n = len(latencies)
     return {"rps": n / elapsed, "p50": latencies[n // 2] * 1000, "p99": latencies[int(n * 0.99)] * 1000,
-            "n": n, "errors": errors}
+            "n": n, "errors": errors, "cpu_us": cpu / n * 1e6}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -241,25 +253,26 @@ roles = ["org_admin", "group_admin"]
                              else f"http://127.0.0.1:{ports[name]}/")
         cookie = await sign_in(bff_url)
         targets = {
-            "baseline": (f"http://127.0.0.1:{ports['baseline']}{PATH}", {}),
-            "bff": (f"{bff_url}{PATH}", {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}),
+            "baseline": (f"http://127.0.0.1:{ports['baseline']}{PATH}", {}, procs[1].pid),
+            "bff": (f"{bff_url}{PATH}", {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}, procs[3].pid),
         }
         probe = await load(targets["bff"][0], targets["bff"][1], 1, 0.5)
         if probe["errors"]:
             raise RuntimeError("the BFF refused the benchmark's requests (sign-in or policy problem)")
         print(f"session store: {store.split('?')[0]}; concurrency {args.concurrency}; "
               f"{args.seconds:g} s per round; {args.rounds} rounds per target (alternating)\n")
-        print(f"{'round':<7}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        print(f"{'round':<7}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
+              f"{'errors':>8}")
         results: dict[str, list[dict[str, float]]] = {"baseline": [], "bff": []}
         for i in range(args.rounds):
             order = ("baseline", "bff") if i % 2 == 0 else ("bff", "baseline")
             for name in order:
-                url, headers = targets[name]
-                r = await load(url, headers, args.concurrency, args.seconds)
+                url, headers, pid = targets[name]
+                r = await load(url, headers, args.concurrency, args.seconds, pid)
                 results[name].append(r)
                 print(f"{i + 1:<7}{name:<10}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-                      f"{r['errors']:>8.0f}")
-        med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99")}
+                      f"{r['cpu_us']:>12.0f}{r['errors']:>8.0f}")
+        med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
                for name, rs in results.items()}
         ratio = med["bff"]["rps"] / med["baseline"]["rps"]
         added_p50 = med["bff"]["p50"] - med["baseline"]["p50"]
@@ -267,11 +280,15 @@ roles = ["org_admin", "group_admin"]
         print("\nmedians")
         for name in ("baseline", "bff"):
             m = med[name]
-            print(f"  {name:<9} {m['rps']:>7.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms")
+            print(f"  {name:<9} {m['rps']:>7.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms   "
+                  f"server CPU {m['cpu_us']:5.0f} us/request")
         verdict = "met" if ratio >= 0.8 else "MISSED"
         print(f"\nthroughput ratio bff/baseline: {ratio:.2f}   (target >= 0.80: {verdict})")
         print(f"latency added by the BFF: p50 {added_p50:+.2f} ms, p99 {added_p99:+.2f} ms   "
               f"(target p99 < 2 ms: {'met' if added_p99 < 2 else 'MISSED'})")
+        print(f"server CPU per request: bff/baseline {med['bff']['cpu_us'] / med['baseline']['cpu_us']:.2f} "
+              f"(+{med['bff']['cpu_us'] - med['baseline']['cpu_us']:.0f} us; the session store's own CPU not "
+              "included)")
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGINT)

@@ -104,24 +104,29 @@ def _cookie_name(set_cookie: bytes) -> bytes:
     return set_cookie.split(b"=", 1)[0].strip()
 
 
+_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+
+
 def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
                        session_cookie: bytes) -> list[tuple[bytes, bytes]]:
     """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs."""
-    pairs = [(k.lower(), v) for k, v in items]
-    drop = {h.encode() for h in HOP_BY_HOP}
-    for key, value in pairs:
-        if key == b"connection":
-            drop |= {t.strip().lower() for t in value.split(b",") if t.strip()}
     out: list[tuple[bytes, bytes]] = []
+    named: set[bytes] | None = None  # headers the upstream's Connection header lists
     has_cache_control = False
-    for key, value in pairs:
-        if key in drop:
+    for k, value in items:
+        key = k.lower()
+        if key in _HOP_BY_HOP_BYTES:
+            if key == b"connection":
+                named = (named or set()) | {t.strip().lower() for t in value.split(b",") if t.strip()}
             continue
         if key == b"set-cookie" and _cookie_name(value) == session_cookie:
             continue
         if key == b"cache-control":
             has_cache_control = True
         out.append((key, value))
+    if named:
+        out = [(k, v) for k, v in out if k not in named]
+        has_cache_control = any(k == b"cache-control" for k, _ in out)
     if not has_cache_control:
         # Per-user API data: never stored by a shared cache unless the upstream says otherwise.
         out.append((b"cache-control", b"private, no-store"))
