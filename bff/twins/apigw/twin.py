@@ -171,11 +171,12 @@ class ApiGatewayTwin:
             return Response(json.dumps({"message": text}, separators=(",", ":")), status_code=status,
                             media_type="application/json", headers={**headers, **(extra or {})})
 
-        body = b""
+        buffer = bytearray()
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_PAYLOAD:
+            buffer += chunk
+            if len(buffer) > MAX_PAYLOAD:
                 return message(413, "Request Entity Too Large")
+        body = bytes(buffer)
         path = request.scope["path"]
         found = self._match(request.method, path)
         if found is None:
