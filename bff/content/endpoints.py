@@ -121,16 +121,6 @@ def _parse_query(query_string: bytes) -> CopyQuery:
     return CopyQuery(params.get("locale"), variation, "preview" in params)
 
 
-class _Raw(Response):
-    """A response whose header list was prepared by the handler (no per-request encoding)."""
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
-        self.status_code = status
-        self.body = body
-        self.background = None
-        self.raw_headers = headers
-
-
 def _area(request: Request) -> ContentArea:
     return request.app.state.services.area("content")  # type: ignore[no-any-return]
 
