@@ -218,6 +218,38 @@ async def load(url: str, headers: dict[str, str], concurrency: int, seconds: flo
             "n": n, "errors": errors, "cpu_us": cpu / n * 1e6}
 
 
+async def paced(url: str, headers: dict[str, str], concurrency: int, seconds: float,
+                rate: float) -> dict[str, float]:
+    """Open-loop load at a fixed ``rate`` (req/s, at most ``concurrency`` in flight). Latency is
+    measured from each request's SCHEDULED start, so queueing counts (no coordinated omission)."""
+    import aiohttp
+
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as session:
+
+        async def one(scheduled: float) -> None:
+            async with session.get(url, headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - scheduled)
+
+        await asyncio.gather(*(one(time.perf_counter()) for _ in range(concurrency)))  # connections
+        latencies.clear()
+        tasks = []
+        began = time.perf_counter()
+        total = int(rate * seconds)
+        for i in range(total):
+            scheduled = began + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(scheduled)))
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    n = len(latencies)
+    return {"rps": rate, "p50": latencies[n // 2] * 1000, "p99": latencies[int(n * 0.99)] * 1000, "n": n}
+
+
 async def main(args: argparse.Namespace) -> None:
     ports = {k: free_port() for k in ("upstream", "baseline", "okta", "bff")}
     bff_url = f"http://127.0.0.1:{ports['bff']}"
@@ -289,6 +321,25 @@ roles = ["org_admin", "group_admin"]
         print(f"server CPU per request: bff/baseline {med['bff']['cpu_us'] / med['baseline']['cpu_us']:.2f} "
               f"(+{med['bff']['cpu_us'] - med['baseline']['cpu_us']:.0f} us; the session store's own CPU not "
               "included)")
+        # The same offered load for both (half what the BFF sustained): the latency the BFF adds
+        # per request, without the queueing of a saturated server.
+        rate = round(med["bff"]["rps"] * args.paced_share)
+        if rate > 0:
+            print(f"\npaced at {rate} req/s for both ({args.paced_share:.0%} of the BFF's throughput), "
+                  f"latency from the scheduled start:")
+            paced_results: dict[str, list[dict[str, float]]] = {"baseline": [], "bff": []}
+            for i in range(args.rounds):
+                for name in (("baseline", "bff") if i % 2 == 0 else ("bff", "baseline")):
+                    url, headers, _ = targets[name]
+                    paced_results[name].append(
+                        await paced(url, headers, args.concurrency, args.seconds, rate))
+            pm = {name: {k: statistics.median(r[k] for r in rs) for k in ("p50", "p99")}
+                  for name, rs in paced_results.items()}
+            for name in ("baseline", "bff"):
+                print(f"  {name:<9} p50 {pm[name]['p50']:6.2f} ms   p99 {pm[name]['p99']:6.2f} ms")
+            paced_p99 = pm["bff"]["p99"] - pm["baseline"]["p99"]
+            print(f"  added by the BFF: p50 {pm['bff']['p50'] - pm['baseline']['p50']:+.2f} ms, "
+                  f"p99 {paced_p99:+.2f} ms   (target p99 < 2 ms: {'met' if paced_p99 < 2 else 'MISSED'})")
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGINT)
@@ -307,6 +358,8 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paced-share", type=float, default=0.5,
+                        help="paced phase: offered rate as a share of the BFF's throughput (0: skip)")
     parser.add_argument("--store", choices=("redis", "sqlite", "memory"), default="redis",
                         help="the BFF's session store (redis falls back to sqlite when none answers)")
     cli = parser.parse_args()
