@@ -1,4 +1,8 @@
-"""The Okta part of ``bff dev``: the twin on ``ctx.ports.okta``, wired to the BFF's settings."""
+"""The Okta part of ``bff dev``: the twin on ``ctx.ports.okta``, wired to the BFF's settings.
+
+The twin also serves the provisioning endpoints (``bff/twins/okta/provisioning.py``), so
+``bff okta plan|apply --config infra/okta.dev.toml`` can be tried against it (docs/okta-twin.md).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff.twins.okta.provisioning import install_provisioning
 from bff.twins.okta.twin import OktaTwin
 
 if TYPE_CHECKING:
@@ -51,10 +56,16 @@ async def start(ctx: DevContext) -> list[str]:
     if env.get("BFF_OKTA_HOOK_SECRET"):
         twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
                                  auth_value=env["BFF_OKTA_HOOK_SECRET"])
+    # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
+    # write their own state until something changes the `default` server; the seeded sign-in
+    # behaviour (admin scope for customer-admins only) is the twin's own.
+    ctx.info["okta_provisioning"] = install_provisioning(twin)
     await serve_asgi(ctx.stack, twin.app, port, name="okta")
     ctx.info["okta"] = twin
 
-    lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)"]
+    lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)",
+             f"  Management API  {twin.base_url}/api/v1   (SSWS BFF_OKTA_API_TOKEN; "
+             "`bff okta plan --config infra/okta.dev.toml`, docs/okta-twin.md)"]
     for user in twin.directory.users.values():
         p = user.profile
         role = p.get("adminRole") or ("content author" if twin.directory.in_group(user.id, "content-authors")

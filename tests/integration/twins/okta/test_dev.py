@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import httpx
 from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from bff.devstack import DevContext, free_ports
+from bff.devstack import DevContext, free_ports, serve_asgi
 from bff.settings import dev_environment
 from bff.twins.okta import OktaTwin
 from bff.twins.okta.dev import public_jwks, start
+from bff.twins.okta.provisioning import Provisioning
 from tests.integration.twins.okta.flows import Login, callback_params
 from tests.support.okta import browser_sign_in
+
+REPO = Path(__file__).resolve().parents[4]
+DEV_CONFIG = REPO / "infra" / "okta.dev.toml"
+EXAMPLE_CONFIG = REPO / "infra" / "okta.example.toml"
+ADMIN_STEP_UP = "openid profile email offline_access admin"
 
 
 async def test_dev_part_serves_the_twin_wired_to_the_bff(tmp_path: Path) -> None:
@@ -69,3 +84,94 @@ def test_public_jwks_from_pem_and_jwk() -> None:
 
     from_jwk = public_jwks(json.dumps(key.as_dict(private=True)))["keys"][0]
     assert from_jwk["n"] == from_pem["n"] and "d" not in from_jwk
+
+
+async def _bff_okta(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """`bff okta ...` as an operator runs it (a separate process; the twin serves in this loop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bff.cli", "okta", *args, cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def _step_up(okta: OktaTwin, env: dict[str, str], login: str) -> dict[str, str]:
+    public = env["BFF_PUBLIC_URL"]
+    async with httpx.AsyncClient(timeout=10) as browser:
+        step_up = Login(okta, scope=ADMIN_STEP_UP, client_id=env["BFF_OKTA_CLIENT_ID"],
+                        redirect_uri=f"{public}/bff/callback")
+        return callback_params(await browser_sign_in(browser, step_up.url, username=login))
+
+
+async def test_bff_okta_plan_and_apply_work_against_the_dev_twin(tmp_path: Path) -> None:
+    """docs/okta-twin.md "Provisioning locally", step by step: the dev config, the dev credentials,
+    plan, apply, a second plan with nothing to do; the seeded admin policy is unchanged."""
+    ports = free_ports()
+    env = dev_environment(ports, tmp_path)
+    public = env["BFF_PUBLIC_URL"]
+    # infra/okta.dev.toml names the fixed dev port; this test's BFF origin is a free one.
+    config = tmp_path / "okta.toml"
+    config.write_text(DEV_CONFIG.read_text().replace("http://localhost:8000", public))
+    verifications: list[str | None] = []
+
+    async def hook(request: Request) -> Response:  # the BFF's /bff/hooks/okta, as far as verification goes
+        verifications.append(request.headers.get("authorization"))
+        if request.headers.get("authorization") != env["BFF_OKTA_HOOK_SECRET"]:
+            return Response(status_code=403)
+        return JSONResponse({"verification": request.headers.get("x-okta-verification-challenge")})
+
+    async with contextlib.AsyncExitStack() as stack:
+        ctx = DevContext(ports=ports, data_dir=tmp_path, env=env, stack=stack)
+        lines = "\n".join(await start(ctx))
+        okta = ctx.info["okta"]
+        assert isinstance(okta, OktaTwin) and isinstance(ctx.info["okta_provisioning"], Provisioning)
+        assert f"{okta.base_url}/api/v1" in lines and "infra/okta.dev.toml" in lines
+        bff = Starlette(routes=[Route("/bff/hooks/okta", hook)])
+        await serve_asgi(stack, bff, ports.bff, name="bff-hook")
+
+        # The documented shell: org URL, the dev SSWS token and hook secret, nothing else.
+        shell = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_path),
+            "BFF_OKTA_ORG_URL": okta.base_url,
+            "BFF_OKTA_API_TOKEN": env["BFF_OKTA_API_TOKEN"],
+            "BFF_OKTA_HOOK_SECRET": env["BFF_OKTA_HOOK_SECRET"],
+        }
+        code, out = await _bff_okta("plan", "--config", str(config), env=shell)
+        assert code == 0, out
+        assert "create     scope admin" in out and "create     app BFF (local)" in out
+        assert "create     event hook BFF user created (local)" in out
+        assert not ctx.info["okta_provisioning"].apps  # plan writes nothing
+
+        secrets_out = tmp_path / "okta-client.json"
+        code, out = await _bff_okta("apply", "--config", str(config), "--secrets-out", str(secrets_out),
+                                    env=shell)
+        assert code == 0, out
+        assert verifications == [env["BFF_OKTA_HOOK_SECRET"]]
+        assert secrets_out.stat().st_mode & 0o077 == 0
+
+        code, out = await _bff_okta("plan", "--config", str(config), env=shell)
+        assert code == 0 and "0 to create, 0 to update, 0 other change(s)" in out, out
+
+        # The dev twin's own sign-in is untouched: the BFF's dev client still signs in, and the
+        # admin step-up is still granted to customer-admins only.
+        assert okta.scope_policies == {"admin": "customer-admins"} and "admin" in okta.custom_scopes
+        assert "code" in await _step_up(okta, env, "alice@acme.test")
+        denied = await _step_up(okta, env, "bob@acme.test")
+        assert denied["error"] == "access_denied"
+
+
+def test_the_dev_okta_config_is_the_example_with_local_urls() -> None:
+    """infra/okta.dev.toml may differ from infra/okta.example.toml only in the BFF's URL and names."""
+    dev: dict[str, Any] = tomllib.loads(DEV_CONFIG.read_text())
+    example: dict[str, Any] = tomllib.loads(EXAMPLE_CONFIG.read_text())
+    assert dev["public_url"] == "http://localhost:8000"
+    assert dev["trusted_origins"][0]["origin"] == "http://localhost:8000"
+    for section, key in (("app", "label"), ("event_hook", "name")):
+        assert "(local)" in dev[section][key]
+        dev[section][key] = example[section][key]
+    dev["public_url"] = example["public_url"]
+    dev["trusted_origins"][0] = example["trusted_origins"][0]
+    assert dev == example
