@@ -30,7 +30,7 @@ from tests.e2e.harness import (
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack_thread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackThread]:
     thread = StackThread(tmp_path_factory.mktemp("e2e-stack"))
     thread.start()
@@ -38,19 +38,19 @@ def stack_thread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackThre
     thread.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(stack_thread: StackThread) -> StackInfo:
     assert stack_thread.info is not None
     return stack_thread.info
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
