@@ -257,10 +257,13 @@ class SignupSettings:
     profile_fields: tuple[str, ...]
     account_topic_arn: str | None
     outbox: str  # sqlite:///path | memory://
-    hook_secret: str | None
+    hook_secret: str | None  # the newest of hook_secrets
     rate_per_ip: int
     rate_per_email: int
     rate_window: int
+    # BFF_OKTA_HOOK_SECRET, comma-separated, newest first: the event hook accepts any of them,
+    # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
+    hook_secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ class OktaAdminSettings:
     api_token: str | None  # BFF_OKTA_API_TOKEN (SSWS): an admin's token
     client_id: str | None  # BFF_OKTA_MGMT_CLIENT_ID + BFF_OKTA_MGMT_PRIVATE_KEY: an OAuth service app
     private_key: str | None
-    hook_secret: str | None  # BFF_OKTA_HOOK_SECRET: the event hook's Authorization value
+    hook_secret: str | None  # BFF_OKTA_HOOK_SECRET (its newest entry): the event hook's Authorization value
     timeout: float  # BFF_OKTA_TIMEOUT
 
     @classmethod
@@ -301,7 +304,7 @@ class OktaAdminSettings:
                 "BFF_OKTA_API_TOKEN (SSWS) or BFF_OKTA_MGMT_CLIENT_ID + BFF_OKTA_MGMT_PRIVATE_KEY "
                 "is required")
         settings = cls(org_url=org, api_token=token, client_id=client_id, private_key=key,
-                       hook_secret=r.opt("BFF_OKTA_HOOK_SECRET"),
+                       hook_secret=next(iter(r.items("BFF_OKTA_HOOK_SECRET")), None),
                        timeout=r.number("BFF_OKTA_TIMEOUT", 30.0, minimum=0.1))
         if r.errors:
             raise ConfigError(r.errors)
@@ -442,10 +445,11 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
         ),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
         outbox=r.text("BFF_OUTBOX", "sqlite:///./.bff-data/outbox.sqlite3"),
-        hook_secret=r.opt("BFF_OKTA_HOOK_SECRET"),
+        hook_secret=next(iter(r.items("BFF_OKTA_HOOK_SECRET")), None),
         rate_per_ip=r.integer("BFF_SIGNUP_RATE_PER_IP", 20, minimum=1),
         rate_per_email=r.integer("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
+        hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
     )
 
     aws = AwsSettings(
@@ -477,7 +481,7 @@ def _refuse_placeholders(r: _Reader, s: Settings) -> None:
         "BFF_SECRET_KEYS": ",".join(s.secret_keys),
         "BFF_OKTA_CLIENT_SECRET": s.okta.client_secret,
         "BFF_OKTA_API_TOKEN": s.signup.okta_api_token,
-        "BFF_OKTA_HOOK_SECRET": s.signup.hook_secret,
+        "BFF_OKTA_HOOK_SECRET": ",".join(s.signup.hook_secrets),  # every entry, not only the newest
         "BFF_AEM_AUTHOR_TOKEN": s.content.aem_author_token,
         "BFF_AEM_WEBHOOK_SECRET": s.content.webhook_secret,
     }

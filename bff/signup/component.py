@@ -108,18 +108,19 @@ async def profile(request: Request) -> Response:
 
 async def okta_hook(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    secret = settings.signup.hook_secret
-    if not secret:
+    # Every configured value is accepted (newest first): the secret rotates without a gap.
+    secrets = settings.signup.hook_secrets
+    if not secrets:
         raise NotFound("Event hooks are not configured")
     if request.method == "GET":
         # Okta's one-time verification. A challenge is harmless to echo; a wrong secret, when
         # one is sent, is still refused.
-        authenticate(request, secret, required=False)
+        authenticate(request, secrets, required=False)
         challenge = request.headers.get("x-okta-verification-challenge")
         if not challenge or len(challenge) > 1024:
             raise BadRequest("Missing x-okta-verification-challenge header")
         return JSONResponse({"verification": challenge}, headers=NO_STORE)
-    authenticate(request, secret)
+    authenticate(request, secrets)
     body = await read_json_object(request, HOOK_MAX_BODY)
     users, received = created_users(body)
     result = await _service(request).accept_hook(users, received)

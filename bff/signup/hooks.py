@@ -1,7 +1,9 @@
 """Okta event hooks: authentication of a delivery and extraction of the users it created.
 
 Okta authenticates a delivery with a header whose name and value are configured on the hook
-(``Authorization: <BFF_OKTA_HOOK_SECRET>`` here); it is compared in constant time. A delivery
+(``Authorization: <BFF_OKTA_HOOK_SECRET>`` here). ``BFF_OKTA_HOOK_SECRET`` may list several
+values (newest first) while the secret is rotated: the header is compared, in constant time, with
+every one of them, and any match is accepted. A delivery
 is ``{"eventType": "com.okta.event_hook", ..., "data": {"events": [LogEvent, ...]}}``; the
 ``user.lifecycle.create`` events with a successful outcome and a ``User`` target become
 ``AccountCreated`` (source ``okta-hook``), to be completed from the user's Okta profile by the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,14 +39,24 @@ class CreatedUser:
     published: str
 
 
-def authenticate(conn: HTTPConnection, secret: str, *, required: bool = True) -> None:
-    """401 without the header (when ``required``), 403 with a wrong one."""
+def authenticate(conn: HTTPConnection, secrets: str | Sequence[str], *, required: bool = True) -> None:
+    """401 without the header (when ``required``), 403 when it matches none of ``secrets``.
+
+    ``secrets`` are the accepted values (during a rotation: the new and the old one). Each is
+    compared in constant time and all of them are always compared, so the timing tells nothing
+    about which one matched or how much of it; an empty list accepts nothing.
+    """
     value = conn.headers.get(AUTH_HEADER)
     if value is None:
         if required:
             raise Unauthenticated("Missing hook authentication header")
         return
-    if not hmac.compare_digest(value.encode("utf-8", "surrogateescape"), secret.encode()):
+    candidates = (secrets,) if isinstance(secrets, str) else tuple(secrets)
+    presented = value.encode("utf-8", "surrogateescape")
+    matched = False
+    for secret in candidates:
+        matched |= hmac.compare_digest(presented, secret.encode())
+    if not matched:
         raise Forbidden("Wrong hook secret")
 
 

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from bff.settings import DEV_SECRET_KEY, ConfigError, DevPorts, Settings, dev_environment
+from bff.settings import (
+    DEV_HOOK_SECRET,
+    DEV_SECRET_KEY,
+    ConfigError,
+    DevPorts,
+    OktaAdminSettings,
+    Settings,
+    dev_environment,
+)
 from tests.support.env import base_env
 
 
@@ -55,3 +63,31 @@ def test_openid_scope_is_mandatory() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env(base_env(BFF_OKTA_SCOPES="profile email"))
     assert info.value.lines == ["BFF_OKTA_SCOPES must contain openid"]
+
+
+def test_okta_hook_secret_is_a_list_newest_first_for_rotation() -> None:
+    s = Settings.from_env(base_env(BFF_OKTA_HOOK_SECRET=" new-hook-secret , old-hook-secret ,"))
+    assert s.signup.hook_secrets == ("new-hook-secret", "old-hook-secret")
+    assert s.signup.hook_secret == "new-hook-secret"
+    one = Settings.from_env(base_env(BFF_OKTA_HOOK_SECRET="only-hook-secret"))
+    assert (one.signup.hook_secrets, one.signup.hook_secret) == (("only-hook-secret",), "only-hook-secret")
+    unset = Settings.from_env(base_env())
+    assert (unset.signup.hook_secrets, unset.signup.hook_secret) == ((), None)
+    # `bff okta apply --update-hook-secret` sends Okta the newest one.
+    admin = OktaAdminSettings.from_env({
+        "BFF_OKTA_ORG_URL": "https://acme.okta.com",
+        "BFF_OKTA_API_TOKEN": "t",
+        "BFF_OKTA_HOOK_SECRET": "new-hook-secret,old-hook-secret",
+    })
+    assert admin.hook_secret == "new-hook-secret"
+
+
+@pytest.mark.parametrize("value", [DEV_HOOK_SECRET, f"real-hook-secret,{DEV_HOOK_SECRET}",
+                                   f"{DEV_HOOK_SECRET},real-hook-secret"])
+def test_a_placeholder_in_any_hook_secret_entry_is_refused_outside_dev(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_OKTA_HOOK_SECRET=value))
+    assert info.value.lines == [
+        "BFF_OKTA_HOOK_SECRET holds the development placeholder; set a real secret outside `bff dev`"
+    ]
+    assert Settings.from_env(base_env(BFF_OKTA_HOOK_SECRET=value), dev=True).signup.hook_secrets

@@ -53,9 +53,11 @@ async def start(ctx: DevContext) -> list[str]:
     if env.get("BFF_OKTA_MGMT_CLIENT_ID") and env.get("BFF_OKTA_MGMT_PRIVATE_KEY"):
         twin.register_service_app(env["BFF_OKTA_MGMT_CLIENT_ID"],
                                   jwks=public_jwks(env["BFF_OKTA_MGMT_PRIVATE_KEY"]))
-    if env.get("BFF_OKTA_HOOK_SECRET"):
+    # The BFF accepts every entry of BFF_OKTA_HOOK_SECRET (newest first); Okta sends one: the newest.
+    hook_secrets = [s.strip() for s in env.get("BFF_OKTA_HOOK_SECRET", "").split(",") if s.strip()]
+    if hook_secrets:
         twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
-                                 auth_value=env["BFF_OKTA_HOOK_SECRET"])
+                                 auth_value=hook_secrets[0])
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.

@@ -433,6 +433,29 @@ async def test_hook_authentication() -> None:
         assert await app.signup.outbox.counts() == {"pending": 0, "sent": 0, "dead": 0}
 
 
+async def test_hook_secret_rotation_accepts_the_old_and_the_new_secret() -> None:
+    """BFF_OKTA_HOOK_SECRET="new,old" while Okta still sends the old one: no gap in deliveries."""
+    new, old = "rotated-hook-secret-new-0123456789", HOOK_SECRET
+    async with running_app(signup_settings(BFF_OKTA_HOOK_SECRET=f" {new} , {old} ")) as app:
+        assert app.app.state.settings.signup.hook_secrets == (new, old)
+        for n, secret in enumerate((old, new)):
+            body = hook_delivery(create_event(f"00urot{n}", f"r{n}@example.com"))
+            accepted = await app.client.post("/bff/hooks/okta", json=body, headers={"Authorization": secret})
+            assert accepted.status_code == 200 and accepted.json()["accepted"] == 1, accepted.text
+            challenge = await app.client.get(
+                "/bff/hooks/okta", headers={"x-okta-verification-challenge": f"c{n}", "Authorization": secret}
+            )
+            assert challenge.status_code == 200 and challenge.json() == {"verification": f"c{n}"}
+        body = hook_delivery(create_event("00urotx", "x@example.com"))
+        assert (await app.client.post("/bff/hooks/okta", json=body)).status_code == 401
+        for wrong in ("retired-hook-secret-0123456789", f"{new},{old}", new + old):
+            refused = await app.client.post("/bff/hooks/okta", json=body, headers={"Authorization": wrong})
+            assert refused.status_code == 403
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert new not in refused.text and old not in refused.text
+        assert sum((await app.signup.outbox.counts()).values()) == 2  # the two accepted, nothing else
+
+
 async def test_hook_not_configured_is_404() -> None:
     async with running_app(signup_settings(BFF_OKTA_HOOK_SECRET="")) as app:
         assert (

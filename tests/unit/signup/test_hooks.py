@@ -1,9 +1,45 @@
 from __future__ import annotations
 
 import pytest
+from starlette.requests import HTTPConnection
 
-from bff.errors import BadRequest
-from bff.signup.hooks import created_users
+from bff.errors import BadRequest, Forbidden, Unauthenticated
+from bff.signup.hooks import authenticate, created_users
+
+
+def conn(authorization: str | None) -> HTTPConnection:
+    headers = [] if authorization is None else [(b"authorization", authorization.encode("latin-1"))]
+    return HTTPConnection({"type": "http", "method": "POST", "path": "/bff/hooks/okta", "headers": headers})
+
+
+NEW, OLD = "new-hook-secret-0123456789abcdef", "old-hook-secret-0123456789abcdef"
+
+
+def test_every_listed_secret_is_accepted_during_a_rotation() -> None:
+    authenticate(conn(NEW), (NEW, OLD))
+    authenticate(conn(OLD), (NEW, OLD))
+    authenticate(conn(NEW), NEW)  # a single value still works as before
+
+
+@pytest.mark.parametrize(
+    "presented", ["wrong", NEW + OLD, NEW[:-1], f"{NEW},{OLD}", "", " " + NEW, "\xe9t\xe9"]
+)
+def test_anything_else_is_forbidden(presented: str) -> None:
+    with pytest.raises(Forbidden):
+        authenticate(conn(presented), (NEW, OLD))
+
+
+def test_a_bare_string_is_one_secret_not_a_list_of_characters() -> None:
+    with pytest.raises(Forbidden):
+        authenticate(conn("n"), NEW)
+
+
+def test_no_secret_accepts_nothing_and_a_missing_header_is_401() -> None:
+    with pytest.raises(Forbidden):
+        authenticate(conn(NEW), ())
+    with pytest.raises(Unauthenticated):
+        authenticate(conn(None), (NEW, OLD))
+    authenticate(conn(None), (NEW, OLD), required=False)  # Okta's verification GET may omit it
 
 
 def event(**overrides: object) -> dict[str, object]:

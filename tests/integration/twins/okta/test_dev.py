@@ -75,6 +75,16 @@ async def test_dev_part_serves_the_twin_wired_to_the_bff(tmp_path: Path) -> None
             assert users.status_code == 200 and len(users.json()) >= 10
 
 
+async def test_during_a_hook_secret_rotation_the_twin_sends_the_newest(tmp_path: Path) -> None:
+    ports = free_ports()
+    env = {**dev_environment(ports, tmp_path), "BFF_OKTA_HOOK_SECRET": "new-hook-secret, old-hook-secret"}
+    async with contextlib.AsyncExitStack() as stack:
+        ctx = DevContext(ports=ports, data_dir=tmp_path, env=env, stack=stack)
+        await start(ctx)
+        (hook,) = ctx.info["okta"].event_hooks
+        assert hook.auth_value == "new-hook-secret"
+
+
 def test_public_jwks_from_pem_and_jwk() -> None:
     key = RSAKey.generate_key(2048, private=True)
     pem = key.as_pem(private=True).decode()
