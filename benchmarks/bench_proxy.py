@@ -13,7 +13,9 @@ Processes (each one uvicorn worker, uvloop + httptools, like production):
   (one store read + decrypt), CSRF check, route/method/scope/role checks, token attach, header
   rewriting, streaming relay;
 - the Okta twin (only used for the sign-in before measuring);
-- the load generator is this process (aiohttp, ``--concurrency`` keep-alive connections).
+- the load generator: ``wrk -t1`` when installed (Debian package ``wrk``; what performance.md
+  used), else this process with aiohttp; ``--concurrency`` keep-alive connections. The paced
+  phase (below) always uses this process.
 
 Both targets are measured in the same run, in alternating rounds, for the same duration; the
 program prints each round and the medians: throughput (req/s), p50/p99 latency, the throughput
@@ -28,6 +30,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -218,6 +222,37 @@ async def load(url: str, headers: dict[str, str], concurrency: int, seconds: flo
             "n": n, "errors": errors, "cpu_us": cpu / n * 1e6}
 
 
+def parse_wrk(out: str) -> dict[str, float]:
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def pct(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * scale[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50": pct("50"), "p99": pct("99"),
+            "n": float(done.group(1)) if done else 0.0, "errors": float(bad.group(1)) if bad else 0.0}
+
+
+async def wrk(url: str, headers: dict[str, str], concurrency: int, seconds: float,
+              pid: int | None = None) -> dict[str, float]:
+    """The same measurement with wrk (C, one thread): far less CPU than a Python client."""
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    warm = await asyncio.create_subprocess_exec(*cmd[:3], "-d1s", url, stdout=subprocess.DEVNULL)
+    await warm.wait()
+    cpu_before = cpu_seconds(pid) if pid else float("nan")
+    proc = await asyncio.create_subprocess_exec(*cmd, url, stdout=subprocess.PIPE)
+    out, _ = await proc.communicate()
+    result = parse_wrk(out.decode())
+    cpu = (cpu_seconds(pid) if pid else float("nan")) - cpu_before
+    result["cpu_us"] = cpu / result["n"] * 1e6 if result["n"] else float("nan")
+    return result
+
+
 async def paced(url: str, headers: dict[str, str], concurrency: int, seconds: float,
                 rate: float) -> dict[str, float]:
     """Open-loop load at a fixed ``rate`` (req/s, at most ``concurrency`` in flight). Latency is
@@ -291,6 +326,10 @@ roles = ["org_admin", "group_admin"]
         probe = await load(targets["bff"][0], targets["bff"][1], 1, 0.5)
         if probe["errors"]:
             raise RuntimeError("the BFF refused the benchmark's requests (sign-in or policy problem)")
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
+        measure = wrk if use_wrk else load
+        client = "wrk -t1 (C)" if use_wrk else "aiohttp client in the orchestrator (no wrk found)"
+        print(f"load generator: {client}")
         print(f"session store: {store.split('?')[0]}; concurrency {args.concurrency}; "
               f"{args.seconds:g} s per round; {args.rounds} rounds per target (alternating)\n")
         print(f"{'round':<7}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
@@ -300,7 +339,7 @@ roles = ["org_admin", "group_admin"]
             order = ("baseline", "bff") if i % 2 == 0 else ("bff", "baseline")
             for name in order:
                 url, headers, pid = targets[name]
-                r = await load(url, headers, args.concurrency, args.seconds, pid)
+                r = await measure(url, headers, args.concurrency, args.seconds, pid)
                 results[name].append(r)
                 print(f"{i + 1:<7}{name:<10}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
                       f"{r['cpu_us']:>12.0f}{r['errors']:>8.0f}")
@@ -321,7 +360,7 @@ roles = ["org_admin", "group_admin"]
         print(f"server CPU per request: bff/baseline {med['bff']['cpu_us'] / med['baseline']['cpu_us']:.2f} "
               f"(+{med['bff']['cpu_us'] - med['baseline']['cpu_us']:.0f} us; the session store's own CPU not "
               "included)")
-        # The same offered load for both (half what the BFF sustained): the latency the BFF adds
+        # The same offered load for both (a share of what the BFF sustained): the latency the BFF adds
         # per request, without the queueing of a saturated server.
         rate = round(med["bff"]["rps"] * args.paced_share)
         if rate > 0:
@@ -358,7 +397,9 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--paced-share", type=float, default=0.5,
+    parser.add_argument("--python-client", action="store_true",
+                        help="use the built-in aiohttp load generator even when wrk is installed")
+    parser.add_argument("--paced-share", type=float, default=0.25,
                         help="paced phase: offered rate as a share of the BFF's throughput (0: skip)")
     parser.add_argument("--store", choices=("redis", "sqlite", "memory"), default="redis",
                         help="the BFF's session store (redis falls back to sqlite when none answers)")
