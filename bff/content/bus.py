@@ -8,6 +8,12 @@ whole cache for re-fetch (stale copy stays usable if AEM fails).
 
 De-duplication of events (``source`` + ``id``) is shared through Redis too (``SET NX`` with a
 TTL longer than Adobe's 24 h redelivery window); without Redis it is per instance.
+
+The Redis URL may carry the BFF's own ``?prefix=`` option (documented for ``BFF_SESSION_STORE``,
+which the bus falls back to). It is removed before redis-py sees the URL (redis-py would pass it
+to its connections as a keyword argument and fail) and namespaces the channel and the
+de-duplication keys, so two deployments sharing one Redis neither evict each other's caches nor
+swallow each other's events. The default prefix ``bff:`` gives the historical names.
 """
 
 from __future__ import annotations
@@ -19,19 +25,62 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import cachetools
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bff.errors import Unavailable
+from bff.settings import ConfigError
 
 log = logging.getLogger("bff.content.bus")
 
-CHANNEL = "bff:content:evict"
-DEDUPE_PREFIX = "bff:content:event:"
+DEFAULT_PREFIX = "bff:"
+CHANNEL_SUFFIX = "content:evict"
+DEDUPE_SUFFIX = "content:event:"
+CHANNEL = DEFAULT_PREFIX + CHANNEL_SUFFIX  # with the default prefix
+DEDUPE_PREFIX = DEFAULT_PREFIX + DEDUPE_SUFFIX
 DEDUPE_TTL = 3 * 24 * 3600
+#: Query options of a Redis URL that belong to the BFF (see ``bff.sessions.open_store``), not
+#: to redis-py. Everything else in the query is left for redis-py to interpret.
+OWN_OPTIONS = frozenset({"prefix"})
+_WHERE = "BFF_CACHE_BUS (or the redis:// BFF_SESSION_STORE it defaults to)"
+
+
+@dataclass(frozen=True)
+class BusTarget:
+    url: str  # the URL without the BFF's own options: what redis-py sees
+    prefix: str  # namespace of the channel and the de-duplication keys
+
+    @property
+    def channel(self) -> str:
+        return self.prefix + CHANNEL_SUFFIX
+
+    @property
+    def dedupe_prefix(self) -> str:
+        return self.prefix + DEDUPE_SUFFIX
+
+
+def parse_bus_url(url: str) -> BusTarget:
+    """Split the BFF's own options (``prefix=``, the last one wins, as in ``open_store``) off a
+    Redis URL. The other query items are kept verbatim, in order. Raises ConfigError for an
+    empty prefix; the message never repeats the URL (it may carry a password)."""
+    parts = urlsplit(url)
+    prefix = DEFAULT_PREFIX
+    kept: list[str] = []
+    for item in parts.query.split("&") if parts.query else []:
+        name, _, value = item.partition("=")
+        if unquote_plus(name) in OWN_OPTIONS:
+            prefix = unquote_plus(value)
+        elif item:
+            kept.append(item)
+    if not prefix:
+        raise ConfigError([f"{_WHERE}: prefix= must not be empty"])
+    clean = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
+    return BusTarget(clean, prefix)
 
 Apply = Callable[[str | None, str | None], int]
 
@@ -74,16 +123,31 @@ class LocalBus:
 
 
 class RedisBus:
-    """Evictions over Redis pub/sub; de-duplication with ``SET NX EX``."""
+    """Evictions over Redis pub/sub; de-duplication with ``SET NX EX``.
 
-    def __init__(self, url: str, apply: Apply, *, channel: str = CHANNEL) -> None:
-        self.url = url
+    ``url`` may carry ``?prefix=`` (default ``bff:``): the channel is ``{prefix}content:evict``
+    and the de-duplication keys ``{prefix}content:event:{source} {id}``."""
+
+    def __init__(self, url: str, apply: Apply, *, channel: str | None = None) -> None:
+        target = parse_bus_url(url)
+        self.url = target.url
+        self.prefix = target.prefix
         self.apply = apply
-        self.channel = channel
+        self.channel = channel or target.channel
+        self.dedupe_prefix = target.dedupe_prefix
         self.origin = secrets.token_hex(8)
         self.client_name = f"bff-content-bus-{self.origin}"  # visible in CLIENT LIST
-        self.redis: aioredis.Redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                                       client_name=self.client_name)
+        try:
+            self.redis: aioredis.Redis = aioredis.from_url(
+                target.url, socket_timeout=5, socket_connect_timeout=5, client_name=self.client_name)
+            # redis-py hands unknown query options to its connections as keyword arguments,
+            # which fails only when a connection is made (mid-request or at shutdown). Build one
+            # (no I/O) now, so a bad option stops start-up with one clear line instead.
+            pool = self.redis.connection_pool
+            pool.connection_class(**pool.connection_kwargs)
+        except (TypeError, ValueError) as exc:
+            reason = str(exc).rpartition("argument ")[2] if isinstance(exc, TypeError) else str(exc)
+            raise ConfigError([f"{_WHERE}: unsupported Redis URL option ({reason})"]) from None
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.received = 0
@@ -107,13 +171,13 @@ class RedisBus:
 
     async def claim_event(self, key: str) -> bool:
         try:
-            return bool(await self.redis.set(DEDUPE_PREFIX + key, b"1", nx=True, ex=DEDUPE_TTL))
+            return bool(await self.redis.set(self.dedupe_prefix + key, b"1", nx=True, ex=DEDUPE_TTL))
         except RedisError as exc:
             raise Unavailable("The cache bus (Redis) is unreachable", code="cache_bus_unavailable") from exc
 
     async def release_event(self, key: str) -> None:
         with contextlib.suppress(RedisError):
-            await self.redis.delete(DEDUPE_PREFIX + key)
+            await self.redis.delete(self.dedupe_prefix + key)
 
     def _on_message(self, data: Any) -> None:
         try:
@@ -155,13 +219,27 @@ class RedisBus:
                             type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+            except Exception:
+                # Never let the listener die silently: this instance would stop hearing evictions.
+                self._subscribed.clear()
+                log.exception("content bus: the Redis listener failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
+        """Stop listening and close the connections. Never raises: shutdown must complete."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._task
-        await self.redis.aclose()
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("content bus: the Redis listener had failed")
+        try:
+            await self.redis.aclose()
+        except Exception as exc:
+            log.warning("content bus: closing the Redis connections failed (%s)", type(exc).__name__)

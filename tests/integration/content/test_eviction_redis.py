@@ -60,14 +60,14 @@ async def test_a_webhook_on_one_instance_evicts_on_both(aem: AemTwin) -> None:
         again = await b.post("/bff/hooks/aem", content=json.dumps(e), headers=HEADERS)
         assert again.json()["duplicates"] == 1 and again.json()["evicted"] == []
 
-        r = aioredis.from_url(REDIS_URL)
+        admin = aioredis.from_url(REDIS_URL)
         try:
-            keys = [k async for k in r.scan_iter(match=DEDUPE_PREFIX + "*")]
+            keys = [k async for k in admin.scan_iter(match=DEDUPE_PREFIX + "*")]
             assert keys
             for key in keys[:5]:
-                assert 0 < await r.ttl(key) <= 3 * 24 * 3600
+                assert 0 < await admin.ttl(key) <= 3 * 24 * 3600
         finally:
-            await r.aclose()
+            await admin.aclose()
 
 
 async def test_resubscribing_marks_the_cache_for_refetch(aem: AemTwin) -> None:
