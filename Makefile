@@ -1,13 +1,18 @@
-# Packaging the BFF for AWS Lambda (docs/deploy.md).
+# Packaging for AWS Lambda (docs/deploy.md).
 #
-# `sam build` runs `make build-BffFunction` / `make build-OutboxRelayFunction` here (the functions
-# have `Metadata: BuildMethod: makefile` in infra/template.yaml) with ARTIFACTS_DIR set. By hand:
+# `sam build` runs `make build-<LogicalId>` here for every function with
+# `Metadata: BuildMethod: makefile` in infra/template.yaml (CodeUri: ../), with ARTIFACTS_DIR set.
 #
-#     make lambda ARTIFACTS_DIR=build/lambda
-#
+# The BFF (build-BffFunction, build-OutboxRelayFunction): `make lambda ARTIFACTS_DIR=build/lambda`.
 # The artifact mirrors the repository layout the code expects (bff/settings.py: REPO_ROOT is
 # the folder holding bff/): /var/task/{bff,content,spa-shell,infra/routes.toml} plus the
 # dependencies from pyproject.toml as manylinux wheels for the function's architecture.
+#
+# The functions in infra/functions/ (build-AdminApiFunction, build-WelcomeEmailFunction,
+# build-AccountValidationFunction): `make functions ARTIFACTS_DIR=build/functions`. The artifact
+# is what `CodeUri: functions/` used to ship (every package of infra/functions/ at the root) plus
+# the bundled `email` copy where welcome_email looks for it (welcome_email/copy/<locale>/email.json,
+# from content/copy/) and infra/functions/requirements.txt as manylinux wheels.
 
 PYTHON ?= python3
 # The template's Architectures: [arm64] and Runtime: python3.11 (x86_64: manylinux2014_x86_64).
@@ -16,7 +21,15 @@ LAMBDA_PYTHON ?= 3.11
 ROUTES ?= infra/routes.toml
 BUILD := build
 
+FUNCTIONS_DIR := infra/functions
+# Every package of infra/functions/ (a folder with __init__.py): the handlers and fnlib.
+FUNCTION_PACKAGES := $(patsubst $(FUNCTIONS_DIR)/%/__init__.py,%,$(wildcard $(FUNCTIONS_DIR)/*/__init__.py))
+# The welcome email's bundled copy: the `email` journey of every locale.
+EMAIL_COPY := $(wildcard content/copy/*/email.json)
+
 .PHONY: lambda lambda-deps lambda-source build-BffFunction build-OutboxRelayFunction
+.PHONY: functions functions-deps functions-source
+.PHONY: build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction
 
 build-BffFunction build-OutboxRelayFunction: lambda
 
@@ -39,3 +52,29 @@ lambda-source:
 	cp -R bff content spa-shell "$(ARTIFACTS_DIR)/"
 	cp "$(ROUTES)" "$(ARTIFACTS_DIR)/infra/routes.toml"
 	find "$(ARTIFACTS_DIR)/bff" -name __pycache__ -type d -prune -exec rm -rf {} +
+
+build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction: functions
+
+functions: functions-deps functions-source
+
+functions-deps:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "make: set ARTIFACTS_DIR" >&2; exit 2; }
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --upgrade \
+	  --target "$(ARTIFACTS_DIR)" --platform $(LAMBDA_PLATFORM) --implementation cp \
+	  --python-version $(LAMBDA_PYTHON) --only-binary=:all: -r "$(FUNCTIONS_DIR)/requirements.txt"
+
+# Copies files only (no network): tests/integration/ops/test_packaging.py runs it.
+functions-source:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "make: set ARTIFACTS_DIR" >&2; exit 2; }
+	@test -f content/copy/en/email.json || { echo "make: content/copy/en/email.json is missing: welcome_email needs its bundled copy" >&2; exit 2; }
+	mkdir -p "$(ARTIFACTS_DIR)"
+	for pkg in $(FUNCTION_PACKAGES); do \
+	  rm -rf "$(ARTIFACTS_DIR)/$$pkg" && cp -R "$(FUNCTIONS_DIR)/$$pkg" "$(ARTIFACTS_DIR)/" || exit 1; \
+	done
+	for src in $(EMAIL_COPY); do \
+	  locale=$$(basename "$$(dirname "$$src")"); \
+	  mkdir -p "$(ARTIFACTS_DIR)/welcome_email/copy/$$locale" && \
+	  cp "$$src" "$(ARTIFACTS_DIR)/welcome_email/copy/$$locale/email.json" || exit 1; \
+	done
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -95,6 +95,116 @@ def test_the_lambda_build_refuses_to_package_without_a_route_policy(tmp_path: Pa
     assert "infra/nope.toml is missing" in build.stderr
 
 
+COMPOSE = """
+import email, email.policy, json, sys
+from pathlib import Path
+import welcome_email.app as app
+from fnlib.account_events import AccountCreated
+out = {"module": app.__file__, "copy_dirs": [str(d) for d in app.COPY_DIRS],
+       "repo_fallback_exists": app.COPY_DIRS[1].exists(), "emails": {}}
+for locale in sys.argv[1:]:
+    event = AccountCreated(eventId="e-" + locale, eventType="AccountCreated",
+                           occurredAt="2026-01-01T00:00:00Z", userId="00u1", login="zoe@example.com",
+                           firstName="Zoe", locale=locale)
+    raw, served = app.mailer.compose(event)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    out["emails"][locale] = {"locale": served, "subject": str(message["Subject"]), "text": text}
+print(json.dumps(out))
+"""
+
+
+def _make(target: str, artifact: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", target, f"ARTIFACTS_DIR={artifact}", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_make_functions_source_ships_the_functions_and_the_email_copy(tmp_path: Path) -> None:
+    """The functions' artifact (sam build: build-WelcomeEmailFunction ...): every package of
+    infra/functions/, and the bundled `email` copy where welcome_email looks for it; the
+    function, run from the artifact alone (no AEM, no repository beside it), writes a localized
+    welcome email from that copy."""
+    artifact = tmp_path / "sam" / "build" / "WelcomeEmailFunction"
+    build = _make("functions-source", artifact)
+    assert build.returncode == 0, build.stderr
+    functions = REPO / "infra" / "functions"
+    packages = sorted(p.parent.name for p in functions.glob("*/__init__.py"))
+    assert {"admin_api", "welcome_email", "account_validation", "fnlib"} <= set(packages)
+    for package in packages:
+        for source in (functions / package).rglob("*"):
+            if source.is_file() and "__pycache__" not in source.parts:
+                shipped = artifact / source.relative_to(functions)
+                assert shipped.read_bytes() == source.read_bytes(), shipped
+    assert not list(artifact.rglob("__pycache__")) and not (artifact / "requirements.txt").exists()
+
+    copies = sorted((REPO / "content" / "copy").glob("*/email.json"))
+    assert {c.parent.name for c in copies} >= {"en", "fr", "fr-CA", "de", "es", "ja"}
+    bundled = artifact / "welcome_email" / "copy"
+    assert sorted(p.relative_to(bundled) for p in bundled.rglob("*") if p.is_file()) == sorted(
+        Path(c.parent.name) / "email.json" for c in copies
+    )
+    for source in copies:
+        assert (bundled / source.parent.name / "email.json").read_bytes() == source.read_bytes()
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(artifact),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "SES_SENDER": "no-reply@example.com",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    run = subprocess.run([sys.executable, "-c", COMPOSE, "fr-CA", "ja", "pt-BR"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["module"] == str(artifact / "welcome_email" / "app.py")
+    assert result["copy_dirs"][0] == str(bundled) and not result["repo_fallback_exists"]
+
+    def copy(locale: str) -> dict[str, str]:
+        return dict(json.loads((REPO / "content" / "copy" / locale / "email.json").read_text()))
+
+    fr_ca = result["emails"]["fr-CA"]
+    assert fr_ca["locale"] == "fr-CA"
+    assert fr_ca["subject"] == copy("fr")["welcome.subject"].replace("{firstName}", "Zoe")  # fr-CA -> fr
+    assert copy("fr-CA")["footer.reason"] in fr_ca["text"]  # the regional override
+    assert result["emails"]["ja"]["subject"] == copy("ja")["welcome.subject"].replace("{firstName}", "Zoe")
+    assert result["emails"]["pt-BR"]["locale"] == "en"  # no Portuguese copy: the default
+
+
+def _make_rule_prerequisites(target: str) -> list[str]:
+    """The prerequisites of ``target`` in the Makefile (rules like ``build-A build-B: lambda``)."""
+    for line in (REPO / "Makefile").read_text().splitlines():
+        targets, sep, prerequisites = line.partition(":")
+        if sep and not line.startswith(("\t", "#")) and target in targets.split():
+            return prerequisites.split()
+    raise AssertionError(f"the Makefile has no rule for {target}")
+
+
+def test_every_makefile_function_finds_its_handler_in_its_artifact(tmp_path: Path) -> None:
+    from cfnlint.decode import decode
+
+    template, matches = decode(str(REPO / "infra" / "template.yaml"))
+    assert not matches and template is not None
+    artifacts = {"lambda": tmp_path / "bff", "functions": tmp_path / "functions"}
+    assert _make("lambda-source", artifacts["lambda"], "ROUTES=infra/routes.example.toml").returncode == 0
+    assert _make("functions-source", artifacts["functions"]).returncode == 0
+    built = 0
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        assert resource.get("Metadata", {}).get("BuildMethod") == "makefile", logical_id
+        assert (REPO / "infra" / resource["Properties"]["CodeUri"]).resolve() == REPO  # the Makefile's folder
+        (kind,) = _make_rule_prerequisites(f"build-{logical_id}")
+        module = resource["Properties"]["Handler"].rpartition(".")[0]
+        assert (artifacts[kind] / (module.replace(".", "/") + ".py")).is_file(), logical_id
+        built += 1
+    assert built == 5
+
+
 def _final_stage(dockerfile: str) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
     """The final stage's ``COPY --from=build SRC DST`` pairs, ENV values and CMD."""
     text = dockerfile.replace("\\\n", " ")

@@ -138,11 +138,21 @@ def test_every_lambda_function_gets_its_required_environment(template: dict[str,
 
 
 def test_every_lambda_handler_module_exists(template: dict[str, Any]) -> None:
+    """A function built by SAM's own builder ships its CodeUri: the handler module must be there.
+    A makefile-built one ships what ``make build-<LogicalId>`` (the Makefile at its CodeUri) puts
+    in the artifact: the target must exist (tests/integration/ops/test_packaging.py builds the
+    artifacts and finds each handler in its own)."""
     root = TEMPLATE.parent
     for logical_id, fn in _functions(template).items():
         props = fn["Properties"]
+        code = (root / props["CodeUri"]).resolve()
+        if fn.get("Metadata", {}).get("BuildMethod") == "makefile":
+            makefile = (code / "Makefile").read_text()
+            rule = re.compile(rf"^[^\t#:]*(?<![\w-])build-{logical_id}(?![\w-])[^:]*:", re.MULTILINE)
+            assert rule.search(makefile), f"{logical_id}: the Makefile has no build-{logical_id} target"
+            continue
         module, _, func = props["Handler"].rpartition(".")
-        path = (root / props["CodeUri"]).resolve() / (module.replace(".", "/") + ".py")
+        path = code / (module.replace(".", "/") + ".py")
         assert path.is_file(), f"{logical_id}: handler module {path} is missing"
 
 
