@@ -58,6 +58,6 @@ class FakeSessions:
     async def load(self, conn: HTTPConnection) -> FakeSession | None:
         value = conn.cookies.get(self.cookie_name)
         session = self.by_cookie.get(value) if value else None
-        if session is not None and session.fail_with is not None and isinstance(session.fail_with, Unauthenticated):
+        if session is not None and isinstance(session.fail_with, Unauthenticated):
             return None
         return session

@@ -15,7 +15,9 @@ from tests.support.env import base_env
 
 
 def test_valid_environment_builds_typed_settings() -> None:
-    s = Settings.from_env(base_env(BFF_OKTA_SCOPES="openid email", BFF_OKTA_IDP_DISCOVERY="Partner.test=0oa1"))
+    s = Settings.from_env(
+        base_env(BFF_OKTA_SCOPES="openid email", BFF_OKTA_IDP_DISCOVERY="Partner.test=0oa1")
+    )
     assert s.okta.scopes == ("openid", "email")
     assert s.okta.idp_discovery == {"partner.test": "0oa1"}
     assert s.is_https and s.public_origin == "https://app.example.test"
@@ -50,7 +52,7 @@ def test_placeholder_secret_is_refused_outside_dev(tmp_path: object) -> None:
     ]
 
 
-def test_dev_environment_is_valid_in_dev_mode_only(tmp_path: "object") -> None:
+def test_dev_environment_is_valid_in_dev_mode_only(tmp_path: object) -> None:
     from pathlib import Path
 
     env = dev_environment(DevPorts(), Path("/tmp/bff-dev-test"))
