@@ -46,7 +46,8 @@ PASSWORD_POLICY: dict[str, Any] = {
     "excludeAttributes": ["firstName", "lastName"],
 }
 
-#: Every code ``POST /bff/signup`` can answer (keys of the ``signup`` copy journey).
+#: Every code ``POST /bff/signup`` can answer (keys of the ``signup`` copy journey; a test
+#: checks that the validators emit nothing else and that the copy has every one).
 ERROR_CODES: tuple[str, ...] = (
     "error.field.unknown",
     "error.email.required", "error.email.invalid", "error.email.tooLong", "error.email.taken",
@@ -54,6 +55,8 @@ ERROR_CODES: tuple[str, ...] = (
     "error.firstName.required", "error.firstName.invalid", "error.firstName.tooLong",
     "error.lastName.required", "error.lastName.invalid", "error.lastName.tooLong",
     "error.company.required", "error.company.invalid", "error.company.tooLong",
+    # the same under the accepted alias ``organisation`` (errors use the name the client sent)
+    "error.organisation.required", "error.organisation.invalid", "error.organisation.tooLong",
     "error.invitationCode.required", "error.invitationCode.invalid", "error.invitationCode.expired",
     "error.password.required", "error.password.tooShort", "error.password.tooLong", "error.password.weak",
     "error.terms.required",
@@ -326,8 +329,20 @@ def check_profile_value(errors: Errors, name: str, raw: Any, supported_locales: 
     return value
 
 
+#: The profile attributes the bundled ``profile`` copy carries a label and error sentences for
+#: (the validator's special cases plus the free-text defaults). ``BFF_PROFILE_FIELDS`` may name
+#: others (validated as free text); their ``field.<name>.label``, ``error.<name>.invalid`` and
+#: ``error.<name>.tooLong`` must then be added to the copy (docs/signup.md).
+KNOWN_PROFILE_FIELDS: tuple[str, ...] = (
+    "company", "title", "mobilePhone", "primaryPhone", "preferredLanguage", "locale",
+    "firstName", "lastName", "countryCode",
+)
+
+
 def profile_error_codes(fields: Iterable[str]) -> list[str]:
-    out: list[str] = []
+    """Every code ``POST /bff/profile`` can answer with these fields configured (keys of the
+    ``profile`` copy journey)."""
+    out: list[str] = ["error.field.unknown"]
     for name in fields:
         reasons: tuple[str, ...] = ("invalid", "tooLong")
         if name in {"firstName", "lastName"}:

@@ -154,7 +154,8 @@ export function checkProfileValue(name, raw, localeCodes) {
   if (blank(raw)) return ['firstName', 'lastName'].includes(name) ? 'required' : null;
   if (name === 'firstName' || name === 'lastName') return checkName(name, raw);
   if (name === 'preferredLanguage' || name === 'locale') {
-    return localeCodes.some((c) => c.toLowerCase() === raw.toLowerCase()) ? null : 'unsupported';
+    // The server's code (and the copy key) for a language outside the list is `invalid`.
+    return localeCodes.some((c) => c.toLowerCase() === raw.toLowerCase()) ? null : 'invalid';
   }
   if (name === 'mobilePhone' || name === 'primaryPhone') {
     const value = raw.trim();

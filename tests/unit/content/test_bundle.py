@@ -4,6 +4,7 @@ same placeholders; regional overrides and drafts only override; keys are documen
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -129,22 +130,30 @@ def test_required_screen_keys_exist() -> None:
     for journey, keys in required.items():
         strings = BUNDLE.strings("en", journey) or {}
         assert not [k for k in keys if k not in strings], journey
-    assert (
-        BUNDLE.strings(
-            "en",
-            "common",
-        )["preview.banner"]
-        == "Preview mode: showing draft copy"
-    )  # type: ignore[index]
+    assert (BUNDLE.strings("en", "common") or {})["preview.banner"] == "Preview mode: showing draft copy"
     assert "{email}" in (BUNDLE.strings("en", "signup") or {})["success.body"]
     assert "{firstName}" in (BUNDLE.strings("en", "email") or {})["welcome.subject"]
 
 
 def test_docs_list_every_en_key() -> None:
+    # Each journey's table in docs/content.md mirrors its en copy: same keys in the same order,
+    # same English text, and the key count in the heading.
     doc = (REPO_ROOT / "docs" / "content.md").read_text(encoding="utf-8")
     for journey in JOURNEYS:
-        for key in BUNDLE.strings("en", journey) or {}:
-            assert f"| `{key}` |" in doc, f"docs/content.md lacks {journey}/{key}"
+        en = BUNDLE.strings("en", journey) or {}
+        heading = rf"^### `{re.escape(journey)}` — [^\n]*\((\d+) keys\)\n\n"
+        section = re.search(heading + r"\| key \| en \|\n\|---\|---\|\n((?:\|[^\n]*\n)+)", doc, re.MULTILINE)
+        assert section, f"docs/content.md has no key table for {journey}"
+        rows: dict[str, str] = {}
+        for line in section.group(2).splitlines():
+            row = re.fullmatch(r"\| `([^`]+)` \| (.*) \|", line)
+            assert row, f"docs/content.md {journey}: malformed row {line!r}"
+            rows[row.group(1)] = row.group(2).replace("\\|", "|")
+        assert list(rows) == list(en), (
+            f"docs/content.md {journey}: missing {[k for k in en if k not in rows]}, "
+            f"extra {[k for k in rows if k not in en]} (or out of order)")
+        assert {k: v for k, v in rows.items() if v != en[k]} == {}, f"docs/content.md {journey}: text differs"
+        assert int(section.group(1)) == len(en), f"docs/content.md {journey}: wrong key count in the heading"
 
 
 def test_files_are_tidy_json() -> None:
