@@ -104,7 +104,7 @@ async def run_stack(ports: DevPorts, data_dir: Path, *,
                     env_overrides: dict[str, str] | None = None) -> AsyncIterator[StackInfo]:
     from bff.app import create_app
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
         ctx = DevContext(ports=ports, data_dir=data_dir, env=dev_environment(ports, data_dir), stack=stack)
         lines: list[str] = []

@@ -25,12 +25,12 @@ T = TypeVar("T")
 #: Marker contained in every secret that ships with the code (for ``bff dev`` only).
 PLACEHOLDER_MARKER = "dev-only-insecure"
 
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-0123456789abcdef"
-DEV_OKTA_CLIENT_SECRET = "dev-only-insecure-client-secret"
-DEV_HOOK_SECRET = "dev-only-insecure-hook-secret"
-DEV_OKTA_API_TOKEN = "dev-only-insecure-okta-api-token"
-DEV_AEM_AUTHOR_TOKEN = "dev-only-insecure-aem-author-token"
-DEV_COMPLIANCE_KEY = "dev-only-insecure-compliance-key"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-0123456789abcdef"  # noqa: S105 (dev placeholder, refused outside dev)
+DEV_OKTA_CLIENT_SECRET = "dev-only-insecure-client-secret"  # noqa: S105 (dev placeholder, refused outside dev)
+DEV_HOOK_SECRET = "dev-only-insecure-hook-secret"  # noqa: S105 (dev placeholder, refused outside dev)
+DEV_OKTA_API_TOKEN = "dev-only-insecure-okta-api-token"  # noqa: S105 (dev placeholder, refused outside dev)
+DEV_AEM_AUTHOR_TOKEN = "dev-only-insecure-aem-author-token"  # noqa: S105 (dev placeholder, refused outside dev)
+DEV_COMPLIANCE_KEY = "dev-only-insecure-compliance-key"  # noqa: S105 (dev placeholder, refused outside dev)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -389,7 +389,8 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
     store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
     if not store.startswith(("sqlite:///", "redis://", "rediss://", "dynamodb://", "memory://")):
         r.errors.append(
-            f"BFF_SESSION_STORE must start with sqlite:///, redis://, rediss://, dynamodb:// or memory://, got {store!r}"
+            "BFF_SESSION_STORE must start with sqlite:///, redis://, rediss://, dynamodb:// or memory://, "
+            f"got {store!r}"
         )
     session = SessionSettings(
         store=store,
@@ -490,7 +491,8 @@ def _refuse_placeholders(r: _Reader, s: Settings) -> None:
             r.errors.append(f"{name} holds the development placeholder; set a real secret outside `bff dev`")
 
 
-def load_environment(env: Mapping[str, str] | None = None, *, secrets_client: object | None = None) -> dict[str, str]:
+def load_environment(env: Mapping[str, str] | None = None, *,
+                     secrets_client: object | None = None) -> dict[str, str]:
     """The process environment, overlaid with the secret named by ``BFF_SECRETS_ARN``.
 
     Deployments keep secrets out of templates and function configuration: the secret (AWS
@@ -522,7 +524,8 @@ def load_environment(env: Mapping[str, str] | None = None, *, secrets_client: ob
     if not isinstance(values, dict):
         raise ConfigError(["BFF_SECRETS_ARN must hold a JSON object of BFF_* names to strings"])
     errors = [f"BFF_SECRETS_ARN: key {k!r} is not a BFF_* name with a string value"
-              for k, v in values.items() if not (isinstance(k, str) and k.startswith("BFF_") and isinstance(v, str))]
+              for k, v in values.items()
+              if not (isinstance(k, str) and k.startswith("BFF_") and isinstance(v, str))]
     if errors:
         raise ConfigError(errors)
     for key, value in values.items():
