@@ -105,7 +105,7 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
                     headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-@app.exception_handler(AdminError)
+@app.exception_handler(AdminError)  # type: ignore[untyped-decorator]
 def _admin_error(exc: AdminError) -> Response[str]:
     if exc.status >= 500:
         logger.warning("admin request failed", extra={"status": exc.status, "code": exc.code,
@@ -113,7 +113,7 @@ def _admin_error(exc: AdminError) -> Response[str]:
     return problem(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
 
 
-@app.exception_handler(Denied)
+@app.exception_handler(Denied)  # type: ignore[untyped-decorator]
 def _denied(exc: Denied) -> Response[str]:
     return problem(403, "forbidden", "Forbidden", str(exc))
 
@@ -123,7 +123,7 @@ def _not_found(exc: Exception) -> Response[str]:
     return problem(404, "not_found", "Not found", "No such endpoint")
 
 
-@app.exception_handler(Exception)
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _unexpected(exc: Exception) -> Response[str]:
     logger.exception("unhandled error")
     return problem(500, "internal", "Internal error")

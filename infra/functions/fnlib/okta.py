@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.jwk import import_key
+from joserfc.jwk import RSAKey
 
 DEFAULT_SCOPES = ("okta.users.manage", "okta.groups.manage")
 
@@ -98,9 +98,8 @@ class PrivateKeyJwtAuth(httpx.Auth):
         self.token_url = f"{org_url.rstrip('/')}/oauth2/v1/token"
         self.client_id = client_id
         text = private_key.strip()
-        params = {"kid": key_id} if key_id else None
-        self._key = import_key(text if text.startswith("-----") else json.loads(text), "RSA",
-                               parameters=params)
+        material: str | dict[str, Any] = text if text.startswith("-----") else json.loads(text)
+        self._key = RSAKey.import_key(material, parameters={"kid": key_id} if key_id else None)
         self.scopes = scopes
         self.skew = skew
         self.clock = clock
