@@ -40,6 +40,15 @@ from bff.settings import Settings
 _VARIATION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREVIEW_BODY_MAX = 1024
 
+#: Everything besides the path that ``GET /bff/content/{journey}`` answers may depend on: a shared
+#: cache in front of it must key on exactly these (infra/template.yaml ``ContentCachePolicy``,
+#: docs/deploy.md; tests/unit/content/test_cdn_contract.py holds the endpoint to it). The session
+#: cookie is deliberately absent: a session changes the answer only for a previewer, and those
+#: answers are ``private, no-store``; any ``?preview=`` URL is too.
+CACHE_KEY_QUERY: tuple[str, ...] = ("locale", "variation", "preview")
+CACHE_KEY_HEADERS: tuple[str, ...] = ("Accept-Language",)
+CACHE_KEY_COOKIES: tuple[str, ...] = (COOKIE_NAME,)
+
 #: The SPA route of each journey (docs/content.md: the contract with the SPA).
 JOURNEY_ROUTES: dict[str, str] = {
     "signin": "/signin",
