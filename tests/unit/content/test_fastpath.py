@@ -19,7 +19,7 @@ def counting(h: Harness) -> list[int]:
         calls[0] += 1
         return await original(*args)
 
-    service.render = render  # type: ignore[method-assign]
+    service.render = render  # type: ignore[method-assign,assignment]
     return calls
 
 

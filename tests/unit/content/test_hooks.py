@@ -141,7 +141,11 @@ async def test_signature_verifier() -> None:
 
 async def test_local_bus_dedupes_and_releases() -> None:
     applied: list[tuple[str | None, str | None]] = []
-    bus = LocalBus(lambda j, loc: applied.append((j, loc)) or 1)
+    def apply(journey: str | None, locale: str | None) -> int:
+        applied.append((journey, locale))
+        return 1
+
+    bus = LocalBus(apply)
     assert await bus.claim_event("k") and not await bus.claim_event("k")
     await bus.release_event("k")
     assert await bus.claim_event("k")

@@ -38,8 +38,8 @@ def client(fake: FakeOktaApi, sleeps: Sleeps | None = None, **retry: float) -> O
         http,
         SswsCredentials(API_TOKEN),
         sleep=sleeps if sleeps is not None else Sleeps(),
-        retry=RetryPolicy(**retry) if retry else None,
-    )  # type: ignore[arg-type]
+        retry=RetryPolicy(**retry) if retry else None,  # type: ignore[arg-type]
+    )
 
 
 async def test_create_user_sends_the_bare_profile_with_ssws() -> None:

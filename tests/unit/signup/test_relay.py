@@ -52,8 +52,8 @@ def event(user_id: str, source: str = "bff-signup") -> AccountCreated:
         last_name="B",
         org_id="acme",
         locale="en",
-        source=source,
-    )  # type: ignore[arg-type]
+        source=source,  # type: ignore[arg-type]
+    )
 
 
 async def add(outbox: MemoryOutbox, e: AccountCreated, enrich: bool = False) -> None:
