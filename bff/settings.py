@@ -237,6 +237,7 @@ class ContentSettings:
 @dataclass(frozen=True)
 class ProxySettings:
     routes_file: str | None
+    upstream_urls: dict[str, str]  # BFF_API_UPSTREAMS: upstream name -> https URL or Lambda ARN
     max_body: int
     pool_size: int
 
@@ -348,6 +349,20 @@ class Settings:
         return settings
 
 
+def _upstream_urls(r: _Reader) -> dict[str, str]:
+    """``BFF_API_UPSTREAMS=admin=https://id.execute-api...,reports=arn:aws:lambda:...``."""
+    out: dict[str, str] = {}
+    for item in r.items("BFF_API_UPSTREAMS"):
+        name, sep, target = (part.strip() for part in item.partition("="))
+        if not sep or not name or not target:
+            r.errors.append(f"BFF_API_UPSTREAMS must be a comma-separated list of name=url, got {item!r}")
+        elif not target.startswith(("https://", "http://localhost", "http://127.0.0.1", "arn:aws")):
+            r.errors.append(f"BFF_API_UPSTREAMS: {name} must be an https URL or a Lambda ARN, got {target!r}")
+        else:
+            out[name] = target.rstrip("/")
+    return out
+
+
 def _secret_keys(r: _Reader, dev: bool) -> tuple[str, ...]:
     keys = r.items("BFF_SECRET_KEYS")
     if not keys:
@@ -428,6 +443,7 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
 
     proxy = ProxySettings(
         routes_file=r.opt("BFF_API_ROUTES"),
+        upstream_urls=_upstream_urls(r),
         max_body=r.integer("BFF_PROXY_MAX_BODY", 1024 * 1024, minimum=1),
         pool_size=r.integer("BFF_PROXY_POOL", 200, minimum=1),
     )

@@ -22,7 +22,8 @@ from bff.settings import Settings
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    load_policy(settings.proxy.routes_file, dev=settings.dev)  # fail fast: ConfigError lines
+    # fail fast: ConfigError lines
+    load_policy(settings.proxy.routes_file, dev=settings.dev, upstream_overrides=settings.proxy.upstream_urls)
     return [Mount("/api", app=ProxyEndpoint())]
 
 
@@ -42,7 +43,8 @@ def lambda_client(region: str | None, endpoint_url: str | None, *, timeout: floa
 
 
 async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
-    policy = load_policy(settings.proxy.routes_file, dev=settings.dev)
+    policy = load_policy(settings.proxy.routes_file, dev=settings.dev,
+                         upstream_overrides=settings.proxy.upstream_urls)
     transports: dict[str, Transport] = {}
     used = {route.upstream.name: route.upstream for route in policy.routes}
     if any(u.kind == "http" for u in used.values()):

@@ -314,8 +314,16 @@ def _parse_route(c: _Collector, i: int, raw: Any, upstreams: Mapping[str, Upstre
                     roles=roles, regex=compiled[0], convertors=compiled[1])
 
 
-def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False) -> RoutePolicy:
-    """Parse and validate a policy document; raises ConfigError listing every problem."""
+def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False,
+                 upstream_overrides: Mapping[str, str] | None = None) -> RoutePolicy:
+    """Parse and validate a policy document; raises ConfigError listing every problem.
+
+    ``upstream_overrides`` (``BFF_API_UPSTREAMS``: name → https URL or Lambda function ARN)
+    sets where a named upstream lives at deploy time, so one policy file serves every stage and
+    a template can pass URLs it only knows once the stack exists. An override replaces the
+    file's ``url``/``lambda`` of that upstream (its ``timeout`` stays); naming an upstream the
+    file does not define is an error.
+    """
     c = _Collector(source)
     try:
         doc = tomllib.loads(text)
@@ -327,6 +335,14 @@ def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False
     if not isinstance(raw_upstreams, dict):
         c.add("upstreams", "must be a table of [upstreams.NAME] tables")
         raw_upstreams = {}
+    for name, target in (upstream_overrides or {}).items():
+        current = raw_upstreams.get(name)
+        if not isinstance(current, dict):
+            c.add("BFF_API_UPSTREAMS", f"names upstream {name!r}, which the policy does not define")
+            continue
+        current = {k: v for k, v in current.items() if k not in {"url", "lambda", "endpoint_url"}}
+        current["lambda" if target.startswith("arn:") else "url"] = target
+        raw_upstreams[name] = current
     upstreams: dict[str, Upstream] = {}
     for name, raw in raw_upstreams.items():
         parsed = _parse_upstream(c, name, raw, dev=dev)
@@ -346,16 +362,19 @@ def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False
     return RoutePolicy(upstreams=upstreams, routes=tuple(routes), source=source)
 
 
-def load_policy(path: str | None, *, dev: bool = False) -> RoutePolicy:
+def load_policy(path: str | None, *, dev: bool = False,
+                upstream_overrides: Mapping[str, str] | None = None) -> RoutePolicy:
     """Read the file named by ``BFF_API_ROUTES``; no file configured → an empty policy (all 404)."""
     if path is None:
+        if upstream_overrides:
+            raise ConfigError(["BFF_API_UPSTREAMS is set but BFF_API_ROUTES names no route policy"])
         return EMPTY_POLICY
     label = f"BFF_API_ROUTES ({path})"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{label}: cannot read the route policy: {type(exc).__name__}: {exc}"]) from None
-    return parse_policy(text, source=label, dev=dev)
+    return parse_policy(text, source=label, dev=dev, upstream_overrides=upstream_overrides)
 
 
 _UNSAFE_RAW = re.compile(rb"%(?:2[fF]|5[cC]|00)")

@@ -93,3 +93,14 @@ def test_a_placeholder_in_any_hook_secret_entry_is_refused_outside_dev(value: st
         "BFF_OKTA_HOOK_SECRET holds the development placeholder; set a real secret outside `bff dev`"
     ]
     assert Settings.from_env(base_env(BFF_OKTA_HOOK_SECRET=value), dev=True).signup.hook_secrets
+
+
+def test_api_upstreams_parse_and_reject_bad_entries() -> None:
+    s = Settings.from_env(base_env(BFF_API_UPSTREAMS="admin=https://a.example.com/, direct=arn:aws:lambda:x"))
+    assert s.proxy.upstream_urls == {"admin": "https://a.example.com", "direct": "arn:aws:lambda:x"}
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_API_UPSTREAMS="admin,reports=ftp://x"))
+    assert info.value.lines == [
+        "BFF_API_UPSTREAMS must be a comma-separated list of name=url, got 'admin'",
+        "BFF_API_UPSTREAMS: reports must be an https URL or a Lambda ARN, got 'ftp://x'",
+    ]

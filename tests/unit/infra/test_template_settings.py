@@ -120,6 +120,15 @@ def test_bff_functions_build_valid_settings(template: dict[str, Any], logical_id
     assert settings.public_url == "https://app.example.com"
     # Lambda's file system is read-only but /tmp: nothing durable may be sqlite there.
     assert not settings.signup.outbox.startswith("sqlite"), "the outbox must be durable across instances"
+    if settings.proxy.routes_file:
+        # The packaged policy file (Makefile: infra/routes.toml -> /var/task/infra/routes.toml)
+        # must be complete once the template's BFF_API_UPSTREAMS fills in where upstreams live.
+        from bff.proxy.policy import load_policy
+
+        assert settings.proxy.routes_file == "/var/task/infra/routes.toml"
+        policy = load_policy(str(TEMPLATE.parent / "routes.toml"),
+                             upstream_overrides=settings.proxy.upstream_urls)
+        assert all(route.upstream.url or route.upstream.lambda_arn for route in policy.routes)
 
 
 def test_every_lambda_function_gets_its_required_environment(template: dict[str, Any]) -> None:

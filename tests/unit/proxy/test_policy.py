@@ -223,3 +223,75 @@ def test_ambiguous_paths_are_refused(path: str, raw: bytes) -> None:
 def test_ordinary_paths_pass() -> None:
     assert unsafe_path("/api/admin/users/a b", b"/api/admin/users/a%20b") is None
     assert unsafe_path("/api/admin/", b"/api/admin/") is None
+
+
+# --- BFF_API_UPSTREAMS: where upstreams live is set per stage --------------------------------
+
+_STAGELESS = """
+[upstreams.admin]
+timeout = 7
+
+[[routes]]
+path = "/api/admin/{rest:path}"
+upstream = "admin"
+methods = ["GET"]
+"""
+
+
+def test_upstream_override_supplies_the_url_and_keeps_the_timeout() -> None:
+    from bff.proxy.policy import parse_policy
+
+    policy = parse_policy(_STAGELESS, upstream_overrides={"admin": "https://abc.execute-api.eu-west-1.amazonaws.com"})
+    admin = policy.upstreams["admin"]
+    assert admin.url == "https://abc.execute-api.eu-west-1.amazonaws.com"
+    assert admin.timeout == 7
+
+
+def test_upstream_override_can_switch_to_direct_lambda_invoke() -> None:
+    from bff.proxy.policy import parse_policy
+
+    text = _STAGELESS.replace("timeout = 7", 'url = "https://old.example.com"\ntimeout = 7')
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:admin-api"
+    admin = parse_policy(text, upstream_overrides={"admin": arn}).upstreams["admin"]
+    assert admin.lambda_arn == arn and admin.url is None
+
+
+def test_upstream_without_url_and_without_override_is_a_config_error() -> None:
+    from bff.proxy.policy import parse_policy
+    from bff.settings import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        parse_policy(_STAGELESS)
+    assert any("needs exactly one of 'url'" in line for line in info.value.lines)
+
+
+def test_override_naming_an_unknown_upstream_is_a_config_error() -> None:
+    from bff.proxy.policy import parse_policy
+    from bff.settings import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        parse_policy(_STAGELESS, upstream_overrides={"admin": "https://a.example.com",
+                                                     "reports": "https://r.example.com"})
+    assert len(info.value.lines) == 1
+    assert "BFF_API_UPSTREAMS" in info.value.lines[0]
+    assert "names upstream 'reports', which the policy does not define" in info.value.lines[0]
+
+
+def test_override_url_is_checked_like_a_file_url() -> None:
+    from bff.proxy.policy import parse_policy
+    from bff.settings import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        parse_policy(_STAGELESS, upstream_overrides={"admin": "http://admin.example.com"})
+    assert any("must use https" in line for line in info.value.lines)
+
+
+def test_production_policy_file_is_valid_with_an_override() -> None:
+    from pathlib import Path
+
+    from bff.proxy.policy import load_policy
+
+    path = Path(__file__).resolve().parents[3] / "infra" / "routes.toml"
+    policy = load_policy(str(path), upstream_overrides={"admin": "https://x.execute-api.eu-west-1.amazonaws.com"})
+    assert [r.path for r in policy.routes] == ["/api/admin/{proxy:path}"]
+    assert set(policy.routes[0].scopes) == {"admin"}
