@@ -1,0 +1,135 @@
+"""The whole registration path over real local servers (issue 5, "Done when").
+
+The full local stack (``bff.devstack.run_stack``: the BFF, the Okta twin, moto in server mode
+with the real SNS -> SQS topology, the subscriber workers running the Lambda handlers, the
+compliance and Marketo twins, the API Gateway twin in front of the admin API) on free loopback
+ports, driven over HTTP the way the SPA does:
+
+* pass: ``POST /bff/signup`` -> the Okta user exists -> ``AccountCreated`` on SNS -> both
+  queues -> the welcome email in SES -> compliance passes -> Okta ``complianceStatus=passed``
+  and the Marketo lead exists;
+* fail: compliance flags the name -> ``complianceStatus=review`` and a manual-review record ->
+  the org admin (after the step-up sign-in) approves it through the BFF proxy and the admin API
+  -> ``passed`` + the Marketo lead; a plain user and another org's admin cannot touch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bff.devstack import StackInfo, free_ports, run_stack
+from tests.support.login import login_as
+
+T = TypeVar("T")
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+CSRF = {"X-CSRF": "1"}
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StackInfo]:
+    data_dir: Path = tmp_path_factory.mktemp("signup-to-approval")
+    async with run_stack(free_ports(), data_dir) as info:
+        yield info
+
+
+def _client(stack: StackInfo) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=stack.url, timeout=20, follow_redirects=False)
+
+
+async def _eventually(probe: Callable[[], T | None], *, within: float = 30.0, what: str) -> T:
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def _sign_up(stack: StackInfo, last_name: str, locale: str = "en") -> str:
+    email = f"pat.{uuid.uuid4().hex[:10]}@acme.test"
+    async with _client(stack) as client:
+        answer = await client.post("/bff/signup", headers=CSRF, json={
+            "email": email, "firstName": "Pat", "lastName": last_name, "company": "acme",
+            "locale": locale, "terms": True})
+    assert answer.status_code == 201, answer.text
+    return email
+
+
+def _okta_profile(stack: StackInfo, email: str) -> dict[str, Any] | None:
+    user = stack.info["okta"].directory.user(email)
+    return dict(user.profile) if user is not None else None
+
+
+async def test_sign_up_passes_compliance_and_reaches_okta_marketo_and_the_inbox(stack: StackInfo) -> None:
+    email = await _sign_up(stack, "Passer", locale="fr")
+
+    profile = _okta_profile(stack, email)
+    assert profile is not None, "the Okta user was not created"
+    assert profile["orgId"] == "acme" and profile["firstName"] == "Pat"
+
+    pipeline = stack.info["pipeline"]
+    mails = await pipeline.wait_for_mail(email, within=30)
+    assert len(mails) == 1 and mails[0].to == email
+    assert "Pat" in mails[0].subject and "Bienvenue" in mails[0].subject  # localized (fr)
+    assert mails[0].html and mails[0].text  # both MIME parts
+
+    await _eventually(lambda: (_okta_profile(stack, email) or {}).get("complianceStatus") == "passed",
+                      what="complianceStatus=passed in Okta")
+    lead = await _eventually(lambda: pipeline.marketo.lead_by_email(email), what="the Marketo lead")
+    assert lead["firstName"] == "Pat" and lead["lastName"] == "Passer"
+    assert not [r for r in pipeline.reviews("acme") if r.get("login") == email]
+
+
+async def test_flagged_sign_up_is_reviewed_and_approved_by_the_org_admin(stack: StackInfo) -> None:
+    email = await _sign_up(stack, "Review")
+    pipeline = stack.info["pipeline"]
+
+    review = await _eventually(
+        lambda: next((r for r in pipeline.reviews("acme") if r.get("login") == email), None),
+        what="the manual-review record")
+    assert review["status"] == "pending"
+    await _eventually(lambda: (_okta_profile(stack, email) or {}).get("complianceStatus") == "review",
+                      what="complianceStatus=review in Okta")
+    assert pipeline.marketo.lead_by_email(email) is None
+    review_id = review["reviewId"]
+
+    # A plain user: the BFF refuses before anything reaches the admin API.
+    async with _client(stack) as bob:
+        await login_as(bob, "bob@acme.test")
+        refused = await bob.post(f"/api/admin/reviews/{review_id}/approve", headers=CSRF)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+    # Another org's admin: the admin API does not even admit the review exists.
+    async with _client(stack) as olga:
+        await login_as(olga, "olga@globex.test", scope="admin")
+        hidden = await olga.post(f"/api/admin/reviews/{review_id}/approve", headers=CSRF)
+        assert hidden.status_code == 404
+
+    # The org admin, after the step-up sign-in, sees it in the queue and approves it.
+    async with _client(stack) as alice:
+        await login_as(alice, "alice@acme.test", scope="admin")
+        queue = await alice.get("/api/admin/reviews", headers=CSRF)
+        assert queue.status_code == 200, queue.text
+        assert review_id in {item["reviewId"] for item in queue.json()["reviews"]}
+        approved = await alice.post(f"/api/admin/reviews/{review_id}/approve", headers=CSRF)
+        assert approved.status_code == 200, approved.text
+        again = await alice.post(f"/api/admin/reviews/{review_id}/approve", headers=CSRF)
+        assert again.status_code == 409  # decided once
+
+    assert (_okta_profile(stack, email) or {}).get("complianceStatus") == "passed"
+    lead = pipeline.marketo.lead_by_email(email)
+    assert lead is not None and lead["lastName"] == "Review"
+    decided = next(r for r in pipeline.reviews("acme") if r.get("reviewId") == review_id)
+    assert decided["status"] == "approved" and decided["decidedBy"] == "alice@acme.test"
