@@ -96,6 +96,15 @@ def _sqlite(url: str) -> SessionStore:
 def _redis(url: str) -> SessionStore:
     from bff.sessions.redis import RedisStore
 
+    clean, prefix = redis_target(url)
+    return RedisStore.from_url(clean, prefix=prefix)
+
+
+def redis_target(url: str) -> tuple[str, str]:
+    """Validate a ``redis://``/``rediss://`` store URL and split off the BFF's own ``prefix=``
+    option: ``(url for redis-py, key prefix)``. Everything that shares the session store's
+    Redis (sessions, sign-up rate limits, the content bus) namespaces its keys with the prefix,
+    so two deployments can share one Redis. Errors never repeat the URL's password."""
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018 (parsing the port validates it)
@@ -113,8 +122,7 @@ def _redis(url: str) -> SessionStore:
     prefix = query.get("prefix", ["bff:"])[-1]
     if not prefix:
         raise _bad(url, "prefix= must not be empty")
-    clean = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    return RedisStore.from_url(clean, prefix=prefix)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), prefix
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")

@@ -38,9 +38,9 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
-def hashed_key(salt: bytes, bucket: str, key: str) -> str:
+def hashed_key(salt: bytes, bucket: str, key: str, prefix: str = "bff:") -> str:
     digest = hmac.new(salt, f"{bucket}\x00{key}".encode(), hashlib.sha256).hexdigest()[:40]
-    return f"bff:signup:rl:{bucket}:{digest}"
+    return f"{prefix}signup:rl:{bucket}:{digest}"
 
 
 class MemoryRateLimiter:
@@ -75,20 +75,27 @@ return {n, ttl}
 
 
 class RedisRateLimiter:
-    def __init__(self, redis: Any, salt: bytes, *, owns_client: bool = True) -> None:
+    def __init__(self, redis: Any, salt: bytes, *, owns_client: bool = True, prefix: str = "bff:") -> None:
         self._redis = redis
         self._salt = salt
+        self._prefix = prefix
         self._owns = owns_client
         self._script = redis.register_script(_LUA)
 
     @classmethod
     def from_url(cls, url: str, salt: bytes) -> RedisRateLimiter:
+        """``url`` is the session store's Redis URL; its ``prefix=`` option (see
+        :func:`bff.sessions.redis_target`) namespaces the counters and never reaches redis-py."""
         import redis.asyncio as aioredis
 
-        return cls(aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0), salt)
+        from bff.sessions import redis_target
+
+        clean, prefix = redis_target(url)
+        return cls(aioredis.from_url(clean, socket_timeout=2.0, socket_connect_timeout=2.0), salt,
+                   prefix=prefix)
 
     async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
-        name = hashed_key(self._salt, bucket, key)
+        name = hashed_key(self._salt, bucket, key, self._prefix)
         count, ttl_ms = await self._script(keys=[name], args=[window * 1000])
         return Decision(int(count) <= limit, int(count), max(1, math.ceil(int(ttl_ms) / 1000)))
 

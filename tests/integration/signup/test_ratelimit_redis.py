@@ -83,3 +83,22 @@ async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
     else:
         raise AssertionError("the fallback limiter did not limit")
     await limiter.close()
+
+
+async def test_the_store_urls_prefix_option_namespaces_the_counters() -> None:
+    """The limiter gets the session store's URL, ``?prefix=`` included (a documented store
+    option): it must not reach redis-py (it used to raise TypeError on every hit, silently
+    degrading to per-process limits), and two deployments sharing one Redis keep apart."""
+    deployment = f"t{secrets.token_hex(4)}:"
+    a = RedisRateLimiter.from_url(f"{URL}?prefix={deployment}", b"salt")
+    other = RedisRateLimiter.from_url(f"{URL}?prefix=other{deployment}", b"salt")
+    key = secrets.token_hex(8)
+    assert [(await a.hit("ip", key, limit=1, window=60)).allowed for _ in range(2)] == [True, False]
+    assert (await other.hit("ip", key, limit=1, window=60)).allowed  # its own budget
+    raw = aioredis.from_url(URL)
+    try:
+        assert [k async for k in raw.scan_iter(match=f"{deployment}signup:rl:ip:*")]
+    finally:
+        await raw.aclose()
+        await a.close()
+        await other.close()
