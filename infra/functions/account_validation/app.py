@@ -22,14 +22,14 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_validation.compliance import ComplianceClient
+from account_validation.validator import AccountValidator
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
 from fnlib.okta import OktaClient
 from fnlib.review import ReviewRepository
-
-from account_validation.compliance import ComplianceClient
-from account_validation.validator import AccountValidator
 
 SECRET_MAX_AGE = 300
 # Configuration is read once, at cold start (like the clients below).

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from account_validation.compliance import Verdict
 from fnlib.account_events import AccountCreated
 from fnlib.okta import OktaNotFound
-
-from account_validation.compliance import Verdict
 
 log = logging.getLogger(__name__)
 

@@ -35,13 +35,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from admin_api.authz import Caller, Denied
+from admin_api.service import AdminError, AdminService, Invalid, Unavailable
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
 from fnlib.okta import OktaClient, OktaError
 from fnlib.review import APPROVED, REJECTED, ReviewRepository
-
-from admin_api.authz import Caller, Denied
-from admin_api.service import AdminError, AdminService, Invalid, Unavailable
 
 PROBLEM_BASE = "https://bff.dev/problems/"
 SECRET_MAX_AGE = 300

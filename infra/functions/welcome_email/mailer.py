@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fnlib.account_events import AccountCreated
-
 from welcome_email.mailcopy import CopyResolver
 from welcome_email.render import REQUIRED_KEYS, Renderer, build_mime
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import decode
-from fnlib.names import REQUIRED_ENV
 
 from bff.settings import Settings
+from fnlib.names import REQUIRED_ENV
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 

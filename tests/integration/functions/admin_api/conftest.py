@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from fnlib.review import ReviewRepository
 
 from bff.app import create_app
 from bff.devstack import free_port, serve_asgi
@@ -25,6 +24,7 @@ from bff.twins.marketo import MarketoTwin
 from bff.twins.marketo import create_app as marketo_app
 from bff.twins.marketo.app import DEV_CLIENT_SECRET
 from bff.twins.okta import OktaTwin
+from fnlib.review import ReviewRepository
 from tests.support.env import make_settings
 from tests.support.login import bff_client, login_as, register_bff_client
 from tests.support.okta import running_okta_twin

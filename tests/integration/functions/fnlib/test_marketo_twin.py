@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fnlib.marketo import MarketoAuthError, MarketoClient, MarketoRecordError, MarketoRetryableError
 
 from bff.devstack import free_port, serve_asgi
 from bff.twins.marketo import MarketoTwin, create_app
 from bff.twins.marketo.app import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from fnlib.marketo import MarketoAuthError, MarketoClient, MarketoRecordError, MarketoRetryableError
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from fnlib.review import BadCursor, Review, ReviewConflict, ReviewRepository, create_table
 
 from bff.devstack import free_port
 from bff.twins.aws.server import MotoServer
+from fnlib.review import BadCursor, Review, ReviewConflict, ReviewRepository, create_table
 
 
 @pytest.fixture(scope="module")

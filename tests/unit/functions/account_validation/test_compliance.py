@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+
 from account_validation.compliance import ComplianceClient, ComplianceError, ComplianceUnavailable
 
 

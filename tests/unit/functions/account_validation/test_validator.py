@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from account_validation.compliance import ComplianceUnavailable, Verdict
 from account_validation.validator import LEAD_SOURCE, AccountValidator
 from fnlib.account_events import AccountCreated

@@ -8,8 +8,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from admin_api.service import LEAD_SOURCE
 
+from admin_api.service import LEAD_SOURCE
 from bff.proxy.apigw_event import build_http_api_event
 from bff.twins.apigw.functions import LambdaContext
 from bff.twins.workers.functions import load_function

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from admin_api.authz import Caller, Denied, parse_list_claim
 
+from admin_api.authz import Caller, Denied, parse_list_claim
 from bff.proxy.apigw_event import build_http_api_event
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from pydantic import ValidationError
+
+from fnlib.account_events import AccountCreated, AccountCreatedRecord
 
 SAMPLE = Path("/work/shared/fixtures/aws/powertools_sqsEvent.json")
 

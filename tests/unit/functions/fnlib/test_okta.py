@@ -8,6 +8,9 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
 from fnlib.okta import (
     OktaAuthError,
     OktaClient,
@@ -18,8 +21,6 @@ from fnlib.okta import (
     PrivateKeyJwtAuth,
     SswsAuth,
 )
-from joserfc import jwt
-from joserfc.jwk import RSAKey
 
 ORG = "https://acme.okta.example"
 TOKEN = "00abcdefghijklmnopqrstuvwxyz0123456789ABCD"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from welcome_email.mailcopy import (
     AemCopy,
     BundledCopy,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fnlib.account_events import AccountCreated
 from welcome_email.mailcopy import BundledCopy, CopyMissing, CopyResolver
 from welcome_email.mailer import WelcomeMailer
