@@ -13,8 +13,24 @@ request), its absolute lifetime (``BFF_SESSION_LIFETIME`` from login), the refre
 expiry when the provider tells it, and the access token's expiry when there is no refresh token.
 The record's ``expires_at`` is that instant, so every store forgets it on time.
 
-Hot path. :meth:`SessionManager.load` reads the store once; :meth:`ManagedSession.access_token`
-returns the token from that read unless it is within ``BFF_TOKEN_REFRESH_SKEW`` of expiry.
+Hot path. :meth:`SessionManager.load` reads the store once per request, always (a session
+ended anywhere — logout, back-channel logout, ``invalid_grant``, expiry — is refused on the very
+next request on every instance sharing the store); :meth:`ManagedSession.access_token` returns
+the token from that read unless it is within ``BFF_TOKEN_REFRESH_SKEW`` of expiry. What the
+read returns is decoded once per record version, not once per request, by two bounded
+per-process memos:
+
+* cookie → session id: the exact ``Cookie`` header(s) whose signature verified (HMAC, the
+  security boundary) map to the id they carry; another header, one byte different, is verified
+  afresh. Keys only change with a restart (``BFF_SECRET_KEYS`` is read at start), so an entry
+  never outlives the key that verified it;
+* session id → decoded record: the exact ciphertext bytes the store returned, the
+  :class:`SessionData` AES-GCM + JSON made of them and the :class:`Principal` built from it.
+  It is used only when the store returns the very same bytes again (compared in full): any
+  write (idle-time touch, refresh, flag, re-encryption) produces new bytes (a fresh nonce), so
+  the first request after it decodes again. The cached objects are shared by concurrent
+  requests of a session and never mutated (every change goes through ``replace`` into a new
+  record); the principal's ``flags``/``access_claims`` are read-only views.
 
 Refresh is single-flight per session:
 
@@ -41,10 +57,11 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from cachetools import TTLCache
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 
 from bff.auth.api import Principal
@@ -60,6 +77,8 @@ log = logging.getLogger("bff.auth.sessions")
 MAX_FLAG_BYTES = 2048
 #: How often a write conflict on one record is merged and retried before giving up.
 WRITE_ATTEMPTS = 5
+#: Entries of the per-process memos (cookie → id, id → decoded record); oldest dropped first.
+MEMO_SIZE = 10_000
 
 
 @dataclass
@@ -132,9 +151,27 @@ def build_principal(session_id: str, data: SessionData, expires_at: float) -> Pr
         admin_role=_string(atc.get("adminRole")),
         admin_groups=_strings(atc.get("adminGroups")),
         expires_at=int(expires_at),
-        flags=dict(data.flags),
-        access_claims=dict(atc),
+        flags=MappingProxyType(dict(data.flags)),
+        access_claims=MappingProxyType(dict(atc)),
     )
+
+
+class _Decoded:
+    """A record's ciphertext and what it decodes to (see "Hot path" in the module docstring)."""
+
+    __slots__ = ("blob", "data", "principal")
+
+    def __init__(self, blob: bytes, data: SessionData) -> None:
+        self.blob = blob
+        self.data = data
+        self.principal: Principal | None = None
+
+
+def _remember(memo: dict[str, Any], key: str, value: Any) -> None:
+    """Insert into a bounded dict, dropping the oldest entry when full."""
+    if len(memo) >= MEMO_SIZE and key not in memo:
+        del memo[next(iter(memo))]
+    memo[key] = value
 
 
 @dataclass
@@ -150,11 +187,13 @@ class _Outcome:
 class ManagedSession:
     """One request's view of a session (a :class:`~bff.auth.api.SessionAccess`)."""
 
-    def __init__(self, manager: SessionManager, record: SessionRecord, data: SessionData) -> None:
+    def __init__(self, manager: SessionManager, record: SessionRecord, data: SessionData,
+                 decoded: _Decoded | None = None) -> None:
         self._manager = manager
         self._record = record
         self._data = data
-        self._principal: Principal | None = None
+        self._decoded = decoded  # the memo entry of this record, where the principal is kept
+        self._principal: Principal | None = decoded.principal if decoded is not None else None
 
     @property
     def id(self) -> str:
@@ -172,10 +211,12 @@ class ManagedSession:
     def principal(self) -> Principal:
         if self._principal is None:
             self._principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
+            if self._decoded is not None and self._decoded.data is self._data:
+                self._decoded.principal = self._principal
         return self._principal
 
     def _adopt(self, record: SessionRecord, data: SessionData) -> None:
-        self._record, self._data, self._principal = record, data, None
+        self._record, self._data, self._principal, self._decoded = record, data, None, None
 
     def needs_refresh(self) -> bool:
         return self._data.access_expires_at - self._manager.refresh_skew <= self._manager.clock()
@@ -228,6 +269,8 @@ class SessionManager:
         self.sleep = sleep
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._outcomes: TTLCache[str, _Outcome] = TTLCache(maxsize=10_000, ttl=60, timer=monotonic)
+        self._cookie_ids: dict[str, str] = {}  # verified Cookie header(s) -> session id
+        self._decoded: dict[str, _Decoded] = {}  # session id -> its last decoded record
         self.token_calls = 0  # refresh-token grants sent by this process (tests, metrics)
 
     # -- encryption --------------------------------------------------------------------------
@@ -249,8 +292,23 @@ class SessionManager:
     # -- lookup ------------------------------------------------------------------------------
 
     def session_id_of(self, conn: HTTPConnection) -> str | None:
-        value = conn.cookies.get(self.cookie_name)
-        return self.signer.unsign(value) if value else None
+        """The session id the request's cookie carries, if its signature verifies."""
+        headers = [value for name, value in conn.scope["headers"] if name == b"cookie"]
+        if not headers:
+            return None
+        key = headers[0].decode("latin-1") if len(headers) == 1 else \
+            "\n".join(h.decode("latin-1") for h in headers)  # no header value holds a newline
+        session_id = self._cookie_ids.get(key)
+        if session_id is not None:
+            return session_id
+        cookies: dict[str, str] = {}
+        for header in headers:  # exactly as Starlette's ``HTTPConnection.cookies``
+            cookies.update(cookie_parser(header.decode("latin-1")))
+        value = cookies.get(self.cookie_name)
+        session_id = self.signer.unsign(value) if value else None
+        if session_id is not None:
+            _remember(self._cookie_ids, key, session_id)
+        return session_id
 
     async def load(self, conn: HTTPConnection) -> ManagedSession | None:
         """The session of this request's cookie (ONE store read), or None."""
@@ -263,11 +321,18 @@ class SessionManager:
         record = await self.store.get(session_id)
         if record is None:
             return None
-        data = self._open(record)
+        decoded = self._decoded.get(session_id)
+        if decoded is None or decoded.blob != record.data:  # full comparison of the ciphertext
+            data = self._open(record)
+            if data is None:
+                return None
+            decoded = _Decoded(record.data, data)
+            _remember(self._decoded, session_id, decoded)
+        data = decoded.data
         now = self.clock()
-        if data is None or data.deadline(self.idle_timeout) <= now:
+        if data.deadline(self.idle_timeout) <= now:
             return None
-        session = ManagedSession(self, record, data)
+        session = ManagedSession(self, record, data, decoded)
         if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data):
             await self._touch(session, now)
         return session
@@ -314,6 +379,7 @@ class SessionManager:
         return ManagedSession(self, record, data), self.signer.sign(session_id)
 
     async def end(self, session_id: str) -> None:
+        self._decoded.pop(session_id, None)
         await self.store.delete(session_id)
         self._outcomes[session_id] = _Outcome(at=self.monotonic())
 

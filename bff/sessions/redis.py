@@ -17,18 +17,38 @@ Every key carries an exact expiry (PX). Session hashes also keep ``expires_at`` 
 compares it with the clock, like the other adapters. Multi-key changes (create, replace, delete,
 delete_for) are Lua scripts, so they are atomic; index sets live at least as long as their
 longest session and stale members are skipped (and dropped) by ``delete_for``.
+
+The hot path. ``get`` runs on every proxied request, so it does not go through redis-py: a
+redis-py command costs about 65 us of CPU on this kind of machine (connection pool checkout,
+retry wrapper, per-command parser plumbing) whatever the command, HGETALL or a plain GET
+(``benchmarks/bench_proxy.py`` and docs/proxy.md have the measurements). Reads instead share ONE
+multiplexed connection (:class:`ReadChannel`): each ``HMGET`` is packed with hiredis, queued and
+written together with the others of the same event-loop turn; Redis answers in order on a
+connection, so replies are matched to waiters first-in-first-out (about 9 us per read). It
+connects, authenticates and selects the database exactly as the redis-py client is configured
+(host, port, db, username/password, TLS context, timeouts); a client it cannot mirror (a
+credential provider, Unix sockets, cluster) keeps reading through redis-py. Writes, scripts,
+locks and transactions always use redis-py. The read sees every write acknowledged before it
+was sent, as any other connection to the same server would.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import math
 import secrets
+import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
+import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
+from redis.asyncio.connection import Connection, SSLConnection
+from redis.exceptions import AuthenticationError, ConnectionError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable
 
@@ -126,6 +146,205 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+#: hiredis's stub types its argument as a 1-tuple; it takes any tuple of command parts.
+_pack = cast(Callable[[tuple[Any, ...]], bytes], hiredis.pack_command)
+_HMGET = ("HMGET",)
+#: The session hash's fields in the order ``get`` unpacks them.
+_FIELDS = ("u", "i", "c", "e", "v", "d")
+
+
+class _Wire(asyncio.Protocol):
+    """One connection of a :class:`ReadChannel`: commands go out in order, replies come back
+    in the same order (Redis guarantees it per connection) and resolve the oldest waiter."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
+        self.loop = loop
+        self.timeout = timeout
+        self.closed = False
+        self._transport: asyncio.Transport | None = None
+        self._parser = hiredis.Reader()
+        self._waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
+        self._out: list[bytes] = []
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        parser = self._parser
+        parser.feed(data)
+        waiting = self._waiting
+        while True:
+            try:
+                reply = parser.gets()
+            except hiredis.ProtocolError:
+                self._fail(ConnectionError("Redis sent a malformed reply"))
+                return
+            if reply is False:
+                return
+            if not waiting:
+                self._fail(ConnectionError("Redis sent a reply nobody asked for"))
+                return
+            future = waiting.popleft()[0]
+            if future.done():  # the caller was cancelled: its reply is dropped, order is kept
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                future.set_exception(ResponseError(str(reply)))
+            else:
+                future.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(ConnectionError("Redis closed the connection"))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def send(self, packed: bytes) -> asyncio.Future[Any]:
+        """Queue one packed command; its reply resolves the returned future."""
+        future = self.loop.create_future()
+        if self.closed:
+            future.set_exception(ConnectionError("the Redis connection is closed"))
+            return future
+        now = self.loop.time()
+        self._waiting.append((future, now + self.timeout if self.timeout else math.inf))
+        if not self._out:
+            self.loop.call_soon(self._flush)
+        self._out.append(packed)
+        if self._watchdog is None and self.timeout:
+            self._watchdog = self.loop.call_at(now + self.timeout, self._check_timeouts)
+        return future
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        if out and not self.closed and self._transport is not None:
+            self._transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+    def _check_timeouts(self) -> None:
+        self._watchdog = None
+        if not self._waiting or self.closed:
+            return
+        deadline = self._waiting[0][1]
+        if deadline <= self.loop.time():
+            # The oldest command got no answer in time: the connection is unusable (later
+            # replies would be out of step), so everything waiting on it fails.
+            self._fail(RedisTimeoutError("Redis did not answer in time"))
+        else:
+            self._watchdog = self.loop.call_at(deadline, self._check_timeouts)
+
+    def _fail(self, exc: RedisError) -> None:
+        self.closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        self._out.clear()
+        while self._waiting:
+            future = self._waiting.popleft()[0]
+            if not future.done():
+                future.set_exception(exc)
+        if self._transport is not None:
+            self._transport.abort()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._fail(ConnectionError("the Redis connection was closed by the store"))
+
+
+class ReadChannel:
+    """Single-key reads over one shared, auto-pipelined connection (see the module docstring).
+
+    Built from a redis-py client's pool settings with :meth:`mirroring`; connects lazily (one
+    connect shared by concurrent callers) and again after the connection broke. A command that
+    fails because the connection broke is retried once on a fresh connection (reads only: safe);
+    a timeout is not retried. Errors are redis-py's (``ConnectionError``, ``TimeoutError``,
+    ``ResponseError``, ``AuthenticationError``)."""
+
+    def __init__(self, *, host: str, port: int, db: int = 0, username: str | None = None,
+                 password: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                 connect_timeout: float | None = 5.0, timeout: float | None = 5.0) -> None:
+        self.host, self.port, self.db = host, port, db
+        self._username, self._password = username, password
+        self._ssl = ssl_context
+        self._connect_timeout = connect_timeout
+        self._timeout = timeout
+        self._wire: _Wire | None = None
+        self._connecting: asyncio.Future[_Wire] | None = None
+
+    @classmethod
+    def mirroring(cls, client: Redis) -> ReadChannel | None:
+        """A channel to the server ``client`` talks to, with the same credentials, database, TLS
+        and timeouts; None when the client's set-up is not one this channel reproduces."""
+        pool = client.connection_pool
+        if pool.connection_class not in (Connection, SSLConnection):
+            return None
+        kwargs = dict(pool.connection_kwargs)
+        if kwargs.get("credential_provider") is not None or kwargs.get("redis_connect_func") is not None:
+            return None
+        conn = pool.connection_class(**kwargs)  # no I/O: only to read the resolved settings
+        context = conn.ssl_context.get() if isinstance(conn, SSLConnection) else None
+        return cls(host=conn.host, port=conn.port, db=int(conn.db or 0), username=conn.username,
+                   password=conn.password, ssl_context=context,
+                   connect_timeout=conn.socket_connect_timeout, timeout=conn.socket_timeout)
+
+    async def call(self, *args: str | bytes | int | float) -> Any:
+        packed = _pack(args)
+        wire = await self._ready()
+        try:
+            return await wire.send(packed)
+        except ConnectionError:
+            if not wire.closed:
+                raise
+        return await (await self._ready()).send(packed)  # the connection broke: once more
+
+    async def _ready(self) -> _Wire:
+        wire = self._wire
+        if wire is not None and not wire.closed and wire.loop is asyncio.get_running_loop():
+            return wire
+        if self._connecting is None or self._connecting.get_loop() is not asyncio.get_running_loop():
+            self._connecting = asyncio.ensure_future(self._connect())
+        connecting = self._connecting
+        try:
+            self._wire = await asyncio.shield(connecting)
+        finally:
+            if connecting.done() and self._connecting is connecting:
+                self._connecting = None
+        return self._wire
+
+    async def _connect(self) -> _Wire:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                transport, wire = await loop.create_connection(
+                    lambda: _Wire(loop, self._timeout), self.host, self.port, ssl=self._ssl)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"cannot connect to Redis: {type(exc).__name__}") from exc
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            except OSError:  # not fatal: a slower or less watched connection
+                pass
+        try:
+            if self._password is not None or self._username is not None:
+                auth = ([self._username] if self._username else []) + [self._password or ""]
+                try:
+                    await wire.send(_pack(("AUTH", *auth)))
+                except ResponseError as exc:
+                    raise AuthenticationError("Redis refused the credentials") from exc
+            if self.db:
+                await wire.send(_pack(("SELECT", self.db)))
+        except BaseException:
+            wire.close()
+            raise
+        return wire
+
+    def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
+
+
 class RedisStore:
     """A :class:`~bff.sessions.store.SessionStore` on Redis. Build it with
     :meth:`from_url` or pass a ``redis.asyncio.Redis`` created with ``decode_responses=False``."""
@@ -143,6 +362,7 @@ class RedisStore:
         self._delete_ids = client.register_script(_DELETE_IDS)
         self._delete_indexed = client.register_script(_DELETE_INDEXED)
         self._release = client.register_script(_RELEASE)
+        self._reads = ReadChannel.mirroring(client)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "bff:", clock: Callable[[], float] = time.time,
@@ -170,17 +390,22 @@ class RedisStore:
     # -- sessions ----------------------------------------------------------------------------
 
     async def get(self, session_id: str) -> SessionRecord | None:
-        # decode_responses=False: keys and values are bytes
-        raw = cast(dict[bytes, bytes], await self._call(self._r.hgetall(self._k("s", session_id))))
-        if not raw or b"e" not in raw:
+        key = self._k("s", session_id)
+        if self._reads is not None:
+            raw = await self._call(self._reads.call(*_HMGET, key, *_FIELDS))
+        else:
+            raw = await self._call(self._r.hmget(key, _FIELDS))
+        # bytes values (decode_responses=False), None for an absent field or key
+        user_id, idp_sid, created_at, expires_at, version, data = cast(list[bytes | None], raw)
+        if expires_at is None or user_id is None or idp_sid is None or created_at is None \
+                or version is None or data is None:
             return None
-        expires_at = float(raw[b"e"])
-        if expires_at <= self._clock():
+        expires = float(expires_at)
+        if expires <= self._clock():
             return None
-        idp_sid = raw[b"i"].decode()
-        return SessionRecord(id=session_id, user_id=raw[b"u"].decode(), idp_sid=idp_sid or None,
-                             created_at=float(raw[b"c"]), expires_at=expires_at,
-                             version=int(raw[b"v"]), data=raw[b"d"])
+        return SessionRecord(id=session_id, user_id=user_id.decode(), idp_sid=idp_sid.decode() or None,
+                             created_at=float(created_at), expires_at=expires, version=int(version),
+                             data=data)
 
     def _fields(self, r: SessionRecord) -> list[Any]:
         return [r.user_id, r.idp_sid or "", _num(r.created_at), _num(r.expires_at), str(r.version), r.data]
@@ -252,5 +477,7 @@ class RedisStore:
             return False
 
     async def close(self) -> None:
+        if self._reads is not None:
+            self._reads.close()
         if self._owns_client:
             await self._r.aclose()
