@@ -22,7 +22,7 @@ from bff.content.aem import (
 from bff.errors import BadGateway, GatewayTimeout, Unavailable
 from bff.settings import REPO_ROOT
 
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "aem" / "responses"
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "aem"  # real AEM responses (provenance: README)
 
 
 def fixture(name: str) -> Any:

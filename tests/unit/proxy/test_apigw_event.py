@@ -19,7 +19,7 @@ from bff.proxy.apigw_event import (
     map_response,
 )
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "aws"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "aws"
 FIXTURE = FIXTURES / "powertools_apiGatewayProxyV2Event.json"
 SAMPLE: dict[str, Any] = json.loads(FIXTURE.read_text())
 

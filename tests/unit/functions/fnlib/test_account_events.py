@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 
-SAMPLE = Path("/work/shared/fixtures/aws/powertools_sqsEvent.json")
+SAMPLE = Path(__file__).resolve().parents[3] / "fixtures" / "aws" / "powertools_sqsEvent.json"
 
 
 def event(**fields: Any) -> dict[str, Any]:

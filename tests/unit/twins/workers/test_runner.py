@@ -10,7 +10,8 @@ import pytest
 
 from bff.twins.workers.runner import QueueWorker, failed_ids, sqs_record
 
-SAMPLE = json.loads(Path("/work/shared/fixtures/aws/powertools_sqsEvent.json").read_text())
+FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "aws" / "powertools_sqsEvent.json"
+SAMPLE = json.loads(FIXTURE.read_text())
 ARN = "arn:aws:sqs:eu-west-1:123456789012:welcome-email"
 
 
