@@ -4,12 +4,14 @@
 file stops start-up with one ConfigError line per problem, and mounts the proxy at ``/api``
 (every ``/api/*`` request that no policy route allows is a 404 problem, never the SPA).
 ``start()`` builds the upstream clients once: one aiohttp session for every HTTP upstream, one
-boto3 Lambda client per Lambda upstream, and the worker threads that run blocking invokes.
+boto3 Lambda client per Lambda upstream, and the worker threads that run blocking invokes; when
+the policy has routes it also tunes the garbage collector for the hot path (:func:`tune_gc`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.routing import BaseRoute, Mount
@@ -25,6 +27,33 @@ def routes(settings: Settings) -> list[BaseRoute]:
     # fail fast: ConfigError lines
     load_policy(settings.proxy.routes_file, dev=settings.dev, upstream_overrides=settings.proxy.upstream_urls)
     return [Mount("/api", app=ProxyEndpoint())]
+
+
+#: Generation-0 threshold while serving: above the few thousand container objects that ~32
+#: requests in flight hold at once, so collections run on real garbage, not on live requests.
+GC_GEN0_THRESHOLD = 7000
+_gc_tuned = False
+
+
+def tune_gc() -> None:
+    """Once per process, after start-up: move everything alive now (modules, settings, clients:
+    ~90,000 objects) out of the collector's sight with ``gc.freeze()``, and raise the
+    generation-0 threshold to :data:`GC_GEN0_THRESHOLD`.
+
+    Measured on the proxy's hot path (docs/proxy.md): without it a full collection walked the
+    whole start-up heap every few thousand requests (up to 69 ms each: the p99 of every request
+    queued behind it) and generation-0 collections fired on in-flight requests' objects every ~40
+    requests (~8 us per request). Frozen objects are still freed by reference counting; only
+    cycles among them would never be collected, and start-up leaves none that matter.
+    """
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    _gc_tuned = True
+    gc.collect()
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], GC_GEN0_THRESHOLD), *threshold[1:])
 
 
 def lambda_client(region: str | None, endpoint_url: str | None, *, timeout: float, pool: int) -> object:
@@ -63,3 +92,5 @@ async def start(settings: Settings, services: Services, stack: contextlib.AsyncE
                                    timeout=upstream.timeout, pool=workers)
             transports[upstream.name] = LambdaTransport(upstream, client, executor)
     services.areas["proxy"] = Proxy(settings, policy, transports)
+    if policy.routes:
+        tune_gc()

@@ -22,13 +22,13 @@ stack, where the ``/api`` mount answers.
 from __future__ import annotations
 
 import logging
-import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bff.errors import BFFError, error_response, problem
 from bff.http.middleware import _REQUEST_ID_OK, SecurityHeadersMiddleware
 from bff.logs import request_id_var
+from bff.proxy.headers import new_request_id
 from bff.proxy.proxy import ClientGone, Proxy
 
 log = logging.getLogger("bff.proxy")
@@ -77,7 +77,7 @@ class ProxyFastPath:
                 candidate = value.decode("latin-1")
                 rid = candidate if _REQUEST_ID_OK.match(candidate) else None
                 break
-        rid = rid or secrets.token_hex(16)
+        rid = rid or new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         rid_header = (b"x-request-id", rid.encode("latin-1"))
         started = False
@@ -86,9 +86,13 @@ class ProxyFastPath:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                headers = list(message.get("headers", ()))
                 present = {h[0] for h in headers}
-                headers.extend(h for h in security if h[0] not in present)
+                if b"x-request-id" in present:
+                    headers = [h for h in headers if h[0] != b"x-request-id"]
+                for header in security:
+                    if header[0] not in present:
+                        headers.append(header)
                 headers.append(rid_header)
                 message = {**message, "headers": headers}
             await send(message)

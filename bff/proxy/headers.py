@@ -42,6 +42,12 @@ def _hex(bits: int) -> str:
     return f"{_ids.getrandbits(bits):0{bits // 4}x}"
 
 
+def new_request_id() -> str:
+    """A request id (32 hex digits) for a request that brought no usable ``X-Request-Id``: unique,
+    not secret, like the trace ids (no syscall per request)."""
+    return f"{_ids.getrandbits(128):032x}"
+
+
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
 
 
