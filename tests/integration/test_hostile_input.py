@@ -36,8 +36,8 @@ BODIES: list[tuple[str, bytes | None, str | None]] = [
     ("wrong types", b'{"email": 5, "firstName": ["x"], "enabled": "yes", "lastName": {"a": 1},'
                     b' "locale": null, "password": 12}', "application/json"),
     ("hostile strings", b'{"email": "a@b.c<script>alert(1)</script>", "firstName": "\\u0000\\u202e<img>",'
-                        b' "lastName": "Robert\'); DROP TABLE users;--", "company": "%00../../etc/passwd"}'
-, "application/json"),
+                        b' "lastName": "Robert\'); DROP TABLE users;--", "company": "%00../../etc/passwd"}',
+     "application/json"),
     ("deeply nested", NESTED, "application/json"),
     ("not utf-8", b"\xff\xfe\xfa{", "application/json"),
     ("form encoded", b"email=x&enabled=true", "application/x-www-form-urlencoded"),
