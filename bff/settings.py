@@ -43,7 +43,8 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-def _is_local_host(host: str | None) -> bool:
+def is_local_host(host: str | None) -> bool:
+    """``localhost`` or a loopback address: where plain http is tolerated."""
     if not host:
         return False
     if host == "localhost":
@@ -148,7 +149,7 @@ class _Reader:
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             self.errors.append(f"{name} must be an absolute http(s) URL, got {value!r}")
             return value
-        if https_unless_local and parts.scheme == "http" and not _is_local_host(parts.hostname):
+        if https_unless_local and parts.scheme == "http" and not is_local_host(parts.hostname):
             self.errors.append(f"{name} must use https (http is allowed only for localhost), got {value!r}")
         return value.rstrip("/")
 

@@ -33,11 +33,11 @@ from bff.errors import (
     BadRequest,
     BFFError,
     CSRFRejected,
-    PayloadTooLarge,
     Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
 )
+from bff.http.body import read_limited
 from bff.services import Services
 from bff.settings import Settings
 
@@ -284,18 +284,6 @@ async def user(request: Request) -> Response:
 # --------------------------------------------------------------------------------------------
 
 
-async def _small_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise PayloadTooLarge(f"The body may not exceed {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body may not exceed {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _form(body: bytes) -> dict[str, list[str]]:
@@ -330,7 +318,7 @@ async def logout(request: Request) -> Response:
         # Sec-Fetch-Site everywhere); a cross-site form fails either check.
         if _media_type(request) != "application/x-www-form-urlencoded":
             raise CSRFRejected(f"Missing {header} header")
-        form = _form(await _small_body(request, MAX_LOGOUT_FORM))
+        form = _form(await read_limited(request, MAX_LOGOUT_FORM))
         if form.get(header) != [settings.session.csrf_value]:
             raise CSRFRejected(f"Missing or wrong {header} form field")
         if "origin" not in request.headers and "sec-fetch-site" not in request.headers:
@@ -373,7 +361,7 @@ async def backchannel_logout(request: Request) -> Response:
     area = _area(request)
     if _media_type(request) != "application/x-www-form-urlencoded":
         raise UnsupportedMediaType("Send application/x-www-form-urlencoded with logout_token")
-    form = _form(await _small_body(request, MAX_LOGOUT_TOKEN_BODY))
+    form = _form(await read_limited(request, MAX_LOGOUT_TOKEN_BODY))
     tokens = form.get("logout_token", [])
     if len(tokens) != 1 or not tokens[0]:
         raise BadRequest("Exactly one logout_token is required", code="invalid_request")

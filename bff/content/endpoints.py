@@ -31,10 +31,10 @@ from bff.errors import (
     BadRequest,
     Forbidden,
     NotFound,
-    PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from bff.http.body import read_limited
 from bff.settings import Settings
 
 _VARIATION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -205,24 +205,6 @@ def _no_store(payload: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(payload, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise PayloadTooLarge(f"The body must be at most {limit} bytes")
-        except ValueError:
-            raise BadRequest("Invalid Content-Length") from None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body must be at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def preview_state(request: Request) -> Response:
     area = _area(request)
     session = await require_session(request)
@@ -239,7 +221,7 @@ async def preview_toggle(request: Request) -> Response:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json":
         raise UnsupportedMediaType("Send application/json")
-    raw = await _read_limited(request, _PREVIEW_BODY_MAX)
+    raw = await read_limited(request, _PREVIEW_BODY_MAX)
     try:
         payload = json.loads(raw)
     except ValueError:
@@ -286,7 +268,7 @@ async def aem_hook(request: Request) -> Response:
         return _no_store({"challenge": challenge})
     if request.method != "POST":
         raise BadRequest("Expected a challenge or a POSTed event", code="invalid_event")
-    body = await _read_limited(request, HOOK_MAX_BODY)
+    body = await read_limited(request, HOOK_MAX_BODY)
     await area.hooks.authenticate(body, request.headers)
     events = parse_events(body, request.headers.get("content-type", ""), request.headers)
     result = await area.hooks.process(events)

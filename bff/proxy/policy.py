@@ -23,7 +23,6 @@ upstream (dot segments, encoded slashes or backslashes, empty segments) never ma
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -35,7 +34,7 @@ from urllib.parse import urlsplit
 from starlette.convertors import CONVERTOR_TYPES, Convertor
 from starlette.routing import compile_path
 
-from bff.settings import ConfigError
+from bff.settings import ConfigError, is_local_host
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -134,15 +133,6 @@ class RoutePolicy:
 EMPTY_POLICY = RoutePolicy(upstreams={}, routes=())
 
 
-def _is_local(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Collector:
@@ -177,7 +167,7 @@ def _check_url(c: _Collector, where: str, value: Any, *, dev: bool) -> str | Non
     if parts.query or parts.fragment or parts.username or parts.password:
         c.add(where, f"must not carry a query, fragment or credentials, got {value!r}")
         return None
-    if parts.scheme == "http" and not (dev or _is_local(parts.hostname)):
+    if parts.scheme == "http" and not (dev or is_local_host(parts.hostname)):
         c.add(where, f"must use https (http is allowed only for localhost), got {value!r}")
         return None
     return value.rstrip("/")

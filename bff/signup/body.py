@@ -9,7 +9,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from bff.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from bff.errors import BadRequest, UnsupportedMediaType
+from bff.http.body import read_limited
 
 MAX_DEPTH = 8
 
@@ -19,23 +20,7 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise BadRequest("Invalid Content-Length") from None
-        if size > max_bytes:
-            raise PayloadTooLarge(f"The body must be at most {max_bytes} bytes")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > max_bytes:
-            raise PayloadTooLarge(f"The body must be at most {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+read_body = read_limited  # the shared size-capped reader (bff/http/body.py)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -34,7 +34,8 @@ from starlette.types import Scope
 from bff.auth.api import current_session
 from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.content.locales import LocalePolicy
-from bff.errors import BadRequest, BFFError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from bff.errors import BadRequest, BFFError, NotFound, UnsupportedMediaType
+from bff.http.body import read_limited
 from bff.services import Services
 from bff.settings import Settings
 from bff.spa.assets import IMMUTABLE, REVALIDATE, AssetCatalog
@@ -282,18 +283,9 @@ async def csp_report(request: Request) -> Response:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in REPORT_TYPES:
         raise UnsupportedMediaType("Send application/csp-report or application/reports+json")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_REPORT_BYTES):
-        raise PayloadTooLarge(f"Reports may not exceed {MAX_REPORT_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_REPORT_BYTES:
-            raise PayloadTooLarge(f"Reports may not exceed {MAX_REPORT_BYTES} bytes")
-        chunks.append(chunk)
+    raw = await read_limited(request, MAX_REPORT_BYTES)
     try:
-        payload = json.loads(b"".join(chunks).decode("utf-8"))
+        payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("The report is not JSON") from None
     for v in _violations(payload):
