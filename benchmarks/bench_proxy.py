@@ -5,14 +5,18 @@
 Processes (each one uvicorn worker, uvloop + httptools, like production):
 
 - upstream: a raw ASGI app answering a fixed 80-byte JSON body (performance.md's upstream);
-- baseline: bare Starlette + ``aiohttp.ClientSession`` (pool 200) forwarding every request to the
-  upstream (the fastest Python pass-through measured in performance.md);
+- baseline: bare Starlette + ``aiohttp.ClientSession`` (pool 200, no cookie jar, no
+  decompression) forwarding every request to the upstream (the fastest Python pass-through
+  measured in performance.md), with the same garbage-collector tuning the BFF applies at start-up
+  (``bff.proxy.component.tune_gc``), so the comparison is between request paths, not GC settings;
 - bff: the whole BFF from ``create_app`` with a real Redis session store (``redis://127.0.0.1:6379``,
   else SQLite), a real session from a real sign-in against the Okta twin (step-up ``scope=admin``),
   and the route policy ``/api/admin/{rest:path}`` → the upstream. Per request: session lookup
   (one store read + decrypt), CSRF check, route/method/scope/role checks, token attach, header
   rewriting, streaming relay;
 - the Okta twin (only used for the sign-in before measuring);
+- nginx (when installed; ``--no-nginx`` skips it): one worker, ``proxy_pass`` with keep-alive
+  upstream connections, measured in the same rounds: the machine's limit for any proxy;
 - the load generator: ``wrk -t1`` when installed (Debian package ``wrk``; what performance.md
   used), else this process with aiohttp; ``--concurrency`` keep-alive connections. The paced
   phase (below) always uses this process.
@@ -20,7 +24,8 @@ Processes (each one uvicorn worker, uvloop + httptools, like production):
 Both targets are measured in the same run, in alternating rounds, for the same duration; the
 program prints each round and the medians: throughput (req/s), p50/p99 latency, the throughput
 ratio bff/baseline (target >= 0.80) and the p99 the BFF adds (target < 2 ms). Everything shares the
-machine's cores, the load generator included: compare ratios, not absolute figures.
+machine's cores, the load generator included: compare ratios, not absolute figures. The load
+average is printed before and after: other work on the machine shows up as noise in both.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -82,7 +88,13 @@ def baseline_app(upstream: str) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
-        state["s"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200), auto_decompress=False)
+        state["s"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200), auto_decompress=False,
+                                          cookie_jar=aiohttp.DummyCookieJar())
+        # What bff.proxy.component.tune_gc does in the BFF (written out: the baseline imports no
+        # BFF code): start-up objects frozen, generation-0 threshold above the in-flight objects.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(7000, *gc.get_threshold()[1:])
         yield
         await state["s"].close()
 
@@ -95,6 +107,41 @@ def baseline_app(upstream: str) -> Any:
             return Response(body, status_code=r.status, headers=out)
 
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])], lifespan=lifespan)
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    upstream backend {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+def spawn_nginx(port: int, upstream_port: int, workdir: Path) -> subprocess.Popen[bytes] | None:
+    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if nginx is None:
+        return None
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(work=workdir, upstream=upstream_port, port=port))
+    return subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)], stderr=subprocess.DEVNULL)
 
 
 def okta_app(port: int, bff_url: str) -> Any:
@@ -174,6 +221,10 @@ async def sign_in(bff_url: str) -> str:
 
     async with httpx.AsyncClient(base_url=bff_url, timeout=10) as client:
         return await login_as(client, "alice@acme.test", scope="admin")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -286,7 +337,7 @@ async def paced(url: str, headers: dict[str, str], concurrency: int, seconds: fl
 
 
 async def main(args: argparse.Namespace) -> None:
-    ports = {k: free_port() for k in ("upstream", "baseline", "okta", "bff")}
+    ports = {k: free_port() for k in ("upstream", "baseline", "okta", "bff", "nginx")}
     bff_url = f"http://127.0.0.1:{ports['bff']}"
     okta_url = f"http://127.0.0.1:{ports['okta']}"
     upstream_url = f"http://127.0.0.1:{ports['upstream']}"
@@ -314,15 +365,23 @@ roles = ["org_admin", "group_admin"]
     }
     procs = [spawn("upstream", ports["upstream"]), spawn("baseline", ports["baseline"], upstream_url),
              spawn("okta", ports["okta"], bff_url), spawn("bff", ports["bff"], env=bff_env)]
+    nginx = None if args.no_nginx else spawn_nginx(ports["nginx"], ports["upstream"], workdir)
+    if nginx is not None:
+        procs.append(nginx)
     try:
         for name in ports:
+            if name == "nginx" and nginx is None:
+                continue
             await wait_ready(f"http://127.0.0.1:{ports[name]}/healthz" if name == "bff"
                              else f"http://127.0.0.1:{ports[name]}/")
         cookie = await sign_in(bff_url)
-        targets = {
+        targets: dict[str, tuple[str, dict[str, str], int | None]] = {
             "baseline": (f"http://127.0.0.1:{ports['baseline']}{PATH}", {}, procs[1].pid),
             "bff": (f"{bff_url}{PATH}", {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}, procs[3].pid),
         }
+        if nginx is not None:
+            # CPU not sampled: the work happens in nginx's worker process, not the master
+            targets["nginx"] = (f"http://127.0.0.1:{ports['nginx']}{PATH}", {}, None)
         probe = await load(targets["bff"][0], targets["bff"][1], 1, 0.5)
         if probe["errors"]:
             raise RuntimeError("the BFF refused the benchmark's requests (sign-in or policy problem)")
@@ -331,12 +390,15 @@ roles = ["org_admin", "group_admin"]
         client = "wrk -t1 (C)" if use_wrk else "aiohttp client in the orchestrator (no wrk found)"
         print(f"load generator: {client}")
         print(f"session store: {store.split('?')[0]}; concurrency {args.concurrency}; "
-              f"{args.seconds:g} s per round; {args.rounds} rounds per target (alternating)\n")
+              f"{args.seconds:g} s per round; {args.rounds} rounds per target (alternating)")
+        print(f"machine: {os.cpu_count()} cores, load average {load_average()} before measuring\n")
         print(f"{'round':<7}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
               f"{'errors':>8}")
-        results: dict[str, list[dict[str, float]]] = {"baseline": [], "bff": []}
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for i in range(args.rounds):
-            order = ("baseline", "bff") if i % 2 == 0 else ("bff", "baseline")
+            order = ["baseline", "bff"] if i % 2 == 0 else ["bff", "baseline"]
+            if "nginx" in targets:
+                order.append("nginx")
             for name in order:
                 url, headers, pid = targets[name]
                 r = await measure(url, headers, args.concurrency, args.seconds, pid)
@@ -348,11 +410,13 @@ roles = ["org_admin", "group_admin"]
         ratio = med["bff"]["rps"] / med["baseline"]["rps"]
         added_p50 = med["bff"]["p50"] - med["baseline"]["p50"]
         added_p99 = med["bff"]["p99"] - med["baseline"]["p99"]
-        print("\nmedians")
-        for name in ("baseline", "bff"):
+        print(f"\nmedians (load average {load_average()} after the throughput rounds)")
+        for name in targets:
             m = med[name]
+            cpu = "(the machine's limit, not a target)" if name == "nginx" else \
+                f"server CPU {m['cpu_us']:5.0f} us/request"
             print(f"  {name:<9} {m['rps']:>7.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms   "
-                  f"server CPU {m['cpu_us']:5.0f} us/request")
+                  + cpu)
         verdict = "met" if ratio >= 0.8 else "MISSED"
         print(f"\nthroughput ratio bff/baseline: {ratio:.2f}   (target >= 0.80: {verdict})")
         print(f"latency added by the BFF: p50 {added_p50:+.2f} ms, p99 {added_p99:+.2f} ms   "
@@ -401,6 +465,7 @@ if __name__ == "__main__":
                         help="use the built-in aiohttp load generator even when wrk is installed")
     parser.add_argument("--paced-share", type=float, default=0.25,
                         help="paced phase: offered rate as a share of the BFF's throughput (0: skip)")
+    parser.add_argument("--no-nginx", action="store_true", help="do not measure nginx even when installed")
     parser.add_argument("--store", choices=("redis", "sqlite", "memory"), default="redis",
                         help="the BFF's session store (redis falls back to sqlite when none answers)")
     cli = parser.parse_args()

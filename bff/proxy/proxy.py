@@ -149,8 +149,8 @@ class Proxy:
             })
             remaining = response.length
             try:
-                async for chunk in response.chunks():
-                    if not chunk or complete:  # nothing after the declared length is relayed
+                while chunk := await response.read_chunk():
+                    if complete:  # nothing after the declared length is relayed
                         continue
                     if remaining is not None:
                         remaining -= len(chunk)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -57,8 +57,10 @@ class UpstreamResponse(Protocol):
     headers: list[tuple[bytes, bytes]]
     length: int | None  # the body's Content-Length when the upstream declared one
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        """The body, chunk by chunk as it arrives. Raises UpstreamStreamError if it breaks off."""
+    async def read_chunk(self) -> bytes:
+        """The next piece of the body, as much as has arrived (waiting for at least one byte);
+        ``b""`` at its end. Raises UpstreamStreamError if it breaks off. (A plain coroutine rather
+        than an async iterator: one call per chunk on the hot path.)"""
         ...
 
     async def aclose(self, *, complete: bool = False) -> None:
@@ -80,6 +82,19 @@ class UpstreamStreamError(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
+class ForwardedRequest(aiohttp.ClientRequest):
+    """An aiohttp request carrying only the headers the proxy chose (bff.proxy.headers): none of
+    aiohttp's defaults (``Accept: */*``, ``Accept-Encoding: gzip, deflate...``, its
+    ``User-Agent``) is added, so the upstream sees what the client sent (a gzip the browser did
+    not ask for could not be undone on the way back). Same effect as
+    ``skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding")``, which rebuilds a sorted
+    multidict and copies the headers on every request. ``Host`` is set by ``update_host``/
+    ``update_headers`` as usual; ``Content-Type`` defaults as before."""
+
+    def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
+        return None
+
+
 def new_client_session(pool_size: int) -> aiohttp.ClientSession:
     """The proxy's one upstream client. Must be created inside the running loop (lifespan)."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=0, keepalive_timeout=30,
@@ -87,9 +102,7 @@ def new_client_session(pool_size: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,  # pass Content-Encoding through untouched
-        # Only what the client sent: no default User-Agent/Accept/Accept-Encoding of our own
-        # (a gzip the browser did not ask for could not be undone on the way back).
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        request_class=ForwardedRequest,  # no default headers of aiohttp's own
         cookie_jar=aiohttp.DummyCookieJar(),  # upstream cookies are never stored in the BFF
         timeout=aiohttp.ClientTimeout(total=None),
     )
@@ -102,10 +115,9 @@ class _AiohttpResponse:
         self.headers = list(response.raw_headers)
         self.length = response.content_length if response.method != "HEAD" else 0
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def read_chunk(self) -> bytes:
         try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+            return await self._response.content.readany()  # whatever has arrived, any size
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise UpstreamStreamError(type(exc).__name__) from exc
 
@@ -154,9 +166,9 @@ class _BufferedResponse:
         self.length: int | None = len(body)
         self._body = body
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
+    async def read_chunk(self) -> bytes:
+        body, self._body = self._body, b""
+        return body
 
     async def aclose(self, *, complete: bool = False) -> None:
         return None

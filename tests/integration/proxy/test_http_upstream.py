@@ -99,6 +99,23 @@ async def test_no_accept_encoding_added_by_the_proxy(bff: Bff, upstream: Recordi
     assert upstream.seen[0].header("accept-encoding") == []
 
 
+async def test_no_default_headers_of_the_http_client_are_added(bff: Bff, upstream: RecordingUpstream) -> None:
+    bff.sign_in()
+    request = bff.client.build_request("GET", "/api/admin/users")
+    for name in ("accept", "accept-encoding", "user-agent"):
+        del request.headers[name]
+    await bff.client.send(request)
+    (seen,) = upstream.seen
+    assert seen.header("accept") == [] and seen.header("accept-encoding") == []
+    assert seen.header("user-agent") == []  # not aiohttp's "Python/3.x aiohttp/..."
+    assert seen.header("content-type") == [] and seen.header("content-length") == []  # a GET: no body
+    assert seen.header("host") == [upstream.url.removeprefix("http://")]  # the upstream's own host
+    # what the client did send still passes
+    await bff.client.get("/api/admin/users", headers={"Accept": "application/json", "User-Agent": "spa/1"})
+    assert upstream.seen[1].header("accept") == ["application/json"]
+    assert upstream.seen[1].header("user-agent") == ["spa/1"]
+
+
 async def test_upstream_timeout_is_504(bff: Bff, upstream: RecordingUpstream) -> None:
     bff.sign_in()
     response = await bff.client.get("/api/admin/slow")

@@ -52,9 +52,6 @@ class Canned:
     closed: bool = False
     completed: bool = False
 
-    async def chunks_iter(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
 
 
 class _Response:
@@ -63,9 +60,10 @@ class _Response:
         self.status = canned.status
         self.headers = list(canned.headers)
         self.length: int | None = None
+        self._pending = [c for c in canned.chunks if c]
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        return self.canned.chunks_iter()
+    async def read_chunk(self) -> bytes:
+        return self._pending.pop(0) if self._pending else b""
 
     async def aclose(self, *, complete: bool = False) -> None:
         self.canned.closed = True
