@@ -14,6 +14,10 @@ Processes (each one uvicorn worker, uvloop + httptools, like production):
   and the route policy ``/api/admin/{rest:path}`` → the upstream. Per request: session lookup
   (one store read + decrypt), CSRF check, route/method/scope/role checks, token attach, header
   rewriting, streaming relay;
+- raw-asgi: the same aiohttp pass-through as a bare ASGI callable (no Starlette routing,
+  ``Request`` or ``Response``; headers filtered, body read whole like the baseline) with the same
+  GC tuning: the floor for a Python proxy on this client, printed beside the target ratio (the
+  BFF answers ``/api`` from a pure-ASGI fast path, so it is also compared with this);
 - the Okta twin (only used for the sign-in before measuring);
 - nginx (when installed; ``--no-nginx`` skips it): one worker, ``proxy_pass`` with keep-alive
   upstream connections, measured in the same rounds: the machine's limit for any proxy;
@@ -144,6 +148,48 @@ def spawn_nginx(port: int, upstream_port: int, workdir: Path) -> subprocess.Pope
     return subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)], stderr=subprocess.DEVNULL)
 
 
+def raw_asgi_app(upstream: str) -> Any:
+    import aiohttp
+    from yarl import URL
+
+    state: dict[str, aiohttp.ClientSession] = {}
+    hop = {b"connection", b"keep-alive", b"transfer-encoding", b"host", b"content-length"}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    state["s"] = aiohttp.ClientSession(
+                        connector=aiohttp.TCPConnector(limit=200), auto_decompress=False,
+                        cookie_jar=aiohttp.DummyCookieJar())
+                    gc.collect()
+                    gc.freeze()
+                    gc.set_threshold(7000, *gc.get_threshold()[1:])
+                else:
+                    await state["s"].close()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in hop]
+        target = URL(upstream + scope["raw_path"].decode("ascii"), encoded=True)
+        async with state["s"].request(scope["method"], target, headers=headers, data=body or None) as r:
+            data = await r.read()
+            await send({"type": "http.response.start", "status": r.status,
+                        "headers": [(k, v) for k, v in r.raw_headers if k.lower() not in hop]
+                        + [(b"content-length", str(len(data)).encode())]})
+            await send({"type": "http.response.body", "body": data})
+
+    return app
+
+
 def okta_app(port: int, bff_url: str) -> Any:
     from bff.twins.okta import OktaTwin
 
@@ -167,6 +213,8 @@ def serve(kind: str, port: int, arg: str) -> None:
         app: Any = upstream_app
     elif kind == "baseline":
         app = baseline_app(arg)
+    elif kind == "raw-asgi":
+        app = raw_asgi_app(arg)
     elif kind == "okta":
         app = okta_app(port, arg)
     else:
@@ -337,7 +385,7 @@ async def paced(url: str, headers: dict[str, str], concurrency: int, seconds: fl
 
 
 async def main(args: argparse.Namespace) -> None:
-    ports = {k: free_port() for k in ("upstream", "baseline", "okta", "bff", "nginx")}
+    ports = {k: free_port() for k in ("upstream", "baseline", "raw-asgi", "okta", "bff", "nginx")}
     bff_url = f"http://127.0.0.1:{ports['bff']}"
     okta_url = f"http://127.0.0.1:{ports['okta']}"
     upstream_url = f"http://127.0.0.1:{ports['upstream']}"
@@ -364,7 +412,8 @@ roles = ["org_admin", "group_admin"]
         "BFF_LOG_LEVEL": "ERROR", "BFF_PROXY_POOL": "200",
     }
     procs = [spawn("upstream", ports["upstream"]), spawn("baseline", ports["baseline"], upstream_url),
-             spawn("okta", ports["okta"], bff_url), spawn("bff", ports["bff"], env=bff_env)]
+             spawn("okta", ports["okta"], bff_url), spawn("bff", ports["bff"], env=bff_env),
+             spawn("raw-asgi", ports["raw-asgi"], upstream_url)]
     nginx = None if args.no_nginx else spawn_nginx(ports["nginx"], ports["upstream"], workdir)
     if nginx is not None:
         procs.append(nginx)
@@ -378,6 +427,7 @@ roles = ["org_admin", "group_admin"]
         targets: dict[str, tuple[str, dict[str, str], int | None]] = {
             "baseline": (f"http://127.0.0.1:{ports['baseline']}{PATH}", {}, procs[1].pid),
             "bff": (f"{bff_url}{PATH}", {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}, procs[3].pid),
+            "raw-asgi": (f"http://127.0.0.1:{ports['raw-asgi']}{PATH}", {}, procs[4].pid),
         }
         if nginx is not None:
             # CPU not sampled: the work happens in nginx's worker process, not the master
@@ -396,7 +446,7 @@ roles = ["org_admin", "group_admin"]
               f"{'errors':>8}")
         results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for i in range(args.rounds):
-            order = ["baseline", "bff"] if i % 2 == 0 else ["bff", "baseline"]
+            order = ["baseline", "bff", "raw-asgi"] if i % 2 == 0 else ["raw-asgi", "bff", "baseline"]
             if "nginx" in targets:
                 order.append("nginx")
             for name in order:
@@ -421,6 +471,10 @@ roles = ["org_admin", "group_admin"]
         print(f"\nthroughput ratio bff/baseline: {ratio:.2f}   (target >= 0.80: {verdict})")
         print(f"latency added by the BFF: p50 {added_p50:+.2f} ms, p99 {added_p99:+.2f} ms   "
               f"(target p99 < 2 ms: {'met' if added_p99 < 2 else 'MISSED'})")
+        floor = med["raw-asgi"]
+        print(f"against the raw-ASGI floor: throughput ratio {med['bff']['rps'] / floor['rps']:.2f}, "
+              f"p99 {med['bff']['p99'] - floor['p99']:+.2f} ms, server CPU "
+              f"{med['bff']['cpu_us'] - floor['cpu_us']:+.0f} us/request")
         print(f"server CPU per request: bff/baseline {med['bff']['cpu_us'] / med['baseline']['cpu_us']:.2f} "
               f"(+{med['bff']['cpu_us'] - med['baseline']['cpu_us']:.0f} us; the session store's own CPU not "
               "included)")

@@ -193,7 +193,7 @@ class ManagedSession:
         self._record = record
         self._data = data
         self._decoded = decoded  # the memo entry of this record, where the principal is kept
-        self._principal: Principal | None = decoded.principal if decoded is not None else None
+        self._principal: Principal | None = None
 
     @property
     def id(self) -> str:
@@ -210,9 +210,13 @@ class ManagedSession:
     @property
     def principal(self) -> Principal:
         if self._principal is None:
-            self._principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
-            if self._decoded is not None and self._decoded.data is self._data:
-                self._decoded.principal = self._principal
+            decoded = self._decoded
+            if decoded is not None and decoded.data is self._data:  # shared by this record's readers
+                if decoded.principal is None:
+                    decoded.principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
+                self._principal = decoded.principal
+            else:
+                self._principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
         return self._principal
 
     def _adopt(self, record: SessionRecord, data: SessionData) -> None:

@@ -475,3 +475,107 @@ def test_sign_helper_is_deterministic() -> None:  # guards the helper the tests 
     from tests.unit.auth.fake_idp import cached_rsa
 
     assert sign({"a": 1}, cached_rsa("k1")).count(".") == 2
+
+
+# -- hot-path memos: cookie -> id, id -> decoded record ----------------------------------------
+
+
+class CountingCipher:
+    """Wraps a manager's cipher and counts decryptions."""
+
+    def __init__(self, manager: SessionManager) -> None:
+        self.inner = manager.cipher
+        self.decrypts = 0
+        manager.cipher = self  # type: ignore[assignment]
+
+    def decrypt(self, blob: bytes, *, aad: bytes = b"") -> bytes:
+        self.decrypts += 1
+        return self.inner.decrypt(blob, aad=aad)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_record_is_decrypted_once_per_version_but_read_on_every_request(world: World) -> None:
+    m = world.manager()
+    _, cookie = await world.login(m)
+    counting = CountingCipher(m)
+    reads = world.store.reads
+    first = await m.load(request_with(cookie))
+    second = await m.load(request_with(cookie))
+    assert first is not None and second is not None
+    assert counting.decrypts == 1  # the same ciphertext came back: decoded once
+    assert world.store.reads == reads + 2  # but the store is read on every request
+    assert second.principal is first.principal  # built once too
+    await second.set_flag("preview", True)  # a write: new ciphertext (fresh nonce)
+    third = await m.load(request_with(cookie))
+    assert third is not None and third.principal.preview is True
+    assert counting.decrypts == 2
+
+
+async def test_memoised_principal_is_read_only(world: World) -> None:
+    m = world.manager()
+    _, cookie = await world.login(m)
+    loaded = await m.load(request_with(cookie))
+    assert loaded is not None
+    with pytest.raises(TypeError):
+        loaded.principal.flags["preview"] = True  # type: ignore[index]
+    with pytest.raises(TypeError):
+        loaded.principal.access_claims["adminRole"] = "org_admin"  # type: ignore[index]
+
+
+async def test_ended_session_is_refused_at_once_despite_the_memo(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    _, other = await world.second_process()
+    assert await m.load(request_with(cookie)) is not None  # memoised here
+    await other.end(session.id)  # logout handled by another instance
+    assert await m.load(request_with(cookie)) is None
+    session2, cookie2 = await world.login(m)
+    assert await m.load(request_with(cookie2)) is not None
+    world.clock.now += 3601  # idle timeout, no write at all: the memo must not keep it alive
+    assert await m.load(request_with(cookie2)) is None
+
+
+async def test_a_refresh_by_another_instance_is_seen_on_the_next_request(world: World) -> None:
+    m = world.manager()
+    _, cookie = await world.login(m)
+    _, other = await world.second_process()
+    before = await m.load(request_with(cookie))
+    assert before is not None
+    elsewhere = await other.load(request_with(cookie))
+    assert elsewhere is not None
+    await elsewhere.access_token(force_refresh=True)
+    after = await m.load(request_with(cookie))
+    assert after is not None
+    assert await after.access_token() == await elsewhere.access_token() != await before.access_token()
+
+
+async def test_cookie_memo_holds_only_verified_values(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    assert m.session_id_of(request_with(cookie)) == session.id
+    assert m.session_id_of(request_with(cookie)) == session.id  # from the memo
+    tampered = cookie[:-10] + ("A" if cookie[-10] != "A" else "B") + cookie[-9:]
+    assert m.session_id_of(request_with(tampered)) is None
+    assert m.session_id_of(request_with(session.id)) is None  # the bare id, unsigned
+    assert tampered not in "".join(m._cookie_ids) and len(m._cookie_ids) == 1
+    # the exact header is the key: other cookies around it are parsed and verified afresh
+    both = Request({"type": "http", "method": "GET", "path": "/",
+                    "headers": [(b"cookie", f"theme=dark; {COOKIE}={cookie}".encode())]})
+    assert m.session_id_of(both) == session.id
+    split = Request({"type": "http", "method": "GET", "path": "/",
+                     "headers": [(b"cookie", b"theme=dark"), (b"cookie", f"{COOKIE}={cookie}".encode())]})
+    assert m.session_id_of(split) == session.id  # several Cookie headers, as Starlette reads them
+
+
+async def test_memos_are_bounded(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bff.auth import sessions as module
+
+    monkeypatch.setattr(module, "MEMO_SIZE", 3)
+    m = world.manager()
+    cookies = [(await world.login(m))[1] for _ in range(5)]
+    for cookie in cookies:
+        assert await m.load(request_with(cookie)) is not None
+    assert len(m._cookie_ids) == 3 and len(m._decoded) == 3
+    assert await m.load(request_with(cookies[0])) is not None  # evicted entries are rebuilt
