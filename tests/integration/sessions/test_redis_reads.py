@@ -1,8 +1,8 @@
-"""The Redis store's hot-path read channel (one auto-pipelined connection, bff.sessions.redis
+"""Hot-path session reads. The Redis store's read channel (one auto-pipelined connection, bff.sessions.redis
 .ReadChannel) against the real Redis at 127.0.0.1:6379, a password-protected redis-server
 started for the test, and small fake servers for the failure modes (no answer, slow answers).
 Plus what the per-process memos of SessionManager must never break: two instances sharing the
-real Redis see a session ended on either at once."""
+real Redis see a session ended on either at once. And the SQLite store's batched reads."""
 
 from __future__ import annotations
 
@@ -263,3 +263,45 @@ async def test_a_session_ended_on_one_instance_is_refused_by_the_other_at_once(r
     finally:
         await a_store.close()
         await b_store.close()
+
+
+# -- the SQLite store's batched reads (one trip to its thread per event-loop turn) -------------
+
+
+async def test_sqlite_reads_of_one_turn_share_one_trip(tmp_path: Any) -> None:
+    from bff.sessions.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    try:
+        for i in range(10):
+            await store.create(record(f"s{i}", data=f"\x01data-{i}".encode()))
+        expired = record("old")
+        await store.create(SessionRecord(**{**expired.__dict__, "expires_at": time.time() - 1}))
+        trips = 0
+        inner = store._call
+
+        def counting(fn: Any) -> Any:
+            nonlocal trips
+            trips += 1
+            return inner(fn)
+
+        store._call = counting  # type: ignore[method-assign]
+        ids = [f"s{i % 12}" if i % 12 < 10 else ("old" if i % 12 == 10 else "missing") for i in range(120)]
+        results = await asyncio.gather(*(store.get(i) for i in ids))
+        assert trips == 1
+        for wanted, got in zip(ids, results, strict=True):
+            if wanted in ("old", "missing"):
+                assert got is None
+            else:
+                assert got is not None and got.id == wanted and got.data == f"\x01data-{wanted[1:]}".encode()
+        # a caller that gives up does not disturb the others
+        tasks = [asyncio.create_task(store.get(f"s{i}")) for i in range(5)]
+        await asyncio.sleep(0)
+        tasks[2].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[2], asyncio.CancelledError)
+        assert [r.id for i, r in enumerate(done) if i != 2] == ["s0", "s1", "s3", "s4"]  # type: ignore[union-attr]
+    finally:
+        await store.close()
+    with pytest.raises(StoreUnavailable):
+        await store.get("s1")
