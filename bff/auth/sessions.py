@@ -213,11 +213,14 @@ class ManagedSession:
             decoded = self._decoded
             if decoded is not None and decoded.data is self._data:  # shared by this record's readers
                 if decoded.principal is None:
-                    decoded.principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
+                    decoded.principal = self._build_principal()
                 self._principal = decoded.principal
             else:
-                self._principal = build_principal(self._record.id, self._data, self._data.hard_deadline())
+                self._principal = self._build_principal()
         return self._principal
+
+    def _build_principal(self) -> Principal:
+        return build_principal(self._record.id, self._data, self._data.hard_deadline())
 
     def _adopt(self, record: SessionRecord, data: SessionData) -> None:
         self._record, self._data, self._principal, self._decoded = record, data, None, None

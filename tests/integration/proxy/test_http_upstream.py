@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -166,7 +167,7 @@ async def test_streamed_body_over_limit_is_413_before_the_upstream(tmp_path: Pat
                            BFF_PROXY_MAX_BODY="4096") as bff:
         bff.sign_in()
 
-        async def chunks() -> object:
+        async def chunks() -> AsyncIterator[bytes]:
             for _ in range(10):
                 yield b"x" * 1024
 
