@@ -237,9 +237,9 @@ class FakeIdP:
             token = jwt.decode(assertion, self.private_key_jwt_key)
             c = token.claims
             jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-            return (form.get("client_assertion_type") == jwt_bearer
-                    and c["iss"] == c["sub"] == self.client_id and c["aud"] == f"{self.issuer}/v1/token"
-                    and "jti" in c and c["exp"] > time.time())
+            return bool(form.get("client_assertion_type") == jwt_bearer
+                        and c["iss"] == c["sub"] == self.client_id and c["aud"] == f"{self.issuer}/v1/token"
+                        and "jti" in c and c["exp"] > time.time())
         auth = request.headers.get("authorization", "")
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         return auth == f"Basic {expected}"
