@@ -240,7 +240,7 @@ class FakeIdP:
             return bool(form.get("client_assertion_type") == jwt_bearer
                         and c["iss"] == c["sub"] == self.client_id and c["aud"] == f"{self.issuer}/v1/token"
                         and "jti" in c and c["exp"] > time.time())
-        auth = request.headers.get("authorization", "")
+        auth = str(request.headers.get("authorization", ""))
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         return auth == f"Basic {expected}"
 
