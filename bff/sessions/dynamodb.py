@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bff.dynamo import create_table
 from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -272,29 +273,9 @@ def ensure_table(client: DynamoDBClient, name: str) -> None:
     """Create the session table if it does not exist (on-demand billing, both GSIs), wait until
     it is active, and enable TTL on ``ttl``. Idempotent. For dev and tests; production tables
     come from infrastructure code with the same definition (docs/sessions.md)."""
-    try:
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "idp_sid", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {"IndexName": USER_INDEX, "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
-                 "Projection": {"ProjectionType": "KEYS_ONLY"}},
-                {"IndexName": IDP_SID_INDEX, "KeySchema": [{"AttributeName": "idp_sid", "KeyType": "HASH"}],
-                 "Projection": {"ProjectionType": "KEYS_ONLY"}},
-            ],
-            SSESpecification={"Enabled": True},
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
-            raise
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    ttl = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
-    if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
-        client.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    create_table(client, name, attributes={"user_id": "S", "idp_sid": "S"}, indexes=[
+        {"IndexName": USER_INDEX, "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "KEYS_ONLY"}},
+        {"IndexName": IDP_SID_INDEX, "KeySchema": [{"AttributeName": "idp_sid", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "KEYS_ONLY"}},
+    ], ttl_attribute=TTL_ATTRIBUTE)

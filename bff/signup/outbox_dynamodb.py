@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from bff.dynamo import create_table
 from bff.signup.outbox import KEEP_SENT, OutboxEntry
 
 if TYPE_CHECKING:
@@ -312,29 +313,9 @@ class DynamoDBOutbox:
 def ensure_table(client: DynamoDBClient, name: str) -> None:
     """Create the outbox table if missing (on-demand, the sparse index, TTL on ``ttl``). For dev
     and tests; production tables come from infrastructure code (docs/signup.md)."""
-    try:
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "queue", "AttributeType": "S"},
-                {"AttributeName": "next_attempt_at", "AttributeType": "N"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": INDEX,
-                "KeySchema": [{"AttributeName": "queue", "KeyType": "HASH"},
-                              {"AttributeName": "next_attempt_at", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }],
-            SSESpecification={"Enabled": True},
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
-            raise
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    ttl = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
-    if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
-        client.update_time_to_live(TableName=name,
-                                   TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    create_table(client, name, attributes={"queue": "S", "next_attempt_at": "N"}, indexes=[{
+        "IndexName": INDEX,
+        "KeySchema": [{"AttributeName": "queue", "KeyType": "HASH"},
+                      {"AttributeName": "next_attempt_at", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }], ttl_attribute="ttl")
