@@ -286,7 +286,7 @@ async def csp_report(request: Request) -> Response:
     raw = await read_limited(request, MAX_REPORT_BYTES)
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise BadRequest("The report is not JSON") from None
     for v in _violations(payload):
         if area.report_log.take():

@@ -272,3 +272,6 @@ async def test_csp_reports_reject_bad_input() -> None:
                                      headers={"Content-Type": "application/csp-report"}), 400)
         _problem(await h.client.post("/bff/csp-report", content=b"\xff\xfe",
                                      headers={"Content-Type": "application/csp-report"}), 400)
+        # Nested deeper than the JSON parser recurses (RecursionError, not ValueError): still a 400.
+        _problem(await h.client.post("/bff/csp-report", content="[" * 5000,
+                                     headers={"Content-Type": "application/csp-report"}), 400)
