@@ -224,7 +224,7 @@ async def preview_toggle(request: Request) -> Response:
     raw = await read_limited(request, _PREVIEW_BODY_MAX)
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise ValidationFailed([{"field": "enabled", "code": "invalid"}], "The body is not JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("enabled"), bool):
         raise ValidationFailed([{"field": "enabled", "code": "invalid"}], 'Send {"enabled": true|false}')

@@ -112,7 +112,7 @@ def parse_events(body: bytes, content_type: str, headers: Mapping[str, str]) -> 
         raise UnsupportedMediaType("Send CloudEvents as application/cloudevents+json or application/json")
     try:
         payload = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadRequest("The body is not JSON", code="invalid_event") from exc
     if "ce-id" in headers:  # binary content mode: attributes in headers, the body is ``data``
         payload = {"specversion": headers.get("ce-specversion"), "id": headers.get("ce-id"),

@@ -247,6 +247,12 @@ async def test_batch_with_ignored_events(h: Harness) -> None:
         ),
         (
             {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
+            b"[" * 5000,  # deeper than the JSON parser recurses
+            400,
+            "invalid_event",
+        ),
+        (
+            {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
             b"x" * 300_000,
             413,
             "payload_too_large",

@@ -106,6 +106,7 @@ async def test_non_authors_get_403_and_never_preview(h: Harness) -> None:
         (CSRF, b'{"enabled": "yes"}', 422, "validation_failed"),
         (CSRF, b"[true]", 422, "validation_failed"),
         (CSRF, b"{not json", 422, "validation_failed"),
+        (CSRF, b"[" * 1000, 422, "validation_failed"),  # deeper than the JSON parser recurses
         (CSRF, b'{"enabled": true, "pad": "' + b"x" * 2000 + b'"}', 413, "payload_too_large"),
     ],
 )
