@@ -73,7 +73,7 @@ class ContentFastPath:
                 accept_language = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-            elif name == b"x-request-id":
+            elif name == b"x-request-id" and request_id is None:  # the first, as RequestContextMiddleware
                 request_id = value.decode("latin-1")
         try:
             query = area.parse_query(scope["query_string"])

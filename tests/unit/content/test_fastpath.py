@@ -104,3 +104,13 @@ async def test_hot_responses_expire_with_their_entries(h: Harness) -> None:
     h.clock.now += 61
     r = await h.client.get(URL)
     assert r.json()["source"] == "stale"
+
+
+async def test_request_id_rule_with_a_repeated_header_matches_the_full_path(h: Harness) -> None:
+    calls = counting(h)
+    twice = [("X-Request-Id", "first-0123456789"), ("X-Request-Id", "second-0123456789")]
+    full = await h.client.get(URL, headers=twice)  # full path (cold)
+    await h.client.get(URL)  # full path: makes the entry hot
+    fast = await h.client.get(URL, headers=twice)
+    assert calls[0] == 2  # the third request was the fast path's
+    assert full.headers["x-request-id"] == fast.headers["x-request-id"] == "first-0123456789"
