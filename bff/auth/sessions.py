@@ -79,6 +79,10 @@ MAX_FLAG_BYTES = 2048
 WRITE_ATTEMPTS = 5
 #: Entries of the per-process memos (cookie → id, id → decoded record); oldest dropped first.
 MEMO_SIZE = 10_000
+#: Longest Cookie header(s) the cookie memo keeps as a key. The key is client-controlled (other
+#: cookies around ``__Host-bff``): without a cap one valid cookie padded differently per request
+#: would fill the memo with MEMO_SIZE headers of up to the server's header limit each.
+MEMO_KEY_MAX = 4096
 
 
 @dataclass
@@ -313,7 +317,7 @@ class SessionManager:
             cookies.update(cookie_parser(header.decode("latin-1")))
         value = cookies.get(self.cookie_name)
         session_id = self.signer.unsign(value) if value else None
-        if session_id is not None:
+        if session_id is not None and len(key) <= MEMO_KEY_MAX:
             _remember(self._cookie_ids, key, session_id)
         return session_id
 

@@ -579,3 +579,20 @@ async def test_memos_are_bounded(world: World, monkeypatch: pytest.MonkeyPatch) 
         assert await m.load(request_with(cookie)) is not None
     assert len(m._cookie_ids) == 3 and len(m._decoded) == 3
     assert await m.load(request_with(cookies[0])) is not None  # evicted entries are rebuilt
+
+
+async def test_cookie_memo_keys_are_size_capped(world: World) -> None:
+    """The memo key is the whole Cookie header, which the client pads at will: a valid cookie
+    sent with ever-different large padding must not pile up in memory (it is verified afresh)."""
+    from bff.auth.sessions import MEMO_KEY_MAX
+
+    m = world.manager()
+    session, cookie = await world.login(m)
+    for n in range(20):
+        padding = f"pad{n}=" + "x" * MEMO_KEY_MAX
+        padded = Request({"type": "http", "method": "GET", "path": "/",
+                          "headers": [(b"cookie", f"{padding}; {COOKIE}={cookie}".encode())]})
+        assert m.session_id_of(padded) == session.id
+    assert sum(len(key) for key in m._cookie_ids) <= MEMO_KEY_MAX
+    assert m.session_id_of(request_with(cookie)) == session.id
+    assert len(m._cookie_ids) == 1  # ordinary headers are still memoised
