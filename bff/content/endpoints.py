@@ -73,7 +73,6 @@ class ContentArea:
         c = self.settings.content
         self.preview_group = c.preview_group
         self.session_cookie = self.settings.session.cookie_name
-        self._session_cookie_b = self.session_cookie.encode("latin-1")
         public = f"public, max-age={c.browser_max_age}, stale-while-revalidate={c.stale_ttl}, " \
                  f"stale-if-error={c.stale_ttl}"
         degraded = f"public, max-age={min(c.browser_max_age, 10)}, stale-if-error={c.stale_ttl}"
