@@ -100,7 +100,7 @@ def _strings(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise BadGateway("uiCopy.strings is not JSON", code="aem_bad_response") from exc
     if not isinstance(value, dict) or len(value) > MAX_KEYS:
         raise BadGateway("uiCopy.strings is not a JSON object", code="aem_bad_response")
@@ -289,6 +289,6 @@ class AemClient:
             raise Unavailable(f"AEM {self.tier} is unreachable", code="aem_unreachable") from exc
         try:
             return json.loads(b"".join(chunks))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise BadGateway(f"AEM {self.tier} answered a body that is not JSON",
                              code="aem_bad_response") from exc

@@ -252,6 +252,14 @@ async def test_gives_up_after_the_retries() -> None:
             "aem_query_error",
         ),
         (httpx.Response(200, text="<html>maintenance</html>"), "aem_bad_response"),
+        (httpx.Response(200, text="[" * 5000), "aem_bad_response"),  # deeper than the parser recurses
+        (
+            httpx.Response(
+                200,
+                json={"data": {"uiCopyList": {"items": [{"journey": "signin", "strings": "[" * 5000}]}}},
+            ),
+            "aem_bad_response",
+        ),
         (
             httpx.Response(
                 200, json={"data": {"uiCopyList": {"items": [{"journey": "signin", "strings": 5}]}}}
