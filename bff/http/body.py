@@ -15,7 +15,7 @@ from bff.errors import BadRequest, PayloadTooLarge
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # "²" (latin-1 0xB2) is a str digit
             raise BadRequest("Invalid Content-Length")
         if int(declared) > limit:
             raise PayloadTooLarge(f"The body must be at most {limit} bytes")
