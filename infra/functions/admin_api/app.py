@@ -157,7 +157,10 @@ def _invalid(field: str, code: str = "invalid") -> AdminError:
 
 
 def json_body() -> Any:
-    raw = app.current_event.decoded_body or ""
+    try:  # a body that is not UTF-8 arrives base64-encoded; decoding it is the client's error
+        raw = app.current_event.decoded_body or ""
+    except ValueError:  # binascii.Error, UnicodeDecodeError
+        raise _invalid("body", "malformed_json") from None
     if len(raw) > MAX_BODY:
         raise _invalid("body", "too_large")
     content_type = (app.current_event.headers or {}).get("content-type", "")
@@ -204,7 +207,8 @@ def reactivate(user_id: str) -> dict[str, Any]:
 @app.put("/users/<user_id>/admin-role")
 def assign_role(user_id: str) -> dict[str, Any]:
     who = caller()
-    result = service().assign_group_admin(who, user_id, json_body())
+    body = json_body()  # parsed before any I/O
+    result = service().assign_group_admin(who, user_id, body)
     logger.info("group admin assigned", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 

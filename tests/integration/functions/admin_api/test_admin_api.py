@@ -161,13 +161,16 @@ async def test_hostile_input_is_a_clean_4xx(admin: AdminStack) -> None:
     bad_json = await admin.call(ALICE, "PUT", f"/users/{BOB_ID}/admin-role", content=b"{not json",
                                 headers={"Content-Type": "application/json"})
     assert bad_json.status_code == 422
+    not_utf8 = await admin.call(ALICE, "PUT", f"/users/{BOB_ID}/admin-role", content=b'{"groups":["\xff"]}',
+                                headers={"Content-Type": "application/json"})
+    assert not_utf8.status_code == 422, not_utf8.text
     injection = await admin.call(ALICE, "GET", "/users", params={"q": 'x" or profile.orgId pr'})
     assert injection.status_code == 422
     assert (await admin.call(ALICE, "GET", "/users", params={"limit": "100000"})).status_code == 422
     assert (await admin.call(ALICE, "GET", "/users", params={"status": "<script>"})).status_code == 422
     assert (await admin.call(ALICE, "GET", "/reviews", params={"cursor": "!!"})).status_code == 422
     assert (await admin.call(ALICE, "GET", "/nope")).status_code == 404
-    for response in (bad_json,):
+    for response in (bad_json, not_utf8):
         assert "Traceback" not in response.text
 
 

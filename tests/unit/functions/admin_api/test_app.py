@@ -70,3 +70,18 @@ def test_lead_source_matches_account_validation() -> None:
     from account_validation.validator import LEAD_SOURCE as VALIDATION_LEAD_SOURCE
 
     assert LEAD_SOURCE == VALIDATION_LEAD_SOURCE
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", b"{\"groups\": [\"\xc3\"]}"])
+def test_a_body_that_is_not_utf8_is_a_422_before_any_io(fn: ModuleType, body: bytes) -> None:
+    admin = {"sub": "alice@acme.test", "scp": ["admin"], "orgId": "acme", "adminRole": "org_admin"}
+    event = build_http_api_event(method="PUT", path="/api/admin/users/00u1/admin-role", raw_query="",
+                                 headers=[("content-type", "application/json")], body=body,
+                                 route_key="ANY /api/admin/{proxy+}", path_parameters=None, claims=admin,
+                                 source_ip="1.2.3.4", request_id="req-1", domain_name="api.test",
+                                 api_id="api", account_id="123456789012")
+    assert event["isBase64Encoded"] is True
+    status, headers, problem = _call(fn, event)
+    assert status == 422, problem
+    assert headers["content-type"] == "application/problem+json"
+    assert problem["errors"] == [{"field": "body", "code": "malformed_json"}]
