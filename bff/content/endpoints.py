@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from bff.content.locales import COOKIE_NAME, LocalePolicy
 from bff.content.service import ContentService, Rendered
 from bff.errors import (
     BadRequest,
+    BFFError,
     Forbidden,
     NotFound,
     UnsupportedMediaType,
@@ -36,6 +38,8 @@ from bff.errors import (
 )
 from bff.http.body import read_limited
 from bff.settings import Settings
+
+log = logging.getLogger("bff.content")
 
 _VARIATION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREVIEW_BODY_MAX = 1024
@@ -170,9 +174,16 @@ class ContentEndpoint:
         cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
         resolved = area.policy.resolve(param, cookies.get(COOKIE_NAME), accept_language)
         negotiated = param is None
+        private = query.preview
 
         if area.session_cookie in cookies:
-            session = await current_session(HTTPConnection(scope))
+            try:
+                session = await current_session(HTTPConnection(scope))
+            except BFFError as exc:
+                # The session store is down: the published copy needs no session, but who asked
+                # (maybe a previewer) is unknown, so the answer is never stored.
+                log.warning("copy served without the session: %s", exc.instance_code)
+                session, private = None, True
             if session is not None and session.principal.preview and area.may_preview(session):
                 rendered = await area.service.render_preview(journey, resolved.requested, resolved.locale,
                                                              variation)
@@ -182,7 +193,7 @@ class ContentEndpoint:
 
         rendered = (area.service.render_fresh(journey, resolved.requested, resolved.locale, variation)
                     or await area.service.render(journey, resolved.requested, resolved.locale, variation))
-        if query.preview:  # not a previewer after all: the public copy, but never in a shared cache
+        if private:  # not (known to be) a previewer: the public copy, but never in a shared cache
             headers = area.headers(rendered, negotiated=negotiated, body=True, private=True)
             await _send(send, 200, headers, rendered.body)
             return

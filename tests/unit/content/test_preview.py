@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bff.errors import Unavailable
 from tests.unit.content.conftest import AUTHOR_TOKEN, PUBLIC, Harness
 
 CSRF = {"X-CSRF": "1", "Content-Type": "application/json"}
@@ -199,3 +200,19 @@ async def test_preview_urls_are_never_shared_cacheable(h: Harness) -> None:
     bob = h.user_cookie()
     r = await h.client.get("/bff/content/signin?locale=en&preview=1", headers=cookie(bob))
     assert r.headers["cache-control"] == "private, no-store"
+
+
+async def test_session_store_down_still_serves_the_published_copy_never_stored(h: Harness) -> None:
+    carol = h.author_cookie()
+    await enable(h, carol)
+
+    async def broken(conn: object) -> None:
+        raise Unavailable("store down", code="session_store_unavailable")
+
+    h.sessions.load = broken  # type: ignore[method-assign]
+    r = await h.client.get("/bff/content/signin?locale=en", headers=cookie(carol))
+    assert r.status_code == 200, r.text
+    assert r.json()["preview"] is False and r.json()["strings"]
+    # Who asked is unknown (maybe a previewer): never kept by a browser or a shared cache.
+    assert r.headers["cache-control"] == "private, no-store"
+    assert h.twin.count("author") == 0
