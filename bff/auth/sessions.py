@@ -330,7 +330,8 @@ class SessionManager:
 
     async def get(self, session_id: str) -> ManagedSession | None:
         record = await self.store.get(session_id)
-        if record is None:
+        if record is None:  # ended (maybe by another instance): drop its decoded tokens too
+            self._decoded.pop(session_id, None)
             return None
         decoded = self._decoded.get(session_id)
         if decoded is None or decoded.blob != record.data:  # full comparison of the ciphertext

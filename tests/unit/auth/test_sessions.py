@@ -531,6 +531,7 @@ async def test_ended_session_is_refused_at_once_despite_the_memo(world: World) -
     assert await m.load(request_with(cookie)) is not None  # memoised here
     await other.end(session.id)  # logout handled by another instance
     assert await m.load(request_with(cookie)) is None
+    assert session.id not in m._decoded  # its decrypted tokens are not kept either
     session2, cookie2 = await world.login(m)
     assert await m.load(request_with(cookie2)) is not None
     world.clock.now += 3601  # idle timeout, no write at all: the memo must not keep it alive
