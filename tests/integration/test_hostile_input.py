@@ -39,6 +39,10 @@ BODIES: list[tuple[str, bytes | None, str | None]] = [
                         b' "lastName": "Robert\'); DROP TABLE users;--", "company": "%00../../etc/passwd"}',
      "application/json"),
     ("deeply nested", NESTED, "application/json"),
+    # small enough to pass every body cap (1 KB and up) yet deeper than the JSON parser's
+    # recursion limit: a RecursionError is not a ValueError and used to escape as a 500
+    ("nested under the caps", b"[" * 1000, "application/json"),
+    ("nested object", b'{"a":' * 600 + b"1" + b"}" * 600, "application/json"),
     ("not utf-8", b"\xff\xfe\xfa{", "application/json"),
     ("form encoded", b"email=x&enabled=true", "application/x-www-form-urlencoded"),
     ("oversized", b'{"email": "' + b"a" * (3 * 1024 * 1024) + b'"}', "application/json"),
