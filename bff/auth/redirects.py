@@ -11,7 +11,7 @@ login returning to ``/bff/login`` would loop).
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 MAX_RETURN_TO = 2048
 _DECODE_ROUNDS = 4
@@ -45,7 +45,8 @@ def safe_return_to(value: object, fallback: str = "/") -> str:
         candidate = decoded
     else:
         return fallback  # still encoded after several rounds: refuse rather than guess
-    path = urlsplit(value).path
-    if path == "/bff" or unquote(path).startswith("/bff/"):
+    # dot segments as the browser resolves them: "/x/../bff/login" lands on /bff/login
+    path = urlsplit(urljoin("http://local/", unquote(urlsplit(value).path))).path
+    if path == "/bff" or path.startswith("/bff/"):
         return fallback
     return value

@@ -21,6 +21,7 @@ def test_local_paths_pass(value: str) -> None:
     "/%5c%5cevil.example", "/%252F%252Fevil.example", "/%25252F%25252Fevil.example",
     "/%09/evil.example", "/%0d%0aSet-Cookie:x=1", "/\r\nSet-Cookie: x=1", "/é", "/" + "a" * 3000,
     "/bff/login", "/bff/logout", "/%62ff/login", "/bff",
+    "/x/../bff/login", "/./bff/login", "/a/%2e%2e/bff/callback", "/a/../bff",  # dot segments
 ])
 def test_everything_else_falls_back(value: object) -> None:
     assert safe_return_to(value) == "/"
