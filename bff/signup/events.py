@@ -24,6 +24,7 @@ outbox relay is recognisably the same event.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -49,6 +50,21 @@ def utc_now_iso() -> str:
 def bcp47(locale: str | None) -> str | None:
     """Okta's ``locale`` attribute is ``fr_CA``; events and copy use ``fr-CA``."""
     return locale.replace("_", "-") if locale else None
+
+
+#: What the subscribers accept as ``locale`` (infra/functions/fnlib/account_events.py).
+_LOCALE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def profile_locale(value: str | None) -> str | None:
+    """A language tag from an Okta profile, or None when it holds none the subscribers accept.
+    ``preferredLanguage`` is free text in the Accept-Language format (``"en-GB, en;q=0.8"``),
+    so its first entry is taken; anything else (``"English"``) is dropped rather than
+    published, as the subscribers would refuse the whole event over it."""
+    if not value:
+        return None
+    tag = bcp47(value.split(",", 1)[0].split(";", 1)[0].strip())
+    return tag if tag and len(tag) <= 35 and _LOCALE_TAG.match(tag) else None
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ class AccountCreated:
             firstName=text("firstName") or self.firstName,
             lastName=text("lastName") or self.lastName,
             orgId=text("orgId") or self.orgId,
-            locale=bcp47(text("locale") or text("preferredLanguage")) or self.locale,
+            locale=profile_locale(text("locale")) or profile_locale(text("preferredLanguage")) or self.locale,
         )
 
     def to_json(self) -> dict[str, Any]:

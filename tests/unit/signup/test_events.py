@@ -133,3 +133,24 @@ def test_what_we_publish_is_what_the_subscribers_accept(
     assert seen.eventId == event.eventId and seen.userId == "00u1" and seen.login == "zoe@example.com"
     assert seen.orgId == org and seen.locale == "fr-CA" and seen.source == "bff-signup"
     assert seen.firstName == (names[0] or "")
+
+
+@pytest.mark.parametrize(("profile", "expected"), [
+    ({"preferredLanguage": "en-GB, en;q=0.8"}, "en-GB"),
+    ({"preferredLanguage": "English"}, None),
+    ({"locale": "not a locale", "preferredLanguage": "de"}, "de"),
+    ({"locale": "fr_CA", "preferredLanguage": "English"}, "fr-CA"),
+])
+def test_a_profile_locale_the_subscribers_would_refuse_is_not_published(
+    profile: dict[str, str], expected: str | None
+) -> None:
+    """Okta's preferredLanguage is free text: publishing it as is would make every subscriber
+    refuse the whole event (straight to the DLQ: no welcome email, no validation)."""
+    from fnlib.account_events import AccountCreated as SubscriberView
+
+    bare = AccountCreated.new(user_id="00u1", login="g@example.com", email=None, first_name=None,
+                              last_name=None, org_id=None, locale=None, source="okta-hook")
+    filled = bare.with_profile(profile)
+    assert filled.locale == expected
+    seen = SubscriberView.model_validate_json(json.dumps(filled.to_json()))
+    assert seen.locale == (expected or "en")
