@@ -17,32 +17,15 @@ from __future__ import annotations
 import secrets
 
 from starlette.requests import cookie_parser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bff.content.bundle import JOURNEYS
 from bff.content.endpoints import if_none_match_hits
 from bff.content.locales import COOKIE_NAME
 from bff.errors import BFFError
-from bff.http.middleware import _REQUEST_ID_OK, SecurityHeadersMiddleware
+from bff.http.middleware import _REQUEST_ID_OK, security_headers
 
 PREFIX = "/bff/content/"
-
-
-async def capture_security_headers(https: bool) -> list[tuple[bytes, bytes]]:
-    """The headers :class:`SecurityHeadersMiddleware` adds to a response that sets none."""
-    captured: list[tuple[bytes, bytes]] = []
-
-    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        captured.extend(message.get("headers", []))
-
-    await SecurityHeadersMiddleware(inner, https=https)({"type": "http", "headers": []}, receive, send)
-    return captured
 
 
 class ContentFastPath:
@@ -93,7 +76,7 @@ class ContentFastPath:
         if rendered is None:
             return False
         if self._security is None:
-            self._security = await capture_security_headers(self.https)
+            self._security = security_headers(self.https)
         if request_id is None or not _REQUEST_ID_OK.match(request_id):
             request_id = secrets.token_hex(16)
         negotiated = param is None

@@ -50,6 +50,24 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """The security headers every response carries unless it set its own (raw ASGI pairs).
+
+    Defined once: :class:`SecurityHeadersMiddleware` adds them, and the pre-routing fast paths
+    (cached copy, the API proxy) add the very same list to the responses they answer."""
+    pairs = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Content-Security-Policy", DEFAULT_CSP),
+    ]
+    if https:
+        pairs.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+
+
 class SecurityHeadersMiddleware:
     """Security headers on every response. A response that set its own CSP (the SPA's HTML,
     with a per-response nonce) keeps it; everything else gets :data:`DEFAULT_CSP`."""
@@ -57,6 +75,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
         self.https = https
+        self.pairs = security_headers(https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,16 +84,11 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Permissions-Policy",
-                                   "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-                if self.https:
-                    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+                raw = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in raw}
+                missing = [pair for pair in self.pairs if pair[0] not in present]
+                if missing:
+                    message["headers"] = [*raw, *missing]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -26,29 +26,12 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bff.errors import BFFError, error_response, problem
-from bff.http.middleware import _REQUEST_ID_OK, SecurityHeadersMiddleware
+from bff.http.middleware import _REQUEST_ID_OK, security_headers
 from bff.logs import request_id_var
 from bff.proxy.headers import new_request_id
 from bff.proxy.proxy import ClientGone, Proxy
 
 log = logging.getLogger("bff.proxy")
-
-
-async def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
-    """The headers SecurityHeadersMiddleware adds to a response that sets none."""
-    captured: list[tuple[bytes, bytes]] = []
-
-    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def collect(message: Message) -> None:
-        captured.extend(message.get("headers", []))
-
-    await SecurityHeadersMiddleware(inner, https=https)({"type": "http", "headers": []}, receive, collect)
-    return captured
 
 
 class ProxyFastPath:
@@ -68,7 +51,7 @@ class ProxyFastPath:
             await self.app(scope, receive, send)
             return
         if self._security is None:
-            self._security = await security_headers(self.https)
+            self._security = security_headers(self.https)
         security = self._security
 
         rid = None
