@@ -147,7 +147,7 @@ def limit(default: int = 50, maximum: int = 200) -> int:
     raw = query("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # "²".isdigit()
         raise _invalid("limit")
     return int(raw)
 

@@ -167,6 +167,7 @@ async def test_hostile_input_is_a_clean_4xx(admin: AdminStack) -> None:
     injection = await admin.call(ALICE, "GET", "/users", params={"q": 'x" or profile.orgId pr'})
     assert injection.status_code == 422
     assert (await admin.call(ALICE, "GET", "/users", params={"limit": "100000"})).status_code == 422
+    assert (await admin.call(ALICE, "GET", "/users", params={"limit": "\u00b2"})).status_code == 422  # "²"
     assert (await admin.call(ALICE, "GET", "/users", params={"status": "<script>"})).status_code == 422
     assert (await admin.call(ALICE, "GET", "/reviews", params={"cursor": "!!"})).status_code == 422
     assert (await admin.call(ALICE, "GET", "/nope")).status_code == 404
