@@ -17,7 +17,7 @@ Processes (each one uvicorn worker, uvloop + httptools, like production):
 - raw-asgi: the same aiohttp pass-through as a bare ASGI callable (no Starlette routing,
   ``Request`` or ``Response``; headers filtered, body read whole like the baseline) with the same
   GC tuning: the floor for a Python proxy on this client, printed beside the target ratio (the
-  BFF answers ``/api`` from a pure-ASGI fast path, so it is also compared with this);
+  BFF's edge hands ``/api`` to a raw-ASGI handler, so it is also compared with this);
 - the Okta twin (only used for the sign-in before measuring);
 - nginx (when installed; ``--no-nginx`` skips it): one worker, ``proxy_pass`` with keep-alive
   upstream connections, measured in the same rounds: the machine's limit for any proxy;

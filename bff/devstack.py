@@ -103,6 +103,7 @@ def _resolve(ref: str) -> Callable[[DevContext], Awaitable[list[str]]]:
 async def run_stack(ports: DevPorts, data_dir: Path, *,
                     env_overrides: dict[str, str] | None = None) -> AsyncIterator[StackInfo]:
     from bff.app import create_app
+    from bff.twins import devmail
 
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
@@ -112,6 +113,7 @@ async def run_stack(ports: DevPorts, data_dir: Path, *,
             lines.extend(await _resolve(ref)(ctx))
         ctx.env.update(env_overrides or {})
         settings = Settings.from_env(ctx.env, dev=True)
-        await serve_asgi(stack, create_app(settings), ports.bff, name="bff")
+        app = create_app(settings, extra_routes=devmail.routes(settings))
+        await serve_asgi(stack, app, ports.bff, name="bff")
         lines.insert(0, f"BFF + SPA         {settings.public_url}")
         yield StackInfo(ports=ports, settings=settings, env=ctx.env, lines=lines, info=ctx.info)

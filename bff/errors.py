@@ -1,8 +1,9 @@
 """The BFF's error hierarchy, and its one mapping to HTTP.
 
-Adapters convert library errors at their boundary (``raise Unavailable(...) from exc``); the
-exception handlers installed by :func:`install_error_handlers` turn every error into an
-RFC 9457 ``application/problem+json`` response. Nothing else renders errors. Bodies carry a
+Adapters convert library errors at their boundary (``raise Unavailable(...) from exc``);
+:func:`response_for` (called by the app's one edge, :class:`bff.http.edge.Edge`, for every
+path) turns every error into an RFC 9457 ``application/problem+json`` response. Nothing else
+renders errors. Bodies carry a
 stable ``code`` and a human ``title``/``detail``; never a stack trace, a token or an upstream's
 internals.
 
@@ -190,28 +191,37 @@ def error_response(exc: BFFError) -> Response:
     return problem(exc.status, exc.instance_code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
 
-async def _bff_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, BFFError)
-    if exc.status >= 500:
-        log.warning("request failed: %s %s -> %s %s", request.method, request.url.path, exc.status,
-                    exc.instance_code)
-    return error_response(exc)
-
-
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def http_exception_response(exc: HTTPException) -> Response:
+    """Starlette's own ``HTTPException`` (the router's 404 and 405) as a problem."""
     code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     return problem(exc.status_code, code, title, detail, headers=exc.headers)
 
 
-async def _unhandled(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__,
-              exc_info=exc)
+def response_for(exc: Exception, method: str, path: str) -> Response:
+    """The one mapping of an exception to its HTTP answer, logged once.
+
+    A :class:`BFFError` becomes its problem (logged when it is a 5xx), Starlette's
+    ``HTTPException`` its status's problem, anything else a 500 ``internal`` problem logged
+    with its traceback (the body never carries it). ``path`` is the route path, never the
+    query string (it may hold a code or a token)."""
+    if isinstance(exc, BFFError):
+        if exc.status >= 500:
+            log.warning("request failed: %s %s -> %s %s", method, path, exc.status, exc.instance_code)
+        return error_response(exc)
+    if isinstance(exc, HTTPException):
+        return http_exception_response(exc)
+    log.error("unhandled error on %s %s: %s", method, path, type(exc).__name__, exc_info=exc)
     return problem(500, "internal", "Internal error")
 
 
+async def _handler(request: Request, exc: Exception) -> Response:
+    return response_for(exc, request.method, request.url.path)
+
+
 def install_error_handlers(app: Starlette) -> None:
-    app.add_exception_handler(BFFError, _bff_error)
-    app.add_exception_handler(HTTPException, _http_exception)
-    app.add_exception_handler(Exception, _unhandled)
+    """For the standalone Starlette apps (the local twins); the BFF itself renders errors in
+    its edge (:class:`bff.http.edge.Edge`), with the same :func:`response_for`."""
+    app.add_exception_handler(BFFError, _handler)
+    app.add_exception_handler(HTTPException, _handler)
+    app.add_exception_handler(Exception, _handler)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from starlette.requests import HTTPConnection
 
 from bff.errors import Unauthenticated
+from bff.services import services_of
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,7 @@ async def current_session(conn: HTTPConnection) -> SessionAccess | None:
     cached = conn.scope.get("bff.session", _MISSING)
     if cached is not _MISSING:
         return cached  # type: ignore[no-any-return]
-    lookup: SessionLookup = conn.app.state.services.sessions
-    session = await lookup.load(conn)
+    session = await services_of(conn).sessions.load(conn)
     conn.scope["bff.session"] = session
     return session
 

@@ -1,36 +1,34 @@
 """Wiring of the sign-in core into the app: its routes, and at start-up the session store
-(``bff.sessions.open_store``), the OIDC client (discovery + JWKS loaded once), the
-:class:`~bff.auth.sessions.SessionManager` as ``services.sessions``, and the ready checks
-``session_store`` and ``idp_discovery``.
-
-Service names: ``services.areas["oidc"]`` (:class:`~bff.auth.oidc.OIDCClient`),
-``services.areas["auth"]`` (:class:`~bff.auth.routes.AuthArea`),
-``services.areas["session_store"]`` (the store, for areas that need ``claim_once`` or locks).
+(``bff.sessions.open_store``), the OIDC client (discovery + JWKS loaded once) and the
+:class:`~bff.auth.sessions.SessionManager` (``services.sessions``), all in one
+:class:`~bff.auth.endpoints.AuthArea` (``services.auth``, whose ``store`` serves areas that
+need ``claim_once`` or locks). Ready checks: ``session_store`` and ``idp_discovery``.
 """
 
 from __future__ import annotations
 
 import contextlib
 
+import httpx
 from starlette.routing import BaseRoute
 
-from bff.auth import routes as auth_routes
+from bff.auth import endpoints
+from bff.auth.endpoints import AuthArea
 from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import SessionManager
 from bff.auth.transactions import LoginTransactions
-from bff.services import Services
 from bff.sessions import open_store
 from bff.settings import Settings
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return auth_routes.routes(settings)
+    return endpoints.routes(settings)
 
 
-async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
+async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack) -> AuthArea:
     store = open_store(settings)
     stack.push_async_callback(store.close)
-    oidc = OIDCClient(settings, services.http)
+    oidc = OIDCClient(settings, http)
     await oidc.start()
     manager = SessionManager(
         store=store, oidc=oidc, secret_keys=settings.secret_keys,
@@ -43,9 +41,4 @@ async def start(settings: Settings, services: Services, stack: contextlib.AsyncE
     )
     transactions = LoginTransactions(store, settings.secret_keys,
                                      ttl=settings.session.login_transaction_ttl)
-    services.sessions = manager
-    services.areas["oidc"] = oidc
-    services.areas["session_store"] = store
-    services.areas["auth"] = auth_routes.AuthArea(settings, oidc, manager, transactions)
-    services.ready_checks["session_store"] = store.ping
-    services.ready_checks["idp_discovery"] = oidc.ready
+    return AuthArea(settings, oidc, manager, transactions, store)

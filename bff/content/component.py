@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
+import httpx
 from starlette.routing import BaseRoute, Route
 
 from bff.content import endpoints
@@ -23,7 +24,6 @@ from bff.content.endpoints import ContentArea
 from bff.content.hooks import HookProcessor, SignatureVerifier
 from bff.content.locales import LocalePolicy, to_aem
 from bff.content.service import ContentService
-from bff.services import Services
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
@@ -39,26 +39,26 @@ def routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def _author_auth(settings: Settings, services: Services) -> TokenSource | None:
+def _author_auth(settings: Settings, http: httpx.AsyncClient) -> TokenSource | None:
     c = settings.content
     if c.aem_author_token:
         return StaticToken(c.aem_author_token)
     if c.aem_ims_url and c.aem_ims_client_id and c.aem_ims_client_secret:
-        return ImsClientCredentials(services.http, c.aem_ims_url, c.aem_ims_client_id,
+        return ImsClientCredentials(http, c.aem_ims_url, c.aem_ims_client_id,
                                     c.aem_ims_client_secret)
     return None  # e.g. the preview tier, IP allow-listed
 
 
-async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
+async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack) -> ContentArea:
     c = settings.content
     bundle = CopyBundle.load()
     policy = LocalePolicy(c.locales, c.default_locale)
-    publish = AemClient(services.http, c.aem_url, c.aem_config, site=c.aem_site, timeout=c.timeout,
+    publish = AemClient(http, c.aem_url, c.aem_config, site=c.aem_site, timeout=c.timeout,
                         retries=c.retries, tier="publish")
     author = None
     if c.aem_author_url:
-        author = AemClient(services.http, c.aem_author_url, c.aem_config, site=c.aem_site, timeout=c.timeout,
-                           retries=min(c.retries, 1), tier="author", auth=_author_auth(settings, services))
+        author = AemClient(http, c.aem_author_url, c.aem_config, site=c.aem_site, timeout=c.timeout,
+                           retries=min(c.retries, 1), tier="author", auth=_author_auth(settings, http))
 
     async def fetch(key: Key) -> Fragment | None:
         return await publish.fetch_copy(key.journey, to_aem(key.locale), key.variation)
@@ -81,9 +81,7 @@ async def start(settings: Settings, services: Services, stack: contextlib.AsyncE
     if c.cloudfront_distribution:
         cdn = CloudFrontInvalidator(c.cloudfront_distribution, region=settings.aws.region,
                                     endpoint_url=settings.aws.endpoint_url)
-    hooks = HookProcessor(site=c.aem_site, secret=c.webhook_secret, verifier=SignatureVerifier(services.http),
+    hooks = HookProcessor(site=c.aem_site, secret=c.webhook_secret, verifier=SignatureVerifier(http),
                           bus=bus, policy=policy, cdn=cdn)
-    area = ContentArea(settings=settings, policy=policy, service=service, hooks=hooks)
-    services.areas["content"] = area
-    services.areas["content.publish"] = publish
-    services.areas["content.bus"] = bus
+    return ContentArea(settings=settings, policy=policy, service=service, hooks=hooks, publish=publish,
+                       bus=bus)

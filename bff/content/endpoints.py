@@ -1,6 +1,7 @@
 """HTTP endpoints of the content area.
 
-    GET  /bff/content/{journey}   localized copy (public, cacheable; private for previewers)
+    GET  /bff/content/{journey}   localized copy (public, cacheable; private for previewers):
+                                  a raw-ASGI handler the edge hands ``/bff/content/*`` to
     GET  /bff/preview             {"enabled", "allowed"} for the signed-in user
     POST /bff/preview             {"enabled": bool}: content authors switch preview on/off (CSRF)
     GET  /preview?path=&variation=  AEM's "Preview URL": opens the SPA on the fragment's journey
@@ -23,7 +24,9 @@ from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import SessionAccess, current_session, require_session
 from bff.auth.csrf import check_csrf
+from bff.content.aem import AemClient
 from bff.content.bundle import JOURNEYS
+from bff.content.bus import EvictionBus
 from bff.content.hooks import MAX_BODY as HOOK_MAX_BODY
 from bff.content.hooks import HookProcessor, parse_events, parse_fragment_path, valid_challenge
 from bff.content.locales import COOKIE_NAME, LocalePolicy
@@ -32,11 +35,13 @@ from bff.errors import (
     BadRequest,
     BFFError,
     Forbidden,
+    MethodNotAllowed,
     NotFound,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from bff.http.body import read_limited
+from bff.services import services_of
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
@@ -66,12 +71,14 @@ JOURNEY_ROUTES: dict[str, str] = {
 
 @dataclass
 class ContentArea:
-    """What the handlers need, built once in ``start`` (``services.areas["content"]``)."""
+    """What the handlers need, built once at start-up (``services.content``)."""
 
     settings: Settings
     policy: LocalePolicy
     service: ContentService
     hooks: HookProcessor
+    publish: AemClient
+    bus: EvictionBus
 
     def __post_init__(self) -> None:
         c = self.settings.content
@@ -134,7 +141,7 @@ def _parse_query(query_string: bytes) -> CopyQuery:
 
 
 def _area(request: Request) -> ContentArea:
-    return request.app.state.services.area("content")  # type: ignore[no-any-return]
+    return services_of(request).content
 
 
 def if_none_match_hits(header: str | None, etag: str) -> bool:
@@ -151,14 +158,24 @@ def if_none_match_hits(header: str | None, etag: str) -> bool:
     return False
 
 
+PREFIX = "/bff/content/"
+_ALLOW = {"Allow": "GET, HEAD"}
+
+
 class ContentEndpoint:
-    """``GET /bff/content/{journey}`` as a plain ASGI app: the hot path (cached copy, no session
+    """``GET /bff/content/{journey}`` as a plain ASGI app (the edge hands it every path under
+    ``/bff/content/``; the router's route lists it too): the hot path (cached copy, no session
     cookie) reads the few headers it needs straight from the scope, looks the response up in
     one dictionary and sends prepared bytes."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        area: ContentArea = scope["app"].state.services.areas["content"]
-        journey = scope["path_params"]["journey"]
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            raise MethodNotAllowed(f"{method} is not allowed here", headers=_ALLOW)
+        area = services_of(scope).content
+        journey = scope["path"][len(PREFIX):]
+        if not journey or "/" in journey:  # not a path the route /bff/content/{journey} matches
+            raise NotFound()
         if journey not in JOURNEYS:
             raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
         query = area.parse_query(scope["query_string"])
@@ -188,24 +205,27 @@ class ContentEndpoint:
                 rendered = await area.service.render_preview(journey, resolved.requested, resolved.locale,
                                                              variation)
                 headers = area.headers(rendered, negotiated=negotiated, body=True)
-                await _send(send, 200, headers, rendered.body)
+                await _send(send, 200, headers, rendered.body, method)
                 return
 
         rendered = (area.service.render_fresh(journey, resolved.requested, resolved.locale, variation)
                     or await area.service.render(journey, resolved.requested, resolved.locale, variation))
         if private:  # not (known to be) a previewer: the public copy, but never in a shared cache
             headers = area.headers(rendered, negotiated=negotiated, body=True, private=True)
-            await _send(send, 200, headers, rendered.body)
+            await _send(send, 200, headers, rendered.body, method)
             return
         if if_none_match is not None and if_none_match_hits(if_none_match, rendered.etag):
-            await _send(send, 304, area.headers(rendered, negotiated=negotiated, body=False), b"")
+            headers = area.headers(rendered, negotiated=negotiated, body=False)
+            await _send(send, 304, headers, b"", method)
             return
-        await _send(send, 200, area.headers(rendered, negotiated=negotiated, body=True), rendered.body)
+        headers = area.headers(rendered, negotiated=negotiated, body=True)
+        await _send(send, 200, headers, rendered.body, method)
 
 
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
+                method: str) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
 content = ContentEndpoint()

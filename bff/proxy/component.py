@@ -1,11 +1,12 @@
 """Wiring of the role-checked API proxy into the app.
 
-``routes()`` validates the route policy (``BFF_API_ROUTES``) when the app is built, so a bad
-file stops start-up with one ConfigError line per problem, and mounts the proxy at ``/api``
-(every ``/api/*`` request that no policy route allows is a 404 problem, never the SPA).
-``start()`` builds the upstream clients once: one aiohttp session for every HTTP upstream, one
-boto3 Lambda client per Lambda upstream, and the worker threads that run blocking invokes; when
-the policy has routes it also tunes the garbage collector for the hot path (:func:`tune_gc`).
+:func:`load` reads the route policy (``BFF_API_ROUTES``) once, when the app is built, so a bad
+file stops start-up with one ConfigError line per problem; ``routes()`` lists the proxy at
+``/api`` (the edge hands it every ``/api/*`` request: one that no policy route allows is a 404
+problem, never the SPA). :func:`build` makes the upstream clients once: one aiohttp session for
+every HTTP upstream, one boto3 Lambda client per Lambda upstream, and the worker threads that
+run blocking invokes. :func:`tune_gc` tunes the garbage collector for the hot path; the app
+calls it once every area is built, when the policy has routes.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 from starlette.routing import BaseRoute, Mount
 
-from bff.proxy.policy import load_policy
-from bff.proxy.proxy import Proxy, ProxyEndpoint
+from bff.proxy import proxy
+from bff.proxy.policy import RoutePolicy, load_policy
+from bff.proxy.proxy import Proxy
 from bff.proxy.transport import HttpTransport, LambdaTransport, Transport, new_client_session
-from bff.services import Services
 from bff.settings import Settings
 
 
+def load(settings: Settings) -> RoutePolicy:
+    """The route policy, validated (ConfigError lines): read once per app."""
+    return load_policy(settings.proxy.routes_file, dev=settings.dev,
+                       upstream_overrides=settings.proxy.upstream_urls)
+
+
 def routes(settings: Settings) -> list[BaseRoute]:
-    # fail fast: ConfigError lines
-    load_policy(settings.proxy.routes_file, dev=settings.dev, upstream_overrides=settings.proxy.upstream_urls)
-    return [Mount("/api", app=ProxyEndpoint())]
+    return [Mount("/api", app=proxy.endpoint)]
 
 
 #: Generation-0 threshold while serving: above the few thousand container objects that ~32
@@ -71,9 +76,7 @@ def lambda_client(region: str | None, endpoint_url: str | None, *, timeout: floa
                                           config=config)
 
 
-async def start(settings: Settings, services: Services, stack: contextlib.AsyncExitStack) -> None:
-    policy = load_policy(settings.proxy.routes_file, dev=settings.dev,
-                         upstream_overrides=settings.proxy.upstream_urls)
+async def build(settings: Settings, policy: RoutePolicy, stack: contextlib.AsyncExitStack) -> Proxy:
     transports: dict[str, Transport] = {}
     used = {route.upstream.name: route.upstream for route in policy.routes}
     if any(u.kind == "http" for u in used.values()):
@@ -91,6 +94,4 @@ async def start(settings: Settings, services: Services, stack: contextlib.AsyncE
             client = lambda_client(upstream.region, upstream.endpoint_url or settings.aws.endpoint_url,
                                    timeout=upstream.timeout, pool=workers)
             transports[upstream.name] = LambdaTransport(upstream, client, executor)
-    services.areas["proxy"] = Proxy(settings, policy, transports)
-    if policy.routes:
-        tune_gc()
+    return Proxy(settings, policy, transports)

@@ -14,10 +14,10 @@ cookie's name is dropped: an upstream can never replace or clear the BFF session
 
 from __future__ import annotations
 
-import os
-import random
 import re
 from collections.abc import Iterable
+
+from bff.http.ids import random_hex
 
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -31,22 +31,6 @@ STRIPPED_REQUEST = HOP_BY_HOP | frozenset({
     "x-http-method-override", "x-http-method", "x-method-override",
     "x-original-url", "x-rewrite-url",
 })
-
-# Trace ids must be unique, not secret: a PRNG seeded from os.urandom (re-seeded in forked
-# workers) costs no syscall per request, unlike secrets.token_hex.
-_ids = random.Random()  # noqa: S311
-os.register_at_fork(after_in_child=_ids.seed)
-
-
-def _hex(bits: int) -> str:
-    return f"{_ids.getrandbits(bits):0{bits // 4}x}"
-
-
-def new_request_id() -> str:
-    """A request id (32 hex digits) for a request that brought no usable ``X-Request-Id``: unique,
-    not secret, like the trace ids (no syscall per request)."""
-    return f"{_ids.getrandbits(128):032x}"
-
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
 
@@ -62,16 +46,16 @@ def traceparent(incoming: str | None) -> tuple[str, bool]:
         if (match and match[1] != "ff" and match[2] != "0" * 32 and match[3] != "0" * 16
                 and (match[1] != "00" or len(incoming.strip()) == 55)):
             return f"00-{match[2]}-{_span_id()}-{match[4]}", True
-    trace = _hex(128)
+    trace = random_hex(128)
     while trace == "0" * 32:
-        trace = _hex(128)
+        trace = random_hex(128)
     return f"00-{trace}-{_span_id()}-01", False
 
 
 def _span_id() -> str:
-    span = _hex(64)
+    span = random_hex(64)
     while span == "0" * 16:
-        span = _hex(64)
+        span = random_hex(64)
     return span
 
 

@@ -29,21 +29,20 @@ from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
-from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound, PayloadTooLarge
+from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound
+from bff.http.body import read_body
 from bff.proxy.headers import downstream_headers, upstream_headers
 from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
 from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
+from bff.services import services_of
 from bff.settings import Settings
 
 log = logging.getLogger("bff.proxy")
 
 
-class ClientGone(Exception):
-    """The browser disconnected before its request body arrived."""
-
-
 class Proxy:
-    """The ``proxy`` service (``services.areas["proxy"]``), built once in the lifespan."""
+    """The ``proxy`` service (``services.proxy``), built once in the lifespan; :meth:`handle`
+    is the raw-ASGI handler the edge gives ``/api`` and ``/api/*``."""
 
     def __init__(self, settings: Settings, policy: RoutePolicy, transports: Mapping[str, Transport]) -> None:
         self.settings = settings
@@ -84,7 +83,7 @@ class Proxy:
             raise InsufficientScope("; ".join(parts).capitalize(), missingScopes=missing_scopes,
                                     requiredRoles=need_roles)
 
-        body = await self._read_body(scope, receive)
+        body = await read_body(scope["headers"], receive, self.max_body)
         client = scope.get("client")
         client_ip = client[0] if client else "127.0.0.1"
         request_id: str = scope.get("state", {}).get("request_id", "-")
@@ -111,33 +110,6 @@ class Proxy:
             token = await session.access_token(force_refresh=True)
             response = await transport.send(request, token, session.principal.access_claims)
         await self._relay(response, send, route.upstream.name)
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        declared: int | None = None
-        for key, value in scope["headers"]:
-            if key == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    raise BadRequest("Invalid Content-Length") from None
-                break
-        if declared is not None and declared > self.max_body:
-            raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            chunk: bytes = message.get("body", b"")
-            if chunk:
-                size += len(chunk)
-                if size > self.max_body:
-                    raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes")
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _relay(self, response: UpstreamResponse, send: Send, upstream: str) -> None:
         complete = False
@@ -170,16 +142,6 @@ class Proxy:
             await response.aclose(complete=complete)
 
 
-class ProxyEndpoint:
-    """The ASGI app mounted at ``/api``; finds the proxy service of the running app."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            raise NotFound()
-        proxy: Proxy | None = scope["app"].state.services.areas.get("proxy")
-        if proxy is None:
-            raise NotFound("No API route matches this path")
-        try:
-            await proxy.handle(scope, receive, send)
-        except ClientGone:
-            return
+async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """``/api`` and ``/api/*`` (the edge's prefix dispatch, and the router's ``/api`` mount)."""
+    await services_of(scope).proxy.handle(scope, receive, send)

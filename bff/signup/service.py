@@ -1,4 +1,4 @@
-"""The registration service: one object per app instance (``services.areas["signup"]``) tying
+"""The registration service: one object per app instance (``services.signup``) tying
 the form, the rate limits, the Okta Management client, the outbox and its relay together.
 
 Order of a sign-up, and why:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from bff.settings import Settings
 
-#: Where browsers post violation reports (``bff.spa.component.csp_report``).
+#: Where browsers post violation reports (``bff.spa.endpoints.csp_report``).
 REPORT_PATH = "/bff/csp-report"
 REPORT_GROUP = "csp"
 

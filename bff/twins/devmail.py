@@ -1,7 +1,7 @@
 """``/__dev/mail``: the emails SES "sent" in ``bff dev`` (read from moto), for people and tests.
 
-Mounted by ``create_app`` only when ``settings.dev`` and ``settings.dev_mail_url`` (moto's URL)
-are set, i.e. never outside ``bff dev``.
+Given to ``create_app(extra_routes=...)`` by the local stack; none unless ``settings.dev`` and
+``settings.dev_mail_url`` (moto's URL) are set, i.e. never outside ``bff dev``.
 
 - ``GET /__dev/mail`` with ``Accept: application/json`` →
   ``[{"to","subject","text","html","sentAt","from","id"}]``, newest first;

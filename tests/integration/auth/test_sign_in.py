@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from bff.auth.routes import AuthArea
+from bff.auth.endpoints import AuthArea
 from bff.errors import Unavailable
 from tests.support.login import SESSION_COOKIE, LoginFailed, login_as
 from tests.support.okta import browser_sign_in
@@ -21,7 +21,7 @@ FETCH = {"X-CSRF": "1", "Origin": "https://app.example.test"}
 
 
 def area(app: Starlette) -> AuthArea:
-    a: AuthArea = app.state.services.areas["auth"]
+    a: AuthArea = app.state.services.auth
     return a
 
 

@@ -27,7 +27,7 @@ async def test_the_session_store_prefix_namespaces_the_bus(aem: AemTwin) -> None
     admin = aioredis.from_url(REDIS_URL)
     try:
         async with bff(mine) as a, bff(mine) as b, bff(other) as c:
-            buses: list[RedisBus] = [x.app.state.services.area("content.bus")  # type: ignore[attr-defined]
+            buses: list[RedisBus] = [x.app.state.services.content.bus  # type: ignore[attr-defined]
                                      for x in (a, b, c)]
             bus_a, bus_b, bus_c = buses
             assert bus_a.channel == bus_b.channel == f"{ours}content:evict"

@@ -38,8 +38,8 @@ async def wait_for(predicate: Callable[[], bool], within: float = 3.0) -> None:
 async def test_a_webhook_on_one_instance_evicts_on_both(aem: AemTwin) -> None:
     settings = make_settings(**aem_env(aem), BFF_CACHE_BUS=REDIS_URL)
     async with bff(settings) as a, bff(settings) as b:
-        bus_a: RedisBus = a.app.state.services.area("content.bus")  # type: ignore[attr-defined]
-        bus_b: RedisBus = b.app.state.services.area("content.bus")  # type: ignore[attr-defined]
+        bus_a: RedisBus = a.app.state.services.content.bus  # type: ignore[attr-defined]
+        bus_b: RedisBus = b.app.state.services.content.bus  # type: ignore[attr-defined]
         assert isinstance(bus_a, RedisBus) and bus_a.origin != bus_b.origin
         for client in (a, b):
             doc = (await client.get("/bff/content/signin?locale=en")).json()
@@ -73,7 +73,7 @@ async def test_a_webhook_on_one_instance_evicts_on_both(aem: AemTwin) -> None:
 async def test_resubscribing_marks_the_cache_for_refetch(aem: AemTwin) -> None:
     settings = make_settings(**aem_env(aem), BFF_CACHE_BUS=REDIS_URL)
     async with bff(settings) as a:
-        bus: RedisBus = a.app.state.services.area("content.bus")  # type: ignore[attr-defined]
+        bus: RedisBus = a.app.state.services.content.bus  # type: ignore[attr-defined]
         await a.get("/bff/content/common?locale=fr")
         calls = aem.count("publish", journey="common")
         # Kill the subscriber's connection from the server side; it must reconnect and, having

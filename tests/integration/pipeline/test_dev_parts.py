@@ -12,6 +12,7 @@ import httpx
 from bff.app import create_app
 from bff.devstack import DevContext, free_ports
 from bff.settings import Settings, dev_environment
+from bff.twins import devmail
 from bff.twins.aws import dev as aws_dev
 from bff.twins.okta import dev as okta_dev
 from bff.twins.workers import dev as workers_dev
@@ -50,7 +51,7 @@ async def test_parts_wire_the_pipeline_and_the_mail_page(tmp_path: Path) -> None
 
         # the API Gateway part (not run here) writes the dev route policy: no proxy routes
         settings = Settings.from_env({**ctx.env, "BFF_API_ROUTES": ""}, dev=True)
-        app = create_app(settings)
+        app = create_app(settings, extra_routes=devmail.routes(settings))
         assert "/__dev/mail" in {getattr(r, "path", None) for r in app.routes}
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=settings.public_url
@@ -64,4 +65,5 @@ async def test_parts_wire_the_pipeline_and_the_mail_page(tmp_path: Path) -> None
 
 def test_no_mail_page_outside_dev() -> None:
     settings = Settings.from_env(base_env(BFF_DEV_MAIL_URL="http://127.0.0.1:9"))
-    assert "/__dev/mail" not in {getattr(r, "path", None) for r in create_app(settings).routes}
+    app = create_app(settings, extra_routes=devmail.routes(settings))
+    assert "/__dev/mail" not in {getattr(r, "path", None) for r in app.routes}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gzip
 import json
 from collections.abc import AsyncIterator
@@ -144,8 +145,8 @@ async def running_bff(tmp_path: Path, routes: str, **env: str) -> AsyncIterator[
     settings = make_settings(BFF_API_ROUTES=str(file), BFF_PUBLIC_URL=f"http://localhost:{port}", **env)
     sessions = FakeSessions()
 
-    def install(services: Services) -> None:
-        services.sessions = sessions
+    def install(services: Services) -> Services:
+        return dataclasses.replace(services, sessions=sessions)
 
     async with contextlib.AsyncExitStack() as stack:
         await serve_asgi(stack, create_app(settings, overrides=[install]), port, name="bff")

@@ -265,10 +265,52 @@ async def test_a_session_ended_on_one_instance_is_refused_by_the_other_at_once(r
         await b_store.close()
 
 
-# -- the SQLite store's batched reads (one trip to its thread per event-loop turn) -------------
+# -- the SQLite store's reads: on the loop, else one trip to its thread per event-loop turn ----
 
 
-async def test_sqlite_reads_of_one_turn_share_one_trip(tmp_path: Any) -> None:
+def _counting_trips(store: Any) -> list[int]:
+    trips = [0]
+    inner = store._call
+
+    def counting(fn: Any) -> Any:
+        trips[0] += 1
+        return inner(fn)
+
+    store._call = counting
+    return trips
+
+
+async def test_sqlite_reads_run_on_the_loop_and_see_other_writers_at_once(tmp_path: Any) -> None:
+    from bff.sessions.sqlite import SQLiteStore
+
+    fresh = SQLiteStore(tmp_path / "new" / "s.sqlite3")
+    try:  # no file yet: the read defers to the thread, which creates it
+        trips = _counting_trips(fresh)
+        assert await fresh.get("nothing") is None and trips[0] == 1
+    finally:
+        await fresh.close()
+
+    a, b = SQLiteStore(tmp_path / "s.sqlite3"), SQLiteStore(tmp_path / "s.sqlite3")
+    try:
+        await a.create(record("s1", data=b"\x01one"))
+        expired = record("old")
+        await a.create(SessionRecord(**{**expired.__dict__, "expires_at": time.time() - 1}))
+        trips = _counting_trips(a)
+        got = await a.get("s1")
+        assert got is not None and got.data == b"\x01one"
+        assert await a.get("old") is None and await a.get("missing") is None
+        assert trips[0] == 0  # answered on the loop
+        await b.delete("s1")  # another process/instance ends it: seen on the very next read
+        assert await a.get("s1") is None
+        await b.create(record("s2"))
+        assert (await a.get("s2")) is not None
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_sqlite_reads_that_cannot_run_on_the_loop_share_one_trip(tmp_path: Any) -> None:
+    from bff.sessions import sqlite
     from bff.sessions.sqlite import SQLiteStore
 
     store = SQLiteStore(tmp_path / "s.sqlite3")
@@ -277,18 +319,11 @@ async def test_sqlite_reads_of_one_turn_share_one_trip(tmp_path: Any) -> None:
             await store.create(record(f"s{i}", data=f"\x01data-{i}".encode()))
         expired = record("old")
         await store.create(SessionRecord(**{**expired.__dict__, "expires_at": time.time() - 1}))
-        trips = 0
-        inner = store._call
-
-        def counting(fn: Any) -> Any:
-            nonlocal trips
-            trips += 1
-            return inner(fn)
-
-        store._call = counting  # type: ignore[method-assign]
+        store._read_now = lambda session_id: sqlite._DEFER  # type: ignore[method-assign]  # e.g. busy
+        trips = _counting_trips(store)
         ids = [f"s{i % 12}" if i % 12 < 10 else ("old" if i % 12 == 10 else "missing") for i in range(120)]
         results = await asyncio.gather(*(store.get(i) for i in ids))
-        assert trips == 1
+        assert trips[0] == 1
         for wanted, got in zip(ids, results, strict=True):
             if wanted in ("old", "missing"):
                 assert got is None

@@ -39,7 +39,7 @@ class Stack:
 
     @property
     def signup(self) -> SignupService:
-        return self.app.state.services.areas["signup"]  # type: ignore[no-any-return]
+        return self.app.state.services.signup  # type: ignore[no-any-return]
 
     def csrf(self) -> dict[str, str]:
         return {"X-CSRF": "1", "Origin": self.settings.public_origin, "Sec-Fetch-Site": "same-origin"}

@@ -4,6 +4,7 @@ the AEM twin (``httpx.ASGITransport``: no sockets), and a fake session lookup fo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ class Harness:
 
     @property
     def area(self) -> ContentArea:
-        return self.services.area("content")  # type: ignore[no-any-return]
+        return self.services.content
 
     def author_cookie(self) -> str:
         self.sessions.add(
@@ -71,10 +72,11 @@ async def harness(**env: str) -> AsyncIterator[Harness]:
         **env,
     )
 
-    def override(services: Services) -> None:
-        services.sessions = sessions
-        services.area("content").service.cache.clock = clock
+    def override(services: Services) -> Services:
+        services = dataclasses.replace(services, sessions=sessions)
+        services.content.service.cache.clock = clock
         holder["services"] = services
+        return services
 
     upstream = httpx.AsyncClient(transport=httpx.ASGITransport(app=twin.app))
     app = create_app(settings, http=upstream, overrides=[override])

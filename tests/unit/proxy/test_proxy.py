@@ -4,6 +4,7 @@ real loopback HTTP are in tests/integration/proxy/."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -104,10 +105,10 @@ async def harness(tmp_path: Path, **env: str) -> AsyncIterator[Harness]:
     sessions = FakeSessions()
     upstream = RecordingTransport()
 
-    def install(services: Services) -> None:
-        services.sessions = sessions
-        proxy: Proxy = services.areas["proxy"]
+    def install(services: Services) -> Services:
+        proxy: Proxy = services.proxy
         proxy.transports["admin"] = upstream
+        return dataclasses.replace(services, sessions=sessions)
 
     app = create_app(settings, overrides=[install])
     async with app.router.lifespan_context(app):

@@ -113,7 +113,7 @@ class Running:
 
     @property
     def signup(self) -> SignupService:
-        return self.services.areas["signup"]  # type: ignore[no-any-return]
+        return self.services.signup
 
 
 @contextlib.asynccontextmanager
@@ -122,7 +122,7 @@ async def running_app(
     *,
     okta: FakeOktaApi | None = None,
     publisher: MemoryPublisher | None = None,
-    extra: Callable[[Services], None] | None = None,
+    extra: Callable[[Services], Services] | None = None,
 ) -> AsyncIterator[Running]:
     """The whole BFF app with its lifespan, Okta behind a MockTransport and a memory publisher
     in place of SNS (the relay is (re)started with it)."""
@@ -130,12 +130,11 @@ async def running_app(
     published = publisher or MemoryPublisher()
     http = httpx.AsyncClient(transport=okta.transport())
 
-    def wire(services: Services) -> None:
-        relay = services.areas["signup"].relay
+    def wire(services: Services) -> Services:
+        relay = services.signup.relay
         relay.publisher = published
         relay.start()
-        if extra:
-            extra(services)
+        return extra(services) if extra else services
 
     app = create_app(settings or signup_settings(), http=http, overrides=[wire])
     async with app.router.lifespan_context(app):

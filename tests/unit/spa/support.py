@@ -3,6 +3,7 @@ from a MockTransport, so AEM falls back to the bundled copy), sessions from the 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ import httpx
 
 from bff.app import create_app
 from bff.services import Services
-from bff.spa.component import SpaArea
+from bff.spa.endpoints import SpaArea
 from tests.support.env import make_settings
 from tests.support.fake_sessions import FakeSessions
 
@@ -33,7 +34,7 @@ class Harness:
 
     @property
     def spa(self) -> SpaArea:
-        area: SpaArea = self.services.areas["spa"]
+        area: SpaArea = self.services.spa
         return area
 
 
@@ -44,15 +45,16 @@ async def harness(copy: Mapping[str, Mapping[str, Any]] | None = None, **env: st
     sessions = FakeSessions()
     holder: dict[str, Services] = {}
 
-    def install(services: Services) -> None:
-        services.sessions = sessions
+    def install(services: Services) -> Services:
+        services = dataclasses.replace(services, sessions=sessions)
         holder["services"] = services
         if copy is not None:
             async def source(journey: str, requested: str, locale: str, *, preview: bool,
                              variation: str) -> Mapping[str, Any] | None:
                 return copy.get(journey)
 
-            services.areas["spa"].copy = source
+            services.spa.copy = source
+        return services
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(offline))
     app = create_app(settings, http=http, overrides=[install])

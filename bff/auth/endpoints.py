@@ -38,10 +38,11 @@ from bff.errors import (
     UnsupportedMediaType,
 )
 from bff.http.body import read_limited
-from bff.services import Services
+from bff.services import services_of
+from bff.sessions.store import SessionStore
 from bff.settings import Settings
 
-log = logging.getLogger("bff.auth.routes")
+log = logging.getLogger("bff.auth.endpoints")
 
 #: OAuth 2.0 / OIDC error codes passed through to the SPA as they are.
 KNOWN_IDP_ERRORS = frozenset({
@@ -59,21 +60,20 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class AuthArea:
-    """The objects the sign-in routes need (``services.areas["auth"]``)."""
+    """The objects the sign-in routes need (``services_of(request).auth``)."""
 
     def __init__(self, settings: Settings, oidc: OIDCClient, sessions: SessionManager,
-                 transactions: LoginTransactions) -> None:
+                 transactions: LoginTransactions, store: SessionStore) -> None:
         self.settings = settings
         self.oidc = oidc
         self.sessions = sessions
+        self.store = store  # for areas that need claim_once or locks
         self.transactions = transactions
         self.binding_cookie = f"{settings.session.cookie_name}-login"
 
 
 def _area(request: Request) -> AuthArea:
-    services: Services = request.app.state.services
-    area: AuthArea = services.area("auth")
-    return area
+    return services_of(request).auth
 
 
 def _single(request: Request, name: str) -> str | None:

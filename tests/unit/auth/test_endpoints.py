@@ -13,15 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.routing import Route
 
-from bff.app import readyz
-from bff.auth import component
+from bff.app import create_app
+from bff.auth.endpoints import AuthArea
 from bff.auth.oidc import BACKCHANNEL_LOGOUT_EVENT
-from bff.auth.routes import AuthArea
-from bff.errors import install_error_handlers
-from bff.http.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
-from bff.services import Services
 from bff.settings import Settings
 from tests.support.env import make_settings
 from tests.unit.auth.fake_idp import CLIENT_ID, ISSUER, FakeIdP, cached_rsa, sign, unsigned
@@ -32,24 +27,9 @@ FETCH = {"X-CSRF": "1", "Origin": ORIGIN, "Sec-Fetch-Site": "same-origin"}
 
 
 def build_app(settings: Settings, http: httpx.AsyncClient) -> Starlette:
-    """Only the sign-in area, wired as create_app does (so other areas cannot break these tests)."""
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            services = Services(settings=settings, http=http)
-            app.state.services = services
-            await component.start(settings, services, stack)
-            yield
-
-    from starlette.middleware import Middleware
-
-    app = Starlette(routes=[Route("/readyz", readyz), *component.routes(settings)], lifespan=lifespan,
-                    middleware=[Middleware(RequestContextMiddleware),
-                                Middleware(SecurityHeadersMiddleware, https=True)])
-    install_error_handlers(app)
-    app.state.settings = settings
-    return app
+    """The whole app (other areas start offline: AEM answers through the fake IdP's transport,
+    so the content area falls back to its bundled copy)."""
+    return create_app(settings, http=http)
 
 
 @dataclass
@@ -60,7 +40,7 @@ class Env:
 
     @property
     def area(self) -> AuthArea:
-        area: AuthArea = self.app.state.services.areas["auth"]
+        area: AuthArea = self.app.state.services.auth
         return area
 
     async def start_login(self, **params: str) -> tuple[httpx.Response, dict[str, str]]:
@@ -576,7 +556,8 @@ async def test_readyz_reports_discovery_and_store() -> None:
     idp = FakeIdP(down=True)
     async with environment(idp) as env:
         r = await env.client.get("/readyz")
-        assert r.status_code == 503 and r.json()["checks"] == {"session_store": True, "idp_discovery": False}
+        assert r.status_code == 503 and r.json()["checks"] == {"session_store": True, "idp_discovery": False,
+                                                                 "outbox": True}
         idp.down = False
         env.area.oidc.monotonic = lambda: time.monotonic() + 60  # past the retry interval
         r = await env.client.get("/readyz")

@@ -4,6 +4,7 @@ behind a MockTransport and a memory publisher in place of SNS."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -530,8 +531,8 @@ def with_sessions(okta: FakeOktaApi, login: str = "bob@acme.test") -> tuple[Fake
     sessions = FakeSessions()
     sessions.add("cookie-bob", principal(user_id=user["id"], login=login))
 
-    def install(services: Services) -> None:
-        services.sessions = sessions
+    def install(services: Services) -> Services:
+        return dataclasses.replace(services, sessions=sessions)
 
     return sessions, user["id"], install
 

@@ -1,0 +1,113 @@
+"""The app's one request pipeline: the outermost pure-ASGI layer every HTTP request crosses.
+
+Per request, for every path:
+
+1. the request id: the client's well-formed ``X-Request-Id`` (the first one) or a new one
+   (:mod:`bff.http.ids`), put in ``scope["state"]["request_id"]`` and the logging context,
+   and echoed on the response (replacing any the handler or an upstream set);
+2. the prefix dispatch: ``/api`` and ``/api/*`` go to the API proxy's raw-ASGI handler,
+   ``/bff/content/*`` to the copy endpoint's, everything else to the Starlette router (whose
+   route table still lists both, for tools that walk it);
+3. the security headers (:func:`security_headers`) added to every response that did not set
+   its own (compared case-insensitively; the SPA's HTML sets its own CSP with a nonce);
+4. any exception raised before the response started becomes its problem+json through
+   :func:`bff.errors.response_for` (the one mapping, which logs it once, with its traceback when
+   it was unexpected), with the request id and the security headers like any response. A
+   client that went away (``ClientDisconnect``) gets nothing; an exception after the response
+   started is re-raised to the server, which closes the connection: the client sees a response
+   cut short, never a fake success.
+
+No other layer sets request ids, adds these headers or renders errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bff.errors import response_for
+from bff.http.ids import request_id_from
+from bff.logs import request_id_var
+
+# A CSP for responses that are not the SPA's HTML (JSON, problems, redirects): nothing may run.
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+_REQUEST_ID = b"x-request-id"
+
+
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """The security headers every response carries unless it set its own (raw ASGI pairs)."""
+    pairs = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Content-Security-Policy", DEFAULT_CSP),
+    ]
+    if https:
+        pairs.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+
+
+class Edge:
+    """See the module docstring. ``prefixes``: ``(prefix, app)`` pairs tried in order; a prefix
+    ending in ``/`` matches paths under it, any other matches itself and paths under
+    ``prefix + "/"`` (so ``/api`` takes ``/api`` and ``/api/x``, never ``/apis``)."""
+
+    def __init__(self, router: ASGIApp, *, https: bool, prefixes: Sequence[tuple[str, ASGIApp]] = ()) -> None:
+        self.router = router
+        self.security = tuple(security_headers(https))
+        self.security_names = frozenset(name for name, _ in self.security)
+        self.prefixes = tuple(prefixes)
+
+    def route(self, path: str) -> ASGIApp:
+        for prefix, app in self.prefixes:
+            if path.startswith(prefix) and (prefix[-1] == "/" or len(path) == len(prefix)
+                                            or path[len(prefix)] == "/"):
+                return app
+        return self.router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan (and websockets, which no route accepts)
+            await self.router(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID:
+                incoming = value
+                break
+        rid = request_id_from(incoming)
+        scope.setdefault("state", {})["request_id"] = rid
+        rid_header = (_REQUEST_ID, rid.encode("latin-1"))
+        security = self.security
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                if _REQUEST_ID in present:
+                    headers = [h for h in headers if h[0].lower() != _REQUEST_ID]
+                if not self.security_names <= present:
+                    headers.extend(h for h in security if h[0] not in present)
+                headers.append(rid_header)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        token = request_id_var.set(rid)
+        try:
+            await self.route(scope["path"])(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            return
+        except Exception as exc:
+            if started:
+                raise
+            response = response_for(exc, scope["method"], scope["path"])
+            await response(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(token)
