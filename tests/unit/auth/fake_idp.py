@@ -41,14 +41,15 @@ def new_rsa(kid: str | None) -> RSAKey:
     return key
 
 
-_KEY_CACHE: dict[str, RSAKey] = {}
+_KEY_CACHE: dict[tuple[str, str | None], RSAKey] = {}
 
 
 def cached_rsa(name: str, kid: str | None = None) -> RSAKey:
     """RSA key generation is slow (~50 ms): reuse keys across tests by name."""
-    if name not in _KEY_CACHE:
-        _KEY_CACHE[name] = new_rsa(kid if kid is not None else name)
-    return _KEY_CACHE[name]
+    key = (name, kid)  # by kid too: the same name asked with another kid is another key
+    if key not in _KEY_CACHE:
+        _KEY_CACHE[key] = new_rsa(kid if kid is not None else name)
+    return _KEY_CACHE[key]
 
 
 def sign(claims: Claims, key: Any, *, alg: str = "RS256", header: dict[str, Any] | None = None,
