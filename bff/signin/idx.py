@@ -33,8 +33,9 @@ paths that do not resolve, non-object entries in ``authenticators`` / ``authenti
 ``profile``, ``settings``, ``contextualData``: dropped), an ``expiresAt`` that is not a date (None).
 
 Sensitive values are kept out of ``repr`` (so out of logs and tracebacks): the state handle,
-every field ``value`` (forms repeat the state handle; ``issue`` holds the interaction code) and
-the TOTP shared secret. Okta's message ``text`` is in the org's language: the BFF translates by
+every form ``href`` (a ``redirect-idp`` href holds the state handle as ``stateToken``), every
+field and option ``value`` (forms repeat the state handle; ``issue`` holds the interaction code)
+and the TOTP shared secret. Okta's message ``text`` is in the org's language: the BFF translates by
 ``key`` and never forwards the text.
 """
 
@@ -190,7 +191,7 @@ class Form:
     poll form's interval in milliseconds; ``type`` / ``idp`` describe a ``redirect-idp``."""
 
     name: str
-    href: str | None
+    href: str | None = field(repr=False)  # a redirect-idp href carries the state handle
     method: str = "POST"
     accepts: str | None = None
     fields: tuple[Field, ...] = ()
