@@ -316,10 +316,17 @@ def _actions(state: IdxState, policy: StepPolicy) -> list[Form]:
     return out
 
 
+def _live(state: IdxState) -> bool:
+    """A state that can still be posted to (not a success, not terminal, with a handle)."""
+    return (state.state_handle is not None and not state.terminal
+            and state.success_with_interaction_code is None)
+
+
 def submittable(state: IdxState, policy: StepPolicy = DEFAULT_POLICY) -> dict[str, Form]:
     """Every form the SPA may post in this state, by name: supported remediations (not
-    ``redirect-idp``, a browser redirect), supported authenticator actions, ``cancel``."""
-    if state.state_handle is None:
+    ``redirect-idp``, a browser redirect), supported authenticator actions, ``cancel``.
+    Nothing once the state is a success (the code is redeemed, not submitted) or terminal."""
+    if not _live(state):
         return {}
     out: dict[str, Form] = {}
     for form in state.remediations:
@@ -637,7 +644,7 @@ def prepare(state: IdxState, remediation: str, values: object, *,
     offered = submittable(state, policy)
     form = offered.get(remediation)
     if form is None:
-        if state.state_handle is not None and state.form(remediation) is not None:
+        if _live(state) and state.form(remediation) is not None:
             raise StepNotSupported(f"The sign-in step {_safe(remediation)!r} is not supported here")
         raise StepNotOffered(f"The sign-in step {_safe(remediation)!r} is not offered now")
     if not isinstance(values, Mapping) or not all(isinstance(k, str) for k in values):
