@@ -296,10 +296,11 @@ def _judge(state: IdxState, form: Form, policy: StepPolicy) -> _Verdict:
         ok = key in policy.authenticators and not any(g.dropped and not g.choices for g in plan.groups)
         return _Verdict(ok, None if ok else key or name, plan)
     if name in FORM_STEPS or name == REDIRECT_IDP:
-        keys = [authenticator_key(a) for a in plan.relates_to]
-        bad = next((k for k in keys if k not in policy.authenticators), "") if keys else ""
-        ok = not bad and not any(g.dropped and not g.choices for g in plan.groups)
-        return _Verdict(ok, None if ok else bad or name, plan)
+        # A field tied to an authenticator (sign-up's credentials.passcode): that authenticator
+        # must be supported, and one that does not resolve is not.
+        missing = [k for k in map(authenticator_key, plan.relates_to) if k not in policy.authenticators]
+        ok = not missing and not any(g.dropped and not g.choices for g in plan.groups)
+        return _Verdict(ok, None if ok else (missing[0] if missing else None) or name, plan)
     rel = form.relates_to[0] if form.relates_to else None
     return _Verdict(False, authenticator_key(rel) or name, plan)
 

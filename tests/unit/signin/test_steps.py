@@ -236,6 +236,16 @@ def test_signup_with_password_carries_the_password_policy() -> None:
     assert got["authenticator"]["settings"]["complexity"]["minLength"] == 8
 
 
+@pytest.mark.parametrize(("relates_to", "key"), [("$.nowhere", "enroll-profile"),
+                                                 ("$.authenticators.value[0]", "enroll-profile")])
+def test_a_field_tied_to_an_unknown_authenticator_is_not_supported(relates_to: str, key: str) -> None:
+    doc = load("enroll-profile-with-password.json")
+    doc["remediation"]["value"][0]["value"][1]["relatesTo"] = relates_to
+    got = to_step(parse_state(doc))
+    assert (got["step"], got["unsupported"]) == ("unsupported", key)
+    assert got["alternatives"] == ["select-identify", "cancel", "redirect"]
+
+
 def test_progressive_profile_merges_the_repeated_user_profile_forms() -> None:
     assert step("enroll-profile-update-params.json") == {
         "step": "profile-update",
