@@ -1,0 +1,11 @@
+"""Embedded sign-in: the BFF drives Okta's Identity Engine (Interaction Code flow, IDX API) on
+behalf of the SPA, so every Okta handle stays on the server.
+
+Modules, each importing only downward:
+
+* :mod:`bff.signin.idx`: the typed parser of IDX states (``application/ion+json``).
+* :mod:`bff.signin.steps`: IDX state -> the BFF's public step JSON, and a submitted step
+  -> a validated IDX request body.
+* :mod:`bff.signin.client`: the async IDX HTTP client (interact, introspect, remediate,
+  cancel, the ``interaction_code`` grant).
+"""
