@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bff.devstack import free_port  # noqa: E402
+from bff_dev.serving import free_port  # noqa: E402
 
 PATH = "/bff/content/signin?locale=fr-CA"
 
@@ -51,7 +51,7 @@ app = Starlette(routes=[Route("/bff/content/{journey}", endpoint)])
 """
 
 TWIN = """
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 app = AemTwin().app
 """
 

@@ -191,7 +191,7 @@ def raw_asgi_app(upstream: str) -> Any:
 
 
 def okta_app(port: int, bff_url: str) -> Any:
-    from bff.twins.okta import OktaTwin
+    from bff_dev.twins.okta import OktaTwin
 
     twin = OktaTwin(f"http://127.0.0.1:{port}")
     twin.register_client(CLIENT_ID, secret=CLIENT_SECRET, redirect_uris=[f"{bff_url}/bff/callback"],

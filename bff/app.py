@@ -31,7 +31,6 @@ from bff.services import Services
 from bff.settings import Settings, load_environment
 from bff.signup import component as signup_component
 from bff.spa import component as spa_component
-from bff.twins import devmail
 
 COMPONENTS: tuple[ModuleType, ...] = (
     auth_component,
@@ -62,12 +61,15 @@ async def readyz(request: Request) -> Response:
 
 
 def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
-               overrides: Sequence[Override] = ()) -> Starlette:
+               overrides: Sequence[Override] = (),
+               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """Build the ASGI app.
 
     ``http`` injects the client used for Okta/AEM/management calls (tests pass one with a
     ``MockTransport`` or an ``ASGITransport`` to a twin). ``overrides`` run after every
-    component started, to swap a service for a test double.
+    component started, to swap a service for a test double. ``extra_routes`` come before the
+    components' routes: what the dev stack adds (``/__dev/mail``, from the ``bff_dev`` package
+    that production never installs).
     """
     configure_logging(settings.log_level)
 
@@ -95,7 +97,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        *devmail.routes(settings),  # /__dev/mail: only in `bff dev` (settings.dev + dev_mail_url)
+        *extra_routes,
     ]
     for component in COMPONENTS:
         routes.extend(component.routes(settings))

@@ -1,7 +1,7 @@
 """``/__dev/mail``: the emails SES "sent" in ``bff dev`` (read from moto), for people and tests.
 
-Mounted by ``create_app`` only when ``settings.dev`` and ``settings.dev_mail_url`` (moto's URL)
-are set, i.e. never outside ``bff dev``.
+Mounted in the BFF by the dev stack only: the AWS dev part (:mod:`bff_dev.twins.aws.dev`) adds
+these routes for ``create_app(settings, extra_routes=...)``; the product never imports them.
 
 - ``GET /__dev/mail`` with ``Accept: application/json`` →
   ``[{"to","subject","text","html","sentAt","from","id"}]``, newest first;
@@ -34,7 +34,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bff.errors import NotFound, Unavailable
-from bff.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def _in_process_outbox(moto_url: str) -> dict[str, Any] | None:
     try:
         from moto.ses.models import RawMessage, ses_backends
 
-        from bff.twins.aws.server import running_in_process
+        from bff_dev.twins.aws.server import running_in_process
     except ImportError:
         return None
     if not running_in_process(moto_url):
@@ -178,11 +177,8 @@ def _page(mails: list[SentMail]) -> str:
     )
 
 
-def routes(settings: Settings) -> list[BaseRoute]:
-    """The ``/__dev/mail`` routes, or none at all outside ``bff dev``."""
-    moto_url = settings.dev_mail_url
-    if not (settings.dev and moto_url):
-        return []
+def routes(moto_url: str) -> list[BaseRoute]:
+    """The ``/__dev/mail`` routes, reading SES's outbox from the moto server at ``moto_url``."""
 
     def http_client(request: Request) -> httpx.AsyncClient | None:
         client = getattr(getattr(request.app.state, "services", None), "http", None)

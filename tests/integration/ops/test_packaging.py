@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bff.devstack import free_port
+from bff_dev.serving import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -1,4 +1,4 @@
-"""/__dev/mail: parsing moto's SES outbox, content negotiation, mounting only in dev."""
+"""/__dev/mail: parsing moto's SES outbox, content negotiation, mounted only by the dev stack."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bff.app import create_app
 from bff.errors import install_error_handlers
 from bff.settings import Settings
-from bff.twins.devmail import parse_moto_ses, routes
+from bff_dev.devmail import parse_moto_ses, routes
 from tests.support.env import base_env
 
 MOTO = "http://127.0.0.1:9"
@@ -74,17 +75,18 @@ def test_parse_raw_and_simple_messages_newest_first() -> None:
     assert parse_moto_ses({}) == []
 
 
-def dev_settings(**env: str) -> Settings:
-    return Settings.from_env(base_env(**env), dev=True)
+def paths(app: Starlette) -> set[str]:
+    return {str(getattr(r, "path", "")) for r in app.routes}
 
 
-def test_mounted_only_in_dev_with_a_mail_url() -> None:
-    assert routes(Settings.from_env(base_env(BFF_DEV_MAIL_URL=MOTO))) == []  # not dev: the URL is ignored
-    assert routes(dev_settings()) == []
-    assert {r.path for r in routes(dev_settings(BFF_DEV_MAIL_URL=MOTO))} == {  # type: ignore[attr-defined]
-        "/__dev/mail",
-        "/__dev/mail/{mail_id}/html",
-    }
+def test_mounted_only_when_the_dev_stack_passes_them() -> None:
+    assert {str(getattr(r, "path", "")) for r in routes(MOTO)} == {"/__dev/mail", "/__dev/mail/{mail_id}/html"}
+    # The product never mounts them itself, in dev mode or not (BFF_DEV_MAIL_URL means nothing to it).
+    for settings in (Settings.from_env(base_env(BFF_DEV_MAIL_URL=MOTO)),
+                     Settings.from_env(base_env(BFF_DEV_MAIL_URL=MOTO), dev=True)):
+        assert not any(path.startswith("/__dev") for path in paths(create_app(settings)))
+    dev_app = create_app(Settings.from_env(base_env(), dev=True), extra_routes=routes(MOTO))
+    assert {"/__dev/mail", "/__dev/mail/{mail_id}/html"} <= paths(dev_app)
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ async def client() -> Any:
         assert str(request.url) == f"{MOTO}/moto-api/data.json"
         return httpx.Response(200, json=DATA)
 
-    app = Starlette(routes=routes(dev_settings(BFF_DEV_MAIL_URL=MOTO)))
+    app = Starlette(routes=routes(MOTO))
     install_error_handlers(app)
     app.state.services = SimpleNamespace(http=httpx.AsyncClient(transport=httpx.MockTransport(moto)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff.test") as c:
@@ -128,7 +130,7 @@ async def test_moto_down_is_a_problem_503() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused")
 
-    app = Starlette(routes=routes(dev_settings(BFF_DEV_MAIL_URL=MOTO)))
+    app = Starlette(routes=routes(MOTO))
     install_error_handlers(app)
     app.state.services = SimpleNamespace(http=httpx.AsyncClient(transport=httpx.MockTransport(down)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff.test") as c:

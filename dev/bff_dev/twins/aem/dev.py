@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bff.twins.aem.twin import AemTwin, Webhook
+from bff_dev.twins.aem.twin import AemTwin, Webhook
 
 if TYPE_CHECKING:
-    from bff.devstack import DevContext
+    from bff_dev.parts import DevContext
 
 
 async def start(ctx: DevContext) -> list[str]:
-    from bff.devstack import serve_asgi
+    from bff_dev.serving import serve_asgi
 
     env = ctx.env
     port = ctx.ports.aem

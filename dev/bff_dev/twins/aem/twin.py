@@ -45,7 +45,7 @@ from starlette.routing import Route
 from bff.content.bundle import CONTENT_DIR, JOURNEYS, CopyBundle
 from bff.content.locales import canonical, to_aem
 
-log = logging.getLogger("bff.twins.aem")
+log = logging.getLogger("bff_dev.twins.aem")
 
 TIERS = ("publish", "author")
 MODES = ("ok", "down", "garbage", "errors")

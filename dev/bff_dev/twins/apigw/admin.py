@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from bff.devstack import serve_asgi
-from bff.twins.apigw.functions import LocalFunction
-from bff.twins.apigw.twin import ApiGatewayTwin, TwinRoute
-from bff.twins.aws.server import AwsTwin
-from bff.twins.workers.functions import lambda_runtime_env, load_function
+from bff_dev.serving import serve_asgi
+from bff_dev.twins.apigw.functions import LocalFunction
+from bff_dev.twins.apigw.twin import ApiGatewayTwin, TwinRoute
+from bff_dev.twins.aws.server import AwsTwin
+from bff_dev.twins.workers.functions import lambda_runtime_env, load_function
 
 FUNCTION = "admin-api"
 ROUTE_KEY = "ANY /api/admin/{proxy+}"
@@ -25,7 +25,7 @@ AUDIENCE = "api://default"
 
 #: The BFF route policy of the local stack (``{url}``: the twin's base URL).
 DEV_ROUTES = """\
-# Written by `bff dev` (bff/twins/apigw/dev.py): the admin API through the local API Gateway twin.
+# Written by `bff dev` (dev/bff_dev/twins/apigw/dev.py): the admin API through the local API Gateway twin.
 [upstreams.admin]
 url = "{url}"
 timeout = 10

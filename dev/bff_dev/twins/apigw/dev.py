@@ -1,7 +1,7 @@
 """The API Gateway part of ``bff dev`` (after the AWS, Okta, AEM and workers parts): the admin
 API function behind the API Gateway twin on ``ctx.ports.apigw``, and the BFF's route policy
 pointing ``/api/admin/*`` at it (written to ``<data dir>/routes.toml``, set as
-``BFF_API_ROUTES``). Shares the running :class:`~bff.twins.apigw.admin.AdminApi` as
+``BFF_API_ROUTES``). Shares the running :class:`~bff_dev.twins.apigw.admin.AdminApi` as
 ``ctx.info["apigw"]``.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bff.settings import DEV_OKTA_API_TOKEN
-from bff.twins.apigw.admin import DEV_ROUTES, ROUTE_KEY, start_admin_api
-from bff.twins.aws.server import AwsTwin
+from bff_dev.environment import DEV_OKTA_API_TOKEN
+from bff_dev.twins.apigw.admin import DEV_ROUTES, ROUTE_KEY, start_admin_api
+from bff_dev.twins.aws.server import AwsTwin
 
 if TYPE_CHECKING:
-    from bff.devstack import DevContext
+    from bff_dev.parts import DevContext
 
 
 def _marketo(ctx: DevContext) -> tuple[str, dict[str, str]]:
@@ -23,7 +23,7 @@ def _marketo(ctx: DevContext) -> tuple[str, dict[str, str]]:
     pipeline: Any = ctx.info.get("pipeline")
     subscribers = getattr(pipeline, "subscribers", None)
     if subscribers is not None:
-        from bff.twins.marketo.app import DEV_CLIENT_SECRET
+        from bff_dev.twins.marketo.app import DEV_CLIENT_SECRET
 
         return str(subscribers.marketo_url), {"MARKETO_CLIENT_ID": str(subscribers.marketo.client_id),
                                               "MARKETO_CLIENT_SECRET": DEV_CLIENT_SECRET}
@@ -33,7 +33,7 @@ def _marketo(ctx: DevContext) -> tuple[str, dict[str, str]]:
 async def start(ctx: DevContext) -> list[str]:
     aws = ctx.info.get("aws")
     if not isinstance(aws, AwsTwin):
-        raise RuntimeError("bff.twins.apigw.dev needs bff.twins.aws.dev earlier in DEV_PARTS")
+        raise RuntimeError("bff_dev.twins.apigw.dev needs bff_dev.twins.aws.dev earlier in DEV_PARTS")
     issuer = ctx.env["BFF_OKTA_ISSUER"]
     okta: Any = ctx.info.get("okta")
     okta_url = str(getattr(okta, "base_url", "")) or "{0.scheme}://{0.netloc}".format(urlsplit(issuer))

@@ -3,7 +3,7 @@ integrations (payload 2.0), plus the Lambda Invoke API, as one ASGI app.
 
 HTTP API side (any path but the Lambda API's): match the route (``METHOD /path``, ``ANY``,
 ``{param}``, greedy ``{param+}``, ``$default``; most specific first), run the JWT authorizer
-(:mod:`bff.twins.apigw.authorizer`), build the payload 2.0 event exactly as the proxy's direct
+(:mod:`bff_dev.twins.apigw.authorizer`), build the payload 2.0 event exactly as the proxy's direct
 transport does (:mod:`bff.proxy.apigw_event`), invoke the function in-process, map its answer.
 API Gateway's own errors keep its wire shape: ``{"message":"Not Found"}`` 404,
 ``{"message":"Unauthorized"}`` 401 (+ ``www-authenticate``), ``{"message":"Forbidden"}`` 403,
@@ -36,8 +36,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from bff.proxy.apigw_event import MalformedLambdaResponse, build_http_api_event, map_response
-from bff.twins.apigw.authorizer import AuthorizerDenied, JwtAuthorizer
-from bff.twins.apigw.functions import FunctionTimeout, InvokeResult, LocalFunction
+from bff_dev.twins.apigw.authorizer import AuthorizerDenied, JwtAuthorizer
+from bff_dev.twins.apigw.functions import FunctionTimeout, InvokeResult, LocalFunction
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # HTTP API request payload limit
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024  # synchronous invoke limit

@@ -1,8 +1,9 @@
 """The AWS part of ``bff dev`` (FIRST in DEV_PARTS): moto on ``ctx.ports.moto`` with the topology.
 
-Adds to the BFF's environment: ``BFF_ACCOUNT_TOPIC_ARN``, ``BFF_AWS_ENDPOINT_URL``,
-``BFF_AWS_REGION`` and ``BFF_DEV_MAIL_URL`` (``/__dev/mail`` reads SES's outbox from moto);
-shares the running :class:`~bff.twins.aws.server.AwsTwin` as ``ctx.info["aws"]``.
+Adds to the BFF's environment ``BFF_ACCOUNT_TOPIC_ARN``, ``BFF_AWS_ENDPOINT_URL`` and
+``BFF_AWS_REGION``, and to its routes ``/__dev/mail`` (:mod:`bff_dev.devmail`: the emails SES
+"sent", read from moto); shares the running :class:`~bff_dev.twins.aws.server.AwsTwin` as
+``ctx.info["aws"]``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from bff.twins.aws.server import start_aws
-from bff.twins.aws.topology import TopologySpec
+from bff_dev import devmail
+from bff_dev.twins.aws.server import start_aws
+from bff_dev.twins.aws.topology import TopologySpec
 
 if TYPE_CHECKING:
-    from bff.devstack import DevContext
+    from bff_dev.parts import DevContext
 
 #: Shorter than the deployed 90 s so a failed message comes back quickly while developing.
 DEV_VISIBILITY_TIMEOUT = 10
@@ -33,8 +35,8 @@ async def start(ctx: DevContext) -> list[str]:
         "BFF_ACCOUNT_TOPIC_ARN": topo.topic_arn,
         "BFF_AWS_ENDPOINT_URL": aws.endpoint_url,
         "BFF_AWS_REGION": topo.region,
-        "BFF_DEV_MAIL_URL": aws.endpoint_url,
     })
+    ctx.routes.extend(devmail.routes(aws.endpoint_url))
     ctx.info["aws"] = aws
     queues = ", ".join(f"{q.name} (+dlq)" for q in topo.queues.values())
     return [

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 from moto.server import ThreadedMotoServer
 
-from bff.twins.aws.topology import Topology, TopologySpec, create_topology
+from bff_dev.twins.aws.topology import Topology, TopologySpec, create_topology
 
-log = logging.getLogger("bff.twins.aws")
+log = logging.getLogger("bff_dev.twins.aws")
 
 #: URLs of the moto servers running in THIS process (their state is this process's moto backends).
 IN_PROCESS: set[str] = set()

@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bff.twins.workers.functions import ensure_functions_path
+from bff_dev.twins.workers.functions import ensure_functions_path
 
 ensure_functions_path()
 from fnlib import names  # noqa: E402  (infra/functions is not an installed package)

@@ -259,7 +259,7 @@ def _bearer(request: Request) -> str | None:
 
 
 def create_app(twin: MarketoTwin) -> Starlette:
-    """The twin's ASGI app (serve it with ``bff.devstack.serve_asgi``)."""
+    """The twin's ASGI app (serve it with ``bff_dev.devstack.serve_asgi``)."""
 
     async def token(request: Request) -> Response:
         params: dict[str, str] = dict(request.query_params)

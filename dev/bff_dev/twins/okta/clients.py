@@ -20,7 +20,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from bff.twins.okta.errors import OAuthError
+from bff_dev.twins.okta.errors import OAuthError
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_ALGS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]

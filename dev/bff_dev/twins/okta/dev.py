@@ -1,6 +1,6 @@
 """The Okta part of ``bff dev``: the twin on ``ctx.ports.okta``, wired to the BFF's settings.
 
-The twin also serves the provisioning endpoints (``bff/twins/okta/provisioning.py``), so
+The twin also serves the provisioning endpoints (``dev/bff_dev/twins/okta/provisioning.py``), so
 ``bff okta plan|apply --config infra/okta.dev.toml`` can be tried against it (docs/okta-twin.md).
 """
 
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
-from bff.twins.okta.provisioning import install_provisioning
-from bff.twins.okta.twin import OktaTwin
+from bff_dev.twins.okta.provisioning import install_provisioning
+from bff_dev.twins.okta.twin import OktaTwin
 
 if TYPE_CHECKING:
-    from bff.devstack import DevContext
+    from bff_dev.parts import DevContext
 
 DEV_CLIENT_NAME = "BFF (local)"
 
@@ -32,7 +32,7 @@ def public_jwks(private_key: str) -> dict[str, Any]:
 
 
 async def start(ctx: DevContext) -> list[str]:
-    from bff.devstack import serve_asgi
+    from bff_dev.serving import serve_asgi
 
     env = ctx.env
     port = ctx.ports.okta

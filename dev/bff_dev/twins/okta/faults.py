@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bff.twins.okta.errors import api_error_body
+from bff_dev.twins.okta.errors import api_error_body
 
 _DEFAULT_API_CODES = {400: "E0000001", 401: "E0000011", 403: "E0000006", 404: "E0000007",
                       429: "E0000047", 500: "E0000009", 502: "E0000009", 503: "E0000009"}

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from bff.twins.okta.errors import OAuthError
+from bff_dev.twins.okta.errors import OAuthError
 
 MAX_FORM_BYTES = 64 * 1024
 

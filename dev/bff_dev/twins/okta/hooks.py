@@ -13,15 +13,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from bff.twins.okta.directory import iso
-
-if TYPE_CHECKING:
-    from bff.twins.okta.directory import User
-    from bff.twins.okta.twin import EventHook, OktaTwin
+from bff_dev.twins.okta.directory import User, iso
+from bff_dev.twins.okta.model import EventHook
+from bff_dev.twins.okta.org import OktaOrg
 
 USER_AGENT = "Okta Event Hooks (local twin)"
 
@@ -37,18 +35,18 @@ class Delivery:
 
 
 class EventHooks:
-    def __init__(self, twin: OktaTwin) -> None:
-        self.twin = twin
+    def __init__(self, org: OktaOrg) -> None:
+        self.org = org
         self.deliveries: list[Delivery] = []
         self.events: list[dict[str, Any]] = []  # every LogEvent emitted (a System Log of sorts)
 
     def log_event(self, event_type: str, user: User, *, actor: dict[str, Any],
                   display_message: str) -> dict[str, Any]:
         """Record a LogEvent about ``user`` and queue its delivery to the subscribed hooks."""
-        twin = self.twin
+        org = self.org
         event: dict[str, Any] = {
             "uuid": str(uuid.uuid4()),
-            "published": iso(twin.now()),
+            "published": iso(org.now()),
             "eventType": event_type,
             "version": "0",
             "displayMessage": display_message,
@@ -66,9 +64,9 @@ class EventHooks:
             "securityContext": {},
         }
         self.events.append(event)
-        for hook in twin.event_hooks:
+        for hook in org.event_hooks:
             if event_type in hook.events:
-                twin.spawn(self._deliver(hook, event))
+                org.spawn(self._deliver(hook, event))
         return event
 
     def payload(self, hook: EventHook, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,10 +74,10 @@ class EventHooks:
             "eventType": "com.okta.event_hook",
             "eventTypeVersion": "1.0",
             "cloudEventsVersion": "0.1",
-            "source": f"{self.twin.base_url}/api/v1/eventHooks/{hook.id}",
+            "source": f"{self.org.base_url}/api/v1/eventHooks/{hook.id}",
             "eventId": str(uuid.uuid4()),
             "data": {"events": events},
-            "eventTime": iso(self.twin.now()),
+            "eventTime": iso(self.org.now()),
             "contentType": "application/json",
         }
 
@@ -93,7 +91,7 @@ class EventHooks:
         headers = {**self._headers(hook), "x-okta-verification-challenge": challenge}
         body: Any = None
         try:
-            response = await self.twin.http.get(hook.url, headers=headers)
+            response = await self.org.http.get(hook.url, headers=headers)
         except httpx.HTTPError:
             record.attempts.append(0)
         else:
@@ -104,7 +102,7 @@ class EventHooks:
                 body = None
         hook.verified = isinstance(body, dict) and body.get("verification") == challenge
         record.ok = hook.verified
-        self.twin.counters["hook:verify"] += 1
+        self.org.counters["hook:verify"] += 1
         return hook.verified
 
     async def _deliver(self, hook: EventHook, event: dict[str, Any]) -> None:
@@ -116,12 +114,12 @@ class EventHooks:
         body = self.payload(hook, [event])
         for _attempt in range(2):  # Okta retries once on 5xx / timeout
             try:
-                response = await self.twin.http.post(hook.url, json=body, headers=self._headers(hook))
+                response = await self.org.http.post(hook.url, json=body, headers=self._headers(hook))
                 status = response.status_code
             except httpx.HTTPError:
                 status = 0
             record.attempts.append(status)
-            self.twin.counters["hook:deliver"] += 1
+            self.org.counters["hook:deliver"] += 1
             if 200 <= status < 300:
                 record.ok = True
                 return

@@ -10,9 +10,8 @@ carries ``X-Rate-Limit-Limit/-Remaining/-Reset`` for its bucket (per-minute wind
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -20,30 +19,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bff.twins.okta import search
-from bff.twins.okta.directory import (
-    ARRAY_ATTRIBUTES,
-    PROFILE_ATTRIBUTES,
-    Group,
-    User,
-    hash_password,
-    iso,
-    okta_id,
-)
-from bff.twins.okta.errors import NO_STORE, ApiError, OAuthError
-from bff.twins.okta.forms import read_form
-from bff.twins.okta.keys import SigningKeys
-
-if TYPE_CHECKING:
-    from bff.twins.okta.twin import OktaTwin
+from bff_dev.twins.okta import search
+from bff_dev.twins.okta.directory import Group, User, hash_password, iso, okta_id
+from bff_dev.twins.okta.errors import NO_STORE, ApiError, OAuthError
+from bff_dev.twins.okta.forms import read_form
+from bff_dev.twins.okta.hooks import EventHooks
+from bff_dev.twins.okta.keys import SigningKeys
+from bff_dev.twins.okta.org import OktaOrg
+from bff_dev.twins.okta.profile import password_problems, validate_profile
 
 MAX_JSON_BYTES = 256 * 1024
 USER_TYPE_ID = "otydefaultusertype01"
-REQUIRED = ("login", "email", "firstName", "lastName")
-EMAIL = re.compile(r"^[^@\s\"<>()\[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-POLICY_MESSAGE = ("Password requirements were not met. Password requirements: at least 8 characters, "
-                  "a lowercase letter, an uppercase letter, a number, no parts of your username.")
 ORG_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
 #: Okta's ``filter=`` for users: only these attributes and operators.
 USER_FILTER = {
@@ -56,27 +42,15 @@ GROUP_FILTER = {"type": {"eq"}, "id": {"eq"}, "lastUpdated": {"eq", "gt", "ge", 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def password_problems(password: Any, profile: dict[str, Any]) -> list[str]:
-    if not isinstance(password, str) or not password:
-        return ["password: The field cannot be left blank"]
-    if len(password) > 72:
-        return ["password: Password cannot exceed 72 characters"]
-    parts = re.split(r"[@._\-+]", str(profile.get("login", "")).lower())
-    parts += [str(profile.get("firstName", "")).lower(), str(profile.get("lastName", "")).lower()]
-    weak = (len(password) < 8 or not re.search(r"[a-z]", password) or not re.search(r"[A-Z]", password)
-            or not re.search(r"[0-9]", password)
-            or any(len(p) >= 3 and p in password.lower() for p in parts))
-    return [f"password: {POLICY_MESSAGE}"] if weak else []
-
-
 class ManagementApi:
-    def __init__(self, twin: OktaTwin) -> None:
-        self.twin = twin
+    def __init__(self, org: OktaOrg, *, hooks: EventHooks) -> None:
+        self.org = org
+        self.hooks = hooks
         self.org_keys: SigningKeys | None = None
         self.windows: dict[str, tuple[int, int]] = {}  # bucket -> (window start, used)
 
     def routes(self) -> list[BaseRoute]:
-        e = self._endpoint
+        e = self.endpoint
         return [
             Route("/oauth2/v1/token", self.org_token, methods=["POST"]),
             Route("/oauth2/v1/keys", self.org_keys_endpoint),
@@ -103,9 +77,9 @@ class ManagementApi:
         ]
 
     # -- plumbing -------------------------------------------------------------------------
-    def _endpoint(self, bucket: str, scope: str, handler: Handler) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            t = self.twin
+    def endpoint(self, bucket: str, scope: str, handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            t = self.org
             route = request.scope.get("route")
             template = getattr(route, "path", request.url.path)
             t.counters[f"mgmt:{request.method} {template}"] += 1
@@ -120,11 +94,11 @@ class ManagementApi:
             response.headers.update(limit_headers)
             return response
 
-        return endpoint
+        return guarded
 
     def _rate(self, bucket: str) -> tuple[dict[str, str], bool]:
-        now = self.twin.now()
-        limit = self.twin.rate_limits.get(bucket, self.twin.rate_limits.get("default", 600))
+        now = self.org.now()
+        limit = self.org.rate_limits.get(bucket, self.org.rate_limits.get("default", 600))
         start = int(now // 60 * 60)
         window, used = self.windows.get(bucket, (start, 0))
         if window != start:
@@ -136,7 +110,7 @@ class ManagementApi:
                 "X-Rate-Limit-Reset": str(window + 60)}, exhausted
 
     def _authenticate(self, request: Request, scope: str) -> dict[str, Any]:
-        t = self.twin
+        t = self.org
         auth = request.headers.get("authorization", "")
         kind, _, credential = auth.partition(" ")
         credential = credential.strip()
@@ -158,7 +132,7 @@ class ManagementApi:
                         "displayName": claims.get("cid"), "detailEntry": None}
         raise ApiError("E0000011")
 
-    async def _json(self, request: Request) -> dict[str, Any]:
+    async def read_json(self, request: Request) -> dict[str, Any]:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ApiError("E0000003")
@@ -176,13 +150,13 @@ class ManagementApi:
         return data
 
     def _user(self, uid: str) -> User:
-        user = self.twin.directory.user(uid)
+        user = self.org.directory.user(uid)
         if user is None:
             raise ApiError("E0000007", f"Resource not found: {uid} (User)")
         return user
 
     def _group(self, gid: str) -> Group:
-        group = self.twin.directory.groups.get(gid)
+        group = self.org.directory.groups.get(gid)
         if group is None:
             raise ApiError("E0000007", f"Resource not found: {gid} (UserGroup)")
         return group
@@ -200,7 +174,7 @@ class ManagementApi:
             raise ApiError("E0000001", "limit", causes=["limit: The limit must be greater than 0"])
         return min(value, maximum)
 
-    def _page(self, request: Request, items: list[Any], key: Callable[[Any], str], *, default: int,
+    def page(self, request: Request, items: list[Any], key: Callable[[Any], str], *, default: int,
               maximum: int) -> tuple[list[Any], dict[str, str]]:
         limit = self._limit(request, default, maximum)
         after = request.query_params.get("after")
@@ -208,7 +182,7 @@ class ManagementApi:
         if after:
             items = [i for i in items if key(i) > after]
         page, more = items[:limit], len(items) > limit
-        base = f"{self.twin.base_url}{request.url.path}"
+        base = f"{self.org.base_url}{request.url.path}"
         params = {k: v for k, v in request.query_params.items() if k != "after"}
         links = [f'<{base}?{urlencode(params)}>; rel="self"' if params else f'<{base}>; rel="self"']
         if more:
@@ -218,7 +192,7 @@ class ManagementApi:
 
     # -- representations ------------------------------------------------------------------
     def user_json(self, user: User) -> dict[str, Any]:
-        base = f"{self.twin.base_url}/api/v1/users/{user.id}"
+        base = f"{self.org.base_url}/api/v1/users/{user.id}"
         credentials: dict[str, Any] = {}
         if user.password_hash:
             credentials["password"] = {}
@@ -247,7 +221,7 @@ class ManagementApi:
         }
 
     def group_json(self, group: Group) -> dict[str, Any]:
-        base = f"{self.twin.base_url}/api/v1/groups/{group.id}"
+        base = f"{self.org.base_url}/api/v1/groups/{group.id}"
         profile: dict[str, Any] = {"name": group.name, "description": group.description}
         if group.org_id is not None:
             profile["orgId"] = group.org_id
@@ -286,7 +260,7 @@ class ManagementApi:
 
     # -- users ----------------------------------------------------------------------------
     async def list_users(self, request: Request) -> Response:
-        users = list(self.twin.directory.users.values())
+        users = list(self.org.directory.users.values())
         q, flt, expr = (request.query_params.get(k) for k in ("q", "filter", "search"))
         if sum(x is not None for x in (q, flt, expr)) > 1:
             raise ApiError("E0000031")
@@ -306,59 +280,20 @@ class ManagementApi:
         except search.SearchError:
             raise ApiError("E0000031") from None
         default = 10 if q is not None else 200
-        page, headers = self._page(request, users, lambda u: u.id, default=default, maximum=200)
+        page, headers = self.page(request, users, lambda u: u.id, default=default, maximum=200)
         return JSONResponse([self.user_json(u) for u in page], headers=headers)
 
     async def get_user(self, request: Request) -> Response:
         return JSONResponse(self.user_json(self._user(request.path_params["uid"])))
 
-    def _validate_profile(self, profile: Any, *, except_id: str | None = None, partial: bool = False,
-                          current: dict[str, Any] | None = None) -> list[str]:
-        causes: list[str] = []
-        if not isinstance(profile, dict):
-            return ["profile: The field cannot be left blank"]
-        for name, value in profile.items():
-            if name not in PROFILE_ATTRIBUTES:
-                causes.append(f"{name}: Property name '{name}' is not defined in profile")
-            elif value is None:
-                if name in REQUIRED:
-                    causes.append(f"{name}: The field cannot be left blank")
-            elif name in ARRAY_ATTRIBUTES:
-                if not isinstance(value, list) or len(value) > 100 or \
-                        not all(isinstance(v, str) for v in value):
-                    causes.append(f"{name}: Does not match required type: array of string")
-            elif not isinstance(value, str):
-                causes.append(f"{name}: Does not match required type: string")
-            elif len(value) > 1024 or "\x00" in value:
-                causes.append(f"{name}: The field is too long")
-        merged = {**(current or {}), **profile} if partial else dict(profile)
-        for name in REQUIRED:
-            value = merged.get(name)
-            if not isinstance(value, str) or not value.strip():
-                if not any(c.startswith(f"{name}:") for c in causes):
-                    causes.append(f"{name}: The field cannot be left blank")
-        for name in ("firstName", "lastName"):
-            value = merged.get(name)
-            if isinstance(value, str) and len(value) > 50:
-                causes.append(f"{name}: The field is too long")
-        email, login = merged.get("email"), merged.get("login")
-        if isinstance(email, str) and email and (not EMAIL.match(email) or len(email) > 100):
-            causes.append("email: Does not match required pattern")
-        if isinstance(login, str) and login:
-            if not EMAIL.match(login) or not 5 <= len(login) <= 100:
-                causes.append("login: Username must be in the form of an email address")
-            elif self.twin.directory.login_taken(login, except_id=except_id):
-                causes.append("login: An object with this field already exists in the current organization")
-        return causes
-
     async def create_user(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         activate = request.query_params.get("activate", "true").lower()
         if activate not in ("true", "false"):
             raise ApiError("E0000001", "activate", causes=["activate: must be true or false"])
-        body = await self._json(request)
+        body = await self.read_json(request)
         profile = body.get("profile")
-        causes = self._validate_profile(profile)
+        causes = validate_profile(profile, self.org.directory)
         password = None
         credentials = body.get("credentials")
         if credentials is not None:
@@ -394,23 +329,23 @@ class ManagementApi:
         for gid in group_ids:
             t.directory.groups[gid].members[user.id] = None
             t.directory.groups[gid].last_membership_updated = now
-        t.hooks.log_event("user.lifecycle.create", user, actor=request.state.actor,
+        self.hooks.log_event("user.lifecycle.create", user, actor=request.state.actor,
                           display_message="Create okta user")
         if status != "STAGED":
-            t.hooks.log_event("user.lifecycle.activate", user, actor=request.state.actor,
+            self.hooks.log_event("user.lifecycle.activate", user, actor=request.state.actor,
                               display_message="Activate Okta user")
         return JSONResponse(self.user_json(user))
 
     async def update_user(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         user = self._user(request.path_params["uid"])
-        body = await self._json(request)
+        body = await self.read_json(request)
         partial = request.method == "POST"
         profile = body.get("profile")
         credentials = body.get("credentials")
         if profile is None and credentials is None:
             raise ApiError("E0000001", "profile", causes=["profile: The field cannot be left blank"])
-        causes = self._validate_profile(profile, except_id=user.id, partial=partial,
+        causes = validate_profile(profile, self.org.directory, except_id=user.id, partial=partial,
                                         current=user.profile) if profile is not None else []
         password = None
         if credentials is not None:
@@ -435,35 +370,35 @@ class ManagementApi:
         if isinstance(password, str):
             t.directory.set_password(user, password, now)
         user.last_updated = now
-        t.hooks.log_event("user.account.update_profile", user, actor=request.state.actor,
+        self.hooks.log_event("user.account.update_profile", user, actor=request.state.actor,
                           display_message="Update user profile for Okta")
         return JSONResponse(self.user_json(user))
 
     async def delete_user(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         user = self._user(request.path_params["uid"])
         if user.status != "DEPROVISIONED":
             self._deactivate(user, request.state.actor)
         else:
             t.directory.remove_user(user)
-            t.hooks.log_event("user.lifecycle.delete.completed", user, actor=request.state.actor,
+            self.hooks.log_event("user.lifecycle.delete.completed", user, actor=request.state.actor,
                               display_message="Delete Okta user completed")
         return Response(status_code=204)
 
     def _deactivate(self, user: User, actor: dict[str, Any]) -> None:
-        t = self.twin
+        t = self.org
         user.set_status("DEPROVISIONED", t.now())
         self._cut_off(user)
-        t.hooks.log_event("user.lifecycle.deactivate", user, actor=actor,
+        self.hooks.log_event("user.lifecycle.deactivate", user, actor=actor,
                           display_message="Deactivate Okta user")
 
     def _cut_off(self, user: User) -> None:
         """Deactivation/suspension ends the user's sessions and revokes their tokens, as Okta."""
-        self.twin.end_user_sessions(user.id)
-        self.twin.tokens.revoke_user(user.id)
+        self.org.end_user_sessions(user.id)
+        self.org.tokens.revoke_user(user.id)
 
     async def lifecycle(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         user = self._user(request.path_params["uid"])
         op = request.path_params["op"]
         actor = request.state.actor
@@ -475,7 +410,7 @@ class ManagementApi:
                 raise ApiError("E0000038")
             user.set_status("ACTIVE" if user.password_hash else "PROVISIONED", now)
             user.activated = now
-            t.hooks.log_event("user.lifecycle.activate", user, actor=actor,
+            self.hooks.log_event("user.lifecycle.activate", user, actor=actor,
                               display_message="Activate Okta user")
             if request.query_params.get("sendEmail", "true").lower() == "false":
                 token = okta_id("")[:20]
@@ -486,7 +421,7 @@ class ManagementApi:
             if user.status != "PROVISIONED":
                 raise ApiError("E0000038")
             user.set_status("PROVISIONED", now)
-            t.hooks.log_event("user.lifecycle.reactivate", user, actor=actor,
+            self.hooks.log_event("user.lifecycle.reactivate", user, actor=actor,
                               display_message="Reactivate Okta user")
             return JSONResponse({})
         if op == "deactivate":
@@ -499,7 +434,7 @@ class ManagementApi:
                 raise ApiError("E0000001", "suspend", causes=["Cannot suspend a user that is not active"])
             user.set_status("SUSPENDED", now)
             self._cut_off(user)
-            t.hooks.log_event("user.lifecycle.suspend", user, actor=actor,
+            self.hooks.log_event("user.lifecycle.suspend", user, actor=actor,
                               display_message="Suspend Okta user")
             return JSONResponse({})
         if op == "unsuspend":
@@ -507,19 +442,19 @@ class ManagementApi:
                 raise ApiError("E0000001", "unsuspend",
                                causes=["Cannot unsuspend a user that is not suspended"])
             user.set_status("ACTIVE", now)
-            t.hooks.log_event("user.lifecycle.unsuspend", user, actor=actor,
+            self.hooks.log_event("user.lifecycle.unsuspend", user, actor=actor,
                               display_message="Unsuspend Okta user")
             return JSONResponse({})
         raise ApiError("E0000007", f"Resource not found: {op} (Lifecycle operation)")
 
     async def user_groups(self, request: Request) -> Response:
         user = self._user(request.path_params["uid"])
-        groups = sorted(self.twin.directory.groups_of(user.id), key=lambda g: g.id)
+        groups = sorted(self.org.directory.groups_of(user.id), key=lambda g: g.id)
         return JSONResponse([self.group_json(g) for g in groups])
 
     # -- groups ---------------------------------------------------------------------------
     async def list_groups(self, request: Request) -> Response:
-        groups = list(self.twin.directory.groups.values())
+        groups = list(self.org.directory.groups.values())
         q, flt, expr = (request.query_params.get(k) for k in ("q", "filter", "search"))
         try:
             if expr is not None:
@@ -532,15 +467,15 @@ class ManagementApi:
             raise ApiError("E0000031") from None
         if q is not None:
             groups = [g for g in groups if g.name.lower().startswith(q.lower())]
-        page, headers = self._page(request, groups, lambda g: g.id, default=10000, maximum=10000)
+        page, headers = self.page(request, groups, lambda g: g.id, default=10000, maximum=10000)
         return JSONResponse([self.group_json(g) for g in page], headers=headers)
 
     async def get_group(self, request: Request) -> Response:
         return JSONResponse(self.group_json(self._group(request.path_params["gid"])))
 
     async def create_group(self, request: Request) -> Response:
-        t = self.twin
-        body = await self._json(request)
+        t = self.org
+        body = await self.read_json(request)
         profile = body.get("profile")
         name = profile.get("name") if isinstance(profile, dict) else None
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
@@ -560,8 +495,8 @@ class ManagementApi:
 
     async def group_users(self, request: Request) -> Response:
         group = self._group(request.path_params["gid"])
-        users = [self.twin.directory.users[u] for u in group.members if u in self.twin.directory.users]
-        page, headers = self._page(request, users, lambda u: u.id, default=1000, maximum=1000)
+        users = [self.org.directory.users[u] for u in group.members if u in self.org.directory.users]
+        page, headers = self.page(request, users, lambda u: u.id, default=1000, maximum=1000)
         return JSONResponse([self.user_json(u) for u in page], headers=headers)
 
     async def membership(self, request: Request) -> Response:
@@ -573,7 +508,7 @@ class ManagementApi:
             group.members[user.id] = None
         else:
             group.members.pop(user.id, None)
-        group.last_membership_updated = self.twin.now()
+        group.last_membership_updated = self.org.now()
         return Response(status_code=204)
 
     # -- the org authorization server (service apps) ---------------------------------------
@@ -587,7 +522,7 @@ class ManagementApi:
                             headers={"Cache-Control": "max-age=3600, must-revalidate"})
 
     async def org_metadata(self, request: Request) -> Response:
-        base = self.twin.base_url
+        base = self.org.base_url
         return JSONResponse({
             "issuer": base,
             "authorization_endpoint": f"{base}/oauth2/v1/authorize",
@@ -601,7 +536,7 @@ class ManagementApi:
         }, headers={"Cache-Control": "max-age=86400"})
 
     async def org_token(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         token_url = f"{t.base_url}/oauth2/v1/token"
         try:
             form = await read_form(request)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -20,14 +19,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bff.twins.okta.errors import NO_STORE, OAuthError
-from bff.twins.okta.forms import read_form, unique
-from bff.twins.okta.tokens import AuthCode, Grant, check_refresh, random_id, rotate_refresh
-
-if TYPE_CHECKING:
-    from bff.twins.okta.clients import Client
-    from bff.twins.okta.directory import User
-    from bff.twins.okta.twin import OktaTwin, SsoSession
+from bff_dev.twins.okta.clients import Client
+from bff_dev.twins.okta.directory import User
+from bff_dev.twins.okta.errors import NO_STORE, OAuthError
+from bff_dev.twins.okta.forms import read_form, unique
+from bff_dev.twins.okta.minter import Minter
+from bff_dev.twins.okta.model import AuthRequest, SsoSession
+from bff_dev.twins.okta.org import OktaOrg
+from bff_dev.twins.okta.pages import Pages
+from bff_dev.twins.okta.tokens import AuthCode, Grant, check_refresh, random_id, rotate_refresh
 
 #: RFC 7636 section 4.1: 43-128 unreserved characters.
 CODE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -35,23 +35,6 @@ CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 POLICY_DENIED = "Policy evaluation failed for this request, please check the policy configurations."
 PENDING_TTL = 600
 STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access", "device_sso")
-
-
-@dataclass
-class AuthRequest:
-    client: Client
-    redirect_uri: str
-    response_mode: str
-    scopes: list[str]
-    state: str
-    nonce: str | None
-    code_challenge: str
-    prompt: set[str]
-    login_hint: str | None
-    idp: str | None
-    max_age: int | None
-    created: float
-    params: dict[str, str] = field(default_factory=dict)
 
 
 class BrowserError(Exception):
@@ -75,8 +58,10 @@ class RedirectError(Exception):
 
 
 class OidcEndpoints:
-    def __init__(self, twin: OktaTwin) -> None:
-        self.twin = twin
+    def __init__(self, org: OktaOrg, *, minter: Minter, pages: Pages) -> None:
+        self.org = org
+        self.minter = minter
+        self.pages = pages
         self.pending: dict[str, AuthRequest] = {}
 
     def routes(self, prefix: str) -> list[BaseRoute]:
@@ -94,7 +79,7 @@ class OidcEndpoints:
 
     # -- discovery ------------------------------------------------------------------------
     def _metadata(self, *, oidc: bool) -> dict[str, Any]:
-        t = self.twin
+        t = self.org
         iss = t.issuer
         auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
         meta: dict[str, Any] = {
@@ -139,37 +124,37 @@ class OidcEndpoints:
         return meta
 
     async def openid_configuration(self, request: Request) -> Response:
-        self.twin.counters["discovery"] += 1
+        self.org.counters["discovery"] += 1
         return JSONResponse(self._metadata(oidc=True), headers={"Cache-Control": "max-age=86400"})
 
     async def oauth_metadata(self, request: Request) -> Response:
-        self.twin.counters["discovery"] += 1
+        self.org.counters["discovery"] += 1
         return JSONResponse(self._metadata(oidc=False), headers={"Cache-Control": "max-age=86400"})
 
     async def keys(self, request: Request) -> Response:
-        self.twin.counters["keys"] += 1
-        return JSONResponse(self.twin.keys.jwks(),
+        self.org.counters["keys"] += 1
+        return JSONResponse(self.org.keys.jwks(),
                             headers={"Cache-Control": "max-age=3600, must-revalidate"})
 
     # -- /v1/authorize --------------------------------------------------------------------
     async def authorize(self, request: Request) -> Response:
-        self.twin.counters["authorize"] += 1
+        self.org.counters["authorize"] += 1
         try:
             if request.method == "POST":
                 return await self._sign_in(request)
             req = self._validate(request)
-            self.twin.authorize_requests.append(dict(req.params))
+            self.org.authorize_requests.append(dict(req.params))
             return self._continue(request, req)
         except BrowserError as exc:
-            return self.twin.pages.error(exc.status, exc.error, exc.description)
+            return self.pages.error(exc.status, exc.error, exc.description)
         except RedirectError as exc:
             return self._redirect(exc.redirect_uri, exc.mode, {
                 "error": exc.error, "error_description": exc.description, "state": exc.state})
         except OAuthError as exc:
-            return self.twin.pages.error(exc.status, exc.error, exc.description)
+            return self.pages.error(exc.status, exc.error, exc.description)
 
     def _validate(self, request: Request) -> AuthRequest:
-        t = self.twin
+        t = self.org
         params = unique(list(request.query_params.multi_items()))
         client_id = params.get("client_id")
         if not client_id:
@@ -241,7 +226,7 @@ class OidcEndpoints:
                            created=t.now(), params=params)
 
     def _continue(self, request: Request, req: AuthRequest) -> Response:
-        t = self.twin
+        t = self.org
         session = t.session_from_cookie(request)
         if session is not None and req.max_age is not None and t.now() - session.auth_time > req.max_age:
             session = None
@@ -254,16 +239,16 @@ class OidcEndpoints:
             token = random_id("", 24)
             self._gc_pending()
             self.pending[token] = req
-            return t.pages.signin(token, req, username=req.login_hint or "")
+            return self.pages.signin(token, req, username=req.login_hint or "")
         return self._issue_code(req, session)
 
     def _gc_pending(self) -> None:
-        now = self.twin.now()
+        now = self.org.now()
         for key in [k for k, r in self.pending.items() if now - r.created > PENDING_TTL]:
             del self.pending[key]
 
     async def _sign_in(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         form = await read_form(request)
         token = form.get("stateToken", "")
         req = self.pending.get(token)
@@ -274,7 +259,7 @@ class OidcEndpoints:
         user = t.directory.authenticate(username, form.get("password", ""))
         if user is None:
             t.counters["signin:failed"] += 1
-            return t.pages.signin(token, req, username=username, error="Unable to sign in", status=401)
+            return self.pages.signin(token, req, username=username, error="Unable to sign in", status=401)
         del self.pending[token]
         t.counters["signin"] += 1
         session = t.start_session(user, idp=req.idp)
@@ -287,13 +272,13 @@ class OidcEndpoints:
         req = self.pending.pop(token, None)
         if req is None:
             return None
-        session = self.twin.start_session(user, idp=req.idp)
+        session = self.org.start_session(user, idp=req.idp)
         response = self._issue_code(req, session)
-        self.twin.set_session_cookie(response, session)
+        self.org.set_session_cookie(response, session)
         return response
 
     def _issue_code(self, req: AuthRequest, session: SsoSession) -> Response:
-        t = self.twin
+        t = self.org
         user = t.directory.users.get(session.user_id)
         if user is None or user.status != "ACTIVE":
             raise RedirectError(req, req.redirect_uri, req.response_mode, req.state, "access_denied",
@@ -319,7 +304,7 @@ class OidcEndpoints:
     def _redirect(self, uri: str, mode: str, params: dict[str, str | None]) -> Response:
         fields = [(k, v) for k, v in params.items() if v is not None]
         if mode == "form_post":
-            return self.twin.pages.form_post(uri, fields)
+            return self.pages.form_post(uri, fields)
         parts = urlsplit(uri)
         query = "&".join(q for q in (parts.query, urlencode(fields)) if q)
         return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302,
@@ -327,7 +312,7 @@ class OidcEndpoints:
 
     # -- /v1/token ------------------------------------------------------------------------
     async def token(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         try:
             form = await read_form(request)
             grant_type = form.get("grant_type", "")
@@ -351,7 +336,7 @@ class OidcEndpoints:
         return JSONResponse(body, headers=NO_STORE)
 
     def _code_grant(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
-        t = self.twin
+        t = self.org
         code = form.get("code")
         if not code:
             raise OAuthError("invalid_request", "The 'code' parameter is required.")
@@ -379,7 +364,7 @@ class OidcEndpoints:
         return self._token_response(client, user, grant, record.scopes, nonce=record.nonce, first=True)
 
     def _refresh_grant(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
-        t = self.twin
+        t = self.org
         token = form.get("refresh_token")
         if not token:
             raise OAuthError("invalid_request", "The 'refresh_token' parameter is required.")
@@ -399,8 +384,8 @@ class OidcEndpoints:
 
     def _token_response(self, client: Client, user: User, grant: Grant, scopes: list[str], *,
                         nonce: str | None, first: bool) -> dict[str, Any]:
-        t = self.twin
-        access, _ = t.minter.access_token(client_id=client.client_id, user=user, scopes=scopes,
+        t = self.org
+        access, _ = self.minter.access_token(client_id=client.client_id, user=user, scopes=scopes,
                                           auth_time=grant.auth_time, grant=grant)
         body: dict[str, Any] = {
             "token_type": "Bearer",
@@ -411,7 +396,7 @@ class OidcEndpoints:
         if "offline_access" in grant.scopes and "refresh_token" in client.grant_types:
             body["refresh_token"] = rotate_refresh(t.tokens, grant, t.now())
         if "openid" in scopes:
-            body["id_token"] = t.minter.id_token(
+            body["id_token"] = self.minter.id_token(
                 client_id=client.client_id, user=user, scopes=scopes, auth_time=grant.auth_time,
                 nonce=nonce if first else None, access_token=access, sid=grant.sid, amr=grant.amr,
                 idp=grant.idp)
@@ -419,7 +404,7 @@ class OidcEndpoints:
 
     # -- /v1/userinfo ---------------------------------------------------------------------
     async def userinfo(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         t.counters["userinfo"] += 1
         challenge = 'Bearer authorization_uri="{0}/v1/authorize", realm="{0}", scope="openid", ' \
                     'error="{1}", error_description="{2}", resource="{3}"'
@@ -439,7 +424,7 @@ class OidcEndpoints:
                                     t.issuer, "insufficient_scope", desc, "/oauth2/default/v1/userinfo")})
         user = t.directory.users[claims["uid"]]
         body: dict[str, Any] = {"sub": user.id}
-        body.update(t.minter.scope_claims(user, scopes))
+        body.update(self.minter.scope_claims(user, scopes))
         body["groups"] = t.directory.group_names(user.id)
         if user.profile.get("orgId") is not None:
             body["orgId"] = user.profile["orgId"]
@@ -447,7 +432,7 @@ class OidcEndpoints:
 
     # -- /v1/revoke, /v1/introspect -------------------------------------------------------
     async def revoke(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         t.counters["revoke"] += 1
         try:
             form = await read_form(request)
@@ -473,7 +458,7 @@ class OidcEndpoints:
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         t.counters["introspect"] += 1
         try:
             form = await read_form(request)
@@ -511,35 +496,36 @@ class OidcEndpoints:
 
     # -- /v1/logout -----------------------------------------------------------------------
     async def logout(self, request: Request) -> Response:
-        t = self.twin
+        t = self.org
         t.counters["logout"] += 1
         try:
             params = unique(list(request.query_params.multi_items()))
         except OAuthError as exc:
-            return t.pages.error(400, exc.error, exc.description)
+            return self.pages.error(400, exc.error, exc.description)
         hint = params.get("id_token_hint")
         if not hint:
-            return t.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is required.")
+            return self.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is required.")
         claims = t.keys.verify(hint)  # expiry deliberately not checked: Okta accepts expired hints
         is_id_token = claims is not None and str(claims.get("jti", "")).startswith("ID.")
         if claims is None or claims.get("iss") != t.issuer or not is_id_token:
-            return t.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is not a valid "
-                                 "ID token.")
+            return self.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is not a valid "
+                                    "ID token.")
         client = t.clients.get(str(claims.get("aud")))
         if client is None:
-            return t.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is not a valid "
-                                 "ID token.")
+            return self.pages.error(400, "invalid_request", "The 'id_token_hint' parameter is not a valid "
+                                    "ID token.")
         target = params.get("post_logout_redirect_uri")
         if target is not None and target not in client.post_logout_redirect_uris:
-            return t.pages.error(400, "invalid_request", "The 'post_logout_redirect_uri' parameter must be a "
-                                 "Logout redirect URI in the client app settings: "
-                                 f"{t.base_url}/admin/app/oidc_client/instance/{client.client_id}"
-                                 "#tab-general")
+            return self.pages.error(400, "invalid_request",
+                                    "The 'post_logout_redirect_uri' parameter must be a "
+                                    "Logout redirect URI in the client app settings: "
+                                    f"{t.base_url}/admin/app/oidc_client/instance/{client.client_id}"
+                                    "#tab-general")
         session = t.session_from_cookie(request)
         if session is not None:
             t.end_session(session, notify_except=client.client_id)
         if target is None:
-            response: Response = t.pages.render("signed_out.html", {})
+            response: Response = self.pages.render("signed_out.html", {})
         else:
             state = params.get("state")
             sep = "&" if urlsplit(target).query else "?"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
-if TYPE_CHECKING:
-    from bff.twins.okta.oidc import AuthRequest
+from bff_dev.twins.okta.model import AuthRequest
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_HEADERS = {

@@ -25,7 +25,7 @@ What the rest of the twin does with what was provisioned:
   (``groups``, ``orgId``; ``adminRole``/``adminGroups`` with ``admin``).
 
 Authentication, rate-limit headers and error rendering are the Management API's own
-(``ManagementApi._endpoint``): SSWS tokens, or org-server OAuth tokens carrying the
+(``ManagementApi.endpoint``): SSWS tokens, or org-server OAuth tokens carrying the
 ``okta.<resource>.read|manage`` scopes.
 """
 
@@ -33,19 +33,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bff.twins.okta.directory import BASE_ATTRIBUTES, iso, okta_id
-from bff.twins.okta.errors import ApiError
-
-if TYPE_CHECKING:
-    from bff.twins.okta.mgmt import Handler
-    from bff.twins.okta.twin import EventHook, OktaTwin
+from bff_dev.twins.okta.directory import BASE_ATTRIBUTES, iso, okta_id
+from bff_dev.twins.okta.errors import ApiError
+from bff_dev.twins.okta.mgmt import Handler
+from bff_dev.twins.okta.model import EventHook
+from bff_dev.twins.okta.twin import OktaTwin
 
 Json = dict[str, Any]
 
@@ -159,7 +158,7 @@ class Provisioning:
         return {**self._link(path), "hints": {"allow": ["POST"]}}
 
     def routes(self) -> list[BaseRoute]:
-        e = self.twin.mgmt._endpoint  # Okta's authentication, rate limits and error rendering
+        e = self.twin.mgmt.endpoint  # Okta's authentication, rate limits and error rendering
         base = "/api/v1/authorizationServers"
 
         def ep(resource: str, method: str, handler: Handler) -> Handler:
@@ -213,7 +212,7 @@ class Provisioning:
         ]
 
     async def _body(self, request: Request) -> Json:
-        return await self.twin.mgmt._json(request)
+        return await self.twin.mgmt.read_json(request)
 
     # -- the seed (a new developer org) ------------------------------------------------------
     @staticmethod
@@ -281,7 +280,7 @@ class Provisioning:
         q = (request.query_params.get("q") or "").lower()
         items = [s for s in self.servers.values() if not q or s["name"].lower().startswith(q)
                  or any(a.lower().startswith(q) for a in s["audiences"])]
-        page, headers = self.twin.mgmt._page(request, items, lambda s: str(s["id"]), default=200, maximum=200)
+        page, headers = self.twin.mgmt.page(request, items, lambda s: str(s["id"]), default=200, maximum=200)
         return JSONResponse([self._server_json(s) for s in page], headers=headers)
 
     async def create_server(self, request: Request) -> Response:
@@ -831,7 +830,7 @@ class Provisioning:
         q = (request.query_params.get("q") or "").lower()
         items = [a for a in self.apps.values()
                  if not q or a["label"].lower().startswith(q) or a["name"].lower().startswith(q)]
-        page, headers = self.twin.mgmt._page(request, items, lambda a: str(a["id"]), default=20, maximum=200)
+        page, headers = self.twin.mgmt.page(request, items, lambda a: str(a["id"]), default=20, maximum=200)
         return JSONResponse([self._app_json(a) for a in page], headers=headers)
 
     async def create_app(self, request: Request) -> Response:
@@ -957,7 +956,7 @@ class Provisioning:
         q = (request.query_params.get("q") or "").lower()
         items = [o for o in self.origins.values()
                  if not q or o["name"].lower().startswith(q) or o["origin"].lower().startswith(q)]
-        page, headers = self.twin.mgmt._page(request, items, lambda o: str(o["id"]), default=20, maximum=200)
+        page, headers = self.twin.mgmt.page(request, items, lambda o: str(o["id"]), default=20, maximum=200)
         return JSONResponse([self._origin_json(o) for o in page], headers=headers)
 
     async def create_origin(self, request: Request) -> Response:

@@ -2,7 +2,7 @@
 ``ctx.ports.compliance``, the Marketo twin on ``ctx.ports.marketo``, and the welcome_email and
 account_validation functions fed by one SQS worker thread per queue on moto.
 
-Needs ``ctx.info["aws"]`` (``bff.twins.aws.dev``) and uses the Okta twin's Management API
+Needs ``ctx.info["aws"]`` (``bff_dev.twins.aws.dev``) and uses the Okta twin's Management API
 (``ctx.info["okta"]``) with the dev SSWS token; the welcome email reads its copy from the AEM
 twin first (``BFF_AEM_URL``), as deployed. Shares ``ctx.info["pipeline"]``.
 """
@@ -12,18 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bff.settings import DEV_COMPLIANCE_KEY, DEV_OKTA_API_TOKEN
-from bff.twins.aws.server import AwsTwin
-from bff.twins.workers.pipeline import Pipeline, start_subscribers
+from bff_dev.environment import DEV_COMPLIANCE_KEY, DEV_OKTA_API_TOKEN
+from bff_dev.twins.aws.server import AwsTwin
+from bff_dev.twins.workers.pipeline import Pipeline, start_subscribers
 
 if TYPE_CHECKING:
-    from bff.devstack import DevContext
+    from bff_dev.parts import DevContext
 
 
 async def start(ctx: DevContext) -> list[str]:
     aws = ctx.info.get("aws")
     if not isinstance(aws, AwsTwin):
-        raise RuntimeError("bff.twins.workers.dev needs bff.twins.aws.dev earlier in DEV_PARTS")
+        raise RuntimeError("bff_dev.twins.workers.dev needs bff_dev.twins.aws.dev earlier in DEV_PARTS")
     okta = ctx.info.get("okta")
     okta_url = str(getattr(okta, "base_url", "")) or ctx.env.get("BFF_OKTA_ORG_URL") or ""
     if not okta_url:

@@ -7,7 +7,7 @@
 :func:`start_aws` (moto + topology) and :func:`start_subscribers` (compliance and Marketo twins,
 the functions loaded in-process with their Lambda environment, one SQS worker thread per
 subscriber queue) are the two halves; the ``bff dev`` parts call them separately
-(``bff.twins.aws.dev`` first, ``bff.twins.workers.dev`` last) and :func:`start_pipeline` chains
+(``bff_dev.twins.aws.dev`` first, ``bff_dev.twins.workers.dev`` last) and :func:`start_pipeline` chains
 them for tests.
 """
 
@@ -24,16 +24,16 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, TypeVar
 
-from bff.devstack import free_port, serve_asgi
-from bff.settings import DEV_COMPLIANCE_KEY
-from bff.twins import compliance as compliance_twin
-from bff.twins import marketo as marketo_twin
-from bff.twins.aws.server import AwsTwin, start_aws
-from bff.twins.aws.topology import EVENT_TYPE, TopologySpec
-from bff.twins.devmail import SentMail, fetch_sent_mail
-from bff.twins.marketo.app import DEV_CLIENT_SECRET as MARKETO_DEV_SECRET
-from bff.twins.workers.functions import lambda_runtime_env, load_function
-from bff.twins.workers.runner import QueueWorker, WorkerPool
+from bff_dev.devmail import SentMail, fetch_sent_mail
+from bff_dev.environment import DEV_COMPLIANCE_KEY
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins import compliance as compliance_twin
+from bff_dev.twins import marketo as marketo_twin
+from bff_dev.twins.aws.server import AwsTwin, start_aws
+from bff_dev.twins.aws.topology import EVENT_TYPE, TopologySpec
+from bff_dev.twins.marketo.app import DEV_CLIENT_SECRET as MARKETO_DEV_SECRET
+from bff_dev.twins.workers.functions import lambda_runtime_env, load_function
+from bff_dev.twins.workers.runner import QueueWorker, WorkerPool
 
 T = TypeVar("T")
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bff.twins.workers.functions import LambdaContext
+from bff_dev.twins.workers.functions import LambdaContext
 
-log = logging.getLogger("bff.twins.workers")
+log = logging.getLogger("bff_dev.twins.workers")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bff.twins.okta.mgmt import password_problems
+from bff_dev.twins.okta.mgmt import password_problems
 
 PROFILE = {"login": "jane.doe@acme.test", "firstName": "Jane", "lastName": "Doe"}
 
