@@ -80,7 +80,8 @@ def paths(app: Starlette) -> set[str]:
 
 
 def test_mounted_only_when_the_dev_stack_passes_them() -> None:
-    assert {str(getattr(r, "path", "")) for r in routes(MOTO)} == {"/__dev/mail", "/__dev/mail/{mail_id}/html"}
+    assert {str(getattr(r, "path", "")) for r in routes(MOTO)} == {"/__dev/mail",
+                                                                   "/__dev/mail/{mail_id}/html"}
     # The product never mounts them itself, in dev mode or not (BFF_DEV_MAIL_URL means nothing to it).
     for settings in (Settings.from_env(base_env(BFF_DEV_MAIL_URL=MOTO)),
                      Settings.from_env(base_env(BFF_DEV_MAIL_URL=MOTO), dev=True)):
