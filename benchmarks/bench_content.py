@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
 
 from bff_dev.serving import free_port  # noqa: E402
 
@@ -130,7 +130,7 @@ def main() -> int:
     (tmp / "bench_twin.py").write_text(TWIN)
     twin_port, bff_port, base_port, full_port = free_port(), free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
-    env["PYTHONPATH"] = f"{tmp}{os.pathsep}{ROOT}"
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp), str(ROOT), str(ROOT / "dev")])
     bff_env = {
         **env,
         "BFF_PUBLIC_URL": f"http://127.0.0.1:{bff_port}",

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
 
 BODY = json.dumps({"status": "ok", "items": [1, 2, 3], "message": "hello from the upstream!!"}).encode()
 BODY = BODY + b" " * max(0, 80 - len(BODY))  # exactly 80 bytes
