@@ -6,7 +6,8 @@
 # Layout: /app mirrors the repository (bff/, content/, spa-shell/, infra/), which is where
 # bff/settings.py looks for the bundled copy and the SPA shell (REPO_ROOT = the folder holding
 # bff/); third-party packages live in /app/deps. The Lambda artifact (Makefile) has the same
-# layout under /var/task.
+# layout under /var/task. Neither ships the dev stack (dev/, the bff-dev distribution) nor its
+# dependencies: the runtime dependencies of pyproject.toml are the product's (docs/layout.md).
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -6,7 +6,8 @@
 # The BFF (build-BffFunction, build-OutboxRelayFunction): `make lambda ARTIFACTS_DIR=build/lambda`.
 # The artifact mirrors the repository layout the code expects (bff/settings.py: REPO_ROOT is
 # the folder holding bff/): /var/task/{bff,content,spa-shell,infra/routes.toml} plus the
-# dependencies from pyproject.toml as manylinux wheels for the function's architecture.
+# dependencies from pyproject.toml as manylinux wheels for the function's architecture. The dev
+# stack (dev/: the twins, `bff dev`, moto) is a separate distribution and never part of it.
 #
 # The functions in infra/functions/ (build-AdminApiFunction, build-WelcomeEmailFunction,
 # build-AccountValidationFunction): `make functions ARTIFACTS_DIR=build/functions`. The artifact

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
 
-from bff.devstack import free_port  # noqa: E402
+from bff_dev.serving import free_port  # noqa: E402
 
 PATH = "/bff/content/signin?locale=fr-CA"
 
@@ -51,7 +51,7 @@ app = Starlette(routes=[Route("/bff/content/{journey}", endpoint)])
 """
 
 TWIN = """
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 app = AemTwin().app
 """
 
@@ -130,7 +130,7 @@ def main() -> int:
     (tmp / "bench_twin.py").write_text(TWIN)
     twin_port, bff_port, base_port, full_port = free_port(), free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
-    env["PYTHONPATH"] = f"{tmp}{os.pathsep}{ROOT}"
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp), str(ROOT), str(ROOT / "dev")])
     bff_env = {
         **env,
         "BFF_PUBLIC_URL": f"http://127.0.0.1:{bff_port}",

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
 
 BODY = json.dumps({"status": "ok", "items": [1, 2, 3], "message": "hello from the upstream!!"}).encode()
 BODY = BODY + b" " * max(0, 80 - len(BODY))  # exactly 80 bytes
@@ -191,7 +191,7 @@ def raw_asgi_app(upstream: str) -> Any:
 
 
 def okta_app(port: int, bff_url: str) -> Any:
-    from bff.twins.okta import OktaTwin
+    from bff_dev.twins.okta import OktaTwin
 
     twin = OktaTwin(f"http://127.0.0.1:{port}")
     twin.register_client(CLIENT_ID, secret=CLIENT_SECRET, redirect_uris=[f"{bff_url}/bff/callback"],

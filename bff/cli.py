@@ -1,15 +1,39 @@
-"""The ``bff`` command: ``serve`` (production, environment only), ``dev`` (the local stack on
-embedded defaults) and the operations commands."""
+"""The ``bff`` command: ``serve`` (production, environment only), the operations commands, and
+the commands other distributions plug in (entry point group ``bff.commands``): ``dev``, the local
+stack on embedded defaults, comes from the ``bff-dev`` distribution (``dev/``), which production
+never installs; without it ``bff dev`` says how to install it."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Protocol
 
-from bff.settings import ConfigError, DevPorts, Settings, load_environment
+from bff.settings import ConfigError, Settings, load_environment
+
+#: Entry-point group of the ``bff`` subcommands other distributions add (name -> :class:`Command`).
+COMMANDS_GROUP = "bff.commands"
+
+DEV_MISSING = ("bff dev: the local stack is not installed here. It is the bff-dev distribution in "
+               "dev/ (never installed in production): run ./scripts/dev, which installs it and "
+               "starts everything, or install it beside bff with: pip install -e ./dev")
+
+
+class Command(Protocol):
+    """A ``bff`` subcommand provided by another distribution (an object, not a class)."""
+
+    help: str
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def plugin_commands() -> dict[str, Command]:
+    """The installed ``bff.commands`` entry points, loaded (``bff-dev`` adds ``dev``)."""
+    return {ep.name: ep.load() for ep in entry_points(group=COMMANDS_GROUP)}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -30,24 +54,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _dev(port: int, data_dir: Path) -> None:
-    from bff.devstack import run_stack
-
-    ports = DevPorts(bff=port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with run_stack(ports, data_dir) as info:
-        print("bff dev: the local stack is up (Ctrl-C stops everything)\n")
-        for line in info.lines:
-            print("  " + line)
-        print(flush=True)
-        await stop.wait()
-        print("\nbff dev: stopping...", flush=True)
-    print("bff dev: stopped", flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bff", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="proxies whose X-Forwarded-* headers are trusted (uvicorn semantics; "
                         "default: $FORWARDED_ALLOW_IPS or 127.0.0.1)")
 
-    p = sub.add_parser("dev", help="run the whole product locally on embedded defaults")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--data-dir", type=Path, default=Path(".bff-dev"))
+    plugins = plugin_commands()
+    for name, command in plugins.items():
+        command.configure(sub.add_parser(name, help=command.help))
+    if "dev" not in plugins:
+        sub.add_parser("dev", help="run the whole product locally (needs the bff-dev package: ./scripts/dev)")
 
     p = sub.add_parser("build-spa", help="write the SPA, with hashed assets, to a dist/ folder")
     p.add_argument("--out", type=Path, default=Path("dist"))
@@ -92,17 +100,16 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
 
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "dev" and "dev" not in plugins:
+        print(DEV_MISSING, file=sys.stderr)
+        return 2
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command in plugins:
+        return plugins[args.command].run(args)
     if args.command == "serve":
         return _serve(args)
-    if args.command == "dev":
-        try:
-            asyncio.run(_dev(args.port, args.data_dir))
-        except ConfigError as exc:
-            for line in exc.lines:
-                print(f"config error: {line}", file=sys.stderr)
-            return 2
-        return 0
     if args.command == "build-spa":
         from bff.spa.build import build_spa_cli
 

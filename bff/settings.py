@@ -5,9 +5,9 @@ typed :class:`Settings` passed to ``create_app(settings)``. Nothing else in the 
 ``os.environ``. Every invalid or missing value is reported as one line of
 :class:`ConfigError`; all of them at once, so an operator fixes a deployment in one pass.
 
-``bff dev`` builds its settings through :func:`dev_environment` (embedded defaults pointing at
-the local twins) and ``Settings.from_env(env, dev=True)``; outside dev, placeholder secrets are
-refused.
+``bff dev`` (the separate ``bff_dev`` package, ``dev/``) builds an environment of embedded
+defaults pointing at its local twins and calls ``Settings.from_env(env, dev=True)``; outside
+dev, placeholder secrets (:data:`PLACEHOLDER_MARKER`) are refused.
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
-#: Marker contained in every secret that ships with the code (for ``bff dev`` only).
+#: Marker contained in every secret that ships with the code (the dev stack's, in
+#: ``bff_dev.environment``): refused outside ``bff dev``.
 PLACEHOLDER_MARKER = "dev-only-insecure"
-
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-0123456789abcdef"  # noqa: S105 (dev placeholder, refused outside dev)
-DEV_OKTA_CLIENT_SECRET = "dev-only-insecure-client-secret"  # noqa: S105 (dev placeholder, refused outside dev)
-DEV_HOOK_SECRET = "dev-only-insecure-hook-secret"  # noqa: S105 (dev placeholder, refused outside dev)
-DEV_OKTA_API_TOKEN = "dev-only-insecure-okta-api-token"  # noqa: S105 (dev placeholder, refused outside dev)
-DEV_AEM_AUTHOR_TOKEN = "dev-only-insecure-aem-author-token"  # noqa: S105 (dev placeholder, refused outside dev)
-DEV_COMPLIANCE_KEY = "dev-only-insecure-compliance-key"  # noqa: S105 (dev placeholder, refused outside dev)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -329,7 +323,6 @@ class Settings:
     signup: SignupSettings
     aws: AwsSettings
     spa_dir: str
-    dev_mail_url: str | None = None  # only in ``bff dev``: where /__dev/mail reads SES's outbox
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -487,7 +480,6 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
         signup=signup,
         aws=aws,
         spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
-        dev_mail_url=r.opt("BFF_DEV_MAIL_URL") if dev else None,
     )
     if not dev:
         _refuse_placeholders(r, settings)
@@ -549,40 +541,3 @@ def load_environment(env: Mapping[str, str] | None = None, *,
         if value and not (base.get(key) or "").strip():
             base[key] = value
     return base
-
-
-@dataclass(frozen=True)
-class DevPorts:
-    bff: int = 8000
-    okta: int = 9001
-    aem: int = 9002
-    apigw: int = 9003
-    moto: int = 9004
-    compliance: int = 9005
-    marketo: int = 9006
-
-
-def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
-    """The embedded defaults of ``bff dev``: every URL points at a local twin on loopback."""
-    okta = f"http://localhost:{ports.okta}"
-    return {
-        "BFF_PUBLIC_URL": f"http://localhost:{ports.bff}",
-        "BFF_SECRET_KEYS": DEV_SECRET_KEY,
-        "BFF_OKTA_ISSUER": f"{okta}/oauth2/default",
-        "BFF_OKTA_CLIENT_ID": "0oabffdevclient",
-        "BFF_OKTA_CLIENT_SECRET": DEV_OKTA_CLIENT_SECRET,
-        "BFF_OKTA_API_TOKEN": DEV_OKTA_API_TOKEN,
-        "BFF_OKTA_HOOK_SECRET": DEV_HOOK_SECRET,
-        "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
-        "BFF_SESSION_STORE": f"sqlite:///{data_dir / 'sessions.sqlite3'}",
-        "BFF_OUTBOX": f"sqlite:///{data_dir / 'outbox.sqlite3'}",
-        "BFF_AEM_URL": f"http://localhost:{ports.aem}",
-        "BFF_AEM_AUTHOR_URL": f"http://localhost:{ports.aem}/author",
-        "BFF_AEM_AUTHOR_TOKEN": DEV_AEM_AUTHOR_TOKEN,
-        "BFF_AEM_WEBHOOK_SECRET": DEV_HOOK_SECRET,
-        "BFF_API_ROUTES": str(REPO_ROOT / "infra" / "routes.dev.toml"),
-        "BFF_ACCOUNT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:account-events",
-        "BFF_AWS_REGION": "eu-west-1",
-        "BFF_AWS_ENDPOINT_URL": f"http://localhost:{ports.moto}",
-        "BFF_DEV_MAIL_URL": f"http://localhost:{ports.moto}",
-    }

@@ -1,7 +1,7 @@
 """Okta Management API client: create users, read them, partial profile updates.
 
 :class:`OktaUsers` is the small interface the rest of the area uses; :class:`OktaManagementClient`
-is the one adapter, and the local Okta twin (``bff/twins/okta``) speaks the same wire format,
+is the one adapter, and the local Okta twin (``dev/bff_dev/twins/okta``) speaks the same wire format,
 so the same code runs against both. Calls go through the injected ``httpx.AsyncClient``.
 
 Authentication (``Credentials``), in order of preference:

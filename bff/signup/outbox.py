@@ -26,32 +26,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from bff.signup.outbox_entry import KEEP_SENT, OutboxEntry, Status
+
+# The entry is defined apart so the DynamoDB back-end (imported by open_outbox) can use it
+# without importing this module back; re-exported here, where callers look for it.
+__all__ = ["KEEP_SENT", "MemoryOutbox", "Outbox", "OutboxEntry", "SqliteOutbox", "Status", "open_outbox"]
 
 T = TypeVar("T")
-
-Status = Literal["pending", "sent", "dead"]
-
-#: How long sent entries (and so their dedupe keys) are kept.
-KEEP_SENT = 30 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    id: str  # the event id
-    dedupe_key: str
-    kind: str  # "AccountCreated"
-    payload: dict[str, Any]
-    needs_enrichment: bool  # hook events: fill the profile from Okta before publishing
-    status: Status
-    attempts: int
-    created_at: float
-    next_attempt_at: float
-    sent_at: float | None = None
-    last_error: str | None = None
-
 
 class Outbox(Protocol):
     async def add(self, *, id: str, dedupe_key: str, kind: str, payload: dict[str, Any],

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import ClientError
 
 from bff.dynamo import create_table
-from bff.signup.outbox import KEEP_SENT, OutboxEntry
+from bff.signup.outbox_entry import KEEP_SENT, OutboxEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

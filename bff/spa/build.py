@@ -35,7 +35,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from bff.settings import REPO_ROOT, ConfigError, DevPorts, Settings, dev_environment
+from bff.settings import PLACEHOLDER_MARKER, REPO_ROOT, ConfigError, Settings
 from bff.spa.assets import MANIFEST_NAME, AssetCatalog, AssetError
 from bff.spa.bootstrap import build_bootstrap
 from bff.spa.csp import build_policy, script_hash
@@ -47,6 +47,18 @@ STATIC_OUT = "index.html"
 CSP_OUT = "csp.txt"
 #: Directives a ``<meta http-equiv>`` policy may not contain (CSP3 §3.3).
 _HEADER_ONLY = ("frame-ancestors", "report-uri", "report-to", "sandbox")
+#: The settings of a build from an incomplete ``BFF_*`` environment: the client-visible parts
+#: of the local stack's (``bff dev``: the BFF on :8000, the Okta twin on :9001, IdP discovery
+#: on), so such a build runs against it. tests/unit/dev/test_environment.py keeps them equal.
+BUILD_DEFAULTS: dict[str, str] = {
+    "BFF_PUBLIC_URL": "http://localhost:8000",
+    "BFF_SECRET_KEYS": f"{PLACEHOLDER_MARKER}-build-defaults-secret-key-0123456789",
+    "BFF_OKTA_ISSUER": "http://localhost:9001/oauth2/default",
+    "BFF_OKTA_CLIENT_ID": "0oabffdevclient",
+    "BFF_OKTA_CLIENT_SECRET": f"{PLACEHOLDER_MARKER}-build-defaults",
+    "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
+    "BFF_AEM_URL": "http://localhost:9002",
+}
 
 
 class BuildError(Exception):
@@ -137,8 +149,7 @@ def _client_settings() -> tuple[Settings, str]:
     try:
         return Settings.from_env(), "the BFF_* environment"
     except ConfigError:
-        env = dev_environment(DevPorts(), Path(tempfile.gettempdir()) / "bff-build")
-        return Settings.from_env(env, dev=True), "built-in defaults (BFF_* environment incomplete)"
+        return Settings.from_env(BUILD_DEFAULTS, dev=True), "built-in defaults (BFF_* environment incomplete)"
 
 
 def build_spa_cli(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from bff.devstack import StackInfo
+from bff_dev.devstack import StackInfo
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,

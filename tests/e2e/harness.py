@@ -2,7 +2,7 @@
 session, and a watcher per page that records console errors, uncaught exceptions, CSP
 violations and server errors so each test can fail on any of them.
 
-The stack is ``bff.devstack.run_stack`` on free ports (the same parts as ``bff dev``) in its
+The stack is ``bff_dev.devstack.run_stack`` on free ports (the same parts as ``bff dev``) in its
 own thread and event loop; Playwright's sync API drives Debian's Chromium from the test thread.
 """
 
@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Page, Response
 
-from bff.devstack import StackInfo, free_ports, run_stack
 from bff.settings import REPO_ROOT
+from bff_dev.devstack import StackInfo, run_stack
+from bff_dev.serving import free_ports
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

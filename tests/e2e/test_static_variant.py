@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory, stack_thread: object) -> Path:
-    from bff.devstack import StackInfo
+    from bff_dev.devstack import StackInfo
 
     info: StackInfo = stack_thread.info  # type: ignore[attr-defined]
     out = tmp_path_factory.mktemp("static") / "dist"

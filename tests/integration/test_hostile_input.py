@@ -20,8 +20,9 @@ import pytest_asyncio
 from starlette.routing import BaseRoute, Mount, Route
 
 from bff.app import create_app
-from bff.devstack import StackInfo, free_ports, run_stack
 from bff.settings import PLACEHOLDER_MARKER, Settings
+from bff_dev.devstack import StackInfo, run_stack
+from bff_dev.serving import free_ports
 from tests.support.env import base_env
 from tests.support.login import login_as
 

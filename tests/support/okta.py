@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from bff.devstack import free_port, serve_asgi
-from bff.twins.okta import OktaTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.okta import OktaTwin
 
 PASSWORD = "Passw0rd!"
 _STATE_TOKEN = re.compile(r'name="stateToken" value="([^"]*)"')

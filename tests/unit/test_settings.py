@@ -2,15 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bff.settings import (
-    DEV_HOOK_SECRET,
-    DEV_SECRET_KEY,
-    ConfigError,
-    DevPorts,
-    OktaAdminSettings,
-    Settings,
-    dev_environment,
-)
+from bff.settings import ConfigError, OktaAdminSettings, Settings
+from bff_dev.environment import DEV_HOOK_SECRET, DEV_SECRET_KEY
 from tests.support.env import base_env
 
 
@@ -50,15 +43,6 @@ def test_placeholder_secret_is_refused_outside_dev(tmp_path: object) -> None:
     assert info.value.lines == [
         "BFF_SECRET_KEYS holds the development placeholder; set a real secret outside `bff dev`"
     ]
-
-
-def test_dev_environment_is_valid_in_dev_mode_only(tmp_path: object) -> None:
-    from pathlib import Path
-
-    env = dev_environment(DevPorts(), Path("/tmp/bff-dev-test"))
-    assert Settings.from_env(env, dev=True).dev
-    with pytest.raises(ConfigError):
-        Settings.from_env(env)
 
 
 def test_openid_scope_is_mandatory() -> None:

@@ -48,7 +48,7 @@ ADMIN_API_OKTA_SECRET_KEYS: tuple[tuple[str, ...], ...] = (
     ("OKTA_API_TOKEN",), ("OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY"))
 
 # Logical names of the account-created messaging topology (deployed names carry a
-# "bff-{stage}-" prefix; the local twins use them bare). bff/twins/aws/topology.py builds
+# "bff-{stage}-" prefix; the local twins use them bare). dev/bff_dev/twins/aws/topology.py builds
 # the local topology from these.
 ACCOUNT_EVENTS_TOPIC = "account-events"
 ACCOUNT_CREATED = "AccountCreated"

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from bff.devstack import free_port
 from bff.settings import REPO_ROOT, Settings
+from bff_dev.serving import free_port
 from tests.support.env import base_env
 from tests.support.login import SESSION_COOKIE, login_as, register_bff_client
 from tests.support.okta import running_okta_twin

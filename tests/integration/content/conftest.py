@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from bff.app import create_app
-from bff.devstack import free_port, serve_asgi
 from bff.settings import Settings
-from bff.twins.aem import AemTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.aem import AemTwin
 
 AUTHOR_TOKEN = "integration-author-token-0123456789"
 HOOK_SECRET = "integration-hook-secret-0123456789ab"

@@ -9,7 +9,7 @@ import httpx
 
 from bff.content.aem import AemClient, StaticToken
 from bff.errors import GatewayTimeout, Unavailable
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import AUTHOR_TOKEN, aem_env, bff
 from tests.support.env import make_settings
 

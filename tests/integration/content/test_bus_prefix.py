@@ -12,7 +12,7 @@ import uuid
 import redis.asyncio as aioredis
 
 from bff.content.bus import RedisBus
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import REDIS_URL, aem_env, bff
 from tests.integration.content.test_eviction_redis import HEADERS, event, wait_for
 from tests.support.env import make_settings

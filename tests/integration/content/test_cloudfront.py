@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bff.devstack import free_port
-from bff.twins.aem import AemTwin
+from bff_dev.serving import free_port
+from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import HOOK_SECRET, aem_env, bff
 from tests.support.env import make_settings
 

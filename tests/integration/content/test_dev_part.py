@@ -8,9 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from bff.devstack import DevContext, free_ports, serve_asgi
-from bff.settings import Settings, dev_environment
-from bff.twins.aem import dev as aem_dev
+from bff.settings import Settings
+from bff_dev.environment import dev_environment
+from bff_dev.parts import DevContext
+from bff_dev.serving import free_ports, serve_asgi
+from bff_dev.twins.aem import dev as aem_dev
 
 
 async def test_dev_part_feeds_the_bff_and_delivers_events(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from bff.content.bus import DEDUPE_PREFIX, RedisBus
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import HOOK_SECRET, REDIS_URL, aem_env, bff
 from tests.support.env import make_settings
 

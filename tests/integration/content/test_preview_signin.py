@@ -4,7 +4,7 @@ from the author tier; bob@acme.test is refused."""
 from __future__ import annotations
 
 from bff.app import create_app
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import aem_env
 from tests.support.env import make_settings
 from tests.support.login import bff_client, login_as, register_bff_client

@@ -24,13 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.devstack import free_port, serve_asgi
 from bff.ops.okta import run
 from bff.ops.okta_api import ADMIN_SCOPES
 from bff.ops.okta_config import OktaConfig, parse_config
 from bff.signup.okta_users import PrivateKeyJwtCredentials, SswsCredentials
-from bff.twins.okta import OktaTwin
-from bff.twins.okta.provisioning import Provisioning, install_provisioning
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
 from tests.support.okta import browser_sign_in, running_okta_twin
 
 REPO = Path(__file__).resolve().parents[3]
@@ -379,7 +379,7 @@ async def test_sign_in_follows_the_provisioned_policy(stack: Any, tmp_path: Path
 async def test_an_oauth_service_app_can_provision_and_missing_scopes_fail_cleanly(stack: Any) -> None:
     from joserfc.jwk import RSAKey
 
-    from bff.twins.okta.dev import public_jwks
+    from bff_dev.twins.okta.dev import public_jwks
 
     twin, prov, hook, public = stack
     key = RSAKey.generate_key(2048, parameters={"kid": "ops-key"})

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bff.devstack import free_port
+from bff_dev.serving import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -51,6 +51,8 @@ def test_make_lambda_source_builds_a_runnable_artifact(tmp_path: Path) -> None:
     assert (artifact / "infra" / "routes.toml").is_file()
     assert (artifact / "content" / "copy" / "en").is_dir() and (artifact / "spa-shell").is_dir()
     assert not list(artifact.rglob("__pycache__"))
+    dev_code = [p for p in artifact.rglob("*") if p.name in {"bff_dev", "twins", "devstack.py", "devmail.py"}]
+    assert not dev_code and not (artifact / "dev").exists()  # the dev stack never ships
 
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: start-up must not need Okta or AEM
     env = {
@@ -256,6 +258,7 @@ def test_the_container_layout_serves_the_bff(tmp_path: Path) -> None:
         else:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     assert image_env["PYTHONPATH"].split(":")[0] == "/app"
+    assert not [p for p in root.rglob("*") if p.name in {"bff_dev", "twins", "devstack.py", "devmail.py"}]
 
     port = free_port()
     closed = f"http://127.0.0.1:{free_port()}"

@@ -13,8 +13,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from bff.cli import main
-from bff.devstack import free_port
 from bff.ops.publish import IMMUTABLE, Publisher, scan_dist
+from bff_dev.serving import free_port
 
 BUCKET = "bff-test-spa"
 

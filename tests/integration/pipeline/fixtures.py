@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bff.devstack import free_port
-from bff.twins.aws.server import MotoServer
-from bff.twins.okta import OktaTwin
-from bff.twins.workers.functions import LambdaContext
-from bff.twins.workers.pipeline import Pipeline, start_pipeline
-from bff.twins.workers.runner import sqs_record
+from bff_dev.serving import free_port
+from bff_dev.twins.aws.server import MotoServer
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.workers.functions import LambdaContext
+from bff_dev.twins.workers.pipeline import Pipeline, start_pipeline
+from bff_dev.twins.workers.runner import sqs_record
 from tests.support.okta import running_okta_twin
 
 OKTA_TOKEN = "test-okta-api-token-0123456789"

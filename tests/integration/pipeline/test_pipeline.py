@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from bff.twins.okta import OktaTwin
-from bff.twins.workers.pipeline import Pipeline
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.workers.pipeline import Pipeline
 from tests.integration.pipeline.fixtures import create_okta_user, event_for, profile_updates
 
 WELCOME, VALIDATION = "welcome-email", "account-validation"

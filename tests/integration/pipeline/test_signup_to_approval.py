@@ -1,6 +1,6 @@
 """The whole registration path over real local servers (issue 5, "Done when").
 
-The full local stack (``bff.devstack.run_stack``: the BFF, the Okta twin, moto in server mode
+The full local stack (``bff_dev.devstack.run_stack``: the BFF, the Okta twin, moto in server mode
 with the real SNS -> SQS topology, the subscriber workers running the Lambda handlers, the
 compliance and Marketo twins, the API Gateway twin in front of the admin API) on free loopback
 ports, driven over HTTP the way the SPA does:
@@ -26,7 +26,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bff.devstack import StackInfo, free_ports, run_stack
+from bff_dev.devstack import StackInfo, run_stack
+from bff_dev.serving import free_ports
 from tests.support.login import login_as
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from bff.twins.aws.topology import FILTER_POLICY, SUBSCRIBERS, TopologySpec, create_topology
+from bff_dev.twins.aws.topology import FILTER_POLICY, SUBSCRIBERS, TopologySpec, create_topology
 
 
 def test_resources_and_their_settings(moto_url: str) -> None:

@@ -18,8 +18,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from bff.app import create_app
-from bff.devstack import free_port, serve_asgi
 from bff.services import Services
+from bff_dev.serving import free_port, serve_asgi
 from tests.support.env import make_settings
 from tests.support.fake_sessions import FakeSession, FakeSessions, principal
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from bff.devstack import free_port
+from bff_dev.serving import free_port
 from tests.integration.proxy.conftest import ROUTES, Bff, RecordingUpstream, running_bff
 
 

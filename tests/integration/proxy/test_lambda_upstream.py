@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bff.devstack import free_port, serve_asgi
-from bff.twins.apigw.functions import LocalFunction
-from bff.twins.apigw.twin import ApiGatewayTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.apigw.functions import LocalFunction
+from bff_dev.twins.apigw.twin import ApiGatewayTwin
 from tests.integration.proxy.conftest import Bff, running_bff
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:{}"

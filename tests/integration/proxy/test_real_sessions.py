@@ -16,10 +16,10 @@ import pytest
 from joserfc import jwt
 
 from bff.app import create_app
-from bff.devstack import free_port, serve_asgi
-from bff.twins.apigw.functions import LocalFunction
-from bff.twins.apigw.twin import ApiGatewayTwin
-from bff.twins.okta import OktaTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.apigw.functions import LocalFunction
+from bff_dev.twins.apigw.twin import ApiGatewayTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.proxy.conftest import RecordingUpstream
 from tests.support.env import make_settings
 from tests.support.login import bff_client, login_as, register_bff_client

@@ -18,12 +18,12 @@ import redis
 from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
-from bff.devstack import free_port
 from bff.sessions.dynamodb import DynamoDBStore, ensure_table
 from bff.sessions.memory import MemoryStore
 from bff.sessions.redis import RedisStore
 from bff.sessions.sqlite import SQLiteStore
 from bff.sessions.store import SessionStore
+from bff_dev.serving import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AWS_REGION = "eu-west-1"

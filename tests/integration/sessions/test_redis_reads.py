@@ -23,9 +23,9 @@ from starlette.requests import Request
 
 from bff.auth.oidc import TokenSet
 from bff.auth.sessions import SessionManager
-from bff.devstack import free_port
 from bff.sessions.redis import ReadChannel, RedisStore
 from bff.sessions.store import SessionRecord, StoreUnavailable
+from bff_dev.serving import free_port
 from tests.integration.sessions.conftest import REDIS_URL
 
 SECRET = "redis-reads-test-secret-0123456789abcdef"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bff.devstack import free_port
 from bff.sessions import open_store
 from bff.sessions.cookies import new_session_id
 from bff.sessions.dynamodb import DynamoDBStore, ensure_table
@@ -19,6 +18,7 @@ from bff.sessions.memory import MemoryStore
 from bff.sessions.redis import RedisStore
 from bff.sessions.sqlite import SQLiteStore
 from bff.sessions.store import SessionExists, SessionRecord, SessionStore, StoreUnavailable
+from bff_dev.serving import free_port
 from tests.integration.sessions import race_worker
 from tests.integration.sessions.conftest import AWS_REGION, REDIS_URL, Backend, dynamodb_client
 from tests.support.env import make_settings

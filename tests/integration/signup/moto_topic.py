@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from bff.devstack import free_port
+from bff_dev.serving import free_port
 
 REGION = "eu-west-1"
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

@@ -16,10 +16,10 @@ from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 
 from bff.app import create_app
-from bff.devstack import free_port, serve_asgi
 from bff.settings import Settings
 from bff.signup.service import SignupService
-from bff.twins.okta import OktaTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.signup.moto_topic import REGION, MotoTopic, moto_topic
 from tests.support.env import make_settings
 from tests.support.login import register_bff_client

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bff.devstack import free_port
 from bff.signup.outbox import MemoryOutbox, Outbox, SqliteOutbox, open_outbox
 from bff.signup.outbox_dynamodb import DynamoDBOutbox
+from bff_dev.serving import free_port
 
 
 @pytest.fixture(scope="module")

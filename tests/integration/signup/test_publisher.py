@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bff.devstack import free_port
 from bff.signup.events import AccountCreated
 from bff.signup.publisher import PublishFailed, SnsPublisher
+from bff_dev.serving import free_port
 from tests.integration.signup.moto_topic import REGION, moto_topic
 
 

@@ -51,13 +51,13 @@ async def test_the_window_expires() -> None:
 
 
 async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
-    from bff.devstack import free_port
     from bff.errors import RateLimited
     from bff.signup.component import build_limiter
     from bff.signup.invitations import Invitations
     from bff.signup.outbox import MemoryOutbox
     from bff.signup.relay import Relay
     from bff.signup.service import SignupService
+    from bff_dev.serving import free_port
     from tests.support.env import make_settings
 
     settings = make_settings(

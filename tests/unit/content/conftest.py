@@ -15,7 +15,7 @@ import pytest
 from bff.app import create_app
 from bff.content.endpoints import ContentArea
 from bff.services import Services
-from bff.twins.aem import AemTwin
+from bff_dev.twins.aem import AemTwin
 from tests.support.env import make_settings
 from tests.support.fake_sessions import FakeSessions, principal
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bff.content.aem import parse_copy, persisted_query_path
-from bff.twins.aem import AemTwin, Webhook
+from bff_dev.twins.aem import AemTwin, Webhook
 
 TOKEN = "twin-author-token-0123456789"
 

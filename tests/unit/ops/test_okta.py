@@ -16,8 +16,8 @@ from bff.ops.okta_api import OktaAdminApi
 from bff.ops.okta_config import OktaConfig, parse_config
 from bff.settings import ConfigError, OktaAdminSettings
 from bff.signup.okta_users import SswsCredentials
-from bff.twins.okta import OktaTwin
-from bff.twins.okta.provisioning import Provisioning, install_provisioning
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "infra" / "okta.example.toml"
 BASE = "http://okta.twin.test"

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bff.twins.okta import OktaTwin
-from bff.twins.workers.pipeline import Pipeline, start_pipeline
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.workers.pipeline import Pipeline, start_pipeline
 from tests.integration.pipeline.fixtures import (
     OKTA_TOKEN,
     create_okta_user,

@@ -16,14 +16,14 @@ import httpx
 import pytest
 
 from bff.app import create_app
-from bff.devstack import free_port, serve_asgi
-from bff.twins.apigw.admin import DEV_ROUTES, AdminApi, start_admin_api
-from bff.twins.aws.server import AwsTwin, MotoServer, start_aws
-from bff.twins.aws.topology import TopologySpec
-from bff.twins.marketo import MarketoTwin
-from bff.twins.marketo import create_app as marketo_app
-from bff.twins.marketo.app import DEV_CLIENT_SECRET
-from bff.twins.okta import OktaTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.apigw.admin import DEV_ROUTES, AdminApi, start_admin_api
+from bff_dev.twins.aws.server import AwsTwin, MotoServer, start_aws
+from bff_dev.twins.aws.topology import TopologySpec
+from bff_dev.twins.marketo import MarketoTwin
+from bff_dev.twins.marketo import create_app as marketo_app
+from bff_dev.twins.marketo.app import DEV_CLIENT_SECRET
+from bff_dev.twins.okta import OktaTwin
 from fnlib.review import ReviewRepository
 from tests.support.env import make_settings
 from tests.support.login import bff_client, login_as, register_bff_client

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bff.devstack import free_port, serve_asgi
-from bff.twins.marketo import MarketoTwin, create_app
-from bff.twins.marketo.app import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.marketo import MarketoTwin, create_app
+from bff_dev.twins.marketo.app import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from fnlib.marketo import MarketoAuthError, MarketoClient, MarketoRecordError, MarketoRetryableError
 
 

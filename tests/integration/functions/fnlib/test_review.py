@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from bff.devstack import free_port
-from bff.twins.aws.server import MotoServer
+from bff_dev.serving import free_port
+from bff_dev.twins.aws.server import MotoServer
 from fnlib.review import BadCursor, Review, ReviewConflict, ReviewRepository, create_table
 
 

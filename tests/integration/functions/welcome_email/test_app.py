@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bff.devstack import free_port, serve_asgi
-from bff.twins.aem import AemTwin
-from bff.twins.okta import OktaTwin
-from bff.twins.workers.pipeline import Pipeline, start_pipeline
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.aem import AemTwin
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.workers.pipeline import Pipeline, start_pipeline
 from tests.integration.pipeline.fixtures import OKTA_TOKEN, deliver, invoke
 
 QUEUE = "welcome-email"

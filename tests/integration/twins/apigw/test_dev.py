@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx
 
-from bff.devstack import DevContext, free_port, free_ports
 from bff.proxy.policy import load_policy
-from bff.settings import dev_environment
-from bff.twins.apigw import dev
-from bff.twins.aws.server import MotoServer, start_aws
+from bff_dev.environment import dev_environment
+from bff_dev.parts import DevContext
+from bff_dev.serving import free_port, free_ports
+from bff_dev.twins.apigw import dev
+from bff_dev.twins.aws.server import MotoServer, start_aws
 from tests.support.okta import running_okta_twin
 
 

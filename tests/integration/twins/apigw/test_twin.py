@@ -18,10 +18,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from bff.devstack import free_port, serve_asgi
-from bff.twins.apigw.functions import LocalFunction
-from bff.twins.apigw.twin import ApiGatewayTwin, TwinRoute
-from bff.twins.okta import OktaTwin
+from bff_dev.serving import free_port, serve_asgi
+from bff_dev.twins.apigw.functions import LocalFunction
+from bff_dev.twins.apigw.twin import ApiGatewayTwin, TwinRoute
+from bff_dev.twins.okta import OktaTwin
 from tests.support.okta import running_okta_twin
 
 

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import API_TOKEN, CLIENT_ID, POST_LOGOUT, REDIRECT, SECRET
 from tests.support.okta import running_okta_twin
 

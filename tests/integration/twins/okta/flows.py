@@ -14,7 +14,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.support.okta import browser_sign_in
 
 CLIENT_ID = "0oatestclient0000001"

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.devstack import free_port, serve_asgi
+from bff_dev.serving import free_port, serve_asgi
 
 
 @dataclass

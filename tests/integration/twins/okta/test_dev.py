@@ -17,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.devstack import DevContext, free_ports, serve_asgi
-from bff.settings import dev_environment
-from bff.twins.okta import OktaTwin
-from bff.twins.okta.dev import public_jwks, start
-from bff.twins.okta.provisioning import Provisioning
+from bff_dev.environment import dev_environment
+from bff_dev.parts import DevContext
+from bff_dev.serving import free_ports, serve_asgi
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.okta.dev import public_jwks, start
+from bff_dev.twins.okta.provisioning import Provisioning
 from tests.integration.twins.okta.flows import Login, callback_params
 from tests.support.okta import browser_sign_in
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import API_TOKEN
 from tests.integration.twins.okta.receiver import receiver
 

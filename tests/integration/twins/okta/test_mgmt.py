@@ -10,7 +10,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import API_TOKEN, Login, callback_params, tokens_for, verified_claims
 from tests.support.okta import browser_sign_in
 

@@ -10,7 +10,7 @@ from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import (
     CLIENT_ID,
     POST_LOGOUT,

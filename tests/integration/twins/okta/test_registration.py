@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import Login, exchange, verified_claims
 from tests.integration.twins.okta.receiver import receiver
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.twins.okta import OktaTwin
+from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import Login, callback_params, sign_in
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from admin_api.service import LEAD_SOURCE
 from bff.proxy.apigw_event import build_http_api_event
-from bff.twins.apigw.functions import LambdaContext
-from bff.twins.workers.functions import load_function
+from bff_dev.twins.apigw.functions import LambdaContext
+from bff_dev.twins.workers.functions import load_function
 
 ENV = {
     "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",

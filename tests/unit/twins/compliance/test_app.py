@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bff.twins.compliance import ComplianceTwin, create_app, decide
+from bff_dev.twins.compliance import ComplianceTwin, create_app, decide
 
 KEY = "test-compliance-key"
 

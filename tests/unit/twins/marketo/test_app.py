@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bff.twins.marketo import MarketoTwin, create_app
-from bff.twins.marketo.app import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from bff_dev.twins.marketo import MarketoTwin, create_app
+from bff_dev.twins.marketo.app import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 
 class Clock:

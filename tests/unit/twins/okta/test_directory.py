@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from bff.twins.okta.directory import Directory, check_password, hash_password, iso, okta_id
+from bff_dev.twins.okta.directory import Directory, check_password, hash_password, iso, okta_id
 
 
 def test_seed_file_has_the_users_the_project_relies_on() -> None:

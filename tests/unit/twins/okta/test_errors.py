@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from bff.twins.okta.errors import ApiError, OAuthError
+from bff_dev.twins.okta.errors import ApiError, OAuthError
 
 
 def test_api_error_shape() -> None:

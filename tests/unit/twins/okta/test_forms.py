@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bff.twins.okta.errors import OAuthError
-from bff.twins.okta.forms import parse_pairs
+from bff_dev.twins.okta.errors import OAuthError
+from bff_dev.twins.okta.forms import parse_pairs
 
 
 def test_parses_urlencoded_pairs() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bff.twins.okta import OktaTwin
-from bff.twins.okta.provisioning import Provisioning, install_provisioning
+from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
 
 BASE = "http://okta.twin.test"
 TOKEN = "provisioning-test-token"

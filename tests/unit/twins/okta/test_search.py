@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bff.twins.okta import search
+from bff_dev.twins.okta import search
 
 RECORD: dict[str, Any] = {
     "status": "ACTIVE",

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bff.twins.okta.errors import OAuthError
-from bff.twins.okta.tokens import AccessRecord, Grant, TokenStore, check_refresh, rotate_refresh
+from bff_dev.twins.okta.errors import OAuthError
+from bff_dev.twins.okta.tokens import AccessRecord, Grant, TokenStore, check_refresh, rotate_refresh
 
 
 def grant_in(store: TokenStore, **overrides: object) -> Grant:

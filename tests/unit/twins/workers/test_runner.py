@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bff.twins.workers.runner import QueueWorker, failed_ids, sqs_record
+from bff_dev.twins.workers.runner import QueueWorker, failed_ids, sqs_record
 
 FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "aws" / "powertools_sqsEvent.json"
 SAMPLE = json.loads(FIXTURE.read_text())

@@ -1,5 +1,0 @@
-"""A local twin of the third-party name-compliance API (see :mod:`bff.twins.compliance.app`)."""
-
-from bff.twins.compliance.app import ComplianceTwin, create_app, decide
-
-__all__ = ["ComplianceTwin", "create_app", "decide"]

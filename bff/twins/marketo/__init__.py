@@ -1,5 +1,0 @@
-"""A local twin of Marketo's identity and lead REST endpoints (see :mod:`bff.twins.marketo.app`)."""
-
-from bff.twins.marketo.app import MarketoTwin, create_app
-
-__all__ = ["MarketoTwin", "create_app"]

@@ -1,0 +1,57 @@
+"""``bff dev``: the local stack until Ctrl-C/SIGTERM. A ``bff.commands`` entry point (this
+distribution's pyproject.toml), so the product's CLI offers it without importing ``bff_dev``.
+
+Importing this module stays cheap (``bff --help`` loads it): the stack is imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bff.settings import ConfigError
+from bff_dev.environment import DevPorts
+
+
+async def run_dev(port: int, data_dir: Path) -> None:
+    from bff_dev.devstack import run_stack
+
+    ports = DevPorts(bff=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with run_stack(ports, data_dir) as info:
+        print("bff dev: the local stack is up (Ctrl-C stops everything)\n")
+        for line in info.lines:
+            print("  " + line)
+        print(flush=True)
+        await stop.wait()
+        print("\nbff dev: stopping...", flush=True)
+    print("bff dev: stopped", flush=True)
+
+
+@dataclass(frozen=True)
+class DevCommand:
+    help: str = "run the whole product locally on embedded defaults"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=DevPorts.bff)
+        parser.add_argument("--data-dir", type=Path, default=Path(".bff-dev"))
+
+    def run(self, args: argparse.Namespace) -> int:
+        try:
+            asyncio.run(run_dev(args.port, args.data_dir))
+        except ConfigError as exc:
+            for line in exc.lines:
+                print(f"config error: {line}", file=sys.stderr)
+            return 2
+        return 0
+
+
+#: The entry point ``bff.commands: dev``.
+command = DevCommand()

@@ -1,0 +1,77 @@
+"""The Okta part of ``bff dev``: the twin on ``ctx.ports.okta``, wired to the BFF's settings.
+
+The twin also serves the provisioning endpoints (``dev/bff_dev/twins/okta/provisioning.py``), so
+``bff okta plan|apply --config infra/okta.dev.toml`` can be tried against it (docs/okta-twin.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from joserfc.jwk import ECKey, RSAKey, import_key
+
+from bff_dev.twins.okta.provisioning import install_provisioning
+from bff_dev.twins.okta.twin import OktaTwin
+
+if TYPE_CHECKING:
+    from bff_dev.parts import DevContext
+
+DEV_CLIENT_NAME = "BFF (local)"
+
+
+def public_jwks(private_key: str) -> dict[str, Any]:
+    """The public JWKS of a PEM or JWK (JSON) private key, for private_key_jwt clients."""
+    material: Any = json.loads(private_key) if private_key.lstrip().startswith("{") else private_key
+    key = import_key(material, "EC" if isinstance(material, dict) and material.get("kty") == "EC" else "RSA")
+    if not isinstance(key, RSAKey | ECKey):
+        raise ValueError("private_key_jwt keys must be RSA or EC")
+    jwk = key.as_dict(private=False)
+    jwk.setdefault("kid", key.kid or key.thumbprint())
+    return {"keys": [jwk]}
+
+
+async def start(ctx: DevContext) -> list[str]:
+    from bff_dev.serving import serve_asgi
+
+    env = ctx.env
+    port = ctx.ports.okta
+    twin = OktaTwin(f"http://localhost:{port}")
+    public = env["BFF_PUBLIC_URL"].rstrip("/")
+    client_key = env.get("BFF_OKTA_PRIVATE_KEY")
+    twin.register_client(
+        env["BFF_OKTA_CLIENT_ID"],
+        secret=None if client_key else env.get("BFF_OKTA_CLIENT_SECRET"),
+        jwks=public_jwks(client_key) if client_key else None,
+        redirect_uris=[f"{public}/bff/callback"],
+        post_logout_redirect_uris=[f"{public}/", f"{public}/?signed_out=1"],
+        backchannel_logout_uri=f"{public}/bff/backchannel-logout",
+        name=DEV_CLIENT_NAME,
+    )
+    if env.get("BFF_OKTA_API_TOKEN"):
+        twin.add_api_token(env["BFF_OKTA_API_TOKEN"])
+    if env.get("BFF_OKTA_MGMT_CLIENT_ID") and env.get("BFF_OKTA_MGMT_PRIVATE_KEY"):
+        twin.register_service_app(env["BFF_OKTA_MGMT_CLIENT_ID"],
+                                  jwks=public_jwks(env["BFF_OKTA_MGMT_PRIVATE_KEY"]))
+    # The BFF accepts every entry of BFF_OKTA_HOOK_SECRET (newest first); Okta sends one: the newest.
+    hook_secrets = [s.strip() for s in env.get("BFF_OKTA_HOOK_SECRET", "").split(",") if s.strip()]
+    if hook_secrets:
+        twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
+                                 auth_value=hook_secrets[0])
+    # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
+    # write their own state until something changes the `default` server; the seeded sign-in
+    # behaviour (admin scope for customer-admins only) is the twin's own.
+    ctx.info["okta_provisioning"] = install_provisioning(twin)
+    await serve_asgi(ctx.stack, twin.app, port, name="okta")
+    ctx.info["okta"] = twin
+
+    lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)",
+             f"  Management API  {twin.base_url}/api/v1   (SSWS BFF_OKTA_API_TOKEN; "
+             "`bff okta plan --config infra/okta.dev.toml`, docs/okta-twin.md)"]
+    for user in twin.directory.users.values():
+        p = user.profile
+        role = p.get("adminRole") or ("content author" if twin.directory.in_group(user.id, "content-authors")
+                                      else "user")
+        groups = ", ".join(twin.directory.group_names(user.id))
+        lines.append(f"  {user.login:<20} {p.get('orgId', '-'):<7} {role:<14} {user.status:<10} [{groups}]")
+    return lines
