@@ -1,33 +1,28 @@
-"""The long-lived objects of one app instance: one typed field per area.
+"""The long-lived objects of one app instance: a frozen dataclass with one typed field per area.
 
-:func:`bff.app.build_services` builds them once in the lifespan, area by area in written-out
-order, passing each area what it depends on; request handlers reach them with
-:func:`services_of` (``services_of(request).proxy``), fully typed. Tests swap one with
-``dataclasses.replace`` in a ``create_app(settings, overrides=...)`` override, or build the
-area object themselves.
-
-This module imports the areas' types for the type checker only: at run time it is a leaf that
-every area may import (areas import downward; no cycle).
+:func:`bff.app.build_services` builds it once in the lifespan, area by area in written-out
+order, passing each area what it depends on. Handlers reach a field through its typed key
+(:mod:`bff.lookup`: ``service(request, AUTH)``), which each area declares next to its type, so
+the areas never import this module and this module imports them downward. Tests swap a field
+with ``dataclasses.replace`` in a ``create_app(settings, overrides=...)`` override.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from bff.errors import Unavailable
+from bff.auth.api import SessionLookup
+from bff.auth.endpoints import AuthArea
+from bff.content.endpoints import ContentArea
+from bff.lookup import NotStarted
+from bff.proxy.proxy import Proxy
 from bff.settings import Settings
-
-if TYPE_CHECKING:
-    from bff.auth.api import SessionLookup
-    from bff.auth.endpoints import AuthArea
-    from bff.content.endpoints import ContentArea
-    from bff.proxy.proxy import Proxy
-    from bff.signup.service import SignupService
-    from bff.spa.endpoints import SpaArea
+from bff.signup.service import SignupService
+from bff.spa.endpoints import SpaArea
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 
@@ -36,7 +31,7 @@ ReadyCheck = Callable[[], Awaitable[bool]]
 class Services:
     settings: Settings
     http: httpx.AsyncClient  # low-rate outgoing calls: Okta, AEM, Okta Management
-    sessions: SessionLookup  # what every area reads the session through (bff.auth.api)
+    sessions: SessionLookup  # what every area reads the session through (bff.auth.api.SESSIONS)
     auth: AuthArea  # sign-in core: OIDC client, session manager and store, login transactions
     content: ContentArea
     proxy: Proxy
@@ -45,13 +40,9 @@ class Services:
     ready_checks: Mapping[str, ReadyCheck]  # name -> async () -> bool, for /readyz
 
 
-class NotStarted(Unavailable):
-    """A request reached a handler before the lifespan built the services (503)."""
-
-
 def services_of(conn: Mapping[str, Any]) -> Services:
-    """The running app's services; ``conn`` is a request (any ``HTTPConnection``) or a raw
-    ASGI scope."""
+    """The whole of the running app's services (the composition root and tests; handlers use
+    their area's key instead)."""
     services = getattr(conn["app"].state, "services", None)
     if not isinstance(services, Services):
         raise NotStarted("The service is starting")

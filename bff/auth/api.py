@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from starlette.requests import HTTPConnection
 
 from bff.errors import Unauthenticated
-from bff.services import services_of
+from bff.lookup import ServiceKey, service
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,16 @@ class SessionLookup(Protocol):
         ...
 
 
+#: What every area reads the session through (``Services.sessions``).
+SESSIONS: ServiceKey[SessionLookup] = ServiceKey("sessions")
+
+
 async def current_session(conn: HTTPConnection) -> SessionAccess | None:
     """The session of this request, loaded at most once per request."""
     cached = conn.scope.get("bff.session", _MISSING)
     if cached is not _MISSING:
         return cached  # type: ignore[no-any-return]
-    session = await services_of(conn).sessions.load(conn)
+    session = await service(conn, SESSIONS).load(conn)
     conn.scope["bff.session"] = session
     return session
 

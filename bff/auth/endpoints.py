@@ -38,7 +38,7 @@ from bff.errors import (
     UnsupportedMediaType,
 )
 from bff.http.body import read_limited
-from bff.services import services_of
+from bff.lookup import ServiceKey, service
 from bff.sessions.store import SessionStore
 from bff.settings import Settings
 
@@ -60,7 +60,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class AuthArea:
-    """The objects the sign-in routes need (``services_of(request).auth``)."""
+    """The objects the sign-in routes need (``service(request, AUTH)``)."""
 
     def __init__(self, settings: Settings, oidc: OIDCClient, sessions: SessionManager,
                  transactions: LoginTransactions, store: SessionStore) -> None:
@@ -72,8 +72,11 @@ class AuthArea:
         self.binding_cookie = f"{settings.session.cookie_name}-login"
 
 
+AUTH: ServiceKey[AuthArea] = ServiceKey("auth")
+
+
 def _area(request: Request) -> AuthArea:
-    return services_of(request).auth
+    return service(request, AUTH)
 
 
 def _single(request: Request, name: str) -> str | None:

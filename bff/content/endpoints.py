@@ -41,7 +41,7 @@ from bff.errors import (
     ValidationFailed,
 )
 from bff.http.body import read_limited
-from bff.services import services_of
+from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
@@ -71,7 +71,7 @@ JOURNEY_ROUTES: dict[str, str] = {
 
 @dataclass
 class ContentArea:
-    """What the handlers need, built once at start-up (``services.content``)."""
+    """What the handlers need, built once at start-up (``service(request, CONTENT)``)."""
 
     settings: Settings
     policy: LocalePolicy
@@ -124,6 +124,9 @@ class ContentArea:
         return self.preview_group in session.principal.groups
 
 
+CONTENT: ServiceKey[ContentArea] = ServiceKey("content")
+
+
 @dataclass(frozen=True)
 class CopyQuery:
     locale: str | None
@@ -141,7 +144,7 @@ def _parse_query(query_string: bytes) -> CopyQuery:
 
 
 def _area(request: Request) -> ContentArea:
-    return services_of(request).content
+    return service(request, CONTENT)
 
 
 def if_none_match_hits(header: str | None, etag: str) -> bool:
@@ -172,7 +175,7 @@ class ContentEndpoint:
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             raise MethodNotAllowed(f"{method} is not allowed here", headers=_ALLOW)
-        area = services_of(scope).content
+        area = service(scope, CONTENT)
         journey = scope["path"][len(PREFIX):]
         if not journey or "/" in journey:  # not a path the route /bff/content/{journey} matches
             raise NotFound()

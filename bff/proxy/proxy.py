@@ -31,17 +31,17 @@ from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
 from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound
 from bff.http.body import read_body
+from bff.lookup import ServiceKey, service
 from bff.proxy.headers import downstream_headers, upstream_headers
 from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
 from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
-from bff.services import services_of
 from bff.settings import Settings
 
 log = logging.getLogger("bff.proxy")
 
 
 class Proxy:
-    """The ``proxy`` service (``services.proxy``), built once in the lifespan; :meth:`handle`
+    """The ``proxy`` service (``service(scope, PROXY)``), built once in the lifespan; :meth:`handle`
     is the raw-ASGI handler the edge gives ``/api`` and ``/api/*``."""
 
     def __init__(self, settings: Settings, policy: RoutePolicy, transports: Mapping[str, Transport]) -> None:
@@ -142,6 +142,9 @@ class Proxy:
             await response.aclose(complete=complete)
 
 
+PROXY: ServiceKey[Proxy] = ServiceKey("proxy")
+
+
 async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     """``/api`` and ``/api/*`` (the edge's prefix dispatch, and the router's ``/api`` mount)."""
-    await services_of(scope).proxy.handle(scope, receive, send)
+    await service(scope, PROXY).handle(scope, receive, send)

@@ -14,8 +14,9 @@ read of every request is a primary-key lookup that WAL mode lets run beside any 
 runs on the event loop on a second connection with no busy timeout (~10 us for a page-cached
 row, against ~250 us of CPU for a trip to a thread under load); when that read cannot proceed
 at once (the database is busy or not created yet) it joins the batched trip to the thread.
-Expired rows are ignored on read and purged every few minutes. ``synchronous=NORMAL`` (the WAL recommendation): a crash of the process loses
-nothing; a power cut may lose the last few commits, never corrupts the file.
+Expired rows are ignored on read and purged every few minutes. ``synchronous=NORMAL`` (the WAL
+recommendation): a crash of the process loses nothing; a power cut may lose the last few
+commits, never corrupts the file.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
 from bff.errors import BadRequest, NotFound
-from bff.services import services_of
+from bff.lookup import SETTINGS, ServiceKey
+from bff.lookup import service as lookup
 from bff.settings import Settings
 from bff.signup.body import read_json_object
 from bff.signup.forms import describe_signup
@@ -35,8 +36,11 @@ HOOK_MAX_BODY = 1024 * 1024
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+SIGNUP: ServiceKey[SignupService] = ServiceKey("signup")
+
+
 def _service(request: Request) -> SignupService:
-    return services_of(request).signup
+    return lookup(request, SIGNUP)
 
 
 def _accept_language(header: str | None, available: tuple[str, ...]) -> str | None:
@@ -59,12 +63,12 @@ def _accept_language(header: str | None, available: tuple[str, ...]) -> str | No
 
 
 async def signup_form(request: Request) -> Response:
-    settings = services_of(request).settings
+    settings = lookup(request, SETTINGS)
     return JSONResponse(describe_signup(settings.signup, settings.content.locales), headers=NO_STORE)
 
 
 async def signup(request: Request) -> Response:
-    settings = services_of(request).settings
+    settings = lookup(request, SETTINGS)
     service = _service(request)
     check_csrf(request, settings)
     await service.limit_ip(request.client.host if request.client else "unknown")
@@ -80,7 +84,7 @@ async def signup(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    settings = services_of(request).settings
+    settings = lookup(request, SETTINGS)
     service = _service(request)
     if request.method == "POST":
         check_csrf(request, settings)
@@ -94,7 +98,7 @@ async def profile(request: Request) -> Response:
 
 
 async def okta_hook(request: Request) -> Response:
-    settings = services_of(request).settings
+    settings = lookup(request, SETTINGS)
     # Every configured value is accepted (newest first): the secret rotates without a gap.
     secrets = settings.signup.hook_secrets
     if not secrets:

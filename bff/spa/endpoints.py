@@ -34,7 +34,7 @@ from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.content.locales import LocalePolicy
 from bff.errors import BadRequest, BFFError, NotFound, UnsupportedMediaType
 from bff.http.body import read_limited
-from bff.services import services_of
+from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 from bff.spa.assets import IMMUTABLE, REVALIDATE, AssetCatalog
 from bff.spa.bootstrap import CopySource, build_bootstrap, client_settings
@@ -52,7 +52,7 @@ VARIATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SpaArea:
-    """Everything the SPA's routes need (``services.spa``), built once at start-up."""
+    """Everything the SPA's routes need (``service(request, SPA)``), built once at start-up."""
 
     def __init__(self, settings: Settings, catalog: AssetCatalog, shell: Shell,
                  copy: CopySource | None) -> None:
@@ -66,8 +66,11 @@ class SpaArea:
         self.client_settings = client_settings(settings)
 
 
+SPA: ServiceKey[SpaArea] = ServiceKey("spa")
+
+
 def _area(request: Request) -> SpaArea:
-    return services_of(request).spa
+    return service(request, SPA)
 
 
 def _route_path(scope: Scope) -> str:
