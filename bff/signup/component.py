@@ -14,7 +14,6 @@ import contextlib
 import logging
 from typing import cast
 
-from babel import negotiate_locale
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,9 +21,11 @@ from starlette.routing import BaseRoute, Route
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
 from bff.errors import BadRequest, NotFound
+from bff.http.body import read_json_object
+from bff.http.negotiation import negotiate_language, parse_accept_language
+from bff.http.responses import NO_STORE
 from bff.services import Services
 from bff.settings import ConfigError, Settings
-from bff.signup.body import read_json_object
 from bff.signup.forms import describe_signup
 from bff.signup.hooks import authenticate, created_users
 from bff.signup.invitations import Invitations
@@ -45,30 +46,10 @@ log = logging.getLogger("bff.signup")
 SIGNUP_MAX_BODY = 16 * 1024
 PROFILE_MAX_BODY = 8 * 1024
 HOOK_MAX_BODY = 1024 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _service(request: Request) -> SignupService:
     return cast(SignupService, request.app.state.services.area("signup"))
-
-
-def _accept_language(header: str | None, available: tuple[str, ...]) -> str | None:
-    """Babel's negotiation over the q-ordered ``Accept-Language`` tags."""
-    if not header:
-        return None
-    weighted: list[tuple[float, str]] = []
-    for part in header[:512].split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and tag != "*" and q > 0:
-            weighted.append((q, tag.strip()))
-    preferred = [tag for _, tag in sorted(weighted, key=lambda item: -item[0])]
-    return negotiate_locale(preferred, list(available), sep="-")
 
 
 async def signup_form(request: Request) -> Response:
@@ -82,7 +63,8 @@ async def signup(request: Request) -> Response:
     check_csrf(request, settings)
     await service.limit_ip(request.client.host if request.client else "unknown")
     body = await read_json_object(request, SIGNUP_MAX_BODY)
-    fallback = _accept_language(request.headers.get("accept-language"), settings.content.locales)
+    fallback = negotiate_language(parse_accept_language(request.headers.get("accept-language")),
+                                  settings.content.locales)
     form = service.parse(body, fallback or settings.content.default_locale)
     user = await service.register(form)
     activated = user.status == "ACTIVE"
