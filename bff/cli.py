@@ -9,7 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
-from bff.settings import ConfigError, DevPorts, Settings, load_environment
+from bff.config import ConfigError
+from bff.settings import DevPorts, Settings, load_environment
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from bff.settings import REPO_ROOT, ConfigError, DevPorts, Settings, dev_environment
+from bff.config import ConfigError
+from bff.settings import REPO_ROOT, DevPorts, Settings, dev_environment
 from bff.spa.assets import MANIFEST_NAME, AssetCatalog, AssetError
 from bff.spa.bootstrap import build_bootstrap
 from bff.spa.csp import build_policy, script_hash

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from bff.config import ConfigError
 from bff.settings import (
     DEV_HOOK_SECRET,
     DEV_SECRET_KEY,
-    ConfigError,
     DevPorts,
     OktaAdminSettings,
     Settings,

@@ -9,8 +9,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from bff.config import ConfigError
 from bff.devstack import free_port
-from bff.settings import ConfigError, Settings, load_environment
+from bff.settings import Settings, load_environment
 from tests.support.env import base_env
 
 
