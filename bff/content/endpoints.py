@@ -230,12 +230,11 @@ async def preview_entry(request: Request) -> Response:
     """AEM's content fragment "Preview URL" lands here; redirect to the SPA screen."""
     area = _area(request)
     path = request.query_params.get("path", "")
-    raw_variation = request.query_params.get("variation")
     ref = parse_fragment_path(path, site=area.settings.content.aem_site)
     if ref is None:
         raise BadRequest(f"path must be a UI copy fragment: /content/dam/{area.settings.content.aem_site}"
                          "/{locale}/ui-copy/{journey}", code="invalid_preview_path")
-    variation = parse_variation(raw_variation)
+    variation = parse_variation(request.query_params.get("variation"))
     session = await current_session(request)
     if session is None:
         here = request.url.path + ("?" + request.url.query if request.url.query else "")
