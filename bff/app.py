@@ -25,6 +25,7 @@ from bff.content import component as content_component
 from bff.content.endpoints import PREFIX as CONTENT_PREFIX
 from bff.content.endpoints import content as content_endpoint
 from bff.http.edge import Edge
+from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
@@ -60,7 +61,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
 
 
 async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
 
 async def readyz(request: Request) -> Response:
@@ -73,7 +74,7 @@ async def readyz(request: Request) -> Response:
             results[name] = False
     ok = all(results.values())
     return JSONResponse({"status": "ok" if ok else "unavailable", "checks": results},
-                        status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+                        status_code=200 if ok else 503, headers=NO_STORE)
 
 
 class BFFApp(Starlette):

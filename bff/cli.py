@@ -11,7 +11,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
-from bff.settings import ConfigError, Settings, load_environment
+from bff.config import ConfigError
+from bff.settings import Settings, load_environment
 
 #: Entry-point group of the ``bff`` subcommands other distributions add (name -> :class:`Command`).
 COMMANDS_GROUP = "bff.commands"

@@ -39,6 +39,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bff.http.responses import NO_STORE
+
 log = logging.getLogger("bff.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -182,7 +184,7 @@ def problem(status: int, code: str, title: str, detail: str | None = None, *,
     if detail:
         body["detail"] = detail
     body.update(extra)
-    hdrs = {"Cache-Control": "no-store", **(headers or {})}
+    hdrs = {**NO_STORE, **(headers or {})}
     return Response(json.dumps(body, separators=(",", ":")), status_code=status,
                     media_type=PROBLEM_JSON, headers=hdrs)
 

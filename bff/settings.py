@@ -3,7 +3,8 @@
 Everything the BFF needs comes from ``BFF_*`` environment variables, parsed into a frozen,
 typed :class:`Settings` passed to ``create_app(settings)``. Nothing else in the package reads
 ``os.environ``. Every invalid or missing value is reported as one line of
-:class:`ConfigError`; all of them at once, so an operator fixes a deployment in one pass.
+:class:`~bff.config.ConfigError`; all of them at once, so an operator fixes a deployment in one
+pass (the reader is :class:`bff.config.EnvReader`).
 
 ``bff dev`` (the separate ``bff_dev`` package, ``dev/``) builds an environment of embedded
 defaults pointing at its local twins and calls ``Settings.from_env(env, dev=True)``; outside
@@ -12,154 +13,23 @@ dev, placeholder secrets (:data:`PLACEHOLDER_MARKER`) are refused.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-T = TypeVar("T")
+# ConfigError lives in bff.config; it stays importable from here for the areas' start-up code
+# (bff/signup/component.py), which is being rewritten on another branch.
+from bff.config import ConfigError as ConfigError
+from bff.config import EnvReader
 
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.
 PLACEHOLDER_MARKER = "dev-only-insecure"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigError(Exception):
-    """Start-up configuration is invalid. ``lines`` holds one human sentence per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
-
-
-def is_local_host(host: str | None) -> bool:
-    """``localhost`` or a loopback address: where plain http is tolerated."""
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _Reader:
-    """Reads typed values from an environment mapping, collecting one error line per problem."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.errors: list[str] = []
-
-    def raw(self, name: str) -> str | None:
-        value = self.env.get(name)
-        if value is None:
-            return None
-        value = value.strip()
-        return value or None
-
-    def text(self, name: str, default: str | None = None, *, required: bool = False) -> str:
-        value = self.raw(name)
-        if value is None:
-            if required and default is None:
-                self.errors.append(f"{name} is required")
-                return ""
-            return default or ""
-        return value
-
-    def opt(self, name: str) -> str | None:
-        return self.raw(name)
-
-    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-        value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            parsed = int(value)
-        except ValueError:
-            self.errors.append(f"{name} must be an integer, got {value!r}")
-            return default
-        if parsed < minimum or (maximum is not None and parsed > maximum):
-            hi = "" if maximum is None else f" and at most {maximum}"
-            self.errors.append(f"{name} must be at least {minimum}{hi}, got {parsed}")
-            return default
-        return parsed
-
-    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
-        value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            parsed = float(value)
-        except ValueError:
-            self.errors.append(f"{name} must be a number, got {value!r}")
-            return default
-        if parsed < minimum:
-            self.errors.append(f"{name} must be at least {minimum}, got {parsed}")
-            return default
-        return parsed
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.raw(name)
-        if value is None:
-            return default
-        lowered = value.lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        self.errors.append(f"{name} must be true or false, got {value!r}")
-        return default
-
-    def items(self, name: str, default: tuple[str, ...] = (), *, sep: str | None = ",") -> tuple[str, ...]:
-        value = self.raw(name)
-        if value is None:
-            return default
-        parts = value.split(sep) if sep else value.split()
-        return tuple(p.strip() for p in parts if p.strip())
-
-    def mapping(self, name: str) -> dict[str, str]:
-        """``a=b,c=d`` → ``{"a": "b", "c": "d"}``."""
-        out: dict[str, str] = {}
-        for item in self.items(name):
-            key, sep, val = item.partition("=")
-            if not sep or not key.strip() or not val.strip():
-                self.errors.append(f"{name} must be a comma-separated list of key=value, got {item!r}")
-                continue
-            out[key.strip().lower()] = val.strip()
-        return out
-
-    def url(self, name: str, default: str | None = None, *, required: bool = False,
-            https_unless_local: bool = True) -> str:
-        value = self.text(name, default, required=required)
-        if not value:
-            return ""
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            self.errors.append(f"{name} must be an absolute http(s) URL, got {value!r}")
-            return value
-        if https_unless_local and parts.scheme == "http" and not is_local_host(parts.hostname):
-            self.errors.append(f"{name} must use https (http is allowed only for localhost), got {value!r}")
-        return value.rstrip("/")
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(name, default)
-        if value not in choices:
-            self.errors.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-            return default
-        return value
-
-    def check(self, ok: bool, line: str) -> None:
-        if not ok:
-            self.errors.append(line)
-
-    def section(self, build: Callable[[_Reader], T]) -> T:
-        return build(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,12 +155,12 @@ class OktaAdminSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OktaAdminSettings:
-        r = _Reader(os.environ if env is None else env)
+        r = EnvReader(os.environ if env is None else env)
         issuer = r.url("BFF_OKTA_ISSUER")
         parts = urlsplit(issuer) if issuer else None
         org = r.url("BFF_OKTA_ORG_URL", f"{parts.scheme}://{parts.netloc}" if parts else None)
         if not org:
-            r.errors.append("BFF_OKTA_ORG_URL (or BFF_OKTA_ISSUER) is required: the Okta org, "
+            r.error("BFF_OKTA_ORG_URL (or BFF_OKTA_ISSUER) is required: the Okta org, "
                             "e.g. https://acme.okta.com")
         client_id, key = r.opt("BFF_OKTA_MGMT_CLIENT_ID"), r.opt("BFF_OKTA_MGMT_PRIVATE_KEY")
         token = r.opt("BFF_OKTA_API_TOKEN")
@@ -302,8 +172,7 @@ class OktaAdminSettings:
         settings = cls(org_url=org, api_token=token, client_id=client_id, private_key=key,
                        hook_secret=next(iter(r.items("BFF_OKTA_HOOK_SECRET")), None),
                        timeout=r.number("BFF_OKTA_TIMEOUT", 30.0, minimum=0.1))
-        if r.errors:
-            raise ConfigError(r.errors)
+        r.raise_errors()
         return settings
 
 
@@ -336,42 +205,41 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dev: bool = False) -> Settings:
-        r = _Reader(os.environ if env is None else env)
+        r = EnvReader(os.environ if env is None else env)
         settings = _build(r, dev=dev)
-        if r.errors:
-            raise ConfigError(r.errors)
+        r.raise_errors()
         return settings
 
 
-def _upstream_urls(r: _Reader) -> dict[str, str]:
+def _upstream_urls(r: EnvReader) -> dict[str, str]:
     """``BFF_API_UPSTREAMS=admin=https://id.execute-api...,reports=arn:aws:lambda:...``."""
     out: dict[str, str] = {}
     for item in r.items("BFF_API_UPSTREAMS"):
         name, sep, target = (part.strip() for part in item.partition("="))
         if not sep or not name or not target:
-            r.errors.append(f"BFF_API_UPSTREAMS must be a comma-separated list of name=url, got {item!r}")
+            r.error(f"BFF_API_UPSTREAMS must be a comma-separated list of name=url, got {item!r}")
         elif not target.startswith(("https://", "http://localhost", "http://127.0.0.1", "arn:aws")):
-            r.errors.append(f"BFF_API_UPSTREAMS: {name} must be an https URL or a Lambda ARN, got {target!r}")
+            r.error(f"BFF_API_UPSTREAMS: {name} must be an https URL or a Lambda ARN, got {target!r}")
         else:
             out[name] = target.rstrip("/")
     return out
 
 
-def _secret_keys(r: _Reader, dev: bool) -> tuple[str, ...]:
+def _secret_keys(r: EnvReader, dev: bool) -> tuple[str, ...]:
     keys = r.items("BFF_SECRET_KEYS")
     if not keys:
-        r.errors.append("BFF_SECRET_KEYS is required (comma-separated, newest first, >= 32 characters each)")
+        r.error("BFF_SECRET_KEYS is required (comma-separated, newest first, >= 32 characters each)")
         return ()
     for i, key in enumerate(keys):
         if len(key) < 32:
-            r.errors.append(f"BFF_SECRET_KEYS entry {i + 1} is shorter than 32 characters")
+            r.error(f"BFF_SECRET_KEYS entry {i + 1} is shorter than 32 characters")
     return keys
 
 
-def _build(r: _Reader, *, dev: bool) -> Settings:
+def _build(r: EnvReader, *, dev: bool) -> Settings:
     public_url = r.url("BFF_PUBLIC_URL", required=True)
     if public_url and urlsplit(public_url).path not in {"", "/"}:
-        r.errors.append(f"BFF_PUBLIC_URL must be an origin without a path, got {public_url!r}")
+        r.error(f"BFF_PUBLIC_URL must be an origin without a path, got {public_url!r}")
     secret_keys = _secret_keys(r, dev)
 
     issuer = r.url("BFF_OKTA_ISSUER", required=True)
@@ -397,7 +265,7 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
 
     store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
     if not store.startswith(("sqlite:///", "redis://", "rediss://", "dynamodb://", "memory://")):
-        r.errors.append(
+        r.error(
             "BFF_SESSION_STORE must start with sqlite:///, redis://, rediss://, dynamodb:// or memory://, "
             f"got {store!r}"
         )
@@ -486,7 +354,7 @@ def _build(r: _Reader, *, dev: bool) -> Settings:
     return settings
 
 
-def _refuse_placeholders(r: _Reader, s: Settings) -> None:
+def _refuse_placeholders(r: EnvReader, s: Settings) -> None:
     secrets = {
         "BFF_SECRET_KEYS": ",".join(s.secret_keys),
         "BFF_OKTA_CLIENT_SECRET": s.okta.client_secret,
@@ -497,7 +365,7 @@ def _refuse_placeholders(r: _Reader, s: Settings) -> None:
     }
     for name, value in secrets.items():
         if value and PLACEHOLDER_MARKER in value:
-            r.errors.append(f"{name} holds the development placeholder; set a real secret outside `bff dev`")
+            r.error(f"{name} holds the development placeholder; set a real secret outside `bff dev`")
 
 
 def load_environment(env: Mapping[str, str] | None = None, *,

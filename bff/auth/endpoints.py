@@ -38,6 +38,8 @@ from bff.errors import (
     UnsupportedMediaType,
 )
 from bff.http.body import read_limited
+from bff.http.negotiation import media_type
+from bff.http.responses import NO_STORE
 from bff.lookup import ServiceKey, service
 from bff.sessions.store import SessionStore
 from bff.settings import Settings
@@ -56,7 +58,7 @@ MAX_LOGIN_HINT = 256
 MAX_QUERY = 8192
 MAX_LOGOUT_FORM = 4096
 MAX_LOGOUT_TOKEN_BODY = 64 * 1024
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
 
 
 class AuthArea:
@@ -304,10 +306,6 @@ def _form(body: bytes) -> dict[str, list[str]]:
     return form
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 async def logout(request: Request) -> Response:
     area = _area(request)
     settings = area.settings
@@ -319,7 +317,7 @@ async def logout(request: Request) -> Response:
         # A plain HTML form cannot set a header: it carries the value as a field instead, and
         # must prove it is same-origin (every current browser sends Origin on a form POST and
         # Sec-Fetch-Site everywhere); a cross-site form fails either check.
-        if _media_type(request) != "application/x-www-form-urlencoded":
+        if media_type(request.headers.get("content-type")) != FORM:
             raise CSRFRejected(f"Missing {header} header")
         form = _form(await read_limited(request, MAX_LOGOUT_FORM))
         if form.get(header) != [settings.session.csrf_value]:
@@ -362,7 +360,7 @@ async def logout(request: Request) -> Response:
 
 async def backchannel_logout(request: Request) -> Response:
     area = _area(request)
-    if _media_type(request) != "application/x-www-form-urlencoded":
+    if media_type(request.headers.get("content-type")) != FORM:
         raise UnsupportedMediaType("Send application/x-www-form-urlencoded with logout_token")
     form = _form(await read_limited(request, MAX_LOGOUT_TOKEN_BODY))
     tokens = form.get("logout_token", [])

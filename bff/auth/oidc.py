@@ -54,8 +54,9 @@ from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import ECKey, JWKRegistry, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from bff.config import ConfigError
 from bff.errors import BadGateway, BadRequest, BFFError, Unauthenticated, Unavailable
-from bff.settings import ConfigError, Settings
+from bff.settings import Settings
 
 log = logging.getLogger("bff.auth.oidc")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from bff.content.locales import canonical
+from bff.http.negotiation import language_tag
 from bff.settings import REPO_ROOT
 
 JOURNEYS: tuple[str, ...] = ("signin", "signup", "profile", "admin", "common", "email")
@@ -40,7 +40,7 @@ def _load_tree(root: Path) -> dict[str, dict[str, Strings]]:
     if not root.is_dir():
         return tree
     for locale_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        locale = canonical(locale_dir.name)
+        locale = language_tag(locale_dir.name)
         if locale is None:
             raise BundleError(f"{locale_dir}: folder name is not a language tag")
         for file in sorted(locale_dir.glob("*.json")):

@@ -33,8 +33,8 @@ import cachetools
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bff.config import ConfigError
 from bff.errors import Unavailable
-from bff.settings import ConfigError
 
 log = logging.getLogger("bff.content.bus")
 

@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -31,6 +29,7 @@ from bff.content.hooks import MAX_BODY as HOOK_MAX_BODY
 from bff.content.hooks import HookProcessor, parse_events, parse_fragment_path, valid_challenge
 from bff.content.locales import COOKIE_NAME, LocalePolicy
 from bff.content.service import ContentService, Rendered
+from bff.content.variations import MASTER, parse_variation
 from bff.errors import (
     BadRequest,
     BFFError,
@@ -40,13 +39,14 @@ from bff.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from bff.http.body import read_limited
+from bff.http.body import parse_json_object, read_limited
+from bff.http.negotiation import if_none_match_hits, media_type
+from bff.http.responses import NO_STORE, PRIVATE_NO_STORE_HEADER
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
 
-_VARIATION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREVIEW_BODY_MAX = 1024
 
 #: Everything besides the path that ``GET /bff/content/{journey}`` answers may depend on: a shared
@@ -107,7 +107,7 @@ class ContentArea:
         cached = self._headers.get(key)
         if cached is None:
             if rendered.preview or private:
-                cached = [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+                cached = [PRIVATE_NO_STORE_HEADER, (b"vary", b"Cookie")]
             else:
                 cached = [(b"etag", rendered.etag.encode()),
                           (b"cache-control", self._cache_control[rendered.source]),
@@ -137,28 +137,11 @@ class CopyQuery:
 def _parse_query(query_string: bytes) -> CopyQuery:
     """``locale``, ``variation`` and ``preview`` of a query string (memoised: few distinct values)."""
     params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    variation = params.get("variation") or "master"
-    if not _VARIATION.match(variation):
-        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
-    return CopyQuery(params.get("locale"), variation, "preview" in params)
+    return CopyQuery(params.get("locale"), parse_variation(params.get("variation")), "preview" in params)
 
 
 def _area(request: Request) -> ContentArea:
     return service(request, CONTENT)
-
-
-def if_none_match_hits(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
-        if candidate == etag:
-            return True
-    return False
 
 
 PREFIX = "/bff/content/"
@@ -235,7 +218,7 @@ content = ContentEndpoint()
 
 
 def _no_store(payload: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(payload, status_code=status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(payload, status_code=status, headers=NO_STORE)
 
 
 async def preview_state(request: Request) -> Response:
@@ -251,15 +234,14 @@ async def preview_toggle(request: Request) -> Response:
     session = await require_session(request)
     if not area.may_preview(session):
         raise Forbidden("Preview is for content authors", code="preview_forbidden")
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != "application/json":
+    if media_type(request.headers.get("content-type")) != "application/json":
         raise UnsupportedMediaType("Send application/json")
     raw = await read_limited(request, _PREVIEW_BODY_MAX)
     try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested too deep
-        raise ValidationFailed([{"field": "enabled", "code": "invalid"}], "The body is not JSON") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("enabled"), bool):
+        payload = parse_json_object(raw)
+    except BadRequest as exc:  # this endpoint has always answered a body it cannot use with 422
+        raise ValidationFailed([{"field": "enabled", "code": "invalid"}], exc.detail) from None
+    if not isinstance(payload.get("enabled"), bool):
         raise ValidationFailed([{"field": "enabled", "code": "invalid"}], 'Send {"enabled": true|false}')
     enabled: bool = payload["enabled"]
     await session.set_flag("preview", enabled)
@@ -270,26 +252,24 @@ async def preview_entry(request: Request) -> Response:
     """AEM's content fragment "Preview URL" lands here; redirect to the SPA screen."""
     area = _area(request)
     path = request.query_params.get("path", "")
-    variation = request.query_params.get("variation") or "master"
     ref = parse_fragment_path(path, site=area.settings.content.aem_site)
     if ref is None:
         raise BadRequest(f"path must be a UI copy fragment: /content/dam/{area.settings.content.aem_site}"
                          "/{locale}/ui-copy/{journey}", code="invalid_preview_path")
-    if not _VARIATION.match(variation):
-        raise BadRequest("variation must be 1-64 letters, digits, - or _", code="invalid_variation")
+    variation = parse_variation(request.query_params.get("variation"))
     session = await current_session(request)
     if session is None:
         here = request.url.path + ("?" + request.url.query if request.url.query else "")
         return RedirectResponse("/bff/login?returnTo=" + quote(here, safe=""), status_code=303,
-                                headers={"Cache-Control": "no-store"})
+                                headers=NO_STORE)
     if not area.may_preview(session):
         raise Forbidden("Preview is for content authors", code="preview_forbidden")
     locale = area.policy.negotiate((ref.locale,)) or area.policy.default
     params = {"locale": locale, "preview": "1"}
-    if variation != "master":
+    if variation != MASTER:
         params["variation"] = variation
     return RedirectResponse(JOURNEY_ROUTES[ref.journey] + "?" + urlencode(params), status_code=303,
-                            headers={"Cache-Control": "no-store"})
+                            headers=NO_STORE)
 
 
 async def aem_hook(request: Request) -> Response:

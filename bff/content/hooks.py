@@ -21,7 +21,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -39,11 +38,15 @@ from bff.content.bus import EvictionBus
 from bff.content.cdn import CloudFrontInvalidator
 from bff.content.locales import LocalePolicy, from_aem
 from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable, UnsupportedMediaType
+from bff.http.body import parse_json
+from bff.http.negotiation import media_type
 
 log = logging.getLogger("bff.content.hooks")
 
 MAX_BODY = 256 * 1024
 MAX_EVENTS = 100
+#: A batch of CloudEvents whose ``data`` carries a fragment's metadata (never its field values).
+MAX_DEPTH = 32
 SECRET_HEADER = "x-webhook-secret"  # noqa: S105 (a header name)
 ADOBE_KEY_HOST = "https://static.adobeioevents.com"
 EVENT_PREFIX = "aem.sites.contentFragment."
@@ -107,13 +110,9 @@ def _event(obj: Any) -> CloudEvent:
 
 def parse_events(body: bytes, content_type: str, headers: Mapping[str, str]) -> list[CloudEvent]:
     """The events of a request (structured, batch or binary content mode)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media not in _JSON_TYPES:
+    if media_type(content_type) not in _JSON_TYPES:
         raise UnsupportedMediaType("Send CloudEvents as application/cloudevents+json or application/json")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise BadRequest("The body is not JSON", code="invalid_event") from exc
+    payload = parse_json(body, max_depth=MAX_DEPTH, code="invalid_event")
     if "ce-id" in headers:  # binary content mode: attributes in headers, the body is ``data``
         payload = {"specversion": headers.get("ce-specversion"), "id": headers.get("ce-id"),
                    "source": headers.get("ce-source"), "type": headers.get("ce-type"), "data": payload}

@@ -44,12 +44,12 @@ from urllib.parse import quote
 
 import httpx
 
+from bff.config import ConfigError
 from bff.ops.okta_api import OktaAdminApi, OktaApiError, credentials_for
 from bff.ops.okta_config import (
     EVERYONE,
     AttributeSpec,
     OktaConfig,
-    OktaConfigError,
     RuleSpec,
     load_config,
 )
@@ -768,7 +768,7 @@ def _print_outputs(report: Report, out: Callable[[str], None]) -> None:
 
 
 def okta_cli(args: argparse.Namespace) -> int:
-    from bff.settings import ConfigError, OktaAdminSettings, load_environment
+    from bff.settings import OktaAdminSettings, load_environment
 
     if args.config is None:
         print("okta: --config FILE is required (start from infra/okta.example.toml)", file=sys.stderr)
@@ -776,7 +776,7 @@ def okta_cli(args: argparse.Namespace) -> int:
     try:
         config = load_config(Path(args.config))
         settings = OktaAdminSettings.from_env(load_environment())
-    except (OktaConfigError, ConfigError) as exc:
+    except ConfigError as exc:
         for line in exc.lines:
             print(f"okta: {line}", file=sys.stderr)
         return EXIT_CONFIG

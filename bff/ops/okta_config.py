@@ -1,5 +1,6 @@
 """The desired Okta set-up for ``bff okta plan|apply``: a TOML (or JSON) file, validated into
-frozen dataclasses. Every problem is one line of :class:`OktaConfigError`, all reported at once.
+frozen dataclasses. Every problem is one line of :class:`~bff.config.ConfigError`, all reported at
+once (the reader is :class:`bff.config.TableReader`).
 
 The format is documented in ``docs/deploy.md`` and ``infra/okta.example.toml``. In short::
 
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bff.config import ConfigError, TableReader
+
 #: Okta's system scopes on every custom authorization server.
 SYSTEM_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access", "device_sso"})
 EVERYONE = "Everyone"
@@ -53,12 +56,6 @@ ORIGIN_SCOPES = ("CORS", "REDIRECT", "IFRAME_EMBED")
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _USER_ATTR = re.compile(r"\buser\.([A-Za-z_][A-Za-z0-9_]*)")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-
-
-class OktaConfigError(Exception):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 @dataclass(frozen=True)
@@ -187,110 +184,19 @@ def load_config(path: Path) -> OktaConfig:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise OktaConfigError([f"{path}: cannot read ({exc.strerror})"]) from exc
+        raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from exc
     try:
         text = raw.decode("utf-8")
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
-        raise OktaConfigError([f"{path}: {exc}"]) from exc
+        raise ConfigError([f"{path}: {exc}"]) from exc
     if not isinstance(data, dict):
-        raise OktaConfigError([f"{path}: the top level must be a table/object"])
+        raise ConfigError([f"{path}: the top level must be a table/object"])
     return parse_config(data, base_dir=path.parent)
 
 
-class _Reader:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def table(self, data: Any, where: str, allowed: set[str],
-              required: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            self.errors.append(f"{where}: must be a table")
-            return {}
-        for key in sorted(set(data) - allowed):
-            self.errors.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(allowed))})")
-        for key in sorted(required - set(data)):
-            self.errors.append(f"{where}: {key} is required")
-        return data
-
-    def text(self, d: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = d.get(key, default)
-        if not isinstance(value, str) or (not value.strip() and default is None):
-            if key in d or default is None:
-                self.errors.append(f"{where}.{key}: must be a non-empty string")
-            return default or ""
-        return value
-
-    def opt_text(self, d: Mapping[str, Any], key: str, where: str) -> str | None:
-        if key not in d or d[key] is None:
-            return None
-        return self.text(d, key, where)
-
-    def strings(self, d: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] | None = None,
-                *, allowed: tuple[str, ...] | None = None, non_empty: bool = True) -> tuple[str, ...]:
-        if key not in d:
-            if default is None:
-                self.errors.append(f"{where}.{key} is required")
-                return ()
-            return default
-        value = d[key]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.errors.append(f"{where}.{key}: must be a list of non-empty strings")
-            return ()
-        if non_empty and not value:
-            self.errors.append(f"{where}.{key}: must not be empty")
-        if allowed is not None:
-            for v in value:
-                if v not in allowed:
-                    self.errors.append(f"{where}.{key}: {v!r} is not one of {', '.join(allowed)}")
-        if len(set(value)) != len(value):
-            self.errors.append(f"{where}.{key}: has duplicates")
-        return tuple(value)
-
-    def integer(self, d: Mapping[str, Any], key: str, where: str, default: int, lo: int, hi: int) -> int:
-        value = d.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            self.errors.append(f"{where}.{key}: must be an integer from {lo} to {hi}")
-            return default
-        return value
-
-    def boolean(self, d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
-        value = d.get(key, default)
-        if not isinstance(value, bool):
-            self.errors.append(f"{where}.{key}: must be true or false")
-            return default
-        return value
-
-    def choice(self, d: Mapping[str, Any], key: str, where: str, default: str,
-               choices: tuple[str, ...]) -> str:
-        value = d.get(key, default)
-        if value not in choices:
-            self.errors.append(f"{where}.{key}: must be one of {', '.join(choices)}")
-            return default
-        return str(value)
-
-    def url(self, value: str, where: str, *, origin_only: bool = False) -> str:
-        parts = urlsplit(value)
-        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-        if parts.scheme not in ("https", "http") or not parts.hostname or \
-                (parts.scheme == "http" and not local):
-            self.errors.append(f"{where}: must be an https URL (http only for localhost), got {value!r}")
-        elif parts.fragment or parts.username or parts.password:
-            self.errors.append(f"{where}: must not carry a fragment or credentials, got {value!r}")
-        elif origin_only and (parts.path not in ("", "/") or parts.query):
-            self.errors.append(f"{where}: must be an origin (scheme://host[:port]), got {value!r}")
-        return value
-
-    def array(self, data: Mapping[str, Any], key: str) -> list[Any]:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            self.errors.append(f"{key}: must be an array of tables ([[{key}]])")
-            return []
-        return value
-
-
 def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> OktaConfig:
-    r = _Reader()
+    r = TableReader()
     top = r.table(dict(data), "config", {"public_url", "authorization_server", "scopes", "claims", "groups",
                                          "access_policy", "app", "trusted_origins", "profile_attributes",
                                          "event_hook"}, {"public_url", "authorization_server"})
@@ -317,9 +223,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
                           metadata_publish=r.choice(s, "metadata_publish", where, "NO_CLIENTS",
                                                     ("NO_CLIENTS", "ALL_CLIENTS")))
         if scope.name in SYSTEM_SCOPES:
-            r.errors.append(f"{where}.name: {scope.name!r} is a system scope; only declare custom scopes")
+            r.error(f"{where}.name: {scope.name!r} is a system scope; only declare custom scopes")
         scopes.append(scope)
-    _unique(r, [s.name for s in scopes], "scopes", "name")
+    r.unique([s.name for s in scopes], "scopes", "name")
     known_scopes = SYSTEM_SCOPES | {s.name for s in scopes}
 
     claims = []
@@ -332,7 +238,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
             filter_type = r.choice(c, "groups_filter_type", where, "REGEX", GROUP_FILTERS)
             value = r.text(c, "groups_filter", where)
             if "value" in c:
-                r.errors.append(f"{where}: give either value (an expression) or groups_filter, not both")
+                r.error(f"{where}: give either value (an expression) or groups_filter, not both")
         else:
             value = r.text(c, "value", where)
         claim = ClaimSpec(name=r.text(c, "name", where),
@@ -342,9 +248,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
                           always_include=r.boolean(c, "always_include", where, True))
         for name in claim.scopes:
             if name not in known_scopes:
-                r.errors.append(f"{where}.scopes: {name!r} is not a system scope nor in [[scopes]]")
+                r.error(f"{where}.scopes: {name!r} is not a system scope nor in [[scopes]]")
         claims.append(claim)
-    _unique(r, [f"{c.name} ({c.target} token)" for c in claims], "claims", "name + token")
+    r.unique([f"{c.name} ({c.target} token)" for c in claims], "claims", "name + token")
 
     groups = []
     for i, raw in enumerate(r.array(top, "groups")):
@@ -353,8 +259,8 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
         groups.append(GroupSpec(name=r.text(g, "name", where),
                                 description=r.text(g, "description", where, "")))
         if groups[-1].name == EVERYONE:
-            r.errors.append(f"{where}.name: {EVERYONE} is Okta's built-in group; it cannot be declared")
-    _unique(r, [g.name for g in groups], "groups", "name")
+            r.error(f"{where}.name: {EVERYONE} is Okta's built-in group; it cannot be declared")
+    r.unique([g.name for g in groups], "groups", "name")
 
     policy = None
     if "access_policy" in top:
@@ -379,15 +285,15 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
             )
             for name in rule.scopes:
                 if name != "*" and name not in known_scopes:
-                    r.errors.append(f"{where}.scopes: {name!r} is not a system scope nor in [[scopes]]")
+                    r.error(f"{where}.scopes: {name!r} is not a system scope nor in [[scopes]]")
             custom = [s for s in rule.scopes if s not in SYSTEM_SCOPES]
             if EVERYONE in rule.groups and custom:
-                r.errors.append(f"{where}: grants {', '.join(custom)} to {EVERYONE}; a custom scope must be "
+                r.error(f"{where}: grants {', '.join(custom)} to {EVERYONE}; a custom scope must be "
                                 "granted to specific groups only")
             rules.append(rule)
         if not rules:
-            r.errors.append("access_policy.rules: at least one [[access_policy.rules]] is required")
-        _unique(r, [x.name for x in rules], "access_policy.rules", "name")
+            r.error("access_policy.rules: at least one [[access_policy.rules]] is required")
+        r.unique([x.name for x in rules], "access_policy.rules", "name")
         policy = PolicySpec(name=r.text(p, "name", "access_policy"),
                             description=r.text(p, "description", "access_policy"), rules=tuple(rules))
 
@@ -401,7 +307,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
         origins.append(OriginSpec(name=r.text(o, "name", where), origin=origin,
                                   scopes=r.strings(o, "scopes", where, ("CORS", "REDIRECT"),
                                                    allowed=ORIGIN_SCOPES)))
-    _unique(r, [o.origin for o in origins], "trusted_origins", "origin")
+    r.unique([o.origin for o in origins], "trusted_origins", "origin")
 
     attributes = []
     for i, raw in enumerate(r.array(top, "profile_attributes")):
@@ -411,12 +317,12 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
         kind = r.choice(at, "type", where, "string", ATTRIBUTE_TYPES)
         name = r.text(at, "name", where)
         if name and not _NAME.match(name):
-            r.errors.append(f"{where}.name: letters, digits and _ (a letter first), got {name!r}")
+            r.error(f"{where}.name: letters, digits and _ (a letter first), got {name!r}")
         items_type = None
         if kind == "array":
             items_type = r.choice(at, "items_type", where, "string", ("string", "integer", "number"))
         elif "items_type" in at:
-            r.errors.append(f"{where}.items_type: only for type = \"array\"")
+            r.error(f"{where}.items_type: only for type = \"array\"")
         enum = r.strings(at, "enum", where, non_empty=True) if "enum" in at else None
         max_length = r.integer(at, "max_length", where, 0, 1, 10_000) if "max_length" in at else None
         attributes.append(AttributeSpec(name=name, title=r.text(at, "title", where),
@@ -424,12 +330,12 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
                                         items_type=items_type, enum=enum, max_length=max_length,
                                         self_access=r.choice(at, "self_access", where, "READ_ONLY",
                                                              SELF_ACCESS)))
-    _unique(r, [a.name for a in attributes], "profile_attributes", "name")
+    r.unique([a.name for a in attributes], "profile_attributes", "name")
     for claim in claims:
         for attr in _USER_ATTR.findall(claim.value):
             spec = next((a for a in attributes if a.name == attr), None)
             if spec is not None and spec.self_access == "READ_WRITE":
-                r.errors.append(f"profile_attributes: {attr} feeds the {claim.name!r} claim, so users must "
+                r.error(f"profile_attributes: {attr} feeds the {claim.name!r} claim, so users must "
                                 "not edit it themselves: set self_access = \"READ_ONLY\" or \"HIDE\"")
 
     hook = None
@@ -443,16 +349,15 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
                         verify=r.boolean(h, "verify", "event_hook", True))
         hook_url = urlsplit(hook.uri)
         if hook_url.scheme != "https" and hook_url.hostname not in ("localhost", "127.0.0.1"):
-            r.errors.append("event_hook.uri: Okta delivers event hooks over https only")
+            r.error("event_hook.uri: Okta delivers event hooks over https only")
 
-    if r.errors:
-        raise OktaConfigError(r.errors)
+    r.raise_errors()
     return OktaConfig(public_url=public_url, authorization_server=server, scopes=tuple(scopes),
                       claims=tuple(claims), groups=tuple(groups), policy=policy, app=app,
                       trusted_origins=tuple(origins), profile_attributes=tuple(attributes), event_hook=hook)
 
 
-def _parse_app(r: _Reader, raw: Any, public_url: str, base_dir: Path) -> AppSpec:
+def _parse_app(r: TableReader, raw: Any, public_url: str, base_dir: Path) -> AppSpec:
     where = "app"
     a = r.table(raw, where, {"label", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
                              "initiate_login_uri", "grant_types", "pkce_required", "refresh_token_rotation",
@@ -471,18 +376,18 @@ def _parse_app(r: _Reader, raw: Any, public_url: str, base_dir: Path) -> AppSpec
     grants = r.strings(a, "grant_types", where, ("authorization_code", "refresh_token"), allowed=GRANT_TYPES)
     for grant in grants:
         if grant not in WEB_APP_GRANTS:
-            r.errors.append(f"{where}.grant_types: {grant!r} is not available to a web app")
+            r.error(f"{where}.grant_types: {grant!r} is not available to a web app")
     if "refresh_token" in grants and "authorization_code" not in grants:
-        r.errors.append(f"{where}.grant_types: refresh_token needs authorization_code")
+        r.error(f"{where}.grant_types: refresh_token needs authorization_code")
     method = r.choice(a, "token_endpoint_auth_method", where, "client_secret_basic", AUTH_METHODS)
     jwks = None
     if "jwks_file" in a:
         jwks = _read_jwks(r, base_dir / r.text(a, "jwks_file", where))
     if method == "private_key_jwt" and jwks is None:
-        r.errors.append(f"{where}: token_endpoint_auth_method = \"private_key_jwt\" needs jwks_file "
+        r.error(f"{where}: token_endpoint_auth_method = \"private_key_jwt\" needs jwks_file "
                         "(the public keys)")
     if jwks is not None and method != "private_key_jwt":
-        r.errors.append(f"{where}.jwks_file: only used with token_endpoint_auth_method = \"private_key_jwt\"")
+        r.error(f"{where}.jwks_file: only used with token_endpoint_auth_method = \"private_key_jwt\"")
     initiate = r.opt_text(a, "initiate_login_uri", where)
     return AppSpec(
         label=r.text(a, "label", where), redirect_uris=redirect, post_logout_redirect_uris=logout,
@@ -497,29 +402,21 @@ def _parse_app(r: _Reader, raw: Any, public_url: str, base_dir: Path) -> AppSpec
     )
 
 
-def _read_jwks(r: _Reader, path: Path) -> dict[str, Any] | None:
+def _read_jwks(r: TableReader, path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        r.errors.append(f"app.jwks_file: cannot read {path}: {exc}")
+        r.error(f"app.jwks_file: cannot read {path}: {exc}")
         return None
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
-        r.errors.append(f"app.jwks_file: {path} must be a JWKS ({{\"keys\": [...]}})")
+        r.error(f"app.jwks_file: {path} must be a JWKS ({{\"keys\": [...]}})")
         return None
     for key in keys:
         if _PRIVATE_JWK_MEMBERS & set(key):
-            r.errors.append(f"app.jwks_file: {path} holds PRIVATE key material; give Okta public keys only")
+            r.error(f"app.jwks_file: {path} holds PRIVATE key material; give Okta public keys only")
             return None
         if key.get("kty") not in ("RSA", "EC"):
-            r.errors.append(f"app.jwks_file: {path}: keys must be RSA or EC")
+            r.error(f"app.jwks_file: {path}: keys must be RSA or EC")
             return None
     return {"keys": keys}
-
-
-def _unique(r: _Reader, values: list[str], where: str, what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            r.errors.append(f"{where}: {what} {value!r} appears twice")
-        seen.add(value)

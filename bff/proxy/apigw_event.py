@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+from bff.http.negotiation import media_type
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "application/graphql", "application/problem+json")
 
@@ -77,9 +79,7 @@ def claim_scopes(claims: Mapping[str, Any]) -> list[str] | None:
 
 
 def is_text(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    ct = content_type.split(";", 1)[0].strip().lower()
+    ct = media_type(content_type)
     return ct.startswith(_TEXT_TYPES) or ct.endswith(("+json", "+xml"))
 
 

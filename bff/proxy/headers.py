@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 
 from bff.http.ids import random_hex
+from bff.http.responses import PRIVATE_NO_STORE_HEADER
 
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -119,5 +120,5 @@ def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
         has_cache_control = any(k == b"cache-control" for k, _ in out)
     if not has_cache_control:
         # Per-user API data: never stored by a shared cache unless the upstream says otherwise.
-        out.append((b"cache-control", b"private, no-store"))
+        out.append(PRIVATE_NO_STORE_HEADER)
     return out

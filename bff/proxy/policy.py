@@ -15,10 +15,11 @@ The policy is a TOML file named by ``BFF_API_ROUTES``::
     roles = ["org_admin", "group_admin"] # ANY of (``adminRole`` claim)
 
 It is parsed once at start-up. Every problem (unknown key, unknown upstream, bad template,
-bad URL or ARN, ...) becomes one line of :class:`~bff.settings.ConfigError`, all reported
-together. Matching is strict: templates compile to anchored regular expressions, the first
-listed route that matches wins, and a request path that could be read differently by an
-upstream (dot segments, encoded slashes or backslashes, empty segments) never matches.
+bad URL or ARN, ...) becomes one line of :class:`~bff.config.ConfigError`, all reported
+together (the reader is :class:`bff.config.TableReader`). Matching is strict: templates
+compile to anchored regular expressions, the first listed route that matches wins, and a
+request path that could be read differently by an upstream (dot segments, encoded slashes or
+backslashes, empty segments) never matches.
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.convertors import CONVERTOR_TYPES, Convertor
 from starlette.routing import compile_path
 
-from bff.settings import ConfigError, is_local_host
+from bff.config import ConfigError, TableReader
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -135,80 +135,38 @@ EMPTY_POLICY = RoutePolicy(upstreams={}, routes=())
 
 
 
-class _Collector:
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.errors: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.errors.append(f"{self.label}: {where}: {message}")
-
-
-def _string_list(c: _Collector, where: str, value: Any, *, required: bool) -> tuple[str, ...] | None:
-    if value is None:
-        if required:
-            c.add(where, "is required (a list of strings)")
-            return None
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        c.add(where, f"must be a list of non-empty strings, got {value!r}")
-        return None
-    return tuple(v.strip() for v in value)
-
-
-def _check_url(c: _Collector, where: str, value: Any, *, dev: bool) -> str | None:
-    if not isinstance(value, str):
-        c.add(where, f"must be a string URL, got {value!r}")
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        c.add(where, f"must be an absolute http(s) URL, got {value!r}")
-        return None
-    if parts.query or parts.fragment or parts.username or parts.password:
-        c.add(where, f"must not carry a query, fragment or credentials, got {value!r}")
-        return None
-    if parts.scheme == "http" and not (dev or is_local_host(parts.hostname)):
-        c.add(where, f"must use https (http is allowed only for localhost), got {value!r}")
-        return None
-    return value.rstrip("/")
-
-
-def _parse_upstream(c: _Collector, name: str, raw: Any, *, dev: bool) -> Upstream | None:
+def _parse_upstream(r: TableReader, name: str, raw: Any, *, dev: bool) -> Upstream | None:
+    """The upstream, or None when anything about it was reported."""
     where = f"[upstreams.{name}]"
     if not _NAME.match(name):
-        c.add(where, "upstream names are letters, digits, '-' and '_' (starting with a letter)")
+        r.add(where, "upstream names are letters, digits, '-' and '_' (starting with a letter)")
         return None
     if not isinstance(raw, dict):
-        c.add(where, "must be a table")
+        r.add(where, "must be a table")
         return None
-    ok = True
-    for key in sorted(set(raw) - _UPSTREAM_KEYS):
-        c.add(where, f"unknown key {key!r} (allowed: {', '.join(sorted(_UPSTREAM_KEYS))})")
-        ok = False
+    before = len(r.errors)
+    r.keys(raw, where, _UPSTREAM_KEYS)
     url, arn = raw.get("url"), raw.get("lambda")
     if (url is None) == (arn is None):
-        c.add(where, "needs exactly one of 'url' (API Gateway / HTTPS) or 'lambda' (function ARN)")
+        r.add(where, "needs exactly one of 'url' (API Gateway / HTTPS) or 'lambda' (function ARN)")
         return None
     timeout = raw.get("timeout", 10)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_TIMEOUT:
-        c.add(where, f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
-        ok = False
+        r.add(where, f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
+    # Paths are appended to a base URL: it carries no query (nor, as any URL, a fragment or credentials).
     checked_url = checked_endpoint = None
     if url is not None:
-        checked_url = _check_url(c, f"{where} url", url, dev=dev)
-        ok = ok and checked_url is not None
+        checked_url = r.url(url, f"{where} url", allow_http=dev, allow_query=False).rstrip("/")
         if "endpoint_url" in raw:
-            c.add(where, "'endpoint_url' applies only to 'lambda' upstreams")
-            ok = False
+            r.add(where, "'endpoint_url' applies only to 'lambda' upstreams")
     else:
         if not isinstance(arn, str) or not _LAMBDA_ARN.match(arn):
-            c.add(where, "lambda must be a Lambda function ARN "
+            r.add(where, "lambda must be a Lambda function ARN "
                          f"(arn:aws:lambda:REGION:ACCOUNT:function:NAME), got {arn!r}")
-            ok = False
         if "endpoint_url" in raw:
-            checked_endpoint = _check_url(c, f"{where} endpoint_url", raw["endpoint_url"], dev=dev)
-            ok = ok and checked_endpoint is not None
-    if not ok:
+            checked_endpoint = r.url(raw["endpoint_url"], f"{where} endpoint_url", allow_http=dev,
+                                     allow_query=False).rstrip("/")
+    if len(r.errors) > before:
         return None
     return Upstream(name=name, timeout=float(timeout), url=checked_url,
                     lambda_arn=arn if isinstance(arn, str) else None, endpoint_url=checked_endpoint)
@@ -217,9 +175,9 @@ def _parse_upstream(c: _Collector, name: str, raw: Any, *, dev: bool) -> Upstrea
 _Compiled = tuple[re.Pattern[str], dict[str, Convertor[Any]]]
 
 
-def _check_template(c: _Collector, where: str, path: Any) -> _Compiled | None:
+def _check_template(r: TableReader, where: str, path: Any) -> _Compiled | None:
     if not isinstance(path, str):
-        c.add(where, f"must be a string template, got {path!r}")
+        r.add(where, f"must be a string template, got {path!r}")
         return None
     problems: list[str] = []
     if not path.startswith("/api/"):
@@ -254,48 +212,39 @@ def _check_template(c: _Collector, where: str, path: Any) -> _Compiled | None:
             problems.append(f"parameter {{{param[1]}}} must span a whole path segment")
     if problems:
         for problem in problems:
-            c.add(where, f"{path!r} {problem}")
+            r.add(where, f"{path!r} {problem}")
         return None
     regex, _, convertors = compile_path(path)
     return regex, dict(convertors)
 
 
-def _parse_route(c: _Collector, i: int, raw: Any, upstreams: Mapping[str, Upstream],
+def _parse_route(r: TableReader, i: int, raw: Any, upstreams: Mapping[str, Upstream],
                  declared: set[str]) -> ApiRoute | None:
+    """The route, or None when anything about it was reported."""
     where = f"routes[{i}]"
     if not isinstance(raw, dict):
-        c.add(where, "must be a table ([[routes]])")
+        r.add(where, "must be a table ([[routes]])")
         return None
-    ok = True
-    for key in sorted(set(raw) - _ROUTE_KEYS):
-        c.add(where, f"unknown key {key!r} (allowed: {', '.join(sorted(_ROUTE_KEYS))})")
-        ok = False
-    compiled = _check_template(c, f"{where}.path", raw.get("path"))
-    ok = ok and compiled is not None
+    before = len(r.errors)
+    r.keys(raw, where, _ROUTE_KEYS)
+    compiled = _check_template(r, f"{where}.path", raw.get("path"))
     name = raw.get("upstream")
     upstream = upstreams.get(name) if isinstance(name, str) else None
     if not isinstance(name, str):
-        c.add(f"{where}.upstream", f"is required (the name of an [upstreams.NAME] table), got {name!r}")
-        ok = False
+        r.add(f"{where}.upstream", f"is required (the name of an [upstreams.NAME] table), got {name!r}")
     elif name not in declared:
         known = ", ".join(sorted(declared)) or "none declared"
-        c.add(f"{where}.upstream", f"unknown upstream {name!r} (known: {known})")
-        ok = False
-    methods = _string_list(c, f"{where}.methods", raw.get("methods"), required=True)
-    if methods is not None:
-        upper = tuple(m.upper() for m in methods)
-        bad = [m for m in upper if m not in METHODS]
-        if bad:
-            c.add(f"{where}.methods",
-                  f"unknown method(s) {', '.join(bad)} (allowed: {', '.join(sorted(METHODS))})")
-            ok = False
-        elif not upper:
-            c.add(f"{where}.methods", "must list at least one method")
-            ok = False
-        methods = upper
-    scopes = _string_list(c, f"{where}.scopes", raw.get("scopes"), required=False)
-    roles = _string_list(c, f"{where}.roles", raw.get("roles"), required=False)
-    if not ok or compiled is None or upstream is None or methods is None or scopes is None or roles is None:
+        r.add(f"{where}.upstream", f"unknown upstream {name!r} (known: {known})")
+    methods = tuple(m.upper() for m in r.strings(raw, "methods", where, non_empty=False))
+    if raw.get("methods") == []:
+        r.add(f"{where}.methods", "must list at least one method")
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        r.add(f"{where}.methods",
+              f"unknown method(s) {', '.join(bad)} (allowed: {', '.join(sorted(METHODS))})")
+    scopes = r.strings(raw, "scopes", where, (), non_empty=False)
+    roles = r.strings(raw, "roles", where, (), non_empty=False)
+    if len(r.errors) > before or compiled is None or upstream is None:
         return None
     allowed = set(methods)
     if "GET" in allowed:
@@ -314,41 +263,39 @@ def parse_policy(text: str, *, source: str = "BFF_API_ROUTES", dev: bool = False
     file's ``url``/``lambda`` of that upstream (its ``timeout`` stays); naming an upstream the
     file does not define is an error.
     """
-    c = _Collector(source)
+    r = TableReader(source)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
-    for key in sorted(set(doc) - _TOP_KEYS):
-        c.add("top level", f"unknown key {key!r} (allowed: upstreams, routes)")
+    r.keys(doc, "top level", _TOP_KEYS)
     raw_upstreams = doc.get("upstreams", {})
     if not isinstance(raw_upstreams, dict):
-        c.add("upstreams", "must be a table of [upstreams.NAME] tables")
+        r.add("upstreams", "must be a table of [upstreams.NAME] tables")
         raw_upstreams = {}
     for name, target in (upstream_overrides or {}).items():
         current = raw_upstreams.get(name)
         if not isinstance(current, dict):
-            c.add("BFF_API_UPSTREAMS", f"names upstream {name!r}, which the policy does not define")
+            r.add("BFF_API_UPSTREAMS", f"names upstream {name!r}, which the policy does not define")
             continue
         current = {k: v for k, v in current.items() if k not in {"url", "lambda", "endpoint_url"}}
         current["lambda" if target.startswith("arn:") else "url"] = target
         raw_upstreams[name] = current
     upstreams: dict[str, Upstream] = {}
     for name, raw in raw_upstreams.items():
-        parsed = _parse_upstream(c, name, raw, dev=dev)
+        parsed = _parse_upstream(r, name, raw, dev=dev)
         if parsed is not None:
             upstreams[name] = parsed
     raw_routes = doc.get("routes", [])
     if not isinstance(raw_routes, list):
-        c.add("routes", "must be an array of tables ([[routes]])")
+        r.add("routes", "must be an array of tables ([[routes]])")
         raw_routes = []
     routes: list[ApiRoute] = []
     for i, raw in enumerate(raw_routes):
-        route = _parse_route(c, i, raw, upstreams, set(raw_upstreams))
+        route = _parse_route(r, i, raw, upstreams, set(raw_upstreams))
         if route is not None:
             routes.append(route)
-    if c.errors:
-        raise ConfigError(c.errors)
+    r.raise_errors()
     return RoutePolicy(upstreams=upstreams, routes=tuple(routes), source=source)
 
 

@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from bff.config import ConfigError
 from bff.sessions.cookies import CookieSigner, new_session_id
 from bff.sessions.crypto import DecryptError, TokenCipher
 from bff.sessions.memory import MemoryStore
 from bff.sessions.store import SessionExists, SessionRecord, SessionStore, StoreUnavailable
-from bff.settings import ConfigError, Settings
+from bff.settings import Settings
 
 __all__ = [
     "CookieSigner",
@@ -45,7 +46,7 @@ def open_store(settings: Settings) -> SessionStore:
       usual chain; the table must exist (``ensure_table`` or infrastructure code);
     * ``memory://``: :class:`MemoryStore` (one process, nothing survives a restart).
 
-    Raises :class:`~bff.settings.ConfigError` (one clear line) for anything else. Nothing is
+    Raises :class:`~bff.config.ConfigError` (one clear line) for anything else. Nothing is
     contacted here: call ``await store.ping()`` to check reachability.
     """
     url = settings.session.store

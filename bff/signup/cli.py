@@ -11,7 +11,8 @@ import asyncio
 import sys
 import time
 
-from bff.settings import ConfigError, Settings, load_environment
+from bff.config import ConfigError
+from bff.settings import Settings, load_environment
 from bff.signup.invitations import Invitations
 from bff.signup.outbox import open_outbox
 from bff.signup.validation import Errors, check_email, org_slug

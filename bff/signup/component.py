@@ -12,7 +12,8 @@ import logging
 import httpx
 from starlette.routing import BaseRoute
 
-from bff.settings import ConfigError, Settings
+from bff.config import ConfigError
+from bff.settings import Settings
 from bff.signup import endpoints
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import (

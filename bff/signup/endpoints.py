@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from babel import negotiate_locale
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -20,10 +19,12 @@ from starlette.routing import BaseRoute, Route
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
 from bff.errors import BadRequest, NotFound
+from bff.http.body import read_json_object
+from bff.http.negotiation import negotiate_language, parse_accept_language
+from bff.http.responses import NO_STORE
 from bff.lookup import SETTINGS, ServiceKey
 from bff.lookup import service as lookup
 from bff.settings import Settings
-from bff.signup.body import read_json_object
 from bff.signup.forms import describe_signup
 from bff.signup.hooks import authenticate, created_users
 from bff.signup.service import SignupService
@@ -33,7 +34,6 @@ log = logging.getLogger("bff.signup")
 SIGNUP_MAX_BODY = 16 * 1024
 PROFILE_MAX_BODY = 8 * 1024
 HOOK_MAX_BODY = 1024 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 SIGNUP: ServiceKey[SignupService] = ServiceKey("signup")
@@ -41,25 +41,6 @@ SIGNUP: ServiceKey[SignupService] = ServiceKey("signup")
 
 def _service(request: Request) -> SignupService:
     return lookup(request, SIGNUP)
-
-
-def _accept_language(header: str | None, available: tuple[str, ...]) -> str | None:
-    """Babel's negotiation over the q-ordered ``Accept-Language`` tags."""
-    if not header:
-        return None
-    weighted: list[tuple[float, str]] = []
-    for part in header[:512].split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and tag != "*" and q > 0:
-            weighted.append((q, tag.strip()))
-    preferred = [tag for _, tag in sorted(weighted, key=lambda item: -item[0])]
-    return negotiate_locale(preferred, list(available), sep="-")
 
 
 async def signup_form(request: Request) -> Response:
@@ -73,7 +54,8 @@ async def signup(request: Request) -> Response:
     check_csrf(request, settings)
     await service.limit_ip(request.client.host if request.client else "unknown")
     body = await read_json_object(request, SIGNUP_MAX_BODY)
-    fallback = _accept_language(request.headers.get("accept-language"), settings.content.locales)
+    fallback = negotiate_language(parse_accept_language(request.headers.get("accept-language")),
+                                  settings.content.locales)
     form = service.parse(body, fallback or settings.content.default_locale)
     user = await service.register(form)
     activated = user.status == "ACTIVE"

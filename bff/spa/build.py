@@ -35,7 +35,8 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from bff.settings import PLACEHOLDER_MARKER, REPO_ROOT, ConfigError, Settings
+from bff.config import ConfigError
+from bff.settings import PLACEHOLDER_MARKER, REPO_ROOT, Settings
 from bff.spa.assets import MANIFEST_NAME, AssetCatalog, AssetError
 from bff.spa.bootstrap import build_bootstrap
 from bff.spa.csp import build_policy, script_hash

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -32,8 +31,11 @@ from starlette.types import Scope
 from bff.auth.api import current_session
 from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.content.locales import LocalePolicy
-from bff.errors import BadRequest, BFFError, NotFound, UnsupportedMediaType
-from bff.http.body import read_limited
+from bff.content.variations import MASTER, is_variation
+from bff.errors import BFFError, NotFound, UnsupportedMediaType
+from bff.http.body import parse_json, read_limited
+from bff.http.negotiation import if_none_match_hits, media_type
+from bff.http.responses import NO_STORE
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 from bff.spa.assets import IMMUTABLE, REVALIDATE, AssetCatalog
@@ -48,7 +50,6 @@ HTML_CACHE = "private, no-cache"
 MAX_REPORT_BYTES = 16 * 1024
 REPORT_TYPES = frozenset({"application/csp-report", "application/reports+json", "application/json"})
 COPY_TIMEOUT = 2.0  # the page renders without copy rather than wait longer (the SPA fetches it)
-VARIATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SpaArea:
@@ -145,9 +146,9 @@ async def page(request: Request) -> Response:
     locale = resolved.locale
     # Draft copy only for a content author who switched preview on (as /bff/content decides).
     preview = bool(user and user.get("preview") and settings.content.preview_group in user.get("groups", ()))
-    variation = request.query_params.get("variation") or "master"
-    if not preview or not VARIATION.fullmatch(variation):
-        variation = "master"
+    variation = request.query_params.get("variation") or MASTER
+    if not preview or not is_variation(variation):  # a page ignores what the copy API refuses
+        variation = MASTER
     journeys = ["common", journey_for(current, user is not None)]
     copy = await _copy(area, journeys, resolved.requested, locale, preview=preview, variation=variation)
     bootstrap = build_bootstrap(settings, locale=locale, page=current.name, copy=copy, user=user,
@@ -188,15 +189,6 @@ def _accepts_gzip(header: str | None) -> bool:
     return False
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
-    return etag in candidates
-
-
 async def asset(request: Request) -> Response:
     area = _area(request)
     name = request.path_params["path"]
@@ -213,7 +205,7 @@ async def asset(request: Request) -> Response:
     }
     if item.gzipped is not None:
         headers["Vary"] = "Accept-Encoding"
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if if_none_match_hits(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if gzipped:
         headers["Content-Encoding"] = "gzip"
@@ -276,20 +268,15 @@ def _violations(payload: Any) -> list[dict[str, Any]]:
 
 async def csp_report(request: Request) -> Response:
     area = _area(request)
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media not in REPORT_TYPES:
+    if media_type(request.headers.get("content-type")) not in REPORT_TYPES:
         raise UnsupportedMediaType("Send application/csp-report or application/reports+json")
-    raw = await read_limited(request, MAX_REPORT_BYTES)
-    try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
-        raise BadRequest("The report is not JSON") from None
+    payload = parse_json(await read_limited(request, MAX_REPORT_BYTES))
     for v in _violations(payload):
         if area.report_log.take():
             log.warning("CSP violation: directive=%s blocked=%s document=%s source=%s:%s sample=%s",
                         _clip(v["directive"]), _clip(v["blocked"]), _clip(v["document"]),
                         _clip(v["source"]), _clip(v["line"]), _clip(v["sample"], 80))
-    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    return Response(status_code=204, headers=NO_STORE)
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

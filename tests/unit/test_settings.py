@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bff.settings import ConfigError, OktaAdminSettings, Settings
+from bff.config import ConfigError
+from bff.settings import OktaAdminSettings, Settings
 from bff_dev.environment import DEV_HOOK_SECRET, DEV_SECRET_KEY
 from tests.support.env import base_env
 

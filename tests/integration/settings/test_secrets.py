@@ -9,7 +9,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bff.settings import ConfigError, Settings, load_environment
+from bff.config import ConfigError
+from bff.settings import Settings, load_environment
 from bff_dev.serving import free_port
 from tests.support.env import base_env
 

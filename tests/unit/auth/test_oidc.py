@@ -24,8 +24,8 @@ from bff.auth.oidc import (
     OIDCClient,
     ProviderMetadata,
 )
+from bff.config import ConfigError
 from bff.errors import BadGateway, Unavailable
-from bff.settings import ConfigError
 from tests.support.env import make_settings
 from tests.unit.auth.fake_idp import (
     CLIENT_ID,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bff.config import ConfigError
 from bff.content.bus import CHANNEL, DEDUPE_PREFIX, RedisBus, parse_bus_url
-from bff.settings import ConfigError
 
 
 def test_without_options_the_url_and_the_historical_names_are_kept() -> None:

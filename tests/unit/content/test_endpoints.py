@@ -94,6 +94,8 @@ async def test_locale_from_cookie_then_accept_language(h: Harness) -> None:
         ("/bff/content/signin?locale=%00", 400, "invalid_locale"),
         ("/bff/content/signin?variation=../../x", 400, "invalid_variation"),
         ("/bff/content/signin?variation=" + "v" * 65, 400, "invalid_variation"),
+        ("/bff/content/signin?variation=summer%0A", 400, "invalid_variation"),
+        ("/bff/content/signin?locale=fr%0A", 400, "invalid_locale"),
     ],
 )
 async def test_bad_requests_are_precise_problems(h: Harness, path: str, status: int, code: str) -> None:

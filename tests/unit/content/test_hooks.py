@@ -253,6 +253,25 @@ async def test_batch_with_ignored_events(h: Harness) -> None:
         ),
         (
             {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
+            b'{"specversion": "1.0", "id": "a", "id": "b", "source": "s", "type": "t"}',
+            400,
+            "invalid_event",
+        ),
+        (
+            {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
+            b'{"specversion": "1.0", "id": "a", "source": "s", "type": "t", "data": {"n": NaN}}',
+            400,
+            "invalid_event",
+        ),
+        (
+            {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
+            b'{"specversion": "1.0", "id": "a", "source": "s", "type": "t", "data": '
+            + b'{"a": ' * 40 + b"1" + b"}" * 41,  # deeper than an event ever nests
+            400,
+            "invalid_event",
+        ),
+        (
+            {"X-Webhook-Secret": HOOK_SECRET, "Content-Type": "application/json"},
             b"x" * 300_000,
             413,
             "payload_too_large",

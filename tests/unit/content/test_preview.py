@@ -108,6 +108,10 @@ async def test_non_authors_get_403_and_never_preview(h: Harness) -> None:
         (CSRF, b"[true]", 422, "validation_failed"),
         (CSRF, b"{not json", 422, "validation_failed"),
         (CSRF, b"[" * 1000, 422, "validation_failed"),  # deeper than the JSON parser recurses
+        # read strictly (bff.http.body): a body the JSON peers would disagree about is refused
+        (CSRF, b'{"enabled": false, "enabled": true}', 422, "validation_failed"),
+        (CSRF, b'{"enabled": true, "x": NaN}', 422, "validation_failed"),
+        (CSRF, '{"enabled": true}'.encode("utf-16"), 422, "validation_failed"),
         (CSRF, b'{"enabled": true, "pad": "' + b"x" * 2000 + b'"}', 413, "payload_too_large"),
     ],
 )

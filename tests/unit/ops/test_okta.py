@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bff.config import ConfigError
 from bff.ops.okta import Reconciler, diff, merged, okta_cli
 from bff.ops.okta_api import OktaAdminApi
 from bff.ops.okta_config import OktaConfig, parse_config
-from bff.settings import ConfigError, OktaAdminSettings
+from bff.settings import OktaAdminSettings
 from bff.signup.okta_users import SswsCredentials
 from bff_dev.twins.okta import OktaTwin
 from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from bff.config import ConfigError
 from bff.proxy.policy import load_policy, parse_policy, unsafe_path
-from bff.settings import ConfigError
 
 GOOD = """
 [upstreams.admin]
@@ -258,7 +258,6 @@ def test_upstream_override_can_switch_to_direct_lambda_invoke() -> None:
 
 def test_upstream_without_url_and_without_override_is_a_config_error() -> None:
     from bff.proxy.policy import parse_policy
-    from bff.settings import ConfigError
 
     with pytest.raises(ConfigError) as info:
         parse_policy(_STAGELESS)
@@ -267,7 +266,6 @@ def test_upstream_without_url_and_without_override_is_a_config_error() -> None:
 
 def test_override_naming_an_unknown_upstream_is_a_config_error() -> None:
     from bff.proxy.policy import parse_policy
-    from bff.settings import ConfigError
 
     with pytest.raises(ConfigError) as info:
         parse_policy(_STAGELESS, upstream_overrides={"admin": "https://a.example.com",
@@ -279,7 +277,6 @@ def test_override_naming_an_unknown_upstream_is_a_config_error() -> None:
 
 def test_override_url_is_checked_like_a_file_url() -> None:
     from bff.proxy.policy import parse_policy
-    from bff.settings import ConfigError
 
     with pytest.raises(ConfigError) as info:
         parse_policy(_STAGELESS, upstream_overrides={"admin": "http://admin.example.com"})

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bff.config import ConfigError
 from bff.sessions import open_store
 from bff.sessions.dynamodb import DynamoDBStore
 from bff.sessions.memory import MemoryStore
 from bff.sessions.redis import RedisStore
 from bff.sessions.sqlite import SQLiteStore
-from bff.settings import ConfigError, Settings
+from bff.settings import Settings
 from tests.support.env import make_settings
 
 

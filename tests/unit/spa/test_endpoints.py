@@ -275,3 +275,8 @@ async def test_csp_reports_reject_bad_input() -> None:
         # Nested deeper than the JSON parser recurses (RecursionError, not ValueError): still a 400.
         _problem(await h.client.post("/bff/csp-report", content="[" * 5000,
                                      headers={"Content-Type": "application/csp-report"}), 400)
+        # Read strictly (bff.http.body): repeated keys and NaN are refused, not logged.
+        _problem(await h.client.post("/bff/csp-report", content='{"csp-report": {}, "csp-report": {}}',
+                                     headers={"Content-Type": "application/csp-report"}), 400)
+        _problem(await h.client.post("/bff/csp-report", content='{"csp-report": {"line-number": NaN}}',
+                                     headers={"Content-Type": "application/csp-report"}), 400)

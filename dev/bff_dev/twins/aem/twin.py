@@ -43,7 +43,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bff.content.bundle import CONTENT_DIR, JOURNEYS, CopyBundle
-from bff.content.locales import canonical, to_aem
+from bff.content.locales import to_aem
+from bff.http.negotiation import language_tag
 
 log = logging.getLogger("bff_dev.twins.aem")
 
@@ -282,7 +283,7 @@ class AemTwin:
 
     async def _put_fragment(self, request: Request) -> Response:
         tier, journey = request.path_params["tier"], request.path_params["journey"]
-        locale = canonical(request.path_params["locale"])
+        locale = language_tag(request.path_params["locale"])
         if tier not in TIERS or journey not in JOURNEYS or locale is None:
             return JSONResponse({"error": "unknown tier, journey or locale"}, status_code=404)
         try:
