@@ -12,8 +12,11 @@ Writes, and every other multi-row or locking call, run on one dedicated thread p
 event loop never waits for a writer); that connection lives on that thread only. The session
 read of every request is a primary-key lookup that WAL mode lets run beside any writer, so it
 runs on the event loop on a second connection with no busy timeout (~10 us for a page-cached
-row, against ~250 us of CPU for a trip to a thread under load); when that read cannot proceed
-at once (the database is busy or not created yet) it joins the batched trip to the thread.
+row, against ~250 us of CPU for a trip to a thread under load), and while ``PRAGMA
+data_version`` says no connection committed since, a row already read is answered again
+without the SELECT (so a session ended by any process is still refused on the next request);
+when the read cannot proceed at once (the database is busy or not created yet) it joins the
+batched trip to the thread.
 Expired rows are ignored on read and purged every few minutes. ``synchronous=NORMAL`` (the WAL
 recommendation): a crash of the process loses nothing; a power cut may lose the last few
 commits, never corrupts the file.
@@ -44,6 +47,7 @@ _BATCH_SELECT = ("SELECT id, user_id, idp_sid, created_at, expires_at, version, 
 _SELECT_ONE = ("SELECT id, user_id, idp_sid, created_at, expires_at, version, data FROM sessions "
                "WHERE id = ? AND expires_at > ?")
 _PURGE_EVERY = 600.0
+_ROWS_MEMO = 4096  # rows the loop's reader keeps while the database is unchanged
 
 
 class _Deferred:
@@ -102,6 +106,8 @@ class SQLiteStore:
         self._closed = False
         self._reads: list[tuple[str, asyncio.Future[SessionRecord | None]]] | None = None  # this turn's
         self._reader: sqlite3.Connection | None = None  # the event loop's read-only use
+        self._read_version: int | None = None  # the reader's PRAGMA data_version of _rows
+        self._rows: dict[str, SessionRecord | None] = {}  # read at _read_version
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -180,11 +186,27 @@ class SQLiteStore:
                     return _DEFER  # the writer's thread creates the file and the schema
                 conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA busy_timeout = 0")
+                conn.execute("PRAGMA mmap_size = 67108864")  # page reads without a read() each
                 self._reader = conn
-            row = conn.execute(_SELECT_ONE, (session_id, self._clock())).fetchone()
+            # PRAGMA data_version changes whenever any other connection (this store's writer,
+            # another process) committed: while it stands still, the rows read since are current.
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            now = self._clock()
+            if version != self._read_version:
+                self._read_version = version
+                self._rows.clear()
+            elif session_id in self._rows:
+                known = self._rows[session_id]
+                if known is None or known.expires_at > now:
+                    return known
+            row = conn.execute(_SELECT_ONE, (session_id, now)).fetchone()
         except sqlite3.Error:
             return _DEFER
-        return _record(row) if row is not None else None
+        found = _record(row) if row is not None else None
+        if len(self._rows) >= _ROWS_MEMO:
+            self._rows.clear()
+        self._rows[session_id] = found
+        return found
 
     async def get(self, session_id: str) -> SessionRecord | None:
         # The hot path (every proxied request): on the loop when it can be (see the module

@@ -340,3 +340,30 @@ async def test_sqlite_reads_that_cannot_run_on_the_loop_share_one_trip(tmp_path:
         await store.close()
     with pytest.raises(StoreUnavailable):
         await store.get("s1")
+
+
+async def test_sqlite_loop_reads_answer_again_only_while_nothing_was_committed(tmp_path: Any) -> None:
+    from bff.sessions.sqlite import SQLiteStore
+
+    now = [time.time()]
+    store = SQLiteStore(tmp_path / "s.sqlite3", clock=lambda: now[0])
+    try:
+        first = record("s1", data=b"\x01one")
+        await store.create(SessionRecord(**{**first.__dict__, "expires_at": now[0] + 60}))
+        got = await store.get("s1")
+        assert got is not None and got.version == first.version
+        selects = [0]
+        reader = store._reader
+        assert reader is not None
+        reader.set_trace_callback(lambda sql: selects.__setitem__(0, selects[0] + sql.startswith("SELECT")))
+        assert (await store.get("s1")) == got and selects[0] == 0  # unchanged database: no SELECT
+        # this store's own write (its writer thread is another connection) is seen at once
+        newer = SessionRecord(**{**got.__dict__, "version": got.version + 1, "data": b"\x01two",
+                                 "expires_at": now[0] + 60})
+        assert await store.replace(newer, expected_version=got.version)
+        again = await store.get("s1")
+        assert again is not None and again.data == b"\x01two" and selects[0] == 1
+        now[0] += 61  # past its expiry: a remembered row is not answered
+        assert await store.get("s1") is None
+    finally:
+        await store.close()
