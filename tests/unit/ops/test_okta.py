@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from bff.okta import AsyncOktaClient, SswsAuth
 from bff.ops.okta import Reconciler, diff, merged, okta_cli
-from bff.ops.okta_api import OktaAdminApi
 from bff.ops.okta_config import OktaConfig, parse_config
 from bff.settings import ConfigError, OktaAdminSettings
-from bff.signup.okta_users import SswsCredentials
 from bff.twins.okta import OktaTwin
 from bff.twins.okta.provisioning import Provisioning, install_provisioning
 
@@ -119,7 +118,7 @@ def cfg(**changes: Any) -> OktaConfig:
 
 async def reconcile(t: OktaTwin, config: OktaConfig, *, apply: bool) -> Any:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=t.app), base_url=BASE) as http:
-        api = OktaAdminApi(BASE, http, SswsCredentials(TOKEN))
+        api = AsyncOktaClient(BASE, http=http, auth=SswsAuth(TOKEN))
         return await Reconciler(api, config, apply=apply, hook_secret="h" * 32).run()
 
 
