@@ -19,9 +19,10 @@ Two kinds, in order of preference:
   rights of the admin who created it, and expires after 30 days unused.
 
 Both are ordinary ``httpx.Auth`` objects, passed per request (``client.send(request,
-auth=...)``) so a shared ``httpx.Client``/``AsyncClient`` never holds a credential. httpx runs
-the same :meth:`PrivateKeyJwtAuth.auth_flow` generator in both kinds of client; the two
-overrides only add the lock.
+auth=...)``) so a shared ``httpx.Client``/``AsyncClient`` never holds a credential. Sync and
+async clients run the same generator (:meth:`PrivateKeyJwtAuth._flow`: attach the token, send,
+on a 401 renew and send once more); ``sync_auth_flow``/``async_auth_flow`` only wrap it with the
+lock around the first token request and read the bodies, as httpx's own drivers do.
 
 The token request goes through the caller's client as part of the flow, with the API
 request's timeouts and ``User-Agent``. Its refusal raises from the flow: OktaAuthError
@@ -176,6 +177,7 @@ class PrivateKeyJwtAuth(httpx.Auth):
         lifetime = float(expires_in) if isinstance(expires_in, int | float) and \
             not isinstance(expires_in, bool) else 3600.0
         lifetime = min(max(lifetime, 0.0), MAX_TOKEN_LIFETIME)
+        # Renewed ``skew`` early; a token shorter-lived than that is used for the request at hand only.
         self._token, self._expires_at = token, self._clock() + lifetime - self.skew
         return token
 
@@ -186,7 +188,10 @@ class PrivateKeyJwtAuth(httpx.Auth):
     # -- the flow (one generator for sync and async clients) -----------------------------------
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self._usable_token()
+        yield from self._flow(request, self._usable_token())
+
+    def _flow(self, request: httpx.Request,
+              token: str | None) -> Generator[httpx.Request, httpx.Response, None]:
         if token is None:
             token = self._store((yield self._token_request(request)))
         request.headers["Authorization"] = f"Bearer {token}"
@@ -198,28 +203,41 @@ class PrivateKeyJwtAuth(httpx.Auth):
             yield request
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._usable_token() is None:
+        token = self._usable_token()
+        if token is None:
             with self._thread_lock:  # single-flight: the others find the token this one stores
-                if self._usable_token() is None:
+                token = self._usable_token()
+                if token is None:
                     response = yield self._token_request(request)
                     response.read()
-                    self._store(response)
-        yield from super().sync_auth_flow(request)
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._usable_token() is None:
-            async with self._async_lock:  # single-flight: the others find the token this one stores
-                if self._usable_token() is None:
-                    response = yield self._token_request(request)
-                    await response.aread()
-                    self._store(response)
-        flow = super().async_auth_flow(request)
-        outgoing = await flow.__anext__()
+                    token = self._store(response)
+        flow = self._flow(request, token)
+        outgoing = next(flow)
         while True:
             response = yield outgoing
+            response.read()
             try:
-                outgoing = await flow.asend(response)
-            except StopAsyncIteration:
+                outgoing = flow.send(response)
+            except StopIteration:
+                return
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = self._usable_token()
+        if token is None:
+            async with self._async_lock:  # single-flight: the others find the token this one stores
+                token = self._usable_token()
+                if token is None:
+                    response = yield self._token_request(request)
+                    await response.aread()
+                    token = self._store(response)
+        flow = self._flow(request, token)
+        outgoing = next(flow)
+        while True:
+            response = yield outgoing
+            await response.aread()
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
                 return
 
 
