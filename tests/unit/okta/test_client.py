@@ -86,7 +86,7 @@ class Script:
 
 
 def okta_error(status: int, code: str, summary: str, causes: tuple[str, ...] = (),
-               headers: dict[str, bytes] | None = None) -> httpx.Response:
+               headers: dict[bytes, bytes] | None = None) -> httpx.Response:
     return httpx.Response(status, headers=headers, json={
         "errorCode": code, "errorSummary": summary, "errorLink": code, "errorId": "oaeXYZ",
         "errorCauses": [{"errorSummary": c} for c in causes]})
@@ -94,10 +94,10 @@ def okta_error(status: int, code: str, summary: str, causes: tuple[str, ...] = (
 
 def limited(reset: str, *, date: int | None = NOW) -> httpx.Response:
     """A 429 as on the wire: header values are bytes (UTF-8 here: httpx decodes them back)."""
-    headers = {"X-Rate-Limit-Limit": b"600", "X-Rate-Limit-Remaining": b"0",
-               "X-Rate-Limit-Reset": reset.encode()}
+    headers = {b"X-Rate-Limit-Limit": b"600", b"X-Rate-Limit-Remaining": b"0",
+               b"X-Rate-Limit-Reset": reset.encode()}
     if date is not None:
-        headers["Date"] = formatdate(date, usegmt=True).encode()
+        headers[b"Date"] = formatdate(date, usegmt=True).encode()
     return okta_error(429, "E0000047", "API call exceeded rate limit.", headers=headers)
 
 

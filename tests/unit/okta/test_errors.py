@@ -95,8 +95,9 @@ def test_token_endpoint_refusals() -> None:
 
 
 def test_the_tree() -> None:
-    for kind in (OktaInvalid, OktaAuthError, OktaForbidden, OktaNotFound, OktaRateLimited, OktaServerError):
-        assert issubclass(kind, OktaApiError)
+    for answered in (OktaInvalid, OktaAuthError, OktaForbidden, OktaNotFound, OktaRateLimited,
+                     OktaServerError):
+        assert issubclass(answered, OktaApiError)
     assert issubclass(OktaTimeout, OktaTransportError)
     for kind in (OktaApiError, OktaTransportError, OktaProtocolError):
         assert issubclass(kind, OktaError)
