@@ -78,7 +78,7 @@ def load_private_key(material: str | RSAKey | ECKey, *, key_id: str | None = Non
             # ``from None``: a parser's error can carry the input (JSONDecodeError.doc is the text).
             raise ValueError(f"not a PEM or JWK private key ({type(exc).__name__})") from None
     if not isinstance(key, RSAKey | ECKey) or not key.is_private:
-        raise ValueError("the key must be an RSA or EC PRIVATE key")
+        raise ValueError("not an RSA or EC PRIVATE key")
     return key
 
 

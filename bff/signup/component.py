@@ -147,7 +147,7 @@ def build_okta_auth(settings: Settings) -> httpx.Auth | None:
             return PrivateKeyJwtAuth(s.okta_org_url, s.okta_mgmt_client_id, s.okta_mgmt_private_key,
                                      scopes=MGMT_SCOPES)
         except ValueError as exc:  # names no part of the key
-            raise ConfigError([f"BFF_OKTA_MGMT_PRIVATE_KEY is not a usable private key ({exc})"]) from None
+            raise ConfigError([f"BFF_OKTA_MGMT_PRIVATE_KEY is {exc}"]) from None
     if s.okta_api_token:
         return SswsAuth(s.okta_api_token)
     return None
