@@ -83,7 +83,7 @@ class OktaCore:
         status = response.status_code
         if status == 429:
             wait = rate_limit_wait(response.headers, self.clock, self.retry)
-            if wait > self.retry.max_wait:
+            if wait > self.retry.max_wait + self.retry.margin:  # max_wait bounds the reset itself
                 return None
             log.info("okta %s %s rate limited; retrying in %.2fs", call.method, self.path(call), wait)
             return wait

@@ -17,8 +17,9 @@ maximum.
 operator running ``bff okta apply``):
 
 * a 429 is retried, for any method (Okta did not process the request), while attempts remain
-  and the wait is at most ``max_wait``; otherwise the call fails at once with
-  ``OktaRateLimited(retry_after=wait)`` so the caller can pass the wait on (``Retry-After``);
+  and the reset is at most ``max_wait`` away (the wait is that plus ``margin``); otherwise the
+  call fails at once with ``OktaRateLimited(retry_after=wait)`` so the caller can pass the wait
+  on (``Retry-After``);
 * a 5xx answer, a timeout or a connection error is retried with exponential backoff
   (``backoff * 2**(n-1)``, at most ``max_backoff``) only for ``retry_methods``. Those are the
   safe reads: a write that timed out may have been applied, and Okta's ``PUT`` is a full
@@ -45,7 +46,7 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 3  # tries of one call, the first included
-    max_wait: float = 5.0  # the longest rate-limit wait this caller sits through
+    max_wait: float = 5.0  # the farthest rate-limit reset this caller waits for (margin on top)
     margin: float = 0.1  # slept past the reset
     default_wait: float = DEFAULT_WAIT  # a 429 without a readable X-Rate-Limit-Reset
     backoff: float = 0.5  # first wait after a 5xx / timeout / connection error (idempotent calls)

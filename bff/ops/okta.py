@@ -66,7 +66,7 @@ ADMIN_SCOPES = (
 #: An operator is waiting, not a browser: sit through a whole rate-limit window (Okta's are a
 #: minute), retry reads on 5xx and connection errors after 2, 4 and 8 s. Writes are not retried
 #: on 5xx (Okta may have applied them): the next ``plan`` shows where things stand.
-RETRY = RetryPolicy(attempts=4, max_wait=61.0, margin=1.0, backoff=2.0, max_backoff=10.0)
+RETRY = RetryPolicy(attempts=4, max_wait=60.0, margin=1.0, backoff=2.0, max_backoff=10.0)
 READ_ONLY_FIELDS = frozenset({"_links", "_embedded", "created", "lastUpdated", "createdBy", "lastUpdatedBy",
                               "lastMembershipUpdated", "objectClass"})
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_UNSAFE = 0, 1, 2, 3

@@ -37,6 +37,8 @@ def test_retry_decisions() -> None:
     assert c.after_response(post, 1, soon) == 2.5
     assert c.after_response(post, 3, soon) is None  # attempts spent
     assert c.after_response(get, 1, late) is None  # beyond max_wait: fail now, say when
+    edge = httpx.Response(429, headers={"X-Rate-Limit-Reset": "1005"})
+    assert c.after_response(get, 1, edge) == 5.5  # max_wait bounds the reset; the margin comes on top
     assert c.after_response(get, 2, httpx.Response(500)) == 2.0
     assert c.after_response(post, 1, httpx.Response(500)) is None
     assert c.after_response(get, 1, httpx.Response(404)) is None
