@@ -12,8 +12,10 @@
 # The functions in infra/functions/ (build-AdminApiFunction, build-WelcomeEmailFunction,
 # build-AccountValidationFunction): `make functions ARTIFACTS_DIR=build/functions`. The artifact
 # is what `CodeUri: functions/` used to ship (every package of infra/functions/ at the root) plus
-# the bundled `email` copy where welcome_email looks for it (welcome_email/copy/<locale>/email.json,
-# from content/copy/) and infra/functions/requirements.txt as manylinux wheels.
+# the shared Okta Management API client (bff/okta/, with bff/__init__.py: `import bff.okta`,
+# self-contained, nothing else of the BFF), the bundled `email` copy where welcome_email looks
+# for it (welcome_email/copy/<locale>/email.json, from content/copy/) and
+# infra/functions/requirements.txt as manylinux wheels.
 
 PYTHON ?= python3
 # The template's Architectures: [arm64] and Runtime: python3.11 (x86_64: manylinux2014_x86_64).
@@ -25,6 +27,9 @@ BUILD := build
 FUNCTIONS_DIR := infra/functions
 # Every package of infra/functions/ (a folder with __init__.py): the handlers and fnlib.
 FUNCTION_PACKAGES := $(patsubst $(FUNCTIONS_DIR)/%/__init__.py,%,$(wildcard $(FUNCTIONS_DIR)/*/__init__.py))
+# Shipped with the functions from the BFF's tree: the Okta client, self-contained
+# (tests/unit/infra/test_function_requirements.py checks it imports nothing else of bff).
+FUNCTIONS_SHARED := bff/__init__.py bff/okta
 # The welcome email's bundled copy: the `email` journey of every locale.
 EMAIL_COPY := $(wildcard content/copy/*/email.json)
 
@@ -72,6 +77,10 @@ functions-source:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	for pkg in $(FUNCTION_PACKAGES); do \
 	  rm -rf "$(ARTIFACTS_DIR)/$$pkg" && cp -R "$(FUNCTIONS_DIR)/$$pkg" "$(ARTIFACTS_DIR)/" || exit 1; \
+	done
+	rm -rf "$(ARTIFACTS_DIR)/bff" && mkdir -p "$(ARTIFACTS_DIR)/bff"
+	for src in $(FUNCTIONS_SHARED); do \
+	  cp -R "$$src" "$(ARTIFACTS_DIR)/bff/" || exit 1; \
 	done
 	for src in $(EMAIL_COPY); do \
 	  locale=$$(basename "$$(dirname "$$src")"); \

@@ -51,11 +51,12 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jws
 from joserfc.errors import ClaimError, JoseError
-from joserfc.jwk import ECKey, JWKRegistry, RSAKey
+from joserfc.jwk import ECKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from bff.config import ConfigError
 from bff.errors import BadGateway, BadRequest, BFFError, Unauthenticated, Unavailable
+from bff.okta import load_private_key
 from bff.settings import Settings
 
 log = logging.getLogger("bff.auth.oidc")
@@ -283,22 +284,12 @@ class JWKSCache:
 
 
 def _load_client_key(value: str) -> RSAKey | ECKey:
-    """``BFF_OKTA_PRIVATE_KEY``: a PEM private key or a private JWK (JSON)."""
-    text = value.strip()
+    """``BFF_OKTA_PRIVATE_KEY``: a PEM private key or a private JWK (JSON), read as the Okta
+    Management API client reads its service app's key (one loader: :func:`bff.okta.load_private_key`)."""
     try:
-        if text.startswith("{"):
-            key = JWKRegistry.import_key(json.loads(text))
-        else:
-            try:
-                key = RSAKey.import_key(text)
-            except Exception:  # noqa: BLE001 - not RSA: try EC before giving up
-                key = ECKey.import_key(text)
-    except Exception as exc:  # noqa: BLE001
-        raise ConfigError([f"BFF_OKTA_PRIVATE_KEY is not a PEM or JWK private key ({type(exc).__name__})"]) \
-            from None
-    if not isinstance(key, RSAKey | ECKey) or not key.is_private:
-        raise ConfigError(["BFF_OKTA_PRIVATE_KEY must be an RSA or EC PRIVATE key"])
-    return key
+        return load_private_key(value)
+    except ValueError as exc:  # names no part of the key
+        raise ConfigError([f"BFF_OKTA_PRIVATE_KEY is {exc}"]) from None
 
 
 # ------------------------------------------------------------------------------------------

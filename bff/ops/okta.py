@@ -45,7 +45,7 @@ from urllib.parse import quote
 import httpx
 
 from bff.config import ConfigError
-from bff.ops.okta_api import OktaAdminApi, OktaApiError, credentials_for
+from bff.okta import AsyncOktaClient, OktaError, RetryPolicy, management_auth
 from bff.ops.okta_config import (
     EVERYONE,
     AttributeSpec,
@@ -54,6 +54,19 @@ from bff.ops.okta_config import (
     load_config,
 )
 
+#: What the OAuth service app needs (granted to it in Okta: Okta API Scopes tab).
+ADMIN_SCOPES = (
+    "okta.authorizationServers.manage", "okta.authorizationServers.read",
+    "okta.apps.manage", "okta.apps.read",
+    "okta.groups.manage", "okta.groups.read",
+    "okta.trustedOrigins.manage", "okta.trustedOrigins.read",
+    "okta.schemas.manage", "okta.schemas.read",
+    "okta.eventHooks.manage", "okta.eventHooks.read",
+)
+#: An operator is waiting, not a browser: sit through a whole rate-limit window (Okta's are a
+#: minute), retry reads on 5xx and connection errors after 2, 4 and 8 s. Writes are not retried
+#: on 5xx (Okta may have applied them): the next ``plan`` shows where things stand.
+RETRY = RetryPolicy(attempts=4, max_wait=60.0, margin=1.0, backoff=2.0, max_backoff=10.0)
 READ_ONLY_FIELDS = frozenset({"_links", "_embedded", "created", "lastUpdated", "createdBy", "lastUpdatedBy",
                               "lastMembershipUpdated", "objectClass"})
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_UNSAFE = 0, 1, 2, 3
@@ -133,8 +146,9 @@ def merged(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, 
 class Reconciler:
     """Compares the config with the org and records (plan) or makes (apply) the changes."""
 
-    def __init__(self, api: OktaAdminApi, config: OktaConfig, *, apply: bool, hook_secret: str | None = None,
-                 update_hook_secret: bool = False, out: Callable[[str], None] | None = None) -> None:
+    def __init__(self, api: AsyncOktaClient, config: OktaConfig, *, apply: bool,
+                 hook_secret: str | None = None, update_hook_secret: bool = False,
+                 out: Callable[[str], None] | None = None) -> None:
         self.api = api
         self.config = config
         self.apply = apply
@@ -148,6 +162,7 @@ class Reconciler:
         self.policy_id: str | None = None
         self._policies: list[dict[str, Any]] = []
         self._rules: dict[str, list[dict[str, Any]]] = {}
+        self.writes = 0  # writes sent and accepted by Okta (POST/PUT/DELETE)
 
     # -- the run --------------------------------------------------------------------------
     async def run(self) -> Report:
@@ -169,23 +184,28 @@ class Reconciler:
         self.report.changes.append(change)
         if not self.apply:
             return {"id": f"(new {change.kind})", **(placeholder or {})}
+        result = await self._send(method, path, body)
+        for line in change.lines():
+            self.out("  " + line)
+        return result if isinstance(result, dict) else {}
+
+    async def _send(self, method: str, path: str, body: Any = None) -> Any:
+        result: Any = None
         if method == "POST":
             result = await self.api.post(path, body)
         elif method == "PUT":
             result = await self.api.put(path, body)
         else:
             await self.api.delete(path)
-            result = None
-        for line in change.lines():
-            self.out("  " + line)
-        return result if isinstance(result, dict) else {}
+        self.writes += 1
+        return result
 
     def _same(self, kind: str, name: str) -> None:
         self.report.unchanged.append(f"{kind} {name}")
 
     # -- groups ---------------------------------------------------------------------------
     async def _find_group(self, name: str) -> dict[str, Any] | None:
-        found = await self.api.list("/api/v1/groups", {"q": name})
+        found = await self.api.list_all("/api/v1/groups", {"q": name})
         exact = [g for g in found if (g.get("profile") or {}).get("name") == name]
         return exact[0] if exact else None
 
@@ -274,7 +294,7 @@ class Reconciler:
         body = {"definitions": {"custom": {"id": "#custom", "type": "object", "properties": updates}}}
         self.report.changes.extend(changes)
         if self.apply:
-            await self.api.post("/api/v1/meta/schemas/user/default", body)
+            await self._send("POST", "/api/v1/meta/schemas/user/default", body)
             for change in changes:
                 for line in change.lines():
                     self.out("  " + line)
@@ -282,7 +302,7 @@ class Reconciler:
     # -- authorization server -------------------------------------------------------------
     async def authorization_server(self) -> None:
         spec = self.config.authorization_server
-        found = await self.api.list("/api/v1/authorizationServers", {"q": spec.name})
+        found = await self.api.list_all("/api/v1/authorizationServers", {"q": spec.name})
         current = next((s for s in found if s.get("name") == spec.name), None)
         desired = {"name": spec.name, "description": spec.description, "audiences": [spec.audience]}
         if current is None:
@@ -313,7 +333,7 @@ class Reconciler:
         return f"/api/v1/authorizationServers/{quote(str(self.server_id), safe='')}{suffix}"
 
     async def _server_list(self, suffix: str) -> list[dict[str, Any]]:
-        return [] if is_new(self.server_id) else await self.api.list(self._server_path(suffix))
+        return [] if is_new(self.server_id) else await self.api.list_all(self._server_path(suffix))
 
     # -- scopes and claims ----------------------------------------------------------------
     async def scopes(self) -> None:
@@ -389,7 +409,7 @@ class Reconciler:
                                             "pkce_required": spec.pkce_required, "autoKeyRotation": True}},
             "settings": {"oauthClient": oauth},
         }
-        found = await self.api.list("/api/v1/apps", {"q": spec.label})
+        found = await self.api.list_all("/api/v1/apps", {"q": spec.label})
         current = next((a for a in found if a.get("label") == spec.label
                         and a.get("signOnMode") == "OPENID_CONNECT" and a.get("status") != "DELETED"), None)
         if current is None:
@@ -441,7 +461,7 @@ class Reconciler:
                                   f"/api/v1/apps/{app_id}/lifecycle/activate")
         self.report.outputs["OktaClientId"] = self.client_id or ""
         assigned = set() if is_new(app_id) else {g.get("id") for g in
-                                                  await self.api.list(f"/api/v1/apps/{app_id}/groups")}
+                                                  await self.api.list_all(f"/api/v1/apps/{app_id}/groups")}
         for name in spec.assign_groups:
             gid = self.group_ids.get(name)
             if gid is None:
@@ -491,7 +511,7 @@ class Reconciler:
                                   self._server_path(f"/policies/{self.policy_id}"), merged(current, desired))
             else:
                 self._same("access policy", spec.name)
-            existing_rules = await self.api.list(self._server_path(f"/policies/{self.policy_id}/rules"))
+            existing_rules = await self.api.list_all(self._server_path(f"/policies/{self.policy_id}/rules"))
         by_name = {r.get("name"): r for r in existing_rules}
         rules_path = self._server_path(f"/policies/{self.policy_id}/rules")
         for priority, rule in enumerate(spec.rules, start=1):
@@ -534,7 +554,7 @@ class Reconciler:
         if not self.config.trusted_origins:
             return
         existing = {str(o.get("origin", "")).rstrip("/").lower(): o
-                    for o in await self.api.list("/api/v1/trustedOrigins")}
+                    for o in await self.api.list_all("/api/v1/trustedOrigins")}
         for spec in self.config.trusted_origins:
             desired = {"name": spec.name, "origin": spec.origin, "scopes": [{"type": t} for t in spec.scopes]}
             current = existing.get(spec.origin.lower())
@@ -567,7 +587,7 @@ class Reconciler:
                         "config": {"uri": spec.uri,
                                    "authScheme": {"type": "HEADER", "key": spec.auth_header}}},
         }
-        hooks = await self.api.list("/api/v1/eventHooks")
+        hooks = await self.api.list_all("/api/v1/eventHooks")
         current = next((h for h in hooks if h.get("name") == spec.name), None)
 
         def with_secret(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -610,7 +630,7 @@ class Reconciler:
                             (f"Okta calls GET {spec.uri} with a challenge",))
             try:
                 result = await self._write(change, "POST", f"/api/v1/eventHooks/{hook_id}/lifecycle/verify")
-            except OktaApiError as exc:
+            except OktaError as exc:
                 self.report.problems.append(f"event hook verification failed: {exc.summary} "
                                             f"({'; '.join(exc.causes) or exc.code}): is the BFF deployed at "
                                             f"{spec.uri} with the same BFF_OKTA_HOOK_SECRET? (If the secret "
@@ -641,7 +661,7 @@ class Reconciler:
             clients = set((((policy.get("conditions") or {}).get("clients") or {}).get("include")) or [])
             if "ALL_CLIENTS" not in clients and (self.client_id is None or self.client_id not in clients):
                 continue
-            for found in await self.api.list(self._server_path(f"/policies/{policy['id']}/rules")):
+            for found in await self.api.list_all(self._server_path(f"/policies/{policy['id']}/rules")):
                 if found.get("status") != "ACTIVE":
                     continue
                 conditions = found.get("conditions") or {}
@@ -708,14 +728,14 @@ def _write_secrets(path: Path, values: Mapping[str, str]) -> None:
     os.chmod(path, 0o600)
 
 
-async def run(config: OktaConfig, *, org_url: str, http: httpx.AsyncClient, credentials: Any, action: str,
-              hook_secret: str | None, update_hook_secret: bool = False, verbose: bool = False,
+async def run(config: OktaConfig, *, org_url: str, http: httpx.AsyncClient, credentials: httpx.Auth,
+              action: str, hook_secret: str | None, update_hook_secret: bool = False, verbose: bool = False,
               secrets_out: Path | None = None, out: Callable[[str], None] = print) -> int:
-    api = OktaAdminApi(org_url, http, credentials)
+    api = AsyncOktaClient(org_url, http=http, auth=credentials, retry=RETRY)
     try:
         plan = await Reconciler(api, config, apply=False, hook_secret=hook_secret,
                                 update_hook_secret=update_hook_secret).run()
-    except OktaApiError as exc:
+    except OktaError as exc:
         out(f"okta: {exc}")
         return EXIT_FAILED
     _print_report(plan, title=f"Okta org {org_url}: plan", verbose=verbose, out=out)
@@ -743,7 +763,7 @@ async def run(config: OktaConfig, *, org_url: str, http: httpx.AsyncClient, cred
                             update_hook_secret=update_hook_secret, out=out)
     try:
         applied = await reconciler.run()
-    except OktaApiError as exc:
+    except OktaError as exc:
         out(f"okta: stopped: {exc}")
         out("okta: the changes printed above were applied; run `bff okta plan` to see what is left")
         if reconciler.report.secrets and secrets_out is not None:
@@ -756,7 +776,7 @@ async def run(config: OktaConfig, *, org_url: str, http: httpx.AsyncClient, cred
             "stage's BFF secret, then delete the file")
     for problem in applied.problems:
         out(f"  ✗ {problem}")
-    out(f"okta: applied {len(api.writes)} write(s)")
+    out(f"okta: applied {reconciler.writes} write(s)")
     _print_outputs(applied, out)
     return EXIT_FAILED if applied.problems else EXIT_OK
 
@@ -781,8 +801,9 @@ def okta_cli(args: argparse.Namespace) -> int:
             print(f"okta: {line}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        credentials = credentials_for(settings.org_url, api_token=settings.api_token,
-                                      client_id=settings.client_id, private_key=settings.private_key)
+        credentials = management_auth(settings.org_url, api_token=settings.api_token,
+                                      client_id=settings.client_id, private_key=settings.private_key,
+                                      scopes=ADMIN_SCOPES)
     except ValueError as exc:
         print(f"okta: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -798,4 +819,4 @@ def okta_cli(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-__all__ = ["Change", "Reconciler", "Report", "diff", "merged", "okta_cli", "run"]
+__all__ = ["ADMIN_SCOPES", "Change", "Reconciler", "Report", "diff", "merged", "okta_cli", "run"]

@@ -13,15 +13,11 @@ import httpx
 from starlette.routing import BaseRoute
 
 from bff.config import ConfigError
+from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.settings import Settings
 from bff.signup import endpoints
 from bff.signup.invitations import Invitations
-from bff.signup.okta_users import (
-    Credentials,
-    OktaManagementClient,
-    PrivateKeyJwtCredentials,
-    SswsCredentials,
-)
+from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
 from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -35,18 +31,19 @@ def routes(settings: Settings) -> list[BaseRoute]:
     return endpoints.routes(settings)
 
 
-def build_credentials(settings: Settings) -> Credentials | None:
+def build_okta_auth(settings: Settings) -> httpx.Auth | None:
+    """The Management API credentials (service app preferred), or None when none are set."""
     s = settings.signup
     if s.okta_mgmt_client_id or s.okta_mgmt_private_key:
         if not (s.okta_mgmt_client_id and s.okta_mgmt_private_key):
             raise ConfigError(["BFF_OKTA_MGMT_CLIENT_ID and BFF_OKTA_MGMT_PRIVATE_KEY go together"])
         try:
-            return PrivateKeyJwtCredentials(s.okta_org_url, s.okta_mgmt_client_id, s.okta_mgmt_private_key)
-        except Exception as exc:
-            reason = type(exc).__name__
-            raise ConfigError([f"BFF_OKTA_MGMT_PRIVATE_KEY is not a usable private key ({reason})"]) from None
+            return PrivateKeyJwtAuth(s.okta_org_url, s.okta_mgmt_client_id, s.okta_mgmt_private_key,
+                                     scopes=MGMT_SCOPES)
+        except ValueError as exc:  # names no part of the key
+            raise ConfigError([f"BFF_OKTA_MGMT_PRIVATE_KEY is {exc}"]) from None
     if s.okta_api_token:
-        return SswsCredentials(s.okta_api_token)
+        return SswsAuth(s.okta_api_token)
     return None
 
 
@@ -67,8 +64,8 @@ async def build(settings: Settings, http: httpx.AsyncClient,
         raise ConfigError([str(exc)]) from None
     stack.push_async_callback(outbox.close)
 
-    credentials = build_credentials(settings)
-    okta = OktaManagementClient(s.okta_org_url, http, credentials) if credentials else None
+    auth = build_okta_auth(settings)
+    okta = OktaManagementClient(s.okta_org_url, http, auth) if auth else None
     if okta is None:
         log.warning("no Okta Management credentials: /bff/signup and /bff/profile answer 503")
 

@@ -19,7 +19,7 @@ import httpx
 
 from bff.logs import configure_logging
 from bff.settings import Settings, load_environment
-from bff.signup.component import build_credentials
+from bff.signup.component import build_okta_auth
 from bff.signup.okta_users import OktaManagementClient
 from bff.signup.outbox import Outbox, open_outbox
 from bff.signup.publisher import SnsPublisher
@@ -54,8 +54,8 @@ async def run_once(settings: Settings, outbox: Outbox, publisher: SnsPublisher, 
     """One relay pass; returns what it did and what is left (for the function's log)."""
     async with httpx.AsyncClient(timeout=httpx.Timeout(settings.okta.http_timeout, connect=5.0),
                                  headers={"User-Agent": "bff-outbox-relay/0.1"}) as http:
-        credentials = build_credentials(settings)
-        okta = OktaManagementClient(settings.signup.okta_org_url, http, credentials) if credentials else None
+        auth = build_okta_auth(settings)
+        okta = OktaManagementClient(settings.signup.okta_org_url, http, auth) if auth else None
         relay = Relay(outbox, publisher, okta, default_locale=settings.content.default_locale)
         published = await relay.drain(deadline=deadline)
     return {"published": published, "failed": relay.failures, "outbox": await outbox.counts()}

@@ -28,7 +28,7 @@ from account_validation.validator import AccountValidator
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
-from fnlib.okta import OktaClient
+from fnlib.okta import okta_client
 from fnlib.review import ReviewRepository
 
 SECRET_MAX_AGE = 300
@@ -62,9 +62,7 @@ def validator() -> AccountValidator:
         _current["secret"] = secret
         _current["validator"] = AccountValidator(
             ComplianceClient(COMPLIANCE_API_URL, secret["COMPLIANCE_API_KEY"], http=compliance_http),
-            OktaClient.from_credentials(OKTA_ORG_URL, http=http, api_token=secret.get("OKTA_API_TOKEN"),
-                                        client_id=secret.get("OKTA_CLIENT_ID"),
-                                        private_key=secret.get("OKTA_PRIVATE_KEY")),
+            okta_client(OKTA_ORG_URL, secret, http=http),
             MarketoClient(MARKETO_IDENTITY_URL, MARKETO_REST_URL, secret["MARKETO_CLIENT_ID"],
                           secret["MARKETO_CLIENT_SECRET"], http=http),
             reviews,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from account_validation.compliance import Verdict
+from bff.okta import OktaNotFound
 from fnlib.account_events import AccountCreated
-from fnlib.okta import OktaNotFound
 
 log = logging.getLogger(__name__)
 

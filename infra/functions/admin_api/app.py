@@ -40,7 +40,7 @@ from admin_api.authz import Caller, Denied
 from admin_api.service import AdminError, AdminService, Invalid, Unavailable
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
-from fnlib.okta import OktaClient, OktaError
+from fnlib.okta import okta_client
 from fnlib.review import APPROVED, REJECTED, ReviewRepository
 
 PROBLEM_BASE = "https://bff.dev/problems/"
@@ -74,10 +74,8 @@ def service() -> AdminService:
         raise Unavailable("Configuration is invalid")
     if _current.get("secret") != secret:
         try:
-            okta = OktaClient.from_credentials(
-                OKTA_ORG_URL, http=http, api_token=secret.get("OKTA_API_TOKEN"),
-                client_id=secret.get("OKTA_CLIENT_ID"), private_key=secret.get("OKTA_PRIVATE_KEY"))
-        except OktaError as exc:
+            okta = okta_client(OKTA_ORG_URL, secret, http=http)
+        except ValueError as exc:  # no credentials, or an unusable key (the message names no part of it)
             raise Unavailable("Directory credentials are not configured") from exc
 
         built: list[MarketoClient] = []

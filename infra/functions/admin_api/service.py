@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from admin_api.authz import GROUP_ADMIN, ORG_ADMIN, Caller
+from bff.okta import OktaClient, OktaError, OktaNotFound, OktaRateLimited
 from fnlib.marketo import MarketoClient, MarketoError
-from fnlib.okta import OktaClient, OktaError, OktaNotFound, OktaUnavailable
 from fnlib.review import APPROVED, REJECTED, STATUSES, BadCursor, Review, ReviewConflict, ReviewRepository
 
 #: Must match account_validation's lead source (tests/unit/functions/admin_api checks it).
@@ -83,16 +83,16 @@ def upstream(what: str) -> Iterator[None]:
     """Convert Okta/Marketo failures at this boundary; nothing of theirs reaches the caller."""
     try:
         yield
-    except OktaUnavailable as exc:
-        retry = int(exc.retry_after) + 1 if exc.retry_after else 5
-        raise Unavailable(f"{what} is temporarily unavailable; try again",
-                          headers={"Retry-After": str(retry)}) from exc
+    except OktaError as exc:
+        if exc.retryable:  # rate limited, 5xx, timeout, unreachable
+            retry = int(exc.retry_after) + 1 if isinstance(exc, OktaRateLimited) else 5
+            raise Unavailable(f"{what} is temporarily unavailable; try again",
+                              headers={"Retry-After": str(retry)}) from exc
+        raise BadGateway(f"{what} failed") from exc
     except MarketoError as exc:
         if exc.retryable:
             raise Unavailable(f"{what} is temporarily unavailable; try again",
                               headers={"Retry-After": "30"}) from exc
-        raise BadGateway(f"{what} failed") from exc
-    except OktaError as exc:
         raise BadGateway(f"{what} failed") from exc
 
 

@@ -24,10 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.ops.okta import run
-from bff.ops.okta_api import ADMIN_SCOPES
+from bff.okta import PrivateKeyJwtAuth, SswsAuth
+from bff.ops.okta import ADMIN_SCOPES, run
 from bff.ops.okta_config import OktaConfig, parse_config
-from bff.signup.okta_users import PrivateKeyJwtCredentials, SswsCredentials
 from bff_dev.serving import free_port, serve_asgi
 from bff_dev.twins.okta import OktaTwin
 from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
@@ -138,7 +137,7 @@ async def provision(
             cfg,
             org_url=twin.base_url,
             http=http,
-            credentials=credentials or SswsCredentials(TOKEN),
+            credentials=credentials or SswsAuth(TOKEN),
             action=action,
             hook_secret=hook_secret,
             secrets_out=secrets_out,
@@ -385,14 +384,14 @@ async def test_an_oauth_service_app_can_provision_and_missing_scopes_fail_cleanl
     key = RSAKey.generate_key(2048, parameters={"kid": "ops-key"})
     pem = key.as_pem(private=True).decode()
     twin.register_service_app("0oaopsprovisioner01", jwks=public_jwks(pem), scopes=ADMIN_SCOPES)
-    creds = PrivateKeyJwtCredentials(twin.base_url, "0oaopsprovisioner01", pem, scopes=ADMIN_SCOPES)
+    creds = PrivateKeyJwtAuth(twin.base_url, "0oaopsprovisioner01", pem, scopes=ADMIN_SCOPES)
     code, out = await provision(twin, config(public), "plan", credentials=creds)
     assert code == 0, out
 
     twin.register_service_app(
         "0oaopsreadonly0001", jwks=public_jwks(pem), scopes=("okta.groups.read", "okta.schemas.read")
     )
-    weak = PrivateKeyJwtCredentials(
+    weak = PrivateKeyJwtAuth(
         twin.base_url, "0oaopsreadonly0001", pem, scopes=("okta.groups.read", "okta.schemas.read")
     )
     code, out = await provision(twin, config(public), "plan", credentials=weak)

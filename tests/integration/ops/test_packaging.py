@@ -137,6 +137,14 @@ def test_make_functions_source_ships_the_functions_and_the_email_copy(tmp_path: 
             if source.is_file() and "__pycache__" not in source.parts:
                 shipped = artifact / source.relative_to(functions)
                 assert shipped.read_bytes() == source.read_bytes(), shipped
+    # The shared Okta client, and nothing else of the BFF.
+    shared = [REPO / "bff" / "__init__.py", *(p for p in (REPO / "bff" / "okta").rglob("*.py")
+                                               if "__pycache__" not in p.parts)]
+    assert sorted(p.relative_to(artifact) for p in (artifact / "bff").rglob("*") if p.is_file()) == sorted(
+        p.relative_to(REPO) for p in shared
+    )
+    for source in shared:
+        assert (artifact / source.relative_to(REPO)).read_bytes() == source.read_bytes(), source
     assert not list(artifact.rglob("__pycache__")) and not (artifact / "requirements.txt").exists()
 
     copies = sorted((REPO / "content" / "copy").glob("*/email.json"))
@@ -175,6 +183,77 @@ def test_make_functions_source_ships_the_functions_and_the_email_copy(tmp_path: 
     assert copy("fr-CA")["footer.reason"] in fr_ca["text"]  # the regional override
     assert result["emails"]["ja"]["subject"] == copy("ja")["welcome.subject"].replace("{firstName}", "Zoe")
     assert result["emails"]["pt-BR"]["locale"] == "en"  # no Portuguese copy: the default
+
+
+OKTA_FROM_THE_ARTIFACT = """
+import json, sys
+# This virtualenv installs the BFF in editable mode, whose import hook would find any bff.*
+# module in the repository; Lambda has no such hook: drop it so only the artifact counts.
+sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+import httpx
+import account_validation.app
+import admin_api.app
+from fnlib.okta import okta_client
+import bff.okta
+
+ORG = "https://acme.okta.example"
+PAGES = {None: ([{"id": "00g1"}], "00g1"), "00g1": ([{"id": "00g2"}], "00g2"),
+         "00g2": ([{"id": "00g3"}], None)}
+
+def handler(request):
+    assert request.headers["authorization"] == "SSWS artifact-token"
+    if request.url.path == "/api/v1/users/00u1":
+        return httpx.Response(200, json={"id": "00u1", "status": "ACTIVE", "profile": {}})
+    items, after = PAGES[request.url.params.get("after")]
+    link = {"Link": f'<{ORG}/api/v1/groups?limit=1&after={after}>; rel="next"'} if after else {}
+    return httpx.Response(200, json=items, headers=link)
+
+http = httpx.Client(transport=httpx.MockTransport(handler))
+okta = okta_client(ORG, {"OKTA_API_TOKEN": "artifact-token"}, http=http)
+out = {"user": okta.get_user("00u1")["id"], "groups": [g["id"] for g in okta.all_groups()],
+       "bff": {name: getattr(module, "__file__", None) for name, module in sys.modules.items()
+               if name.split(".")[0] == "bff"}}
+try:
+    import bff.settings
+except ModuleNotFoundError:
+    out["bff.settings"] = None
+else:
+    out["bff.settings"] = bff.settings.__file__
+print(json.dumps(out))
+"""
+
+
+def test_the_functions_artifact_runs_the_shared_okta_client_alone(tmp_path: Path) -> None:
+    """Run from the functions' artifact alone, the functions import (admin_api, account_validation)
+    and bff.okta's client works (SSWS, three pages): only bff/okta/ of the BFF is there and loaded."""
+    artifact = tmp_path / "functions"
+    assert _make("functions-source", artifact).returncode == 0
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(artifact),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "SECRETS_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:functions",
+        "OKTA_ORG_URL": "https://acme.okta.example",
+        "REVIEW_TABLE": "reviews",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "COMPLIANCE_API_URL": "https://compliance.example",
+        "MARKETO_IDENTITY_URL": "https://marketo.example/identity",
+        "MARKETO_REST_URL": "https://marketo.example/rest",
+    }
+    run = subprocess.run([sys.executable, "-c", OKTA_FROM_THE_ARTIFACT], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["user"] == "00u1" and result["groups"] == ["00g1", "00g2", "00g3"]
+    assert result["bff.settings"] is None  # the BFF itself is not in the artifact
+    assert "bff.okta.client" in result["bff"]
+    for name, path in result["bff"].items():
+        assert name == "bff" or name.startswith("bff.okta"), name
+        assert path is None or path.startswith(str(artifact)), (name, path)
 
 
 def _make_rule_prerequisites(target: str) -> list[str]:

@@ -1,6 +1,7 @@
-"""infra/functions/requirements.txt lists exactly the third-party distributions the functions
-import: nothing missing (a function would fail to import on Lambda), nothing unused (a bigger,
-slower artifact), and not boto3/botocore, which the Lambda runtime provides."""
+"""infra/functions/requirements.txt lists exactly the third-party distributions the functions'
+code imports (infra/functions/ and the shared Okta client bff/okta/, which the artifact ships
+beside them): nothing missing (a function would fail to import on Lambda), nothing unused (a
+bigger, slower artifact), and not boto3/botocore, which the Lambda runtime provides."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-FUNCTIONS = Path(__file__).resolve().parents[3] / "infra" / "functions"
+REPO = Path(__file__).resolve().parents[3]
+FUNCTIONS = REPO / "infra" / "functions"
 REQUIREMENTS = FUNCTIONS / "requirements.txt"
+#: Shipped in the functions' artifact besides infra/functions/ (Makefile: functions-source);
+#: tests/integration/ops/test_packaging.py checks the artifact holds exactly these.
+SHARED = (REPO / "bff" / "okta",)
 #: Provided by the Lambda Python runtime: imported, never bundled.
 RUNTIME_PROVIDED = {"boto3", "botocore"}
 
@@ -28,18 +33,27 @@ def _requirements() -> dict[str, Requirement]:
     return out
 
 
-def _imports() -> set[str]:
-    """Absolute imports of the functions' code (dotted names), local packages excluded."""
-    local = {p.parent.name for p in FUNCTIONS.glob("*/__init__.py")}
+def _sources() -> list[Path]:
+    return [*FUNCTIONS.rglob("*.py"), *(path for shared in SHARED for path in shared.rglob("*.py"))]
+
+
+def _all_imports() -> set[str]:
+    """Absolute imports (dotted names) of the code the artifact ships."""
     names: set[str] = set()
-    for path in FUNCTIONS.rglob("*.py"):
+    for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module)
+    return names
+
+
+def _imports() -> set[str]:
+    """The third-party imports: shipped packages and the standard library excluded."""
+    local = {p.parent.name for p in FUNCTIONS.glob("*/__init__.py")} | {"bff"}
     skip = local | set(sys.stdlib_module_names) | {"__future__"}
-    return {n for n in names if n.split(".")[0] not in skip}
+    return {n for n in _all_imports() if n.split(".")[0] not in skip}
 
 
 def _distributions(modules: set[str]) -> set[str]:
@@ -58,6 +72,13 @@ def test_requirements_are_exactly_the_third_party_imports() -> None:
     assert RUNTIME_PROVIDED <= imported  # the functions do use them ...
     assert not listed & RUNTIME_PROVIDED  # ... from the runtime
     assert listed == imported - RUNTIME_PROVIDED
+
+
+def test_the_only_bff_code_the_functions_import_is_the_shipped_okta_client() -> None:
+    shipped = {".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+               for shared in SHARED for path in shared.rglob("*.py")}
+    from_bff = {name for name in _all_imports() if name.split(".")[0] == "bff"}
+    assert "bff.okta" in from_bff and from_bff <= shipped, from_bff - shipped
 
 
 def test_powertools_extras_cover_the_utilities_used() -> None:

@@ -12,11 +12,10 @@ import httpx
 import pytest
 
 from bff.config import ConfigError
-from bff.ops.okta import Reconciler, diff, merged, okta_cli
-from bff.ops.okta_api import OktaAdminApi
+from bff.okta import AsyncOktaClient, OktaError, PrivateKeyJwtAuth, SswsAuth, management_auth
+from bff.ops.okta import ADMIN_SCOPES, RETRY, Reconciler, diff, merged, okta_cli
 from bff.ops.okta_config import OktaConfig, parse_config
 from bff.settings import OktaAdminSettings
-from bff.signup.okta_users import SswsCredentials
 from bff_dev.twins.okta import OktaTwin
 from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
 
@@ -120,7 +119,7 @@ def cfg(**changes: Any) -> OktaConfig:
 
 async def reconcile(t: OktaTwin, config: OktaConfig, *, apply: bool) -> Any:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=t.app), base_url=BASE) as http:
-        api = OktaAdminApi(BASE, http, SswsCredentials(TOKEN))
+        api = AsyncOktaClient(BASE, http=http, auth=SswsAuth(TOKEN))
         return await Reconciler(api, config, apply=apply, hook_secret="h" * 32).run()
 
 
@@ -217,3 +216,95 @@ async def test_unknown_groups_and_missing_policies_are_reported(twin: tuple[Okta
     assert any("group 'no-such-group' is referenced" in p for p in plan.problems)
     assert "deactivate_policies: no policy named 'Nope'" in plan.warnings
     assert ("deactivate", "Default Policy") in [(c.action, c.name) for c in plan.changes]
+
+
+# -- the Management API client as `bff okta` configures it (was bff/ops/okta_api.py) ---------------
+ORG = "https://acme.okta.test"
+
+
+def ops_client(handler: Any) -> tuple[AsyncOktaClient, list[float]]:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return AsyncOktaClient(ORG, http=http, auth=SswsAuth("tok-123"), retry=RETRY, sleep=sleep,
+                           clock=lambda: 1000.0), slept
+
+
+def okta_error(status: int, code: str, summary: str, causes: tuple[str, ...] = ()) -> httpx.Response:
+    causes_json = [{"errorSummary": c} for c in causes]
+    return httpx.Response(status, json={"errorCode": code, "errorSummary": summary, "errorLink": code,
+                                        "errorId": "oaeXYZ", "errorCauses": causes_json})
+
+
+async def test_a_429_is_waited_out_until_the_reset_plus_a_second() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            response = okta_error(429, "E0000047", "API call exceeded rate limit due to too many requests.")
+            response.headers["X-Rate-Limit-Reset"] = "1004"
+            return response
+        return httpx.Response(200, json={"ok": True})
+
+    client, slept = ops_client(handler)
+    assert await client.post("/api/v1/groups", {"profile": {"name": "x"}}) == {"ok": True}
+    assert slept == [5.0] and calls == 2  # reset 1004 - now 1000 + 1
+
+
+async def test_reads_retry_5xx_but_writes_do_not() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if request.method == "GET" and len(calls) == 1 or request.method == "PUT":
+            return okta_error(500, "E0000009", "Internal Server Error")
+        return httpx.Response(200, json={})
+
+    client, slept = ops_client(handler)
+    assert await client.get("/api/v1/groups/1") == {}
+    with pytest.raises(OktaError) as info:
+        await client.put("/api/v1/groups/1", {})
+    assert calls == ["GET", "GET", "PUT"] and slept == [2.0]
+    assert info.value.status == 500 and info.value.code == "E0000009"
+    assert str(info.value).startswith("PUT /api/v1/groups/1: HTTP 500 E0000009 Internal Server Error")
+
+
+async def test_the_service_app_asks_for_the_admin_scopes_and_renews_after_a_401() -> None:
+    from joserfc.jwk import RSAKey
+
+    tokens = iter(["at-1", "at-2"])
+    api_calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/v1/token":
+            form = dict(x.split("=", 1) for x in request.content.decode().split("&"))
+            assert form["grant_type"] == "client_credentials"
+            assert "okta.authorizationServers.manage" in form["scope"].replace("+", " ").replace("%2E", ".")
+            return httpx.Response(200, json={"access_token": next(tokens), "expires_in": 3600})
+        api_calls.append(request.headers["authorization"])
+        if request.headers["authorization"] == "Bearer at-1":
+            return okta_error(401, "E0000011", "Invalid token provided")
+        return httpx.Response(200, json=[])
+
+    pem = RSAKey.generate_key(2048).as_pem(private=True).decode()
+    auth = management_auth(ORG, api_token=None, client_id="0oaops", private_key=pem, scopes=ADMIN_SCOPES)
+    assert isinstance(auth, PrivateKeyJwtAuth) and auth.scopes == ADMIN_SCOPES
+    client = AsyncOktaClient(ORG, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)), auth=auth)
+    assert await client.list_all("/api/v1/eventHooks") == []
+    assert api_calls == ["Bearer at-1", "Bearer at-2"]
+
+
+async def test_apply_counts_the_writes_it_made(twin: tuple[OktaTwin, Provisioning]) -> None:
+    t, _ = twin
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=t.app), base_url=BASE) as http:
+        api = AsyncOktaClient(BASE, http=http, auth=SswsAuth(TOKEN))
+        reconciler = Reconciler(api, cfg(), apply=True, hook_secret="h" * 32)
+        report = await reconciler.run()
+    written = sum(n for key, n in t.counters.items()
+                  if key.startswith("http:") and not key.startswith("http:GET") and " /api/" in key)
+    assert reconciler.writes == written > 0 and not report.problems

@@ -20,10 +20,11 @@ import pytest
 
 from bff.content.bundle import CopyBundle
 from bff.errors import ClientError, ValidationFailed
+from bff.okta import SswsAuth
 from bff.settings import SignupSettings
 from bff.signup.forms import parse_profile, parse_signup, signup_fields
 from bff.signup.invitations import Invitations
-from bff.signup.okta_users import OktaManagementClient, SswsCredentials
+from bff.signup.okta_users import OktaManagementClient
 from bff.signup.validation import ERROR_CODES, KNOWN_PROFILE_FIELDS, profile_error_codes
 from tests.support.env import TEST_SECRET, make_settings
 from tests.unit.signup.fakes import API_TOKEN, FakeOktaApi, okta_error
@@ -100,7 +101,7 @@ def okta_client(fake: FakeOktaApi) -> OktaManagementClient:
         return None
 
     return OktaManagementClient("https://okta.example.test", httpx.AsyncClient(transport=fake.transport()),
-                                SswsCredentials(API_TOKEN), sleep=no_sleep)
+                                SswsAuth(API_TOKEN), sleep=no_sleep)
 
 
 # Okta's own E0000001 causes, as Okta words them; the client maps them to field errors.

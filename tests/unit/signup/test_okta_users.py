@@ -11,15 +11,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from bff.errors import BadGateway, GatewayTimeout, Unavailable, ValidationFailed
-from bff.signup.okta_users import (
-    LoginTaken,
-    OktaManagementClient,
-    PrivateKeyJwtCredentials,
-    RetryPolicy,
-    SswsCredentials,
-    UserNotFound,
-    load_private_key,
-)
+from bff.okta import PrivateKeyJwtAuth, RetryPolicy, SswsAuth, load_private_key
+from bff.signup.okta_users import MGMT_SCOPES, LoginTaken, OktaManagementClient, UserNotFound
 from tests.unit.signup.fakes import API_TOKEN, FakeOktaApi, okta_error
 
 ORG = "https://okta.example.test"
@@ -36,7 +29,7 @@ def client(fake: FakeOktaApi, sleeps: Sleeps | None = None, **retry: float) -> O
     return OktaManagementClient(
         ORG,
         http,
-        SswsCredentials(API_TOKEN),
+        SswsAuth(API_TOKEN),
         sleep=sleeps if sleeps is not None else Sleeps(),
         retry=RetryPolicy(**retry) if retry else None,  # type: ignore[arg-type]
     )
@@ -223,7 +216,7 @@ async def test_service_app_token_is_fetched_once_and_cached(kind: str) -> None:
         key = ECKey.generate_key("P-256", parameters={"kid": "mgmt-key-1"})
         material = json.dumps(key.as_dict(private=True))
     server = TokenServer(load_private_key(material))
-    creds = PrivateKeyJwtCredentials(ORG, "0oaservice", material)
+    creds = PrivateKeyJwtAuth(ORG, "0oaservice", material, scopes=MGMT_SCOPES)
     okta = OktaManagementClient(ORG, httpx.AsyncClient(transport=httpx.MockTransport(server.handle)), creds)
     for _ in range(3):
         await okta.get_user("00u1")
@@ -247,7 +240,7 @@ async def test_service_token_is_renewed_near_expiry_and_after_a_401() -> None:
     material = key.as_pem(private=True).decode()
     server = TokenServer(key)
     now = [1_000_000.0]
-    creds = PrivateKeyJwtCredentials(ORG, "0oaservice", material, clock=lambda: now[0])
+    creds = PrivateKeyJwtAuth(ORG, "0oaservice", material, scopes=MGMT_SCOPES, clock=lambda: now[0])
     okta = OktaManagementClient(ORG, httpx.AsyncClient(transport=httpx.MockTransport(server.handle)), creds)
     await okta.get_user("00u1")
     now[0] += 3600 - 30  # inside the refresh skew
@@ -270,7 +263,9 @@ async def test_service_token_refusal_is_502_without_details() -> None:
         )
     )
     okta = OktaManagementClient(
-        ORG, httpx.AsyncClient(transport=transport), PrivateKeyJwtCredentials(ORG, "0oaservice", material)
+        ORG,
+        httpx.AsyncClient(transport=transport),
+        PrivateKeyJwtAuth(ORG, "0oaservice", material, scopes=MGMT_SCOPES),
     )
     with pytest.raises(BadGateway) as info:
         await okta.get_user("00u1")

@@ -10,8 +10,8 @@ import pytest
 
 from account_validation.compliance import ComplianceUnavailable, Verdict
 from account_validation.validator import LEAD_SOURCE, AccountValidator
+from bff.okta import OktaNotFound
 from fnlib.account_events import AccountCreated
-from fnlib.okta import OktaNotFound
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
