@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bff.auth.endpoints import AuthArea
     from bff.content.endpoints import ContentArea
     from bff.proxy.proxy import Proxy
+    from bff.signin.service import SigninService
     from bff.signup.service import SignupService
     from bff.spa.endpoints import SpaArea
 
@@ -41,6 +42,7 @@ class Services:
     content: ContentArea
     proxy: Proxy
     signup: SignupService
+    signin: SigninService  # embedded sign-in (Okta Identity Engine, Interaction Code flow)
     spa: SpaArea
     ready_checks: Mapping[str, ReadyCheck]  # name -> async () -> bool, for /readyz
 
