@@ -335,14 +335,16 @@ class OidcEndpoints:
             client = t.authenticator.authenticate(form, request.headers, f"{t.issuer}/v1/token")
             if not grant_type:
                 raise OAuthError("invalid_request", "The 'grant_type' parameter is required.")
-            if grant_type not in ("authorization_code", "refresh_token"):
+            if grant_type not in ("authorization_code", "refresh_token", "interaction_code"):
                 raise OAuthError("unsupported_grant_type", "The authorization grant type is not supported "
                                  "by the authorization server. Configured grant types: "
-                                 "[authorization_code, refresh_token].")
+                                 "[authorization_code, refresh_token, interaction_code].")
             if grant_type not in client.grant_types:
                 raise OAuthError("unauthorized_client", "The client is not authorized to use the provided "
                                  f"grant type. Configured grant types: [{', '.join(client.grant_types)}].")
-            if grant_type == "authorization_code":
+            if grant_type == "interaction_code":
+                body = t.idx.interaction_code_grant(client, form)  # bff/twins/okta/idx.py
+            elif grant_type == "authorization_code":
                 body = self._code_grant(client, form)
             else:
                 body = self._refresh_grant(client, form)

@@ -32,6 +32,7 @@ from bff.twins.okta.directory import Directory, User
 from bff.twins.okta.errors import api_error_body
 from bff.twins.okta.faults import Fault, FaultInjector
 from bff.twins.okta.hooks import EventHooks
+from bff.twins.okta.idx import IdxEndpoints
 from bff.twins.okta.keys import SigningKeys
 from bff.twins.okta.mgmt import ManagementApi
 from bff.twins.okta.oidc import OidcEndpoints
@@ -116,11 +117,12 @@ class OktaTwin:
         self.hooks = EventHooks(self)
         self.mgmt = ManagementApi(self)
         self.registration = Registration(self)
+        self.idx = IdxEndpoints(self)  # the Identity Engine (Interaction Code flow, IDX API)
         self._http: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
         routes: list[BaseRoute] = [*self.oidc.routes("/oauth2/default"), *self.mgmt.routes(),
-                                   *self.registration.routes()]
+                                   *self.registration.routes(), *self.idx.routes("/oauth2/default")]
         self.app = Starlette(
             routes=routes,
             middleware=[Middleware(_FaultMiddleware, twin=self)],
