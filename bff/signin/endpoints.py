@@ -78,7 +78,10 @@ def _render(service: SigninService, outcome: Outcome) -> Response:
 def _apply(service: SigninService, response: Response, outcome: Outcome) -> None:
     settings = service.settings
     if outcome.txn is not None:
-        ttl = max(1, int(outcome.txn.expires_at - service.transactions.clock()))
+        # Outlives the transaction by BFF_LOGIN_TTL, so a late step reads "ended" (410), not
+        # "no sign-in" (404).
+        ttl = max(1, int(outcome.txn.expires_at - service.transactions.clock())) \
+            + settings.session.login_transaction_ttl
         response.set_cookie(cookie_name(settings),
                             service.transactions.cookie_value(outcome.txn.binding, outcome.txn.id),
                             max_age=ttl, path="/", secure=True, httponly=True, samesite="lax")
