@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
 
+    p = sub.add_parser("dev-totp", help="the current TOTP code of a seeded user of the local Okta twin")
+    p.add_argument("user", help="the login, e.g. alice@acme.test")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
@@ -123,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         from bff.signup.cli import outbox_cli
 
         return outbox_cli(args)
+    if args.command == "dev-totp":
+        from bff.twins.okta.idx import totp_cli
+
+        return totp_cli(args.user)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -120,6 +120,18 @@ class Interaction:
     interaction_code: str | None = field(default=None, repr=False)
     code_used: bool = False
     skipped_enrollment: bool = False
+    forwarded_for: list[str] = field(default_factory=list)  # X-Forwarded-For of each call (tests)
+
+
+def totp_cli(login: str) -> int:
+    """``bff dev-totp USER``: print the seeded user's current TOTP code (exit 1: none seeded)."""
+    seed = SEEDED_FACTORS.get(login.strip().lower())
+    if seed is None or seed.totp_secret is None:
+        print(f"no seeded TOTP secret for {login!r}; seeded: "
+              + ", ".join(k for k, v in SEEDED_FACTORS.items() if v.totp_secret))
+        return 1
+    print(pyotp.TOTP(seed.totp_secret).now())
+    return 0
 
 
 class IdxError(Exception):
@@ -232,6 +244,7 @@ class IdxEndpoints:
                          code_challenge=challenge, state=state, nonce=form.get("nonce") or None,
                          acr=form.get("acr_values") or None, created=now,
                          expires_at=now + self.transaction_ttl)
+        ix.forwarded_for.append(request.headers.get("x-forwarded-for", ""))
         self.by_handle[ix.handle] = ix
         self.by_state[ix.state_handle] = ix
         t.counters["idx:interact"] += 1
@@ -298,6 +311,7 @@ class IdxEndpoints:
             try:
                 body = await self._body(request)
                 ix = self._live(body)
+                ix.forwarded_for.append(request.headers.get("x-forwarded-for", ""))
                 status, doc = action(ix, body)
             except IdxError as exc:
                 return self._ion(exc.body, exc.status)

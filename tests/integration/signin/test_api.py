@@ -89,6 +89,7 @@ async def test_interact_sends_pkce_s256_state_and_nonce(client: httpx.AsyncClien
     assert len(ix.code_challenge) == 43 and ix.state and ix.nonce
     assert ix.scopes == ["openid", "profile", "email", "offline_access"]
     assert ix.acr is None
+    assert ix.forwarded_for == ["127.0.0.1"]  # the BFF's view of the client, for Okta's risk rules
     await start(client, scope="admin")
     assert [i.acr for i in okta.idx.by_handle.values()][-1] == "urn:okta:loa:2fa:any"
 
