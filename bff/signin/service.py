@@ -5,6 +5,8 @@
     begin()     limits → /v1/interact (PKCE S256, state, nonce) → introspect → [identify]
     step()      transaction of this browser → lock → steps.prepare (nothing sent when it
                 refuses) → limits → remediate → _settle()
+    (both)      an identifier whose email domain is in BFF_OKTA_IDP_DISCOVERY: a ``redirect``
+                step whose ``location`` is /bff/login (federated users use the redirect flow)
     current()   the stored state as a step (no Okta call)
     cancel()    Okta's cancel, then the transaction ends whatever Okta said
     email_link() the magic link's OTP, submitted when this browser owns the transaction
@@ -28,6 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from bff.auth.completion import establish_session
 from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient
@@ -37,7 +40,7 @@ from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLim
 from bff.settings import Settings
 from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import IdxState, JSONValue, parse_state
-from bff.signin.steps import DEFAULT_POLICY, StepPolicy, authenticator_key, prepare, to_step
+from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
 from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
 
@@ -143,6 +146,9 @@ class SigninService:
                                        or not identifier.isprintable()):
             raise BadRequest("identifier must be a non-empty printable string of at most "
                              f"{MAX_IDENTIFIER} characters", code="invalid_identifier")
+        federated = self._federated(identifier, return_to, scopes)
+        if federated is not None:
+            return federated
         await self._limit(client_ip, identifier)
         txn = self.transactions.new(binding=binding, return_to=return_to, scopes=scopes)
         stepup = [s for s in scopes if s in self.settings.okta.stepup_scopes]
@@ -158,6 +164,22 @@ class SigninService:
             return self._present(txn, state)
         request = prepare(state, "identify", {"identifier": identifier}, policy=self.policy)
         return await self._send(txn, request.form, request.body, identifier, client_ip)
+
+    def _federated(self, identifier: str | None, return_to: str, scopes: tuple[str, ...]) -> Outcome | None:
+        """A ``redirect`` step to ``/bff/login`` (which maps the domain to its IdP, as for a
+        redirect login) when ``BFF_OKTA_IDP_DISCOVERY`` names the identifier's email domain."""
+        if not identifier or "@" not in identifier:
+            return None
+        domain = identifier.strip().rpartition("@")[2].lower()
+        if domain not in self.settings.okta.idp_discovery:
+            return None
+        params = [("returnTo", return_to), ("login_hint", identifier.strip())]
+        extra = " ".join(s for s in scopes if s not in self.settings.okta.scopes)
+        if extra:
+            params.append(("scope", extra))
+        log.info("identifier of a federated domain: continuing with the redirect flow")
+        return Outcome({"step": REDIRECT, "fields": [], "alternatives": [], "messages": [],
+                        "location": "/bff/login?" + urlencode(params)})
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -179,6 +201,10 @@ class SigninService:
             if remediation in ("identify", "identify-recovery") and isinstance(values, dict):
                 raw = values.get("identifier")
                 identifier = raw if isinstance(raw, str) else None
+            federated = self._federated(identifier, txn.return_to, txn.scopes)
+            if federated is not None:  # the IdP-discovery map sends this user to their IdP
+                await self.transactions.end(txn.id)
+                return federated
             await self._limit(client_ip, identifier or txn.identifier)
             return await self._send(txn, request.form, request.body, identifier, client_ip)
 

@@ -321,3 +321,25 @@ async def test_no_secret_in_any_answer_or_log_line(client: httpx.AsyncClient, ok
         assert value not in logs, f"the {what} was logged"
     assert okta.base_url not in browser  # no Okta href either
     assert not any("Password is incorrect" in r.text for r in answers)  # Okta's text: never forwarded
+
+
+# -- federated users ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", [{"BFF_OKTA_IDP_DISCOVERY": "partner.example=0oapartneridp"}])
+async def test_a_federated_identifier_continues_with_the_redirect_flow(client: httpx.AsyncClient,
+                                                                       okta: OktaTwin) -> None:
+    r = await start(client, identifier="Pat@Partner.example", scope="admin")
+    step = r.json()
+    assert step["step"] == "redirect"
+    assert step["location"].startswith("/bff/login?returnTo=%2Fhome&login_hint=Pat%40Partner.example")
+    assert "scope=admin" in step["location"]
+    assert okta.counters["idx:interact"] == 0
+    login = await client.get(step["location"])
+    assert login.status_code == 302 and "idp=0oapartneridp" in login.headers["location"]
+    # the same when the identifier is typed on the identify step
+    await start(client)
+    step = (await submit(client, "identify", {"identifier": "pat@partner.example"})).json()
+    assert step["step"] == "redirect"
+    assert okta.counters["idx:identify"] == 0
+    _problem(await submit(client, "identify", {"identifier": "bob@acme.test"}), 410)
