@@ -266,6 +266,8 @@ async def test_magic_link_in_another_browser_shows_the_code(client: httpx.AsyncC
         r = await other.get(link)
         assert r.status_code == 303
         assert r.headers["location"] == f"/signin/email-code#code={code}"
+        page = await other.get("/signin/email-code")  # an SPA screen, not an error page
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert (await other.get("/bff/user")).status_code == 401
     assert okta.counters["idx:challenge/answer"] == 0
     r = await submit(client, "challenge-authenticator", {"credentials.passcode": code})  # typed in the tab
