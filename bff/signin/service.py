@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from bff.auth.completion import establish_session
@@ -39,7 +38,7 @@ from bff.auth.transactions import TransactionError
 from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLimited
 from bff.settings import Settings
 from bff.signin.client import IdxClient, IdxRejected
-from bff.signin.idx import IdxState, JSONValue, parse_state
+from bff.signin.idx import Form, IdxState, JSONValue, parse_state
 from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
 from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
@@ -126,14 +125,15 @@ class SigninService:
 
     async def find(self, binding: Binding | None, named: str | None, *, for_post: bool) -> SigninTransaction:
         """The transaction ``named`` (the ``X-BFF-Signin`` header), else the browser's latest.
-        None known: 404; known to this browser but ended or expired: 410 for a POST (404 for
-        a GET: "no current step")."""
+        No binding cookie, or a transaction of another browser: 404. Gone (ended or expired;
+        the store keeps no tombstone, so also an id that never existed): 410 for a POST, 404
+        for a GET ("no current step")."""
         txn_id = named or (binding.current if binding is not None else None)
         if binding is None or txn_id is None:
             raise SigninNotFound("No sign-in is in progress in this browser")
         txn = await self.transactions.get(txn_id)
         if txn is None or not self.transactions.belongs(txn, binding):
-            if for_post and txn is None and txn_id == binding.current:
+            if for_post and txn is None:
                 raise SigninEnded("This sign-in has ended (signed in, cancelled or expired); start again")
             raise SigninNotFound("No such sign-in in this browser")
         return txn
@@ -246,7 +246,7 @@ class SigninService:
 
     # -- Okta's answer -------------------------------------------------------------------------
 
-    async def _send(self, txn: SigninTransaction, form: Any, body: dict[str, JSONValue],
+    async def _send(self, txn: SigninTransaction, form: Form, body: dict[str, JSONValue],
                     identifier: str | None, client_ip: str | None) -> Outcome:
         try:
             state = await self.client.remediate(form, body, client_ip=client_ip)

@@ -150,6 +150,8 @@ async def test_two_tabs_each_run_their_own(client: httpx.AsyncClient) -> None:
     assert r.json()["step"] == "success"
     b = await client.get("/bff/signin", headers={"X-BFF-Signin": tab_b})
     assert b.json()["authenticator"]["key"] == "okta_email"  # tab B is untouched
+    _problem(await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD},
+                          headers={"X-BFF-Signin": tab_a}), 410, "signin_ended")  # tab A is done
 
 
 async def test_another_browser_cannot_continue(client: httpx.AsyncClient, app: Starlette,
