@@ -37,7 +37,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from bff.errors import Conflict
@@ -147,7 +147,8 @@ class SigninTransactions:
 
     def _record(self, txn: SigninTransaction) -> SessionRecord:
         key = RECORD_PREFIX + txn.id
-        payload = {k: v for k, v in asdict(txn).items() if k != "version"}
+        # Shallow: asdict() would deep-copy Okta's whole document (a millisecond per write).
+        payload = {f.name: getattr(txn, f.name) for f in fields(txn) if f.name != "version"}
         payload["idx"] = dict(txn.idx)
         blob = self.cipher.encrypt(json.dumps(payload, separators=(",", ":")).encode(), aad=key.encode())
         return SessionRecord(id=key, user_id=RECORD_PREFIX + txn.binding, idp_sid=None,
