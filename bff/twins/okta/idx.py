@@ -19,10 +19,12 @@ Okta's i18n keys, at the statuses of the real responses in ``tests/fixtures/okta
 (the contract test compares them): wrong password 401 ``incorrectPassword`` (global), wrong
 code 401 ``api.authn.error.PASSCODE_INVALID`` (on ``credentials.passcode``), an unknown or
 expired state handle 401 ``idx.session.expired``, policy denial 403 ``security.access_denied``,
-a suspended user's password step 401 ``errors.E0000004``.
+a suspended user's password step 401 ``errors.E0000004``, a new password that fails the
+policy 400 ``password.passwordRequirementsNotMet``.
 
 The twin's sign-on policy (seeded, :data:`SEEDED_FACTORS`): every user with a password proves
-it first; ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
+it first (frank's has expired: ``reenroll-authenticator`` with the policy's complexity, then
+on); ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
 guarded scope (``admin``, the step-up) or ``acr_values=urn:okta:loa:2fa:any``; a user
 without a second factor to use enrols TOTP (``skip`` offered while ``enrollment_grace`` is on).
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
@@ -36,6 +38,7 @@ says otherwise) with ``state`` and ``otp``.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +78,7 @@ class SeededFactors:
     keys: tuple[str, ...]
     mfa: bool = False  # a second factor at every sign-in
     totp_secret: str | None = None  # base32, for google_otp
+    password_expired: bool = False  # must choose a new password after proving the old one
 
 
 #: What each seeded user can sign in with (by login); users not listed: password + email.
@@ -84,6 +88,7 @@ SEEDED_FACTORS: dict[str, SeededFactors] = {
     "bob@acme.test": SeededFactors(("okta_password",)),
     "dave@acme.test": SeededFactors(("okta_email",)),
     "erin@acme.test": SeededFactors(("okta_password",), mfa=True),
+    "frank@acme.test": SeededFactors(("okta_password", "okta_email"), password_expired=True),
     "gina@acme.test": SeededFactors(("okta_password", "okta_email")),
 }
 DEFAULT_FACTORS = SeededFactors(("okta_password", "okta_email"))
@@ -171,6 +176,13 @@ class IdxEndpoints:
         self.by_state: dict[str, Interaction] = {}
         self.by_code: dict[str, Interaction] = {}
         self.factors: dict[str, list[Factor]] = {}  # user id -> enrolled factors
+        self.expired_passwords: set[str] = {  # user ids whose password policy says "expired"
+            u.id for u in twin.directory.users.values()
+            if SEEDED_FACTORS.get(u.login.lower(), DEFAULT_FACTORS).password_expired}
+        #: the password policy's complexity, as Okta's `settings.complexity` shows it
+        self.password_complexity: dict[str, Any] = {
+            "minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
+            "excludeUsername": True, "excludeAttributes": [], "maxConsecutiveRepeatingCharacters": 3}
         self.outbox: list[dict[str, str]] = []
 
     def routes(self, prefix: str) -> list[BaseRoute]:
@@ -378,6 +390,8 @@ class IdxEndpoints:
             return 200, self.state(ix)
         key = ix.current or self._default_challenge(ix)
         user = t.directory.users.get(ix.user_id or "")
+        if user is not None and self._must_renew(ix, user):
+            return self._renew(ix, user, passcode)
         if key == "okta_password":
             ok = check_password(user.password_hash if user is not None else None, passcode)
             if ok and user is not None and user.status != "ACTIVE":  # suspended, deactivated, locked
@@ -402,6 +416,31 @@ class IdxEndpoints:
             raise self._expired(ix.state_handle)
         ix.verified.append(key)
         ix.current = None
+        return 200, self.state(ix)
+
+    def _must_renew(self, ix: Interaction, user: User) -> bool:
+        return "okta_password" in ix.verified and user.id in self.expired_passwords
+
+    def _complexity_ok(self, user: User, password: str) -> bool:
+        c = self.password_complexity
+        local = user.login.partition("@")[0].lower()
+        repeats = max((len(m.group(0)) for m in re.finditer(r"(.)\1*", password)), default=0)
+        return (len(password) >= c["minLength"]
+                and sum(ch.islower() for ch in password) >= c["minLowerCase"]
+                and sum(ch.isupper() for ch in password) >= c["minUpperCase"]
+                and sum(ch.isdigit() for ch in password) >= c["minNumber"]
+                and not (c["excludeUsername"] and local and local in password.lower())
+                and repeats <= c["maxConsecutiveRepeatingCharacters"])
+
+    def _renew(self, ix: Interaction, user: User, password: str) -> tuple[int, dict[str, Any]]:
+        t = self.twin
+        if not self._complexity_ok(user, password) or check_password(user.password_hash, password):
+            return 400, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Password requirements were not met.", "password.passwordRequirementsNotMet",
+                params=[])]})
+        t.directory.set_password(user, password, t.now())
+        self.expired_passwords.discard(user.id)
+        t.counters["idx:password_renewed"] += 1
         return 200, self.state(ix)
 
     def _resend(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -539,6 +578,23 @@ class IdxEndpoints:
 
         doc["user"] = {"type": "object", "value": {"id": ix.user_id or "00u" + "0" * 17,
                                                    "identifier": ix.identifier}}
+        if user is not None and self._must_renew(ix, user):  # the expired-password policy
+            passcode_new: dict[str, Any] = {"name": "passcode", "label": "New password", "secret": True}
+            if "credentials.passcode" in fm:
+                passcode_new["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
+            current = self._authenticator("okta_password")
+            current["settings"] = {"complexity": dict(self.password_complexity),
+                                   "age": {"minAgeMinutes": 0, "historyCount": 0}}
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "reenroll-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "form": {"value": [passcode_new]},
+                  "required": True}], ["$.currentAuthenticator"])]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": []}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                self._authenticator("okta_password")]}
+            doc["cancel"] = cancel
+            return doc
         pending = self._pending(ix)
         needed = self._needed(ix, user) if user is not None else 1
         if user is not None and (len(ix.verified) >= needed or (

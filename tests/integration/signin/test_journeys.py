@@ -184,3 +184,22 @@ async def test_unknown_and_known_identifiers_look_the_same(client: httpx.AsyncCl
     wrong = await submit(client, "challenge-authenticator", {"credentials.passcode": "nope"})
     assert wrong.status_code == 200
     assert "incorrectPassword" in _message_keys(wrong.json())
+
+
+async def test_expired_password_frank_chooses_a_new_one_under_the_policy(client: httpx.AsyncClient,
+                                                                         okta: OktaTwin) -> None:
+    await start(client, identifier="frank@acme.test")
+    r = await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD})
+    step = r.json()
+    assert step["step"] == "reenroll-authenticator"
+    assert step["fields"] == [{"name": "credentials.passcode", "type": "string", "required": False,
+                               "secret": True}]
+    complexity = step["authenticator"]["settings"]["complexity"]
+    assert complexity["minLength"] == 8 and complexity["excludeUsername"] is True
+    for weak in ("short1A", "frankFrank123", PASSWORD):  # too short, holds the username, the old one
+        r = await submit(client, "reenroll-authenticator", {"credentials.passcode": weak})
+        assert r.json()["step"] == "reenroll-authenticator"
+        assert _message_keys(r.json()) == ["password.passwordRequirementsNotMet"]
+    r = await submit(client, "reenroll-authenticator", {"credentials.passcode": "Tr0ub4dor-Horse"})
+    assert r.json()["step"] == "success", r.text
+    assert okta.directory.authenticate("frank@acme.test", "Tr0ub4dor-Horse") is not None

@@ -15,7 +15,8 @@ COPY = REPO_ROOT / "content" / "copy"
 LOCALES = ("en", "fr", "de", "es", "ja")
 #: What the twin's journeys answer (bff/twins/okta/idx.py), beyond the fixtures' keys.
 TWIN_KEYS = {"incorrectPassword", "api.authn.error.PASSCODE_INVALID", "errors.E0000004",
-             "idx.session.expired", "security.access_denied", "model.validation.field.blank"}
+             "idx.session.expired", "security.access_denied", "model.validation.field.blank",
+             "password.passwordRequirementsNotMet"}
 
 
 def _fixture_keys() -> set[str]:

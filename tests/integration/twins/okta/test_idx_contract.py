@@ -77,7 +77,7 @@ def structure(state: IdxState, doc: dict[str, Any]) -> dict[str, Any]:
             auth.get("enrollment", {}).get("type") if isinstance(auth.get("enrollment"), dict) else None),
         "messages": [(m["key"], m["class"], m.get("field")) for m in step["messages"]],
         "relatesTo": first.relates_to_paths if first is not None else None,
-        "envelope": (doc.get("version"), state.expires_at is not None, state.intent,
+        "envelope": (doc.get("version"), state.expires_at is not None, (state.intent or "").upper(),
                      state.state_handle is not None, state.cancel is not None),
     }
 
@@ -166,3 +166,12 @@ async def test_access_denied_by_policy(idx: Idx, okta: OktaTwin) -> None:
     code = pyotp.TOTP(data.shared_secret).at(okta.now())
     await idx.submit("enroll-authenticator", {"credentials.passcode": code})
     same_structure(idx, "error-identify-access-denied.json", status=403)
+
+
+async def test_expired_password(idx: Idx) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "frank@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "authenticator-expired-password.json")
+    assert idx.state is not None and idx.state.current_authenticator is not None
+    assert set(idx.state.current_authenticator.settings) == {"complexity", "age"}
