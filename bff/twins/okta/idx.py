@@ -8,6 +8,7 @@
     POST /idp/idx/challenge/answer     {"credentials": {"passcode"}}
     POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
     POST /idp/idx/credential/enroll    {"authenticator": {"id"}}                  (select-enroll)
+    POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
     POST /idp/idx/skip                 POST /idp/idx/cancel
     grant_type=interaction_code        at /oauth2/default/v1/token (OidcEndpoints delegates here)
     GET  /__twin/idx/outbox            the email codes and magic links "sent" (tests, dev page)
@@ -126,6 +127,7 @@ class Interaction:
     code_used: bool = False
     skipped_enrollment: bool = False
     forwarded_for: list[str] = field(default_factory=list)  # X-Forwarded-For of each call (tests)
+    recovering: bool = False  # a forgotten password: email code, then reset-authenticator
 
 
 def totp_cli(login: str) -> int:
@@ -197,6 +199,7 @@ class IdxEndpoints:
             Route(f"{idx}/challenge/poll", self._handler(self._poll), methods=["POST"]),
             Route(f"{idx}/credential/enroll", self._handler(self._enroll), methods=["POST"]),
             Route(f"{idx}/skip", self._handler(self._skip), methods=["POST"]),
+            Route(f"{idx}/recover", self._handler(self._recover), methods=["POST"]),
             Route(f"{idx}/cancel", self._handler(self._cancel), methods=["POST"]),
             Route("/__twin/idx/outbox", self.outbox_json, methods=["GET"]),
         ]
@@ -390,6 +393,8 @@ class IdxEndpoints:
             return 200, self.state(ix)
         key = ix.current or self._default_challenge(ix)
         user = t.directory.users.get(ix.user_id or "")
+        if ix.recovering:
+            return self._recovery_answer(ix, user, passcode)
         if user is not None and self._must_renew(ix, user):
             return self._renew(ix, user, passcode)
         if key == "okta_password":
@@ -443,8 +448,39 @@ class IdxEndpoints:
         t.counters["idx:password_renewed"] += 1
         return 200, self.state(ix)
 
+    def _recover(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if ix.user_id is None and not ix.unknown_user:
+            return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+        ix.recovering, ix.current = True, "okta_email"
+        ix.verified.clear()
+        self._send_email(ix)  # nobody to send to for an unknown identifier: the code never matches
+        return 200, self.state(ix)
+
+    def _recovery_answer(self, ix: Interaction, user: User | None,
+                         passcode: str) -> tuple[int, dict[str, Any]]:
+        t = self.twin
+        if "okta_email" not in ix.verified:
+            fresh = t.now() - ix.email_sent_at <= self.email_code_ttl
+            matches = bool(fresh and ix.email_code and secrets.compare_digest(passcode, ix.email_code))
+            if user is None or not matches:
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            ix.email_code = None
+            ix.verified.append("okta_email")
+            return 200, self.state(ix)
+        assert user is not None
+        if not self._complexity_ok(user, passcode) or check_password(user.password_hash, passcode):
+            return 400, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Password requirements were not met.", "password.passwordRequirementsNotMet", params=[])]})
+        t.directory.set_password(user, passcode, t.now())
+        self.expired_passwords.discard(user.id)
+        t.counters["idx:password_reset"] += 1
+        # The new password counts as the password factor; the policy's other factors still apply.
+        ix.recovering, ix.current, ix.verified = False, None, ["okta_password"]
+        return 200, self.state(ix)
+
     def _resend(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if (ix.current or self._default_challenge(ix)) == "okta_email":
+        if ix.recovering or (ix.current or self._default_challenge(ix)) == "okta_email":
             self._send_email(ix)
         return 200, self.state(ix)
 
@@ -578,13 +614,14 @@ class IdxEndpoints:
 
         doc["user"] = {"type": "object", "value": {"id": ix.user_id or "00u" + "0" * 17,
                                                    "identifier": ix.identifier}}
+        if ix.recovering:
+            return self._recovery_state(ix, doc, user, fm, cancel)
         if user is not None and self._must_renew(ix, user):  # the expired-password policy
             passcode_new: dict[str, Any] = {"name": "passcode", "label": "New password", "secret": True}
             if "credentials.passcode" in fm:
                 passcode_new["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
             current = self._authenticator("okta_password")
-            current["settings"] = {"complexity": dict(self.password_complexity),
-                                   "age": {"minAgeMinutes": 0, "historyCount": 0}}
+            current["settings"] = self._password_settings()
             doc["remediation"] = {"type": "array", "value": [self._form(
                 ix, "reenroll-authenticator", "challenge/answer",
                 [{"name": "credentials", "type": "object", "form": {"value": [passcode_new]},
@@ -652,6 +689,7 @@ class IdxEndpoints:
             current = self._authenticator(key or "okta_password", enrollment_id=factor.id, user=user)
             if key == "okta_password":
                 del current["methods"]  # as Okta's own password challenge (the fixture) has none
+                current["recover"] = self._form(ix, "recover", "recover", [])
             if key == "okta_email":
                 if ix.email_code is None:
                     self._send_email(ix)
@@ -662,6 +700,45 @@ class IdxEndpoints:
                            ["$.currentAuthenticatorEnrollment"]), select]}
             doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
         doc["authenticatorEnrollments"] = {"type": "array", "value": enrollments}
+        doc["cancel"] = cancel
+        return doc
+
+    def _password_settings(self) -> dict[str, Any]:
+        return {"complexity": dict(self.password_complexity), "age": {"minAgeMinutes": 0, "historyCount": 0}}
+
+    def _recovery_state(self, ix: Interaction, doc: dict[str, Any], user: User | None,
+                        fm: dict[str, list[dict[str, Any]]], cancel: dict[str, Any]) -> dict[str, Any]:
+        passcode: dict[str, Any] = {"name": "passcode", "label": "Enter code"}
+        if "okta_email" in ix.verified:  # the code was right: choose the new password
+            passcode = {"name": "passcode", "label": "New password", "secret": True}
+        if "credentials.passcode" in fm:
+            passcode["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
+        if "okta_email" in ix.verified:
+            current = self._authenticator("okta_password")
+            current["settings"] = self._password_settings()
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "reset-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "required": True, "form": {"value": [
+                    passcode, {"name": "revokeSessions", "type": "boolean",
+                               "label": "Sign me out of all other devices"}]}}], ["$.currentAuthenticator"])]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("okta_password")]}
+        else:
+            enrollment = f"eml{(ix.user_id or '00u0000000000000')[3:15]}enr"
+            email = _mask_email(str(user.profile.get("email", user.login))) if user is not None \
+                else _mask_email(ix.identifier or "")
+            current = {**self._authenticator("okta_email", enrollment_id=enrollment),
+                       "profile": {"email": email}}
+            current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+            current["poll"] = self._form(ix, "poll", "challenge/poll", [], refresh=4000)
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "challenge-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "form": {"value": [passcode]}, "required": True}],
+                ["$.currentAuthenticatorEnrollment"])]}
+            doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                {k: v for k, v in current.items() if k not in ("resend", "poll")}]}
+        doc["intent"] = "LOGIN"
         doc["cancel"] = cancel
         return doc
 

@@ -203,3 +203,23 @@ async def test_expired_password_frank_chooses_a_new_one_under_the_policy(client:
     r = await submit(client, "reenroll-authenticator", {"credentials.passcode": "Tr0ub4dor-Horse"})
     assert r.json()["step"] == "success", r.text
     assert okta.directory.authenticate("frank@acme.test", "Tr0ub4dor-Horse") is not None
+
+
+async def test_forgotten_password_recovery_by_email_code(client: httpx.AsyncClient, okta: OktaTwin) -> None:
+    step = (await start(client, identifier="bob@acme.test")).json()
+    assert "recover" in step["alternatives"]
+    step = (await submit(client, "recover", {})).json()
+    assert step["step"] == "challenge-authenticator"
+    assert step["authenticator"]["key"] == "okta_email" and step["authenticator"]["resend"] is True
+    step = (await submit(client, "challenge-authenticator",
+                         {"credentials.passcode": email_code(okta, "bob@acme.test")})).json()
+    assert step["step"] == "reset-authenticator"
+    assert [f["name"] for f in step["fields"]] == ["credentials.passcode", "credentials.revokeSessions"]
+    assert "complexity" in step["authenticator"]["settings"]
+    weak = (await submit(client, "reset-authenticator", {"credentials.passcode": "weak"})).json()
+    assert _message_keys(weak) == ["password.passwordRequirementsNotMet"]
+    done = await submit(client, "reset-authenticator", {"credentials.passcode": "N3w-Secret-Phrase",
+                                                        "credentials.revokeSessions": False})
+    assert done.json()["step"] == "success", done.text
+    assert okta.directory.authenticate("bob@acme.test", "N3w-Secret-Phrase") is not None
+    assert okta.directory.authenticate("bob@acme.test", PASSWORD) is None
