@@ -17,8 +17,8 @@ step not offered or busy, 410 ended or expired, 429 attempt limits or Okta's (Re
 The magic link never ends on an error page: in the browser that owns the transaction the code
 is submitted and the browser goes to ``returnTo`` (signed in) or to the SPA's sign-in page for
 the next step; anywhere else it goes to the SPA page that shows the code to type in the
-original tab (``BFF_SIGNIN`` email code path, the code in the URL fragment, which no server
-logs).
+original tab (``/signin/email-code``, ``SigninSettings.email_code_path``; the code in the URL
+fragment, which no server logs).
 
 With ``BFF_SIGNIN_MODE=redirect`` every ``/bff/signin`` route answers a 404 problem.
 """
