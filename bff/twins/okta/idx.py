@@ -9,6 +9,7 @@
     POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
     POST /idp/idx/credential/enroll    {"authenticator": {"id"}}                  (select-enroll)
     POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
+    POST /idp/idx/unlock-account       (self-service unlock: identifier + email code)
     POST /idp/idx/skip                 POST /idp/idx/cancel
     grant_type=interaction_code        at /oauth2/default/v1/token (OidcEndpoints delegates here)
     GET  /__twin/idx/outbox            the email codes and magic links "sent" (tests, dev page)
@@ -21,7 +22,9 @@ Okta's i18n keys, at the statuses of the real responses in ``tests/fixtures/okta
 code 401 ``api.authn.error.PASSCODE_INVALID`` (on ``credentials.passcode``), an unknown or
 expired state handle 401 ``idx.session.expired``, policy denial 403 ``security.access_denied``,
 a suspended user's password step 401 ``errors.E0000004``, a new password that fails the
-policy 400 ``password.passwordRequirementsNotMet``.
+policy 400 ``password.passwordRequirementsNotMet``, a locked account's password step 401
+``authfactor.challenge.suspended_factor`` (after ``lockout_attempts`` wrong passwords), a
+self-service unlock 200 ``oie.selfservice.unlock_user.success.message`` (INFO, terminal).
 
 The twin's sign-on policy (seeded, :data:`SEEDED_FACTORS`): every user with a password proves
 it first (frank's has expired: ``reenroll-authenticator`` with the policy's complexity, then
@@ -128,6 +131,7 @@ class Interaction:
     skipped_enrollment: bool = False
     forwarded_for: list[str] = field(default_factory=list)  # X-Forwarded-For of each call (tests)
     recovering: bool = False  # a forgotten password: email code, then reset-authenticator
+    unlocking: bool = False  # self-service unlock: identifier + email code, then a terminal INFO
 
 
 def totp_cli(login: str) -> int:
@@ -173,6 +177,8 @@ class IdxEndpoints:
         self.email_code_ttl = 300.0
         self.enrollment_grace = True  # `skip` is offered for the TOTP enrollment
         self.email_callback_uris: dict[str, str] = {}
+        self.lockout_attempts = 3  # wrong passwords in a row before the account locks
+        self.self_service_unlock = True  # `unlock-account` offered beside `identify`
         # -- state --
         self.by_handle: dict[str, Interaction] = {}
         self.by_state: dict[str, Interaction] = {}
@@ -186,6 +192,8 @@ class IdxEndpoints:
             "minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
             "excludeUsername": True, "excludeAttributes": [], "maxConsecutiveRepeatingCharacters": 3}
         self.outbox: list[dict[str, str]] = []
+        self.failed_passwords: dict[str, int] = {}  # user id -> wrong passwords in a row
+        self.locked: set[str] = set()  # user ids locked out
 
     def routes(self, prefix: str) -> list[BaseRoute]:
         idx = "/idp/idx"
@@ -200,6 +208,7 @@ class IdxEndpoints:
             Route(f"{idx}/credential/enroll", self._handler(self._enroll), methods=["POST"]),
             Route(f"{idx}/skip", self._handler(self._skip), methods=["POST"]),
             Route(f"{idx}/recover", self._handler(self._recover), methods=["POST"]),
+            Route(f"{idx}/unlock-account", self._handler(self._unlock), methods=["POST"]),
             Route(f"{idx}/cancel", self._handler(self._cancel), methods=["POST"]),
             Route("/__twin/idx/outbox", self.outbox_json, methods=["GET"]),
         ]
@@ -369,6 +378,15 @@ class IdxEndpoints:
     def _challenge(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         auth = body.get("authenticator")
         wanted = auth.get("id") if isinstance(auth, dict) else None
+        if ix.unlocking and ix.current is None:
+            identifier = body.get("identifier")
+            if not isinstance(identifier, str) or wanted != AUTHENTICATORS["okta_email"][0]:
+                return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+            user = self.twin.directory.user(identifier.strip())
+            ix.identifier, ix.user_id = identifier.strip(), user.id if user is not None else None
+            ix.unknown_user, ix.current = user is None, "okta_email"
+            self._send_email(ix)  # unknown identifiers get the same answer and no email
+            return 200, self.state(ix)
         for factor in self._pending(ix):
             if AUTHENTICATORS[factor.key][0] == wanted:
                 ix.current = factor.key
@@ -393,13 +411,27 @@ class IdxEndpoints:
             return 200, self.state(ix)
         key = ix.current or self._default_challenge(ix)
         user = t.directory.users.get(ix.user_id or "")
+        if ix.unlocking:
+            return self._unlock_answer(ix, user, passcode)
         if ix.recovering:
             return self._recovery_answer(ix, user, passcode)
         if user is not None and self._must_renew(ix, user):
             return self._renew(ix, user, passcode)
         if key == "okta_password":
             ok = check_password(user.password_hash if user is not None else None, passcode)
-            if ok and user is not None and user.status != "ACTIVE":  # suspended, deactivated, locked
+            if user is not None and user.id in self.locked:
+                return 401, self.state(ix, messages=[_message(
+                    "This factor is suspended for your account due to too many failed attempts",
+                    "authfactor.challenge.suspended_factor")])
+            if user is not None and not ok:
+                count = self.failed_passwords.get(user.id, 0) + 1
+                self.failed_passwords[user.id] = count
+                if count >= self.lockout_attempts:
+                    self.locked.add(user.id)
+                    t.counters["idx:locked_out"] += 1
+            elif user is not None:
+                self.failed_passwords.pop(user.id, None)
+            if ok and user is not None and user.status != "ACTIVE":  # suspended, deactivated
                 t.counters["signin:failed"] += 1
                 return 401, self._terminal(ix, _message("Authentication failed", "errors.E0000004"))
             if not ok or user is None:
@@ -447,6 +479,29 @@ class IdxEndpoints:
         self.expired_passwords.discard(user.id)
         t.counters["idx:password_renewed"] += 1
         return 200, self.state(ix)
+
+    def _unlock(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not self.self_service_unlock:
+            return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+        ix.unlocking, ix.current, ix.user_id, ix.unknown_user = True, None, None, False
+        ix.verified.clear()
+        return 200, self.state(ix)
+
+    def _unlock_answer(self, ix: Interaction, user: User | None,
+                       passcode: str) -> tuple[int, dict[str, Any]]:
+        fresh = self.twin.now() - ix.email_sent_at <= self.email_code_ttl
+        matches = bool(fresh and ix.email_code and secrets.compare_digest(passcode, ix.email_code))
+        if user is None or not matches:
+            return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+        self.locked.discard(user.id)
+        self.failed_passwords.pop(user.id, None)
+        self.twin.counters["idx:unlocked"] += 1
+        doc = self._terminal(ix, _message("You can log in using your existing username and password",
+                                          "oie.selfservice.unlock_user.success.message", "INFO", params=[]))
+        doc["user"] = {"type": "object", "value": {"id": user.id, "identifier": ix.identifier}}
+        doc["cancel"] = self._form(ix, "cancel", "cancel", [])
+        return 200, doc
 
     def _recover(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if ix.user_id is None and not ix.unknown_user:
@@ -603,12 +658,32 @@ class IdxEndpoints:
         t = self.twin
         user = t.directory.users.get(ix.user_id or "")
 
+        if ix.unlocking and ix.current is None:  # which account, and how to prove it is yours
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "select-authenticator-unlock-account", "challenge", [
+                    {"name": "identifier", "label": "Username", "required": True},
+                    {"name": "authenticator", "type": "object", "options": [{
+                        "label": "Email", "value": {"form": {"value": [
+                            {"name": "id", "required": True, "value": AUTHENTICATORS["okta_email"][0],
+                             "mutable": False},
+                            {"name": "methodType", "required": False, "value": "email", "mutable": False}]}},
+                        "relatesTo": "$.authenticatorEnrollments.value[0]"}]}])]}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("okta_email")]}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                {"type": "email", "key": "okta_email", "methods": [{"type": "email"}]}]}
+            doc["cancel"] = cancel
+            return doc
+        if ix.unlocking:  # the email code, as for a recovery
+            return self._recovery_state(ix, doc, user, fm, cancel)
         if ix.user_id is None and not ix.unknown_user:
             identifier: dict[str, Any] = {"name": "identifier", "label": "Username", "required": True}
             if "identifier" in fm:
                 identifier["messages"] = {"type": "array", "value": fm["identifier"]}
-            doc["remediation"] = {"type": "array", "value": [self._form(ix, "identify", "identify", [
-                identifier, {"name": "rememberMe", "label": "Remember this device", "type": "boolean"}])]}
+            forms = [self._form(ix, "identify", "identify", [
+                identifier, {"name": "rememberMe", "label": "Remember this device", "type": "boolean"}])]
+            if self.self_service_unlock:
+                forms.append(self._form(ix, "unlock-account", "unlock-account", []))
+            doc["remediation"] = {"type": "array", "value": forms}
             doc["cancel"] = cancel
             return doc
 

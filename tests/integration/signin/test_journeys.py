@@ -223,3 +223,32 @@ async def test_forgotten_password_recovery_by_email_code(client: httpx.AsyncClie
     assert done.json()["step"] == "success", done.text
     assert okta.directory.authenticate("bob@acme.test", "N3w-Secret-Phrase") is not None
     assert okta.directory.authenticate("bob@acme.test", PASSWORD) is None
+
+
+async def test_locked_out_hana_unlocks_by_email_then_signs_in(client: httpx.AsyncClient,
+                                                             okta: OktaTwin) -> None:
+    await start(client, identifier="hana@acme.test")
+    for _ in range(okta.idx.lockout_attempts):
+        r = await submit(client, "challenge-authenticator", {"credentials.passcode": "wrong"})
+        assert "incorrectPassword" in _message_keys(r.json())
+    r = await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD})
+    assert _message_keys(r.json()) == ["authfactor.challenge.suspended_factor"]  # even the right one
+    await submit(client, "cancel", {})
+
+    step = (await start(client)).json()
+    assert "unlock-account" in step["alternatives"]
+    step = (await submit(client, "unlock-account", {})).json()
+    assert step["step"] == "select-authenticator-unlock-account"
+    assert {f["name"] for f in step["fields"]} >= {"identifier", "authenticator.id"}
+    email = next(c for c in step["choices"] if c["key"] == "okta_email")
+    step = (await submit(client, "select-authenticator-unlock-account",
+                         {"identifier": "hana@acme.test", "authenticator.id": email["id"]})).json()
+    assert step["step"] == "challenge-authenticator" and step["authenticator"]["key"] == "okta_email"
+    step = (await submit(client, "challenge-authenticator",
+                         {"credentials.passcode": email_code(okta, "hana@acme.test")})).json()
+    assert step["step"] == "terminal"
+    assert step["messages"] == [{"key": "oie.selfservice.unlock_user.success.message", "class": "INFO"}]
+
+    await start(client, identifier="hana@acme.test")
+    r = await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD})
+    assert r.json()["step"] == "success"
