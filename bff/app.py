@@ -32,6 +32,7 @@ from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
 from bff.services import ReadyCheck, Services, services_of
 from bff.settings import Settings, load_environment
+from bff.signin import component as signin_component
 from bff.signup import component as signup_component
 from bff.spa import component as spa_component
 
@@ -48,6 +49,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     content = await content_component.build(settings, http, stack)
     api = await proxy_component.build(settings, policy, stack)
     signup = await signup_component.build(settings, http, stack)
+    signin = await signin_component.build(settings, http, stack, auth)
     spa = spa_component.build(settings, content)
     ready: dict[str, ReadyCheck] = {
         "session_store": auth.store.ping,
@@ -57,7 +59,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     if policy.routes:
         proxy_component.tune_gc()  # after start-up: everything built so far is long-lived
     return Services(settings=settings, http=http, sessions=auth.sessions, auth=auth, content=content,
-                    proxy=api, signup=signup, spa=spa, ready_checks=ready)
+                    proxy=api, signup=signup, signin=signin, spa=spa, ready_checks=ready)
 
 
 async def healthz(request: Request) -> Response:
@@ -131,6 +133,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *content_component.routes(settings),
         *proxy_component.routes(settings),
         *signup_component.routes(settings),
+        *signin_component.routes(settings),
         *extra_routes,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]

@@ -17,6 +17,7 @@ internals.
     │   ├── NotFound              404 not_found
     │   ├── MethodNotAllowed      405 method_not_allowed
     │   ├── Conflict              409 conflict
+    │   ├── Gone                  410 gone
     │   ├── PayloadTooLarge       413 payload_too_large
     │   ├── UnsupportedMediaType  415 unsupported_media_type
     │   ├── ValidationFailed      422 validation_failed  (+ ``errors``: [{field, code}])
@@ -109,6 +110,12 @@ class Conflict(ClientError):
     status = 409
     code = "conflict"
     title = "Conflict"
+
+
+class Gone(ClientError):
+    status = 410
+    code = "gone"
+    title = "No longer available"
 
 
 class PayloadTooLarge(ClientError):

@@ -21,6 +21,7 @@ from bff.content.endpoints import ContentArea
 from bff.lookup import NotStarted
 from bff.proxy.proxy import Proxy
 from bff.settings import Settings
+from bff.signin.service import SigninService
 from bff.signup.service import SignupService
 from bff.spa.endpoints import SpaArea
 
@@ -36,6 +37,7 @@ class Services:
     content: ContentArea
     proxy: Proxy
     signup: SignupService
+    signin: SigninService  # embedded sign-in (Okta Identity Engine, Interaction Code flow)
     spa: SpaArea
     ready_checks: Mapping[str, ReadyCheck]  # name -> async () -> bool, for /readyz
 

@@ -66,6 +66,25 @@ class SessionSettings:
     csrf_value: str
 
 
+@dataclass(frozen=True)
+class SigninSettings:
+    """Embedded sign-in (issue 10, ``bff.signin``). ``mode`` ``redirect`` turns the
+    ``/bff/signin`` routes into 404s (``/bff/login`` works in both modes). The attempt limits
+    count every sign-in request that would reach Okta, per client IP and per identifier, in a
+    fixed window, across instances when the session store is Redis (docs/signin.md)."""
+
+    mode: str = "embedded"  # embedded | redirect
+    rate_per_ip: int = 60
+    rate_per_identifier: int = 10
+    rate_window: int = 300
+    #: ``acr_values`` sent to ``/v1/interact`` when a step-up scope is asked for ("" = none)
+    stepup_acr: str = "urn:okta:loa:2fa:any"
+    #: the SPA page that shows an email magic link's code for the original tab
+    email_code_path: str = "/signin/email-code"
+    #: the SPA page that continues a sign-in (GET /bff/signin) after a magic link
+    continue_path: str = "/signin"
+
+
 # --------------------------------------------------------------------------------------------
 # Localized copy (issue: AEM)
 # --------------------------------------------------------------------------------------------
@@ -192,6 +211,7 @@ class Settings:
     signup: SignupSettings
     aws: AwsSettings
     spa_dir: str
+    signin: SigninSettings = field(default_factory=SigninSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -331,6 +351,14 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
     )
 
+    signin = SigninSettings(
+        mode=r.choice("BFF_SIGNIN_MODE", "embedded", ("embedded", "redirect")),
+        rate_per_ip=r.integer("BFF_SIGNIN_RATE_PER_IP", 60, minimum=1),
+        rate_per_identifier=r.integer("BFF_SIGNIN_RATE_PER_IDENTIFIER", 10, minimum=1),
+        rate_window=r.integer("BFF_SIGNIN_RATE_WINDOW", 300, minimum=1),
+        stepup_acr=r.text("BFF_SIGNIN_STEPUP_ACR", "urn:okta:loa:2fa:any"),
+    )
+
     aws = AwsSettings(
         region=r.text("BFF_AWS_REGION", "eu-west-1"),
         endpoint_url=r.url("BFF_AWS_ENDPOINT_URL", https_unless_local=True) or None,
@@ -348,6 +376,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         signup=signup,
         aws=aws,
         spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
+        signin=signin,
     )
     if not dev:
         _refuse_placeholders(r, settings)

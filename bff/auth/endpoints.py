@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bff.auth.api import current_session
+from bff.auth.completion import end_previous_session, establish_session
 from bff.auth.csrf import check_csrf
 from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient
 from bff.auth.redirects import safe_return_to
@@ -100,6 +101,20 @@ def _unavailable_code(exc: BFFError) -> str:
         else "idp_unavailable"
 
 
+def login_scopes(settings: Settings, extra: str | None) -> list[str]:
+    """The configured scopes plus the requested step-up ones (space-separated), which must be
+    on the ``BFF_OKTA_STEPUP_SCOPES`` allow-list (else 400 ``scope_not_allowed``). Shared by
+    ``/bff/login`` and the embedded ``POST /bff/signin``."""
+    scopes = list(settings.okta.scopes)
+    for scope in (extra or "").split():
+        if scope not in settings.okta.stepup_scopes:
+            raise BadRequest(f"The scope {scope[:64]!r} may not be requested",
+                             code="scope_not_allowed")
+        if scope not in scopes:
+            scopes.append(scope)
+    return scopes
+
+
 # --------------------------------------------------------------------------------------------
 # GET /bff/login
 # --------------------------------------------------------------------------------------------
@@ -112,14 +127,7 @@ async def login(request: Request) -> Response:
         raise BadRequest("Query string too long")
     return_to = safe_return_to(_single(request, "returnTo"))
 
-    scopes = list(settings.okta.scopes)
-    extra = (_single(request, "scope") or "").split()
-    for scope in extra:
-        if scope not in settings.okta.stepup_scopes:
-            raise BadRequest(f"The scope {scope[:64]!r} may not be requested",
-                             code="scope_not_allowed")
-        if scope not in scopes:
-            scopes.append(scope)
+    scopes = login_scopes(settings, _single(request, "scope"))
 
     prompt = _single(request, "prompt")
     if prompt is not None and prompt not in PROMPTS:
@@ -206,23 +214,9 @@ async def _callback(request: Request, area: AuthArea) -> Response:
         raise TransactionError("invalid_request", "missing or oversized code")
 
     try:
-        began = txn.created_at
         tokens = await oidc.exchange_code(code, txn.code_verifier)
-        if tokens.id_token is None:
-            raise TransactionError("invalid_id_token", "the token response has no ID token")
-        id_claims = await oidc.validate_id_token(tokens.id_token, nonce=txn.nonce, not_before=began,
-                                                 access_token=tokens.access_token)
-        access_claims = await oidc.access_token_claims(tokens.access_token)
-        if "email" not in id_claims and oidc.loaded_metadata and oidc.loaded_metadata.userinfo_endpoint:
-            # A thin ID token: take the profile from userinfo, whose sub MUST be the ID
-            # token's (OIDC Core 5.3.2; token substitution defence).
-            info = await oidc.userinfo(tokens.access_token)
-            if info.get("sub") != id_claims["sub"]:
-                raise TransactionError("invalid_userinfo", "userinfo sub differs from the ID token")
-            id_claims = {**{k: v for k, v in info.items() if k in _PROFILE_CLAIMS}, **id_claims}
-        session, cookie = await area.sessions.create(tokens=tokens, id_claims=id_claims,
-                                                     access_claims=access_claims,
-                                                     requested_scopes=txn.scopes)
+        session, cookie = await establish_session(oidc, area.sessions, tokens, nonce=txn.nonce,
+                                                  not_before=txn.created_at, scopes=txn.scopes)
     except InvalidGrant:
         raise TransactionError("invalid_grant", "the code was refused (used, expired or bad verifier)") \
             from None
@@ -236,28 +230,12 @@ async def _callback(request: Request, area: AuthArea) -> Response:
         raise TransactionError("idp_error", str(exc.detail)) from None
 
     # The login succeeded: the previous session of this browser (if any) ends here.
-    old_id = area.sessions.session_id_of(request)
-    if old_id is not None and old_id != session.id:
-        await _end_quietly(area, old_id)
+    await end_previous_session(oidc, area.sessions, request, session.id)
 
     response = RedirectResponse(txn.return_to, status_code=302, headers=NO_STORE)
     area.sessions.set_cookie(response, cookie, session)
     log.info("signed in (session created)")
     return response
-
-
-_PROFILE_CLAIMS = frozenset({"name", "given_name", "family_name", "email", "email_verified",
-                             "preferred_username", "locale", "zoneinfo", "groups"})
-
-
-async def _end_quietly(area: AuthArea, session_id: str) -> None:
-    try:
-        old = await area.sessions.get(session_id)
-        await area.sessions.end(session_id)
-        if old is not None and old.data.refresh_token:
-            await area.oidc.revoke(old.data.refresh_token, "refresh_token")
-    except BFFError as exc:
-        log.warning("could not end the previous session: %s", exc.instance_code)
 
 
 # --------------------------------------------------------------------------------------------

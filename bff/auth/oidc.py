@@ -412,7 +412,7 @@ class OIDCClient:
     # -- the token endpoint ----------------------------------------------------------------
 
     async def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
-        return await self._token_request({
+        return await self.token_request({
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": self.redirect_uri,
@@ -423,7 +423,7 @@ class OIDCClient:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         if scope:
             form["scope"] = scope
-        return await self._token_request(form)
+        return await self.token_request(form)
 
     async def revoke(self, token: str, hint: str = "refresh_token") -> bool:
         """RFC 7009. True when the provider confirmed; False when it has no revocation
@@ -469,7 +469,9 @@ class OIDCClient:
             params.append(("client_id", self.okta.client_id))
         return _with_query(meta.end_session_endpoint, params)
 
-    async def _token_request(self, form: dict[str, str]) -> TokenSet:
+    async def token_request(self, form: dict[str, str]) -> TokenSet:
+        """A token-endpoint request with this client's authentication, error mapping and
+        :class:`TokenSet` parsing (any grant: the IDX client redeems ``interaction_code`` here)."""
         meta = await self.metadata()
         requested_at = self.clock()
         response = await self._post_form(meta.token_endpoint, form, "token")
@@ -477,7 +479,9 @@ class OIDCClient:
             self._raise_oauth_error(response, "token")
         return _parse_token_response(_json_body(response, "token"), requested_at)
 
-    def _client_auth(self, token_endpoint: str) -> ClientAuth:
+    def client_auth(self, token_endpoint: str) -> ClientAuth:
+        """This client's authentication for ``token_endpoint`` (the audience of a
+        ``private_key_jwt`` assertion)."""
         if self._client_key is not None:
             alg = "RS256" if isinstance(self._client_key, RSAKey) else "ES256"
             headers = {"kid": self._client_key.kid} if self._client_key.kid else None
@@ -487,7 +491,7 @@ class OIDCClient:
 
     async def _post_form(self, url: str, form: Mapping[str, str], what: str) -> httpx.Response:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        _, headers, body = self._client_auth(url).prepare("POST", url, headers, urlencode(form))
+        _, headers, body = self.client_auth(url).prepare("POST", url, headers, urlencode(form))
         try:
             return await self.http.post(url, content=body.encode(), headers=headers)
         except httpx.HTTPError as exc:

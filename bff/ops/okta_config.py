@@ -40,9 +40,11 @@ from bff.config import ConfigError, TableReader
 SYSTEM_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access", "device_sso"})
 EVERYONE = "Everyone"
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "implicit", "password",
+               "interaction_code",  # the embedded sign-in (bff/signin, docs/signin.md)
                "urn:ietf:params:oauth:grant-type:device_code",
                "urn:ietf:params:oauth:grant-type:token-exchange")
-WEB_APP_GRANTS = frozenset({"authorization_code", "refresh_token", "implicit", "client_credentials"})
+WEB_APP_GRANTS = frozenset({"authorization_code", "refresh_token", "implicit", "client_credentials",
+                            "interaction_code"})
 #: Grant types an access-policy rule can name (refresh is governed by the rule that matched the
 #: original grant: its refresh token lifetimes).
 RULE_GRANT_TYPES = ("authorization_code", "implicit", "password", "client_credentials", "interaction_code",

@@ -8,4 +8,9 @@ Modules, each importing only downward:
   -> a validated IDX request body.
 * :mod:`bff.signin.client`: the async IDX HTTP client (interact, introspect, remediate,
   cancel, the ``interaction_code`` grant).
+* :mod:`bff.signin.transactions`: the encrypted, browser-bound transactions in the session store.
+* :mod:`bff.signin.service`: the flow step by step (``service(request, SIGNIN)``), attempt limits, the
+  session established by :mod:`bff.auth.completion`.
+* :mod:`bff.signin.endpoints` / :mod:`bff.signin.component`: the ``/bff/signin`` routes and
+  their start-up wiring. docs/signin.md describes the whole area.
 """

@@ -190,7 +190,7 @@ class IdxClient:
             form.append(("acr_values", acr_values))
         if self.oidc.auth_method == "private_key_jwt":
             # The OIDC client's own assertion, audience = this endpoint; client_id in the form.
-            auth = self.oidc._client_auth(self.interact_url)  # the OIDC client owns the key
+            auth = self.oidc.client_auth(self.interact_url)  # the OIDC client owns the key
             form.insert(0, ("client_id", self.okta.client_id))
         else:
             auth = ClientAuth(self.okta.client_id, self.okta.client_secret, "client_secret_post")
@@ -210,7 +210,7 @@ class IdxClient:
         """Redeem ``IdxState.interaction_code`` at the token endpoint with the PKCE verifier.
         The ID token in the result must be validated exactly as for the code flow."""
         # The OIDC client's token request: its client auth, error mapping and TokenSet.
-        return await self.oidc._token_request({
+        return await self.oidc.token_request({
             "grant_type": "interaction_code",
             "interaction_code": interaction_code,
             "code_verifier": code_verifier,

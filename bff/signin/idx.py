@@ -244,6 +244,9 @@ class IdxState:
     cancel: Form | None = None
     success: Form | None = None
     success_with_interaction_code: Form | None = None
+    #: The decoded document itself (state handle, secrets and all): what a transaction stores,
+    #: encrypted, to validate the next submission without asking Okta again.
+    raw: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def interaction_code(self) -> str | None:
@@ -609,6 +612,7 @@ class _Parser:
             cancel=self.optional_form(doc, "cancel", "$"),
             success=self.optional_form(doc, "success", "$"),
             success_with_interaction_code=issue,
+            raw=doc,
         )
 
 

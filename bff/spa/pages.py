@@ -28,6 +28,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("root", re.compile(r"/"), "signin", signed_in_journey="profile"),
     Page("signin", re.compile(r"/signin"), "signin"),
+    Page("email-code", re.compile(r"/signin/email-code"), "signin"),  # the magic link elsewhere
     Page("signup", re.compile(r"/signup"), "signup"),
     Page("profile", re.compile(r"/profile"), "profile"),
     Page("admin", re.compile(r"/admin(?:/(?:users|reviews|users/[^/]{1,256}))?"), "admin"),

@@ -55,3 +55,20 @@ class DevCommand:
 
 #: The entry point ``bff.commands: dev``.
 command = DevCommand()
+
+
+@dataclass(frozen=True)
+class TotpCommand:
+    help: str = "print the current TOTP code of a seeded user of the local Okta twin"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("user", help="the login, e.g. alice@acme.test")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from bff_dev.twins.okta.idx import totp_cli
+
+        return totp_cli(args.user)
+
+
+#: The entry point ``bff.commands: dev-totp``.
+totp_command = TotpCommand()

@@ -5,6 +5,7 @@
 export const ROUTES = [
   { name: 'root', path: '/', load: () => import('./views/root.js') },
   { name: 'signin', path: '/signin', load: () => import('./views/signin.js') },
+  { name: 'email-code', path: '/signin/email-code', load: () => import('./views/emailcode.js') },
   { name: 'signup', path: '/signup', load: () => import('./views/signup.js') },
   { name: 'profile', path: '/profile', auth: true, load: () => import('./views/profile.js') },
   { name: 'admin', path: '/admin', auth: true, load: () => import('./views/admin.js') },

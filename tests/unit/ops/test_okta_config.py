@@ -96,6 +96,17 @@ def test_rules_cannot_name_refresh_token_as_a_grant_type() -> None:
     assert any("'refresh_token' is not one of" in line for line in errors(data))
 
 
+def test_the_embedded_sign_in_grant_is_allowed_for_the_app_and_its_rules() -> None:
+    data = example()
+    data["app"]["grant_types"] = ["authorization_code", "refresh_token", "interaction_code"]
+    for rule in data["access_policy"]["rules"]:
+        rule["grant_types"] = ["authorization_code", "interaction_code"]
+    cfg = parse_config(data, base_dir=Path("."))
+    assert cfg.app is not None and "interaction_code" in cfg.app.grant_types
+    assert cfg.policy is not None
+    assert all("interaction_code" in rule.grant_types for rule in cfg.policy.rules)
+
+
 def test_private_key_jwt_needs_public_keys_only(tmp_path: Path) -> None:
     data = example()
     data["app"]["token_endpoint_auth_method"] = "private_key_jwt"

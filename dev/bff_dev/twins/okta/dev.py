@@ -46,6 +46,7 @@ async def start(ctx: DevContext) -> list[str]:
         redirect_uris=[f"{public}/bff/callback"],
         post_logout_redirect_uris=[f"{public}/", f"{public}/?signed_out=1"],
         backchannel_logout_uri=f"{public}/bff/backchannel-logout",
+        grant_types=("authorization_code", "refresh_token", "interaction_code"),  # embedded sign-in
         name=DEV_CLIENT_NAME,
     )
     if env.get("BFF_OKTA_API_TOKEN"):
@@ -67,7 +68,9 @@ async def start(ctx: DevContext) -> list[str]:
 
     lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)",
              f"  Management API  {twin.base_url}/api/v1   (SSWS BFF_OKTA_API_TOKEN; "
-             "`bff okta plan --config infra/okta.dev.toml`, docs/okta-twin.md)"]
+             "`bff okta plan --config infra/okta.dev.toml`, docs/okta-twin.md)",
+             f"  IDX (embedded)  email codes and magic links: {twin.base_url}/__twin/idx/outbox; "
+             "alice's TOTP: `bff dev-totp alice@acme.test` (docs/signin.md)"]
     for user in twin.directory.users.values():
         p = user.profile
         role = p.get("adminRole") or ("content author" if twin.directory.in_group(user.id, "content-authors")

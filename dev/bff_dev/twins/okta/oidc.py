@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -63,6 +64,8 @@ class OidcEndpoints:
         self.minter = minter
         self.pages = pages
         self.pending: dict[str, AuthRequest] = {}
+        #: grant_type -> handler of the token endpoint's other grants (``interaction_code``: idx.py)
+        self.extra_grants: dict[str, Callable[[Client, dict[str, str]], dict[str, Any]]] = {}
 
     def routes(self, prefix: str) -> list[BaseRoute]:
         return [
@@ -320,14 +323,16 @@ class OidcEndpoints:
             client = t.authenticator.authenticate(form, request.headers, f"{t.issuer}/v1/token")
             if not grant_type:
                 raise OAuthError("invalid_request", "The 'grant_type' parameter is required.")
-            if grant_type not in ("authorization_code", "refresh_token"):
+            if grant_type not in ("authorization_code", "refresh_token", "interaction_code"):
                 raise OAuthError("unsupported_grant_type", "The authorization grant type is not supported "
                                  "by the authorization server. Configured grant types: "
-                                 "[authorization_code, refresh_token].")
+                                 "[authorization_code, refresh_token, interaction_code].")
             if grant_type not in client.grant_types:
                 raise OAuthError("unauthorized_client", "The client is not authorized to use the provided "
                                  f"grant type. Configured grant types: [{', '.join(client.grant_types)}].")
-            if grant_type == "authorization_code":
+            if grant_type == "interaction_code":
+                body = self.extra_grants[grant_type](client, form)
+            elif grant_type == "authorization_code":
                 body = self._code_grant(client, form)
             else:
                 body = self._refresh_grant(client, form)

@@ -58,7 +58,7 @@ RULE_GRANTS = frozenset({"authorization_code", "password", "implicit", "client_c
                          "urn:ietf:params:oauth:grant-type:saml2-bearer",
                          "urn:openid:params:grant-type:ciba"})
 APP_GRANTS = {
-    "web": {"authorization_code", "refresh_token", "implicit", "client_credentials"},
+    "web": {"authorization_code", "refresh_token", "implicit", "client_credentials", "interaction_code"},
     "browser": {"authorization_code", "refresh_token", "implicit"},
     "native": {"authorization_code", "refresh_token", "implicit", "password",
                "urn:ietf:params:oauth:grant-type:device_code"},

@@ -1,0 +1,305 @@
+"""The embedded sign-in, step by step: the BFF's side of Okta's Interaction Code flow
+(``service(request, SIGNIN)``). The endpoints (:mod:`bff.signin.endpoints`) read HTTP and render
+:class:`Outcome`s; everything Okta-shaped stays here and below.
+
+    begin()     limits → /v1/interact (PKCE S256, state, nonce) → introspect → [identify]
+    step()      transaction of this browser → lock → steps.prepare (nothing sent when it
+                refuses) → limits → remediate → _settle()
+    (both)      an identifier whose email domain is in BFF_OKTA_IDP_DISCOVERY: a ``redirect``
+                step whose ``location`` is /bff/login (federated users use the redirect flow)
+    current()   the stored state as a step (no Okta call)
+    cancel()    Okta's cancel, then the transaction ends whatever Okta said
+    email_link() the magic link's OTP, submitted when this browser owns the transaction
+
+``_settle`` turns Okta's answer into the outcome: ``successWithInteractionCode`` → the code
+redeemed with the verifier, the session established by :mod:`bff.auth.completion` (the same
+ID-token validation as ``/bff/callback``, a new session id), the transaction ended; no
+remediation left (terminal, expired, denied) → the transaction ended, the messages shown;
+otherwise the new state stored (a 4xx IDX answer such as a wrong password is such a state,
+with its messages). Okta 429 / 5xx / timeouts propagate as problems (with ``Retry-After``)
+and the transaction is kept as it was.
+
+Attempt limits (before Okta's own): every request that would reach Okta counts once per
+client IP and, once the identifier is known, once per identifier (normalised: trimmed, lower
+case), in fixed windows shared across instances when the store is Redis. The verdict does
+not depend on whether the identifier exists, so a known and an unknown one look the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from bff.auth.completion import establish_session
+from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient
+from bff.auth.sessions import ManagedSession, SessionManager
+from bff.auth.transactions import TransactionError
+from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLimited
+from bff.settings import Settings
+from bff.signin.client import IdxClient, IdxRejected
+from bff.signin.idx import Form, IdxState, JSONValue, parse_state
+from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
+from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
+from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
+
+log = logging.getLogger("bff.signin")
+
+MAX_IDENTIFIER = 256
+#: Okta's email OTPs are 6 digits; accept a little more, never anything but digits.
+_OTP_CHARS = frozenset("0123456789")
+MAX_OTP = 10
+
+
+class SigninNotFound(NotFound):
+    code = "signin_not_found"
+    title = "No sign-in in progress"
+
+
+class SigninEnded(Gone):
+    code = "signin_ended"
+    title = "This sign-in has ended"
+
+
+class SigninRateLimited(RateLimited):
+    code = "signin_rate_limited"
+    title = "Too many sign-in attempts"
+
+
+class SigninFailed(BadGateway):
+    """The interaction code could not be turned into a valid session (the transaction ends)."""
+
+    code = "signin_failed"
+    title = "The sign-in could not be completed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request produced: the public step, the live transaction (None once it ended:
+    success, terminal, cancel) and, on success, the new session with its cookie value."""
+
+    step: dict[str, JSONValue]
+    txn: SigninTransaction | None = None
+    session: tuple[ManagedSession, str] | None = None
+
+
+def normalise_identifier(value: str) -> str:
+    return value.strip().lower()
+
+
+class SigninService:
+    def __init__(self, settings: Settings, client: IdxClient, transactions: SigninTransactions,
+                 oidc: OIDCClient, sessions: SessionManager, limiter: RateLimiter, *,
+                 limiter_salt: bytes, policy: StepPolicy = DEFAULT_POLICY) -> None:
+        self.settings = settings
+        self.client = client
+        self.transactions = transactions
+        self.oidc = oidc
+        self.sessions = sessions
+        self.limiter = limiter
+        self.policy = policy
+        self._limiter_salt = limiter_salt
+        self._fallback: RateLimiter | None = None
+
+    # -- limits -------------------------------------------------------------------------------
+
+    async def _hit(self, bucket: str, key: str, limit: int) -> None:
+        window = self.settings.signin.rate_window
+        try:
+            decision = await self.limiter.hit(bucket, key, limit=limit, window=window)
+        except Exception as exc:  # a shared store outage must not turn sign-in into 500s
+            log.warning("shared rate limiter failed (%s); counting in this process", type(exc).__name__)
+            if self._fallback is None:
+                self._fallback = MemoryRateLimiter(self._limiter_salt, window=window)
+            decision = await self._fallback.hit(bucket, key, limit=limit, window=window)
+        if not decision.allowed:
+            raise SigninRateLimited(decision.retry_after, "Too many sign-in attempts; try again later")
+
+    async def _limit(self, client_ip: str | None, identifier: str | None) -> None:
+        s = self.settings.signin
+        await self._hit("signin-ip", client_ip or "unknown", s.rate_per_ip)
+        if identifier:
+            await self._hit("signin-identifier", normalise_identifier(identifier), s.rate_per_identifier)
+
+    # -- the transaction of this browser --------------------------------------------------------
+
+    async def find(self, binding: Binding | None, named: str | None, *, for_post: bool) -> SigninTransaction:
+        """The transaction ``named`` (the ``X-BFF-Signin`` header), else the browser's latest.
+        No binding cookie, or a transaction of another browser: 404. Gone (ended or expired;
+        the store keeps no tombstone, so also an id that never existed): 410 for a POST, 404
+        for a GET ("no current step")."""
+        txn_id = named or (binding.current if binding is not None else None)
+        if binding is None or txn_id is None:
+            raise SigninNotFound("No sign-in is in progress in this browser")
+        txn = await self.transactions.get(txn_id)
+        if txn is None or not self.transactions.belongs(txn, binding):
+            if for_post and txn is None:
+                raise SigninEnded("This sign-in has ended (signed in, cancelled or expired); start again")
+            raise SigninNotFound("No such sign-in in this browser")
+        return txn
+
+    # -- begin ---------------------------------------------------------------------------------
+
+    async def begin(self, *, binding: str, return_to: str, scopes: tuple[str, ...],
+                    identifier: str | None, client_ip: str | None) -> Outcome:
+        if identifier is not None and (not identifier.strip() or len(identifier) > MAX_IDENTIFIER
+                                       or not identifier.isprintable()):
+            raise BadRequest("identifier must be a non-empty printable string of at most "
+                             f"{MAX_IDENTIFIER} characters", code="invalid_identifier")
+        federated = self._federated(identifier, return_to, scopes)
+        if federated is not None:
+            return federated
+        await self._limit(client_ip, identifier)
+        txn = self.transactions.new(binding=binding, return_to=return_to, scopes=scopes)
+        stepup = [s for s in scopes if s in self.settings.okta.stepup_scopes]
+        acr = self.settings.signin.stepup_acr if stepup and self.settings.signin.stepup_acr else None
+        handle = await self.client.interact(code_verifier=txn.code_verifier, state=txn.state, scopes=scopes,
+                                            nonce=txn.nonce, acr_values=acr, client_ip=client_ip)
+        state = await self.client.introspect(interaction_handle=handle, client_ip=client_ip)
+        if state.terminal or state.interaction_code is not None:
+            return await self._settle(txn, state, None, stored=False)
+        txn = await self.transactions.create(txn, state.raw, state.expires_at)
+        log.info("sign-in started")
+        if identifier is None:
+            return self._present(txn, state)
+        request = prepare(state, "identify", {"identifier": identifier}, policy=self.policy)
+        return await self._send(txn, request.form, request.body, identifier, client_ip)
+
+    def _federated(self, identifier: str | None, return_to: str, scopes: tuple[str, ...]) -> Outcome | None:
+        """A ``redirect`` step to ``/bff/login`` (which maps the domain to its IdP, as for a
+        redirect login) when ``BFF_OKTA_IDP_DISCOVERY`` names the identifier's email domain."""
+        if not identifier or "@" not in identifier:
+            return None
+        domain = identifier.strip().rpartition("@")[2].lower()
+        if domain not in self.settings.okta.idp_discovery:
+            return None
+        params = [("returnTo", return_to), ("login_hint", identifier.strip())]
+        extra = " ".join(s for s in scopes if s not in self.settings.okta.scopes)
+        if extra:
+            params.append(("scope", extra))
+        log.info("identifier of a federated domain: continuing with the redirect flow")
+        return Outcome({"step": REDIRECT, "fields": [], "alternatives": [], "messages": [],
+                        "location": "/bff/login?" + urlencode(params)})
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def current(self, binding: Binding | None, named: str | None) -> Outcome:
+        txn = await self.find(binding, named, for_post=False)
+        return self._present(txn, parse_state(txn.idx))
+
+    async def step(self, binding: Binding | None, named: str | None, remediation: str, values: object, *,
+                   client_ip: str | None) -> Outcome:
+        txn = await self.find(binding, named, for_post=True)
+        async with self.transactions.lock(txn.id):
+            fresh = await self.transactions.get(txn.id)  # what the last holder of the lock wrote
+            if fresh is None:
+                raise SigninEnded("This sign-in has ended; start again")
+            txn = fresh
+            state = parse_state(txn.idx)
+            request = prepare(state, remediation, values, policy=self.policy)  # refuses before sending
+            identifier = None
+            if remediation in ("identify", "identify-recovery") and isinstance(values, dict):
+                raw = values.get("identifier")
+                identifier = raw if isinstance(raw, str) else None
+            federated = self._federated(identifier, txn.return_to, txn.scopes)
+            if federated is not None:  # the IdP-discovery map sends this user to their IdP
+                await self.transactions.end(txn.id)
+                return federated
+            await self._limit(client_ip, identifier or txn.identifier)
+            return await self._send(txn, request.form, request.body, identifier, client_ip)
+
+    async def cancel(self, binding: Binding | None, named: str | None, *, client_ip: str | None) -> Outcome:
+        txn = await self.find(binding, named, for_post=True)
+        async with self.transactions.lock(txn.id):
+            try:
+                state = parse_state(txn.idx)
+                if state.state_handle is not None:
+                    await self.client.cancel(state, client_ip=client_ip)
+            except BFFError as exc:  # ours ends anyway; Okta's expires on its own
+                log.info("okta cancel failed: %s", exc.instance_code)
+            finally:
+                await self.transactions.end(txn.id)
+        log.info("sign-in cancelled")
+        return Outcome({"step": "terminal", "fields": [], "alternatives": [], "messages": []})
+
+    # -- the email magic link ----------------------------------------------------------------
+
+    async def email_link(self, binding: Binding | None, state_param: str, otp: str, *,
+                         client_ip: str | None) -> Outcome | None:
+        """Submit the magic link's OTP when this browser owns the transaction and its step asks
+        for the email code; None otherwise (the caller shows the code for the original tab)."""
+        if not otp or len(otp) > MAX_OTP or not set(otp) <= _OTP_CHARS or len(state_param) > 512:
+            return None
+        txn = await self.transactions.get(transaction_id(state_param))
+        if txn is None or not self.transactions.belongs(txn, binding):
+            return None
+        state = parse_state(txn.idx)
+        name = _email_code_step(state)
+        if name is None:
+            return None
+        try:
+            return await self.step(Binding(txn.binding, txn.id), txn.id, name,
+                                   {"credentials.passcode": otp}, client_ip=client_ip)
+        except (BadRequest, SigninEnded, SigninNotFound) as exc:
+            log.info("magic link not applied: %s", exc.instance_code)
+            return None
+
+    # -- Okta's answer -------------------------------------------------------------------------
+
+    async def _send(self, txn: SigninTransaction, form: Form, body: dict[str, JSONValue],
+                    identifier: str | None, client_ip: str | None) -> Outcome:
+        try:
+            state = await self.client.remediate(form, body, client_ip=client_ip)
+        except IdxRejected as exc:
+            state = exc.state  # a wrong password, an expired handle, access denied: show it
+        return await self._settle(txn, state, identifier, stored=True)
+
+    async def _settle(self, txn: SigninTransaction, state: IdxState, identifier: str | None, *,
+                      stored: bool) -> Outcome:
+        code = state.interaction_code
+        if code is not None:
+            try:
+                return await self._finish(txn, state, code)
+            finally:
+                if stored:
+                    await self.transactions.end(txn.id)
+        if state.terminal or state.state_handle is None:
+            if stored:
+                await self.transactions.end(txn.id)
+            log.info("sign-in ended at a terminal state: %s",
+                     ",".join(m.key or "?" for m in state.messages)[:200] or "-")
+            return Outcome(to_step(state, policy=self.policy))
+        txn = await self.transactions.update(txn, state.raw, state.expires_at, identifier=identifier)
+        return self._present(txn, state)
+
+    async def _finish(self, txn: SigninTransaction, state: IdxState, code: str) -> Outcome:
+        try:
+            tokens = await self.client.exchange_interaction_code(code, txn.code_verifier)
+            session = await establish_session(self.oidc, self.sessions, tokens, nonce=txn.nonce,
+                                              not_before=txn.created_at, scopes=txn.scopes)
+        except InvalidGrant as exc:
+            log.warning("interaction code refused: %s", exc.instance_code)
+            raise SigninFailed("Okta refused the interaction code; start again") from None
+        except (InvalidToken, TransactionError) as exc:
+            log.warning("ID token of the embedded sign-in rejected: %s", exc)
+            raise SigninFailed("The identity provider's answer failed validation; start again") from None
+        log.info("signed in (embedded; session created)")
+        step = to_step(state, policy=self.policy, location=txn.return_to)  # holds no code
+        return Outcome(step, None, session)
+
+    def _present(self, txn: SigninTransaction, state: IdxState) -> Outcome:
+        step = to_step(state, policy=self.policy)
+        step["transaction"] = txn.id
+        return Outcome(step, txn)
+
+
+def _email_code_step(state: IdxState) -> str | None:
+    """The remediation that takes the email code, when the current authenticator is email."""
+    for form in state.remediations:
+        if form.name not in ("challenge-authenticator", "enroll-authenticator"):
+            continue
+        related = form.relates_to[0] if form.relates_to else (
+            state.current_authenticator_enrollment or state.current_authenticator)
+        if authenticator_key(related) == "okta_email":
+            return form.name
+    return None

@@ -1,0 +1,852 @@
+"""The twin's Okta Identity Engine: the Interaction Code flow and the IDX API, in Okta's shapes.
+
+    POST /oauth2/default/v1/interact   form: client auth, scope, redirect_uri, PKCE S256, state
+                                       [, nonce, acr_values]            -> {"interaction_handle"}
+    POST /idp/idx/introspect           {"interactionHandle"} | {"stateHandle"}
+    POST /idp/idx/identify             {"identifier", "rememberMe"?, "stateHandle"}
+    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?}}   (select)
+    POST /idp/idx/challenge/answer     {"credentials": {"passcode"}}
+    POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
+    POST /idp/idx/credential/enroll    {"authenticator": {"id"}}                  (select-enroll)
+    POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
+    POST /idp/idx/unlock-account       (self-service unlock: identifier + email code)
+    POST /idp/idx/skip                 POST /idp/idx/cancel
+    grant_type=interaction_code        at /oauth2/default/v1/token (OidcEndpoints delegates here)
+    GET  /__twin/idx/outbox            the email codes and magic links "sent" (tests, dev page)
+
+Every IDX answer is ``application/ion+json; okta-version=1.0.0`` with ``version``,
+``stateHandle``, ``expiresAt``, ``intent``, ion collections, forms whose fields carry
+``stateHandle`` as an immutable hidden value, ``relatesTo`` JSON paths, and messages with
+Okta's i18n keys, at the statuses of the real responses in ``tests/fixtures/okta-idx/``
+(the contract test compares them): wrong password 401 ``incorrectPassword`` (global), wrong
+code 401 ``api.authn.error.PASSCODE_INVALID`` (on ``credentials.passcode``), an unknown or
+expired state handle 401 ``idx.session.expired``, policy denial 403 ``security.access_denied``,
+a suspended user's password step 401 ``errors.E0000004``, a new password that fails the
+policy 400 ``password.passwordRequirementsNotMet``, a locked account's password step 401
+``authfactor.challenge.suspended_factor`` (after ``lockout_attempts`` wrong passwords), a
+self-service unlock 200 ``oie.selfservice.unlock_user.success.message`` (INFO, terminal).
+
+The twin's sign-on policy (seeded, :data:`SEEDED_FACTORS`): every user with a password proves
+it first (frank's has expired: ``reenroll-authenticator`` with the policy's complexity, then
+on); ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
+guarded scope (``admin``, the step-up) or ``acr_values=urn:okta:loa:2fa:any``; a user
+without a second factor to use enrols TOTP (``skip`` offered while ``enrollment_grace`` is on).
+Unknown identifiers are not revealed: they get a password challenge that always fails, as
+Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
+the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email codes are 6 digits,
+valid ``email_code_ttl`` seconds; the email's magic link goes to the client's email verify
+callback (``{redirect_uri origin}/bff/signin/email-callback`` unless ``email_callback_uris``
+says otherwise) with ``state`` and ``otp``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+import pyotp
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bff_dev.twins.okta.directory import check_password
+from bff_dev.twins.okta.errors import NO_STORE, OAuthError
+from bff_dev.twins.okta.forms import read_form
+from bff_dev.twins.okta.tokens import Grant, random_id
+
+if TYPE_CHECKING:
+    from bff_dev.twins.okta.clients import Client
+    from bff_dev.twins.okta.directory import User
+    from bff_dev.twins.okta.oidc import OidcEndpoints
+    from bff_dev.twins.okta.org import OktaOrg
+
+ION = "application/ion+json; okta-version=1.0.0"
+MFA_ACR = "urn:okta:loa:2fa:any"
+
+#: The org's authenticators: key -> (authenticator id, display name, type, method type).
+AUTHENTICATORS: dict[str, tuple[str, str, str, str]] = {
+    "okta_password": ("autpassword000000001", "Password", "password", "password"),
+    "okta_email": ("autemail000000000001", "Email", "email", "email"),
+    "google_otp": ("autgoogleotp00000001", "Google Authenticator", "app", "otp"),
+}
+
+
+@dataclass(frozen=True)
+class SeededFactors:
+    keys: tuple[str, ...]
+    mfa: bool = False  # a second factor at every sign-in
+    totp_secret: str | None = None  # base32, for google_otp
+    password_expired: bool = False  # must choose a new password after proving the old one
+
+
+#: What each seeded user can sign in with (by login); users not listed: password + email.
+SEEDED_FACTORS: dict[str, SeededFactors] = {
+    "alice@acme.test": SeededFactors(("okta_password", "google_otp"), mfa=True,
+                                     totp_secret="JBSWY3DPEHPK3PXPALICETWINIDXTOTP"),  # noqa: S106 (seed)
+    "bob@acme.test": SeededFactors(("okta_password",)),
+    "dave@acme.test": SeededFactors(("okta_email",)),
+    "erin@acme.test": SeededFactors(("okta_password",), mfa=True),
+    "frank@acme.test": SeededFactors(("okta_password", "okta_email"), password_expired=True),
+    "gina@acme.test": SeededFactors(("okta_password", "okta_email")),
+}
+DEFAULT_FACTORS = SeededFactors(("okta_password", "okta_email"))
+
+
+@dataclass
+class Factor:
+    key: str
+    id: str  # the enrollment id
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class Interaction:
+    handle: str
+    state_handle: str
+    client_id: str
+    redirect_uri: str
+    scopes: list[str]
+    code_challenge: str
+    state: str
+    nonce: str | None
+    acr: str | None
+    created: float
+    expires_at: float
+    user_id: str | None = None
+    identifier: str | None = None
+    unknown_user: bool = False
+    verified: list[str] = field(default_factory=list)
+    current: str | None = None  # the factor key being challenged
+    enrolling: Factor | None = None
+    email_code: str | None = field(default=None, repr=False)
+    email_sent_at: float = 0.0
+    interaction_code: str | None = field(default=None, repr=False)
+    code_used: bool = False
+    skipped_enrollment: bool = False
+    forwarded_for: list[str] = field(default_factory=list)  # X-Forwarded-For of each call (tests)
+    recovering: bool = False  # a forgotten password: email code, then reset-authenticator
+    unlocking: bool = False  # self-service unlock: identifier + email code, then a terminal INFO
+
+
+def totp_cli(login: str) -> int:
+    """``bff dev-totp USER``: print the seeded user's current TOTP code (exit 1: none seeded)."""
+    seed = SEEDED_FACTORS.get(login.strip().lower())
+    if seed is None or seed.totp_secret is None:
+        print(f"no seeded TOTP secret for {login!r}; seeded: "
+              + ", ".join(k for k, v in SEEDED_FACTORS.items() if v.totp_secret))
+        return 1
+    print(pyotp.TOTP(seed.totp_secret).now())
+    return 0
+
+
+class IdxError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _message(text: str, key: str, cls: str = "ERROR", params: list[Any] | None = None) -> dict[str, Any]:
+    i18n: dict[str, Any] = {"key": key}
+    if params is not None:
+        i18n["params"] = params
+    return {"message": text, "i18n": i18n, "class": cls}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    name, _, tld = domain.rpartition(".")
+    return f"{local[:1]}***{local[-1:]}@{name[:1]}***{name[-1:]}.{tld}" if name else email
+
+
+class IdxEndpoints:
+    def __init__(self, twin: OktaOrg, *, oidc: OidcEndpoints) -> None:
+        self.twin = twin
+        self.oidc = oidc
+        # -- knobs --
+        self.transaction_ttl = 600.0  # Okta's expiresAt: how long a state handle lives
+        self.email_code_ttl = 300.0
+        self.enrollment_grace = True  # `skip` is offered for the TOTP enrollment
+        self.email_callback_uris: dict[str, str] = {}
+        self.lockout_attempts = 3  # wrong passwords in a row before the account locks
+        self.self_service_unlock = True  # `unlock-account` offered beside `identify`
+        # -- state --
+        self.by_handle: dict[str, Interaction] = {}
+        self.by_state: dict[str, Interaction] = {}
+        self.by_code: dict[str, Interaction] = {}
+        self.factors: dict[str, list[Factor]] = {}  # user id -> enrolled factors
+        self.expired_passwords: set[str] = {  # user ids whose password policy says "expired"
+            u.id for u in twin.directory.users.values()
+            if SEEDED_FACTORS.get(u.login.lower(), DEFAULT_FACTORS).password_expired}
+        #: the password policy's complexity, as Okta's `settings.complexity` shows it
+        self.password_complexity: dict[str, Any] = {
+            "minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
+            "excludeUsername": True, "excludeAttributes": [], "maxConsecutiveRepeatingCharacters": 3}
+        self.outbox: list[dict[str, str]] = []
+        self.failed_passwords: dict[str, int] = {}  # user id -> wrong passwords in a row
+        self.locked: set[str] = set()  # user ids locked out
+
+    def routes(self, prefix: str) -> list[BaseRoute]:
+        idx = "/idp/idx"
+        return [
+            Route(f"{prefix}/v1/interact", self.interact, methods=["POST"]),
+            Route(f"{idx}/introspect", self.introspect, methods=["POST"]),
+            Route(f"{idx}/identify", self._handler(self._identify), methods=["POST"]),
+            Route(f"{idx}/challenge", self._handler(self._challenge), methods=["POST"]),
+            Route(f"{idx}/challenge/answer", self._handler(self._answer), methods=["POST"]),
+            Route(f"{idx}/challenge/resend", self._handler(self._resend), methods=["POST"]),
+            Route(f"{idx}/challenge/poll", self._handler(self._poll), methods=["POST"]),
+            Route(f"{idx}/credential/enroll", self._handler(self._enroll), methods=["POST"]),
+            Route(f"{idx}/skip", self._handler(self._skip), methods=["POST"]),
+            Route(f"{idx}/recover", self._handler(self._recover), methods=["POST"]),
+            Route(f"{idx}/unlock-account", self._handler(self._unlock), methods=["POST"]),
+            Route(f"{idx}/cancel", self._handler(self._cancel), methods=["POST"]),
+            Route("/__twin/idx/outbox", self.outbox_json, methods=["GET"]),
+        ]
+
+    # -- seeded factors -------------------------------------------------------------------
+
+    def factors_of(self, user: User) -> list[Factor]:
+        found = self.factors.get(user.id)
+        if found is None:
+            seed = SEEDED_FACTORS.get(user.login.lower(), DEFAULT_FACTORS)
+            found = [Factor(key, f"{key[:4]}{user.id[3:15]}enr",
+                            seed.totp_secret if key == "google_otp" else None) for key in seed.keys]
+            self.factors[user.id] = found
+        return found
+
+    def totp_secret(self, login: str) -> str | None:
+        """The user's TOTP secret (for ``bff dev totp`` and tests)."""
+        user = self.twin.directory.user(login)
+        if user is None:
+            return None
+        return next((f.secret for f in self.factors_of(user) if f.key == "google_otp"), None)
+
+    def _mfa(self, user: User) -> bool:
+        return SEEDED_FACTORS.get(user.login.lower(), DEFAULT_FACTORS).mfa
+
+    # -- OAuth: interact and the interaction_code grant -------------------------------------
+
+    async def interact(self, request: Request) -> Response:
+        t = self.twin
+        try:
+            form = await read_form(request)
+            client = t.authenticator.authenticate(form, request.headers, f"{t.issuer}/v1/interact")
+            if "interaction_code" not in client.grant_types:
+                raise OAuthError("unauthorized_client", "The client is not authorized to use the provided "
+                                 "grant type. Configured grant types: "
+                                 f"[{', '.join(client.grant_types)}].")
+            redirect_uri = form.get("redirect_uri", "")
+            if redirect_uri not in client.redirect_uris:
+                raise OAuthError("invalid_request", "'redirect_uri' must be a Login redirect URI in the "
+                                 "client app settings.")
+            scopes = scope_to_list(form.get("scope", "")) or []
+            if "openid" not in scopes:
+                raise OAuthError("invalid_scope", "The authorization server resource does not have any "
+                                 "configured default scopes, 'scope' must be provided.")
+            challenge = form.get("code_challenge", "")
+            if form.get("code_challenge_method") != "S256" or not challenge:
+                raise OAuthError("invalid_request", "PKCE code challenge is required when the token "
+                                 "endpoint authentication method is 'NONE'.")
+            state = form.get("state", "")
+            if not state:
+                raise OAuthError("invalid_request", "The 'state' parameter is required.")
+        except OAuthError as exc:
+            return exc.response()
+        now = t.now()
+        ix = Interaction(handle=random_id("", 24), state_handle="02" + secrets.token_urlsafe(30),
+                         client_id=client.client_id, redirect_uri=redirect_uri, scopes=scopes,
+                         code_challenge=challenge, state=state, nonce=form.get("nonce") or None,
+                         acr=form.get("acr_values") or None, created=now,
+                         expires_at=now + self.transaction_ttl)
+        ix.forwarded_for.append(request.headers.get("x-forwarded-for", ""))
+        self.by_handle[ix.handle] = ix
+        self.by_state[ix.state_handle] = ix
+        t.counters["idx:interact"] += 1
+        return JSONResponse({"interaction_handle": ix.handle}, headers=NO_STORE)
+
+    def interaction_code_grant(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
+        """``grant_type=interaction_code`` (called by the token endpoint)."""
+        t = self.twin
+        code = form.get("interaction_code")
+        if not code:
+            raise OAuthError("invalid_request", "The 'interaction_code' parameter is required.")
+        ix = self.by_code.get(code)
+        if ix is None or ix.code_used or ix.client_id != client.client_id or t.now() >= ix.expires_at:
+            raise OAuthError("invalid_grant", "The interaction code is invalid or has expired.")
+        ix.code_used = True
+        verifier = form.get("code_verifier", "")
+        if not verifier or create_s256_code_challenge(verifier) != ix.code_challenge:
+            raise OAuthError("invalid_grant", "PKCE verification failed.")
+        user = t.directory.users.get(ix.user_id or "")
+        if user is None or user.status != "ACTIVE":
+            raise OAuthError("invalid_grant", "The interaction code is invalid or has expired.")
+        amr = [{"okta_password": "pwd", "google_otp": "otp"}.get(k, "email") for k in ix.verified]
+        if len(ix.verified) > 1:
+            amr.append("mfa")
+        grant = Grant(id=random_id("grant", 12), client_id=client.client_id, user_id=user.id,
+                      scopes=list(ix.scopes), auth_time=int(t.now()), sid=None, amr=amr, idp=t.org_id,
+                      refresh_expires_at=t.now() + t.refresh_token_ttl)
+        t.tokens.grants[grant.id] = grant
+        t.counters["signin"] += 1
+        return self.oidc._token_response(client, user, grant, list(ix.scopes), nonce=ix.nonce, first=True)
+
+    # -- IDX plumbing ------------------------------------------------------------------------
+
+    def _ion(self, body: dict[str, Any], status: int = 200) -> Response:
+        return Response(json.dumps(body), status_code=status, media_type=ION, headers=NO_STORE)
+
+    def _expired(self, state_handle: str = "") -> IdxError:
+        return IdxError(401, {"version": "1.0.0", "stateHandle": state_handle, "intent": "LOGIN",
+                              "expiresAt": _iso(self.twin.now()),
+                              "messages": {"type": "array", "value": [_message(
+                                  "You have been logged out due to inactivity. Refresh or return to the "
+                                  "sign in screen.", "idx.session.expired")]}})
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise IdxError(400, {"version": "1.0.0", "messages": {"type": "array", "value": [
+                _message("The request body was not well-formed.", "E0000003")]}})
+        return body
+
+    def _live(self, body: dict[str, Any]) -> Interaction:
+        handle = body.get("stateHandle")
+        ix = self.by_state.get(handle) if isinstance(handle, str) else None
+        if ix is None or self.twin.now() >= ix.expires_at or ix.interaction_code is not None:
+            raise self._expired(handle if isinstance(handle, str) else "")
+        return ix
+
+    def _handler(self, action: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            self.twin.counters[f"idx:{request.url.path.removeprefix('/idp/idx/')}"] += 1
+            try:
+                body = await self._body(request)
+                ix = self._live(body)
+                ix.forwarded_for.append(request.headers.get("x-forwarded-for", ""))
+                status, doc = action(ix, body)
+            except IdxError as exc:
+                return self._ion(exc.body, exc.status)
+            return self._ion(doc, status)
+        return endpoint
+
+    async def introspect(self, request: Request) -> Response:
+        self.twin.counters["idx:introspect"] += 1
+        try:
+            body = await self._body(request)
+            handle = body.get("interactionHandle")
+            if isinstance(handle, str):
+                ix = self.by_handle.get(handle)
+                if ix is None or self.twin.now() >= ix.expires_at:
+                    raise self._expired()
+            else:
+                ix = self._live(body)
+            return self._ion(self.state(ix))
+        except IdxError as exc:
+            return self._ion(exc.body, exc.status)
+
+    async def outbox_json(self, request: Request) -> Response:
+        return JSONResponse(self.outbox, headers=NO_STORE)
+
+    # -- remediations --------------------------------------------------------------------------
+
+    def _identify(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        identifier = body.get("identifier")
+        if not isinstance(identifier, str) or not identifier.strip():
+            return 400, self.state(ix, field_messages={"identifier": [_message(
+                "This field cannot be left blank", "model.validation.field.blank")]})
+        user = self.twin.directory.user(identifier.strip())
+        ix.identifier = identifier.strip()
+        ix.unknown_user = user is None
+        ix.user_id = user.id if user is not None else None
+        ix.verified.clear()
+        ix.current = None
+        return 200, self.state(ix)
+
+    def _challenge(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        auth = body.get("authenticator")
+        wanted = auth.get("id") if isinstance(auth, dict) else None
+        if ix.unlocking and ix.current is None:
+            identifier = body.get("identifier")
+            if not isinstance(identifier, str) or wanted != AUTHENTICATORS["okta_email"][0]:
+                return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+            user = self.twin.directory.user(identifier.strip())
+            ix.identifier, ix.user_id = identifier.strip(), user.id if user is not None else None
+            ix.unknown_user, ix.current = user is None, "okta_email"
+            self._send_email(ix)  # unknown identifiers get the same answer and no email
+            return 200, self.state(ix)
+        for factor in self._pending(ix):
+            if AUTHENTICATORS[factor.key][0] == wanted:
+                ix.current = factor.key
+                if factor.key == "okta_email":
+                    self._send_email(ix)
+                return 200, self.state(ix)
+        return 400, self.state(ix, messages=[_message("Invalid authenticator.", "errors.E0000001")])
+
+    def _answer(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        creds = body.get("credentials")
+        passcode = creds.get("passcode") if isinstance(creds, dict) else None
+        if not isinstance(passcode, str):
+            passcode = ""
+        t = self.twin
+        if ix.enrolling is not None:
+            if not pyotp.TOTP(ix.enrolling.secret or "").verify(passcode, valid_window=1, for_time=t.now()):
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            self.factors_of(t.directory.users[ix.user_id or ""]).append(ix.enrolling)
+            ix.verified.append(ix.enrolling.key)
+            ix.enrolling, ix.current = None, None
+            return 200, self.state(ix)
+        key = ix.current or self._default_challenge(ix)
+        user = t.directory.users.get(ix.user_id or "")
+        if ix.unlocking:
+            return self._unlock_answer(ix, user, passcode)
+        if ix.recovering:
+            return self._recovery_answer(ix, user, passcode)
+        if user is not None and self._must_renew(ix, user):
+            return self._renew(ix, user, passcode)
+        if key == "okta_password":
+            ok = check_password(user.password_hash if user is not None else None, passcode)
+            if user is not None and user.id in self.locked:
+                return 401, self.state(ix, messages=[_message(
+                    "This factor is suspended for your account due to too many failed attempts",
+                    "authfactor.challenge.suspended_factor")])
+            if user is not None and not ok:
+                count = self.failed_passwords.get(user.id, 0) + 1
+                self.failed_passwords[user.id] = count
+                if count >= self.lockout_attempts:
+                    self.locked.add(user.id)
+                    t.counters["idx:locked_out"] += 1
+            elif user is not None:
+                self.failed_passwords.pop(user.id, None)
+            if ok and user is not None and user.status != "ACTIVE":  # suspended, deactivated
+                t.counters["signin:failed"] += 1
+                return 401, self._terminal(ix, _message("Authentication failed", "errors.E0000004"))
+            if not ok or user is None:
+                t.counters["signin:failed"] += 1
+                return 401, self.state(ix, messages=[_message("Password is incorrect", "incorrectPassword")])
+        elif key == "okta_email":
+            fresh = t.now() - ix.email_sent_at <= self.email_code_ttl
+            if not (fresh and ix.email_code and secrets.compare_digest(passcode, ix.email_code)):
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            ix.email_code = None
+        elif key == "google_otp":
+            secret = next((f.secret for f in self.factors_of(user) if f.key == "google_otp"), None) \
+                if user is not None else None
+            if not secret or not pyotp.TOTP(secret).verify(passcode, valid_window=1, for_time=t.now()):
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+        else:
+            raise self._expired(ix.state_handle)
+        ix.verified.append(key)
+        ix.current = None
+        return 200, self.state(ix)
+
+    def _must_renew(self, ix: Interaction, user: User) -> bool:
+        return "okta_password" in ix.verified and user.id in self.expired_passwords
+
+    def _complexity_ok(self, user: User, password: str) -> bool:
+        c = self.password_complexity
+        local = user.login.partition("@")[0].lower()
+        repeats = max((len(m.group(0)) for m in re.finditer(r"(.)\1*", password)), default=0)
+        return (len(password) >= c["minLength"]
+                and sum(ch.islower() for ch in password) >= c["minLowerCase"]
+                and sum(ch.isupper() for ch in password) >= c["minUpperCase"]
+                and sum(ch.isdigit() for ch in password) >= c["minNumber"]
+                and not (c["excludeUsername"] and local and local in password.lower())
+                and repeats <= c["maxConsecutiveRepeatingCharacters"])
+
+    def _renew(self, ix: Interaction, user: User, password: str) -> tuple[int, dict[str, Any]]:
+        t = self.twin
+        if not self._complexity_ok(user, password) or check_password(user.password_hash, password):
+            return 400, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Password requirements were not met.", "password.passwordRequirementsNotMet",
+                params=[])]})
+        t.directory.set_password(user, password, t.now())
+        self.expired_passwords.discard(user.id)
+        t.counters["idx:password_renewed"] += 1
+        return 200, self.state(ix)
+
+    def _unlock(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not self.self_service_unlock:
+            return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+        ix.unlocking, ix.current, ix.user_id, ix.unknown_user = True, None, None, False
+        ix.verified.clear()
+        return 200, self.state(ix)
+
+    def _unlock_answer(self, ix: Interaction, user: User | None,
+                       passcode: str) -> tuple[int, dict[str, Any]]:
+        fresh = self.twin.now() - ix.email_sent_at <= self.email_code_ttl
+        matches = bool(fresh and ix.email_code and secrets.compare_digest(passcode, ix.email_code))
+        if user is None or not matches:
+            return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+        self.locked.discard(user.id)
+        self.failed_passwords.pop(user.id, None)
+        self.twin.counters["idx:unlocked"] += 1
+        doc = self._terminal(ix, _message("You can log in using your existing username and password",
+                                          "oie.selfservice.unlock_user.success.message", "INFO", params=[]))
+        doc["user"] = {"type": "object", "value": {"id": user.id, "identifier": ix.identifier}}
+        doc["cancel"] = self._form(ix, "cancel", "cancel", [])
+        return 200, doc
+
+    def _recover(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if ix.user_id is None and not ix.unknown_user:
+            return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
+        ix.recovering, ix.current = True, "okta_email"
+        ix.verified.clear()
+        self._send_email(ix)  # nobody to send to for an unknown identifier: the code never matches
+        return 200, self.state(ix)
+
+    def _recovery_answer(self, ix: Interaction, user: User | None,
+                         passcode: str) -> tuple[int, dict[str, Any]]:
+        t = self.twin
+        if "okta_email" not in ix.verified:
+            fresh = t.now() - ix.email_sent_at <= self.email_code_ttl
+            matches = bool(fresh and ix.email_code and secrets.compare_digest(passcode, ix.email_code))
+            if user is None or not matches:
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            ix.email_code = None
+            ix.verified.append("okta_email")
+            return 200, self.state(ix)
+        assert user is not None
+        if not self._complexity_ok(user, passcode) or check_password(user.password_hash, passcode):
+            return 400, self.state(ix, field_messages={"credentials.passcode": [_message(
+                "Password requirements were not met.", "password.passwordRequirementsNotMet", params=[])]})
+        t.directory.set_password(user, passcode, t.now())
+        self.expired_passwords.discard(user.id)
+        t.counters["idx:password_reset"] += 1
+        # The new password counts as the password factor; the policy's other factors still apply.
+        ix.recovering, ix.current, ix.verified = False, None, ["okta_password"]
+        return 200, self.state(ix)
+
+    def _resend(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if ix.recovering or (ix.current or self._default_challenge(ix)) == "okta_email":
+            self._send_email(ix)
+        return 200, self.state(ix)
+
+    def _poll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, self.state(ix)
+
+    def _enroll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        auth = body.get("authenticator")
+        if not isinstance(auth, dict) or auth.get("id") != AUTHENTICATORS["google_otp"][0] \
+                or ix.user_id is None:
+            return 400, self.state(ix, messages=[_message("Invalid authenticator.", "errors.E0000001")])
+        ix.enrolling = Factor("google_otp", f"uft{ix.user_id[3:15]}enr", pyotp.random_base32())
+        return 200, self.state(ix)
+
+    def _skip(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not self.enrollment_grace or self._guarded(ix):
+            return 400, self.state(ix, messages=[_message("Skip is not allowed.", "errors.E0000001")])
+        ix.skipped_enrollment = True
+        return 200, self.state(ix)
+
+    def _cancel(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.by_state.pop(ix.state_handle, None)
+        self.by_handle.pop(ix.handle, None)
+        self.twin.counters["idx:cancelled"] += 1
+        # Okta answers a new transaction's first state; this one is gone.
+        fresh = Interaction(**{**ix.__dict__, "state_handle": "02" + secrets.token_urlsafe(30),
+                               "user_id": None, "identifier": None, "verified": [], "current": None})
+        self.by_state[fresh.state_handle] = fresh
+        return 200, self.state(fresh)
+
+    # -- the policy -----------------------------------------------------------------------------
+
+    def _guarded(self, ix: Interaction) -> bool:
+        """A step-up: a guarded scope or ``acr_values`` asking for two factors."""
+        return any(s in self.twin.scope_policies for s in ix.scopes) or ix.acr == MFA_ACR
+
+    def _needed(self, ix: Interaction, user: User) -> int:
+        return 2 if self._mfa(user) or self._guarded(ix) else 1
+
+    def _pending(self, ix: Interaction) -> list[Factor]:
+        user = self.twin.directory.users.get(ix.user_id or "")
+        if user is None:
+            return [Factor("okta_password", "lae0000000000000unknown")] if ix.unknown_user else []
+        return [f for f in self.factors_of(user) if f.key not in ix.verified]
+
+    def _default_challenge(self, ix: Interaction) -> str | None:
+        pending = self._pending(ix)
+        if not pending:
+            return None
+        keys = [f.key for f in pending]
+        return "okta_password" if "okta_password" in keys else keys[0]
+
+    def _send_email(self, ix: Interaction) -> None:
+        user = self.twin.directory.users.get(ix.user_id or "")
+        if user is None:
+            return
+        ix.email_code = f"{secrets.randbelow(10**6):06d}"
+        ix.email_sent_at = self.twin.now()
+        callback = self.email_callback_uris.get(ix.client_id)
+        if callback is None:
+            parts = urlsplit(ix.redirect_uri)
+            callback = f"{parts.scheme}://{parts.netloc}/bff/signin/email-callback"
+        link = f"{callback}?{urlencode({'state': ix.state, 'otp': ix.email_code})}"
+        self.outbox.append({"to": str(user.profile.get("email", user.login)), "subject": "Sign in",
+                            "code": ix.email_code, "link": link})
+        self.twin.counters["idx:email_sent"] += 1
+
+    # -- states ---------------------------------------------------------------------------------
+
+    def _href(self, path: str) -> str:
+        return f"{self.twin.base_url}/idp/idx/{path}"
+
+    def _sh(self, ix: Interaction) -> dict[str, Any]:
+        return {"name": "stateHandle", "required": True, "value": ix.state_handle, "visible": False,
+                "mutable": False}
+
+    def _form(self, ix: Interaction, name: str, path: str, fields: list[dict[str, Any]],
+              relates_to: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        form: dict[str, Any] = {"rel": ["create-form"], "name": name, "href": self._href(path),
+                                "method": "POST", "produces": ION, "value": [*fields, self._sh(ix)],
+                                "accepts": "application/json; okta-version=1.0.0"}
+        if relates_to is not None:
+            form["relatesTo"] = relates_to
+        form.update(extra)
+        return form
+
+    def _base(self, ix: Interaction) -> dict[str, Any]:
+        return {"version": "1.0.0", "stateHandle": ix.state_handle, "expiresAt": _iso(ix.expires_at),
+                "intent": "LOGIN"}
+
+    def _app(self, ix: Interaction) -> dict[str, Any]:
+        client = self.twin.clients.get(ix.client_id)
+        return {"type": "object", "value": {"name": "oidc_client", "label": (client.name if client else "")
+                                             or "BFF", "id": ix.client_id}}
+
+    def _terminal(self, ix: Interaction, *messages: dict[str, Any]) -> dict[str, Any]:
+        self.by_state.pop(ix.state_handle, None)
+        return {**self._base(ix), "messages": {"type": "array", "value": list(messages)}}
+
+    def _authenticator(self, key: str, *, enrollment_id: str | None = None,
+                       user: User | None = None) -> dict[str, Any]:
+        aut_id, name, kind, method = AUTHENTICATORS[key]
+        out: dict[str, Any] = {"type": kind, "key": key, "id": enrollment_id or aut_id, "displayName": name,
+                               "methods": [{"type": method}]}
+        if enrollment_id is not None:
+            out["authenticatorId"] = aut_id
+        if key == "okta_email" and user is not None and enrollment_id is not None:
+            out["profile"] = {"email": _mask_email(str(user.profile.get("email", user.login)))}
+        return out
+
+    def state(self, ix: Interaction, *, messages: list[dict[str, Any]] | None = None,
+              field_messages: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+        """The IDX state of ``ix`` as Okta would answer it now."""
+        doc = self._base(ix)
+        cancel = self._form(ix, "cancel", "cancel", [])
+        doc["app"] = self._app(ix)
+        if messages:
+            doc["messages"] = {"type": "array", "value": messages}
+        fm = field_messages or {}
+        t = self.twin
+        user = t.directory.users.get(ix.user_id or "")
+
+        if ix.unlocking and ix.current is None:  # which account, and how to prove it is yours
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "select-authenticator-unlock-account", "challenge", [
+                    {"name": "identifier", "label": "Username", "required": True},
+                    {"name": "authenticator", "type": "object", "options": [{
+                        "label": "Email", "value": {"form": {"value": [
+                            {"name": "id", "required": True, "value": AUTHENTICATORS["okta_email"][0],
+                             "mutable": False},
+                            {"name": "methodType", "required": False, "value": "email", "mutable": False}]}},
+                        "relatesTo": "$.authenticatorEnrollments.value[0]"}]}])]}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("okta_email")]}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                {"type": "email", "key": "okta_email", "methods": [{"type": "email"}]}]}
+            doc["cancel"] = cancel
+            return doc
+        if ix.unlocking:  # the email code, as for a recovery
+            return self._recovery_state(ix, doc, user, fm, cancel)
+        if ix.user_id is None and not ix.unknown_user:
+            identifier: dict[str, Any] = {"name": "identifier", "label": "Username", "required": True}
+            if "identifier" in fm:
+                identifier["messages"] = {"type": "array", "value": fm["identifier"]}
+            forms = [self._form(ix, "identify", "identify", [
+                identifier, {"name": "rememberMe", "label": "Remember this device", "type": "boolean"}])]
+            if self.self_service_unlock:
+                forms.append(self._form(ix, "unlock-account", "unlock-account", []))
+            doc["remediation"] = {"type": "array", "value": forms}
+            doc["cancel"] = cancel
+            return doc
+
+        doc["user"] = {"type": "object", "value": {"id": ix.user_id or "00u" + "0" * 17,
+                                                   "identifier": ix.identifier}}
+        if ix.recovering:
+            return self._recovery_state(ix, doc, user, fm, cancel)
+        if user is not None and self._must_renew(ix, user):  # the expired-password policy
+            passcode_new: dict[str, Any] = {"name": "passcode", "label": "New password", "secret": True}
+            if "credentials.passcode" in fm:
+                passcode_new["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
+            current = self._authenticator("okta_password")
+            current["settings"] = self._password_settings()
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "reenroll-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "form": {"value": [passcode_new]},
+                  "required": True}], ["$.currentAuthenticator"])]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": []}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                self._authenticator("okta_password")]}
+            doc["cancel"] = cancel
+            return doc
+        pending = self._pending(ix)
+        needed = self._needed(ix, user) if user is not None else 1
+        if user is not None and (len(ix.verified) >= needed or (
+                ix.skipped_enrollment and ix.verified and not self._guarded(ix))):
+            return self._success(ix, user)
+
+        passcode: dict[str, Any] = {"name": "passcode", "label": "Enter code"}
+        if "credentials.passcode" in fm:
+            passcode["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
+        credentials = {"name": "credentials", "type": "object", "form": {"value": [passcode]},
+                       "required": True}
+
+        if ix.enrolling is not None:
+            passcode["required"], passcode["visible"] = True, True
+            current = self._authenticator("google_otp")
+            current["contextualData"] = {"sharedSecret": ix.enrolling.secret}
+            doc["remediation"] = {"type": "array", "value": [
+                self._form(ix, "enroll-authenticator", "challenge/answer", [credentials],
+                           ["$.currentAuthenticator"]),
+                self._select_enroll(ix)]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
+            doc["cancel"] = cancel
+            return doc
+
+        if not pending:  # a second factor is required and none is enrolled: enrol TOTP
+            forms = [self._select_enroll(ix)]
+            if self.enrollment_grace and not self._guarded(ix):  # never for a step-up
+                forms.append(self._form(ix, "skip", "skip", []))
+            doc["remediation"] = {"type": "array", "value": forms}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
+            doc["cancel"] = cancel
+            return doc
+
+        key = ix.current if ix.current in [f.key for f in pending] else self._default_challenge(ix)
+        factor = next(f for f in pending if f.key == key)
+        enrollments = [self._authenticator(f.key, enrollment_id=f.id, user=user) for f in pending]
+        options = [{"label": AUTHENTICATORS[f.key][1], "value": {"form": {"value": [
+            {"name": "id", "required": True, "value": AUTHENTICATORS[f.key][0], "mutable": False},
+            {"name": "methodType", "required": False, "value": AUTHENTICATORS[f.key][3], "mutable": False}]}},
+            "relatesTo": f"$.authenticatorEnrollments.value[{i}]"} for i, f in enumerate(pending)]
+        select = self._form(ix, "select-authenticator-authenticate", "challenge",
+                            [{"name": "authenticator", "type": "object", "options": options}])
+        if key == "okta_password":
+            passcode["label"], passcode["secret"] = "Password", True
+        if key == "google_otp":
+            passcode["required"], passcode["visible"] = True, True
+            current = self._authenticator("google_otp")
+            doc["remediation"] = {"type": "array", "value": [
+                self._form(ix, "challenge-authenticator", "challenge/answer", [credentials],
+                           ["$.currentAuthenticator"]), select]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
+        else:
+            current = self._authenticator(key or "okta_password", enrollment_id=factor.id, user=user)
+            if key == "okta_password":
+                del current["methods"]  # as Okta's own password challenge (the fixture) has none
+                current["recover"] = self._form(ix, "recover", "recover", [])
+            if key == "okta_email":
+                if ix.email_code is None:
+                    self._send_email(ix)
+                current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+                current["poll"] = self._form(ix, "poll", "challenge/poll", [], refresh=4000)
+            doc["remediation"] = {"type": "array", "value": [
+                self._form(ix, "challenge-authenticator", "challenge/answer", [credentials],
+                           ["$.currentAuthenticatorEnrollment"]), select]}
+            doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
+        doc["authenticatorEnrollments"] = {"type": "array", "value": enrollments}
+        doc["cancel"] = cancel
+        return doc
+
+    def _password_settings(self) -> dict[str, Any]:
+        return {"complexity": dict(self.password_complexity), "age": {"minAgeMinutes": 0, "historyCount": 0}}
+
+    def _recovery_state(self, ix: Interaction, doc: dict[str, Any], user: User | None,
+                        fm: dict[str, list[dict[str, Any]]], cancel: dict[str, Any]) -> dict[str, Any]:
+        passcode: dict[str, Any] = {"name": "passcode", "label": "Enter code"}
+        if "okta_email" in ix.verified:  # the code was right: choose the new password
+            passcode = {"name": "passcode", "label": "New password", "secret": True}
+        if "credentials.passcode" in fm:
+            passcode["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
+        if "okta_email" in ix.verified:
+            current = self._authenticator("okta_password")
+            current["settings"] = self._password_settings()
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "reset-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "required": True, "form": {"value": [
+                    passcode, {"name": "revokeSessions", "type": "boolean",
+                               "label": "Sign me out of all other devices"}]}}], ["$.currentAuthenticator"])]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("okta_password")]}
+        else:
+            enrollment = f"eml{(ix.user_id or '00u0000000000000')[3:15]}enr"
+            email = _mask_email(str(user.profile.get("email", user.login))) if user is not None \
+                else _mask_email(ix.identifier or "")
+            current = {**self._authenticator("okta_email", enrollment_id=enrollment),
+                       "profile": {"email": email}}
+            current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+            current["poll"] = self._form(ix, "poll", "challenge/poll", [], refresh=4000)
+            doc["remediation"] = {"type": "array", "value": [self._form(
+                ix, "challenge-authenticator", "challenge/answer",
+                [{"name": "credentials", "type": "object", "form": {"value": [passcode]}, "required": True}],
+                ["$.currentAuthenticatorEnrollment"])]}
+            doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
+            doc["authenticatorEnrollments"] = {"type": "array", "value": [
+                {k: v for k, v in current.items() if k not in ("resend", "poll")}]}
+        doc["intent"] = "LOGIN"
+        doc["cancel"] = cancel
+        return doc
+
+    def _select_enroll(self, ix: Interaction) -> dict[str, Any]:
+        return self._form(ix, "select-authenticator-enroll", "credential/enroll", [
+            {"name": "authenticator", "type": "object", "options": [{
+                "label": "Google Authenticator",
+                "value": {"form": {"value": [{"name": "id", "required": True,
+                                              "value": AUTHENTICATORS["google_otp"][0], "mutable": False}]}},
+                "relatesTo": "$.authenticators.value[0]"}]}])
+
+    def _success(self, ix: Interaction, user: User) -> dict[str, Any]:
+        t = self.twin
+        for scope in ix.scopes:
+            group = t.scope_policies.get(scope)
+            if group is not None and not t.directory.in_group(user.id, group):
+                t.counters["authorize:access_denied"] += 1
+                raise IdxError(403, self._terminal(ix, _message(
+                    "You do not have permission to perform the requested action.", "security.access_denied")))
+        code = secrets.token_urlsafe(32)
+        ix.interaction_code = code
+        self.by_code[code] = ix
+        doc = self._base(ix)
+        doc["user"] = {"type": "object", "value": {"id": user.id, "identifier": ix.identifier}}
+        doc["app"] = self._app(ix)
+        doc["cancel"] = self._form(ix, "cancel", "cancel", [])
+        doc["successWithInteractionCode"] = {
+            "rel": ["create-form"], "name": "issue", "href": f"{t.issuer}/v1/token", "method": "POST",
+            "value": [{"name": "grant_type", "required": True, "value": "interaction_code"},
+                      {"name": "interaction_code", "required": True, "value": code},
+                      {"name": "client_id", "required": True, "value": ix.client_id},
+                      {"name": "code_verifier", "required": True}],
+            "accepts": "application/x-www-form-urlencoded"}
+        return doc

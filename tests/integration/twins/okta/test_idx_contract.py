@@ -1,0 +1,208 @@
+"""The twin's IDX against real Okta: ONE parser (``bff.signin.idx.parse_state``) and ONE step
+translator (``bff.signin.steps.to_step``) read the twin's answers and the real responses in
+``tests/fixtures/okta-idx/`` for the same steps, and must find the same structure: the
+remediation, its fields (dotted names, types, required, secret), the authenticator (key,
+methods, resend/poll, enrollment kind), the message keys and where they sit, the relatesTo
+paths, the ion envelope and the HTTP status. The twin cannot drift into a private dialect.
+
+Differences the comparison ignores, each on purpose: Okta's mocks offer authenticators and
+forms the twin's org does not have (WebAuthn, phone, security question; ``recover``;
+``select-enroll-profile``), so the twin's alternatives and choices are a SUBSET of the
+fixture's; values (ids, masked emails, dates) differ.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+
+from bff.signin.idx import ION_MEDIA_TYPE, IdxState, parse_state
+from bff.signin.steps import SELECT_STEPS, prepare, to_step
+from bff_dev.twins.okta import OktaTwin
+from tests.integration.twins.okta.flows import CLIENT_ID, REDIRECT, SECRET
+from tests.support.okta import PASSWORD
+from tests.unit.signin.samples import load
+
+ION = {"Accept": ION_MEDIA_TYPE, "Content-Type": ION_MEDIA_TYPE}
+
+
+class Idx:
+    """Plays the BFF's side over raw HTTP: prepare() builds each body, the form's href is posted."""
+
+    def __init__(self, okta: OktaTwin, http: httpx.AsyncClient) -> None:
+        self.okta, self.http = okta, http
+        self.state: IdxState | None = None
+        self.status = 0
+        self.doc: dict[str, Any] = {}
+
+    async def begin(self, scope: str = "openid profile email") -> None:
+        r = await self.http.post(f"{self.okta.issuer}/v1/interact", data={
+            "client_id": CLIENT_ID, "client_secret": SECRET, "scope": scope, "redirect_uri": REDIRECT,
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",  # RFC 7636 appendix B
+            "code_challenge_method": "S256", "state": "st4te"})
+        assert r.status_code == 200, r.text
+        await self._read(await self.http.post(f"{self.okta.base_url}/idp/idx/introspect", headers=ION,
+                                              json={"interactionHandle": r.json()["interaction_handle"]}))
+
+    async def _read(self, r: httpx.Response) -> None:
+        assert r.headers["content-type"] == ION_MEDIA_TYPE
+        self.status, self.doc = r.status_code, r.json()
+        self.state = parse_state(self.doc)
+
+    async def submit(self, remediation: str, values: dict[str, Any]) -> None:
+        assert self.state is not None
+        req = prepare(self.state, remediation, values)
+        assert req.form.href is not None and req.form.href.startswith(f"{self.okta.base_url}/idp/idx/")
+        await self._read(await self.http.post(req.form.href, headers=ION, json=req.body))
+
+
+@pytest.fixture
+async def idx(okta: OktaTwin, http: httpx.AsyncClient) -> Idx:
+    okta.clients[CLIENT_ID].grant_types = ("authorization_code", "refresh_token", "interaction_code")
+    return Idx(okta, http)
+
+
+def structure(state: IdxState, doc: dict[str, Any]) -> dict[str, Any]:
+    step = to_step(state)
+    auth = step.get("authenticator")
+    first = state.remediations[0] if state.remediations else None
+    return {
+        "step": step["step"],
+        "fields": [(f["name"], f["type"], f["required"], f["secret"]) for f in step["fields"]],
+        "authenticator": None if not isinstance(auth, dict) else (
+            auth["key"], tuple(auth["methods"]), auth["resend"], auth["poll"],
+            auth.get("enrollment", {}).get("type") if isinstance(auth.get("enrollment"), dict) else None),
+        "messages": [(m["key"], m["class"], m.get("field")) for m in step["messages"]],
+        "relatesTo": first.relates_to_paths if first is not None else None,
+        "envelope": (doc.get("version"), state.expires_at is not None, (state.intent or "").upper(),
+                     state.state_handle is not None, state.cancel is not None),
+    }
+
+
+def same_structure(twin: Idx, fixture: str, *, status: int = 200) -> None:
+    assert twin.state is not None
+    real_doc = load(fixture)
+    real = parse_state(real_doc)
+    ours, theirs = structure(twin.state, twin.doc), structure(real, real_doc)
+    ours_env, theirs_env = list(ours["envelope"]), list(theirs["envelope"])
+    if theirs_env[1] is False:  # a mock's "expiresAt": "DATE" (authenticator-reset-password)
+        ours_env[1] = False
+    if theirs_env[4] is False:  # Okta's terminal bodies carry no cancel form
+        ours_env[4] = False
+    assert ours_env == theirs_env, fixture
+    for key in ("step", "authenticator", "messages", "relatesTo"):
+        assert ours[key] == theirs[key], f"{fixture}: {key} differs"
+    if ours["step"] in SELECT_STEPS:  # fewer authenticators: the union of their fields is smaller
+        assert set(ours["fields"]) <= set(theirs["fields"]), f"{fixture}: fields differ"
+    else:
+        assert ours["fields"] == theirs["fields"], f"{fixture}: fields differ"
+    ours_alt, theirs_alt = to_step(twin.state)["alternatives"], to_step(real)["alternatives"]
+    assert set(ours_alt) - {"redirect"} <= set(theirs_alt), f"{fixture}: {ours_alt} vs {theirs_alt}"
+    assert twin.status == status
+
+
+async def test_identify(idx: Idx, okta: OktaTwin) -> None:
+    okta.idx.self_service_unlock = False
+    await idx.begin()
+    same_structure(idx, "identify.json")
+
+
+async def test_identify_with_unlock_and_the_unlock_journey(idx: Idx, okta: OktaTwin) -> None:
+    await idx.begin()
+    # Okta's two identify mocks disagree on identifier.required (identify.json: true, this one
+    # leaves it out); the twin follows identify.json, so only this flag is not compared.
+    assert idx.state is not None
+    real = parse_state(load("identify-with-unlock-account-link.json"))
+    assert [f.name for f in idx.state.remediations] == [f.name for f in real.remediations]
+    assert to_step(idx.state)["alternatives"] == to_step(real)["alternatives"]
+    await idx.submit("unlock-account", {})
+    same_structure(idx, "user-unlock-account.json")
+    await idx.submit("select-authenticator-unlock-account",
+                     {"identifier": "hana@acme.test", "authenticator.id": "autemail000000000001"})
+    same_structure(idx, "authenticator-verification-email.json")
+    await idx.submit("challenge-authenticator", {"credentials.passcode": okta.idx.outbox[-1]["code"]})
+    same_structure(idx, "user-account-unlock-success.json")
+
+
+async def test_password_challenge_and_wrong_password(idx: Idx) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "bob@acme.test"})
+    same_structure(idx, "authenticator-verification-password.json")
+    await idx.submit("challenge-authenticator", {"credentials.passcode": "wrong"})
+    same_structure(idx, "error-authenticator-verify-password.json", status=401)
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "success-with-interaction-code.json")
+
+
+async def test_email_challenge_and_wrong_code(idx: Idx, okta: OktaTwin) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "dave@acme.test"})
+    same_structure(idx, "authenticator-verification-email.json")
+    wrong = "000000" if okta.idx.outbox[-1]["code"] != "000000" else "111111"
+    await idx.submit("challenge-authenticator", {"credentials.passcode": wrong})
+    same_structure(idx, "error-401-invalid-otp-passcode.json", status=401)
+
+
+async def test_totp_challenge(idx: Idx) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "alice@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "authenticator-verification-google-authenticator.json")
+
+
+async def test_totp_enrollment_with_skip(idx: Idx, okta: OktaTwin) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "erin@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "authenticator-enroll-select-authenticator-with-skip.json")
+    await idx.submit("select-authenticator-enroll", {"authenticator.id": "autgoogleotp00000001"})
+    same_structure(idx, "authenticator-enroll-google-authenticator.json")
+    assert idx.state is not None and idx.state.current_authenticator is not None
+    data = idx.state.current_authenticator.contextual_data
+    assert data is not None and data.shared_secret
+    code = pyotp.TOTP(data.shared_secret).at(okta.now())
+    await idx.submit("enroll-authenticator", {"credentials.passcode": code})
+    same_structure(idx, "success-with-interaction-code.json")
+
+
+async def test_expired_state_handle(idx: Idx, http: httpx.AsyncClient, okta: OktaTwin) -> None:
+    r = await http.post(f"{okta.base_url}/idp/idx/introspect", headers=ION, json={"stateHandle": "02nope"})
+    await idx._read(r)
+    same_structure(idx, "error-401-session-expired.json", status=401)
+
+
+async def test_access_denied_by_policy(idx: Idx, okta: OktaTwin) -> None:
+    okta.idx.enrollment_grace = True
+    await idx.begin(scope="openid admin")
+    await idx.submit("identify", {"identifier": "bob@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    await idx.submit("select-authenticator-enroll", {"authenticator.id": "autgoogleotp00000001"})
+    assert idx.state is not None and idx.state.current_authenticator is not None
+    data = idx.state.current_authenticator.contextual_data
+    assert data is not None and data.shared_secret
+    code = pyotp.TOTP(data.shared_secret).at(okta.now())
+    await idx.submit("enroll-authenticator", {"credentials.passcode": code})
+    same_structure(idx, "error-identify-access-denied.json", status=403)
+
+
+async def test_expired_password(idx: Idx) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "frank@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "authenticator-expired-password.json")
+    assert idx.state is not None and idx.state.current_authenticator is not None
+    assert set(idx.state.current_authenticator.settings) == {"complexity", "age"}
+
+
+async def test_password_recovery(idx: Idx, okta: OktaTwin) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "bob@acme.test"})
+    await idx.submit("recover", {})
+    same_structure(idx, "authenticator-verification-email.json")
+    await idx.submit("challenge-authenticator", {"credentials.passcode": okta.idx.outbox[-1]["code"]})
+    same_structure(idx, "authenticator-reset-password.json")
+    await idx.submit("reset-authenticator", {"credentials.passcode": "N3w-Secret-Phrase"})
+    same_structure(idx, "success-with-interaction-code.json")
