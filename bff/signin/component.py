@@ -19,7 +19,7 @@ from bff.signin import endpoints
 from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
 from bff.signin.transactions import SigninTransactions
-from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from bff.signup.ratelimit import RateLimiter, open_limiter
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -31,11 +31,7 @@ def limiter_salt(settings: Settings) -> bytes:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    salt = limiter_salt(settings)
-    store = settings.session.store
-    if store.startswith(("redis://", "rediss://")):
-        return RedisRateLimiter.from_url(store, salt)
-    return MemoryRateLimiter(salt, window=settings.signin.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signin.rate_window)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,
@@ -47,5 +43,4 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5))
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
-    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter,
-                         limiter_salt=limiter_salt(settings))
+    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter)

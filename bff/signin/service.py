@@ -41,7 +41,7 @@ from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import Form, IdxState, JSONValue, parse_state
 from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
-from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
+from bff.signup.ratelimit import RateLimiter
 
 log = logging.getLogger("bff.signin")
 
@@ -90,7 +90,7 @@ def normalise_identifier(value: str) -> str:
 class SigninService:
     def __init__(self, settings: Settings, client: IdxClient, transactions: SigninTransactions,
                  oidc: OIDCClient, sessions: SessionManager, limiter: RateLimiter, *,
-                 limiter_salt: bytes, policy: StepPolicy = DEFAULT_POLICY) -> None:
+                 policy: StepPolicy = DEFAULT_POLICY) -> None:
         self.settings = settings
         self.client = client
         self.transactions = transactions
@@ -98,20 +98,11 @@ class SigninService:
         self.sessions = sessions
         self.limiter = limiter
         self.policy = policy
-        self._limiter_salt = limiter_salt
-        self._fallback: RateLimiter | None = None
 
     # -- limits -------------------------------------------------------------------------------
 
     async def _hit(self, bucket: str, key: str, limit: int) -> None:
-        window = self.settings.signin.rate_window
-        try:
-            decision = await self.limiter.hit(bucket, key, limit=limit, window=window)
-        except Exception as exc:  # a shared store outage must not turn sign-in into 500s
-            log.warning("shared rate limiter failed (%s); counting in this process", type(exc).__name__)
-            if self._fallback is None:
-                self._fallback = MemoryRateLimiter(self._limiter_salt, window=window)
-            decision = await self._fallback.hit(bucket, key, limit=limit, window=window)
+        decision = await self.limiter.hit(bucket, key, limit=limit, window=self.settings.signin.rate_window)
         if not decision.allowed:
             raise SigninRateLimited(decision.retry_after, "Too many sign-in attempts; try again later")
 

@@ -20,7 +20,7 @@ from bff.signup.invitations import Invitations
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
-from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from bff.signup.ratelimit import RateLimiter, open_limiter
 from bff.signup.relay import Relay
 from bff.signup.service import SignupService, limiter_salt
 
@@ -48,11 +48,7 @@ def build_okta_auth(settings: Settings) -> httpx.Auth | None:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    salt = limiter_salt(settings)
-    store = settings.session.store
-    if store.startswith(("redis://", "rediss://")):
-        return RedisRateLimiter.from_url(store, salt)
-    return MemoryRateLimiter(salt, window=settings.signup.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient,

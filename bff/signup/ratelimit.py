@@ -8,12 +8,17 @@ allow up to N times the configured rate; docs/signup.md says so.
 
 Keys are hashed (SHA-256, keyed with a per-deployment salt) so neither Redis nor a memory dump
 holds email addresses in clear.
+
+:func:`open_limiter` is how every area (sign-up, sign-in) gets one: Redis wrapped in
+:class:`FallbackRateLimiter` (a Redis outage must not turn sign-up or sign-in into 500s: the
+counts continue in this process until Redis answers again), else memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -21,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cachetools import TTLCache
+
+log = logging.getLogger("bff.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -102,3 +109,33 @@ class RedisRateLimiter:
     async def close(self) -> None:
         if self._owns:
             await self._redis.aclose()
+
+
+class FallbackRateLimiter:
+    """The shared limiter, or, for each hit it cannot answer (any error), the local one."""
+
+    def __init__(self, shared: RateLimiter, local: RateLimiter) -> None:
+        self.shared = shared
+        self.local = local
+
+    async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
+        try:
+            return await self.shared.hit(bucket, key, limit=limit, window=window)
+        except Exception as exc:
+            log.warning("shared rate limiter failed (%s); counting in this process", type(exc).__name__)
+            return await self.local.hit(bucket, key, limit=limit, window=window)
+
+    async def close(self) -> None:
+        try:
+            await self.shared.close()
+        finally:
+            await self.local.close()
+
+
+def open_limiter(store_url: str, salt: bytes, *, window: int) -> RateLimiter:
+    """The limiter for a deployment whose session store is ``store_url``: shared through Redis
+    (with the in-process fallback) when the store is Redis, else in this process."""
+    local = MemoryRateLimiter(salt, window=window)
+    if store_url.startswith(("redis://", "rediss://")):
+        return FallbackRateLimiter(RedisRateLimiter.from_url(store_url, salt), local)
+    return local

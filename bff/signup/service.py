@@ -28,7 +28,7 @@ from bff.signup.hooks import CreatedUser
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import OktaUser, OktaUsers
 from bff.signup.outbox import Outbox
-from bff.signup.ratelimit import MemoryRateLimiter, RateLimiter
+from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 
 log = logging.getLogger("bff.signup")
@@ -57,20 +57,12 @@ class SignupService:
     relay: Relay
     limiter: RateLimiter
     invitations: Invitations
-    fallback_limiter: RateLimiter | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"created": 0, "outbox_failures": 0})
 
     # -- rate limits ---------------------------------------------------------------------------
 
     async def _hit(self, bucket: str, key: str, limit: int) -> None:
-        window = self.settings.signup.rate_window
-        try:
-            decision = await self.limiter.hit(bucket, key, limit=limit, window=window)
-        except Exception as exc:  # a shared store outage must not turn sign-up into 500s
-            log.warning("shared rate limiter failed (%s); counting in this process", type(exc).__name__)
-            if self.fallback_limiter is None:
-                self.fallback_limiter = MemoryRateLimiter(limiter_salt(self.settings), window=window)
-            decision = await self.fallback_limiter.hit(bucket, key, limit=limit, window=window)
+        decision = await self.limiter.hit(bucket, key, limit=limit, window=self.settings.signup.rate_window)
         if not decision.allowed:
             raise RateLimited(decision.retry_after, "Too many sign-up attempts; try again later")
 

@@ -9,7 +9,7 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from bff.signup.ratelimit import RedisRateLimiter
+from bff.signup.ratelimit import FallbackRateLimiter, RedisRateLimiter
 
 URL = "redis://127.0.0.1:6379/0"
 
@@ -64,7 +64,7 @@ async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
         BFF_SESSION_STORE=f"redis://127.0.0.1:{free_port()}/0", BFF_SIGNUP_RATE_PER_IP="2"
     )
     limiter = build_limiter(settings)
-    assert isinstance(limiter, RedisRateLimiter)
+    assert isinstance(limiter, FallbackRateLimiter) and isinstance(limiter.shared, RedisRateLimiter)
     outbox = MemoryOutbox()
     service = SignupService(
         settings=settings,

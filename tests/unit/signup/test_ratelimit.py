@@ -27,3 +27,29 @@ def test_keys_do_not_hold_the_email() -> None:
     key = hashed_key(b"salt", "email", "ada@example.com")
     assert "ada" not in key and key.startswith("bff:signup:rl:email:")
     assert key != hashed_key(b"other", "email", "ada@example.com")
+
+
+async def test_the_fallback_counts_locally_only_while_the_shared_limiter_fails() -> None:
+    from bff.signup.ratelimit import Decision, FallbackRateLimiter, open_limiter
+
+    class Flaky:
+        down = True
+        closed = False
+
+        async def hit(self, bucket: str, key: str, *, limit: int, window: int) -> Decision:
+            if self.down:
+                raise ConnectionError("redis is down")
+            return Decision(True, 1, window)
+
+        async def close(self) -> None:
+            self.closed = True
+
+    shared = Flaky()
+    local = MemoryRateLimiter(b"salt", window=60)
+    limiter = FallbackRateLimiter(shared, local)
+    assert [(await limiter.hit("ip", "a", limit=1, window=60)).allowed for _ in range(2)] == [True, False]
+    shared.down = False  # back: the shared answer counts again
+    assert (await limiter.hit("ip", "a", limit=1, window=60)).allowed
+    await limiter.close()
+    assert shared.closed
+    assert isinstance(open_limiter("sqlite:///x", b"salt", window=60), MemoryRateLimiter)
