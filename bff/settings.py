@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# ConfigError lives in bff.config; it stays importable from here for the areas' start-up code
-# (bff/signup/component.py), which is being rewritten on another branch.
-from bff.config import ConfigError as ConfigError
-from bff.config import EnvReader
+from bff.config import ConfigError, EnvReader
 
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bff.settings import ConfigError
+from bff.config import ConfigError
 from bff_dev.environment import DevPorts
 
 

@@ -8,14 +8,12 @@ from collections.abc import Callable
 
 import pytest
 
-from bff import settings
 from bff.config import ConfigError, ConfigReader, EnvReader, TableReader, is_local_host, url_problem
 from bff.ops import okta_config
 from bff.proxy import policy
 
 
 def test_every_reader_raises_the_one_config_error() -> None:
-    assert settings.ConfigError is ConfigError  # still importable from bff.settings
     assert not hasattr(okta_config, "OktaConfigError")
     with pytest.raises(ConfigError) as info:
         okta_config.parse_config({})

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import bff_dev.environment as environment
-from bff.settings import PLACEHOLDER_MARKER, ConfigError, Settings
+from bff.config import ConfigError
+from bff.settings import PLACEHOLDER_MARKER, Settings
 from bff.spa.assets import AssetCatalog
 from bff.spa.build import BUILD_DEFAULTS, SOURCE_DIR, render_static
 from bff_dev.environment import DevPorts, dev_environment
