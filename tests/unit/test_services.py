@@ -19,14 +19,21 @@ from bff.services import Services
 def _keys() -> dict[str, tuple[ServiceKey[object], object]]:
     """Every module-level ServiceKey of the product, with its declared type argument."""
     found: dict[str, tuple[ServiceKey[object], object]] = {}
+    seen: dict[int, str] = {}  # every ServiceKey object any module holds (defined or imported)
     for info in pkgutil.walk_packages(bff.__path__, "bff."):
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if isinstance(value, ServiceKey) and name in getattr(module, "__annotations__", {}):
+            if not isinstance(value, ServiceKey):
+                continue
+            seen.setdefault(id(value), f"{info.name}.{name}")
+            if name in getattr(module, "__annotations__", {}):  # defined here, with its type
                 declared = typing.get_type_hints(module)[name]
-                assert typing.get_origin(declared) is ServiceKey, f"{info.name}.{name} is not annotated"
+                assert typing.get_origin(declared) is ServiceKey, f"{info.name}.{name}: not ServiceKey[...]"
                 (wanted,) = typing.get_args(declared)
                 found[f"{info.name}.{name}"] = (value, wanted)
+    checked = {id(key) for key, _ in found.values()}
+    unannotated = [where for key_id, where in seen.items() if key_id not in checked]
+    assert not unannotated, f"keys defined without a ServiceKey[...] annotation: {unannotated}"
     return found
 
 
