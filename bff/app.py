@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
@@ -27,6 +27,8 @@ from bff.content.endpoints import content as content_endpoint
 from bff.http.edge import Edge
 from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
+from bff.observability import component as telemetry
+from bff.observability import outbound
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
@@ -35,6 +37,9 @@ from bff.settings import Settings, load_environment
 from bff.signin import component as signin_component
 from bff.signup import component as signup_component
 from bff.spa import component as spa_component
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 #: A test's hook, run once the services are built: returns the services to use instead (e.g.
 #: ``dataclasses.replace(services, sessions=fake)``) or None to keep them (having mutated an
@@ -94,13 +99,16 @@ class BFFApp(Starlette):
 
 
 def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
-               overrides: Sequence[Override] = (), extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+               overrides: Sequence[Override] = (), extra_routes: Sequence[BaseRoute] = (),
+               span_exporter: SpanExporter | None = None) -> Starlette:
     """Build the ASGI app.
 
     ``http`` injects the client used for Okta/AEM/management calls (tests pass one with a
     ``MockTransport`` or an ``ASGITransport`` to a twin). ``overrides`` run once the services
     are built, to swap one for a test double (:data:`Override`). ``extra_routes`` go before the
-    SPA's history fallback (the local stack adds its dev pages this way).
+    SPA's history fallback (the local stack adds its dev pages this way). ``span_exporter``
+    turns tracing on with that exporter whatever ``OTEL_TRACES_EXPORTER`` says (tests pass an
+    in-memory one); telemetry starts before the services and stops after them.
     """
     configure_logging(settings.log_level)
     policy = proxy_component.load(settings)  # a bad BFF_API_ROUTES stops start-up here
@@ -108,6 +116,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            app.state.telemetry = telemetry.start(settings.telemetry, stack, span_exporter=span_exporter)
             client = http
             if client is None:
                 client = httpx.AsyncClient(
@@ -116,6 +125,8 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
                     headers={"User-Agent": "bff/0.1"},
                 )
                 stack.push_async_callback(client.aclose)
+            if app.state.telemetry.tracing:
+                outbound.instrument(client)
             services = await build_services(settings, client, stack, policy=policy)
             for override in overrides:
                 result = override(services)

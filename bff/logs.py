@@ -1,4 +1,5 @@
-"""Logging: one line per event, with the request id, and a filter that redacts anything that
+"""Logging: one line per event, with the request id and the current trace and span ids
+(``trace=``/``span=``, ``-`` while tracing is off or outside a span), and a filter that redacts anything that
 looks like a credential (bearer tokens, JWTs, cookies, SSWS tokens, passwords) before it is
 written. Code should not log secrets in the first place; this is the safety net."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+from collections.abc import Callable
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -19,6 +21,20 @@ _PATTERNS = [
 ]
 
 
+def _no_trace_ids() -> tuple[str, str]:
+    return "-", "-"
+
+
+_trace_ids: Callable[[], tuple[str, str]] = _no_trace_ids
+
+
+def use_trace_ids(source: Callable[[], tuple[str, str]] | None) -> None:
+    """Where log records get ``trace_id``/``span_id`` from (installed by
+    :func:`bff.observability.tracing.start`; None: back to ``-``)."""
+    global _trace_ids
+    _trace_ids = source or _no_trace_ids
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -28,6 +44,7 @@ def redact(text: str) -> str:
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        record.trace_id, record.span_id = _trace_ids()
         message = record.getMessage()
         redacted = redact(message)
         if redacted != message:
@@ -48,7 +65,8 @@ def configure_logging(level: str) -> None:
     root.addFilter(RedactingFilter())
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter(
-        "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"))
+        "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s "
+        "trace=%(trace_id)s span=%(span_id)s %(message)s"))
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.propagate = False

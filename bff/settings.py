@@ -155,6 +155,77 @@ class AwsSettings:
 
 
 # --------------------------------------------------------------------------------------------
+# Telemetry (issue 13: traces and metrics, bff.observability)
+# --------------------------------------------------------------------------------------------
+
+#: ``OTEL_TRACES_SAMPLER`` values the SDK knows (the ``jaeger_remote``/``xray`` ones need extras).
+TRACE_SAMPLERS = ("always_on", "always_off", "traceidratio", "parentbased_always_on",
+                  "parentbased_always_off", "parentbased_traceidratio")
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """Traces (the standard ``OTEL_*`` variables, OTLP over HTTP) and metrics (``BFF_METRICS*``);
+    both off by default (docs/operations.md)."""
+
+    traces_exporter: str = "none"  # OTEL_TRACES_EXPORTER: none | otlp | console
+    service_name: str = "bff"  # OTEL_SERVICE_NAME
+    #: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces
+    otlp_endpoint: str = "http://localhost:4318/v1/traces"
+    sampler: str = "parentbased_always_on"  # OTEL_TRACES_SAMPLER
+    sampler_arg: float = 1.0  # OTEL_TRACES_SAMPLER_ARG (the ratio of the *traceidratio samplers)
+    metrics: str = "off"  # BFF_METRICS: off | prometheus | emf
+    metrics_host: str = "127.0.0.1"  # BFF_METRICS_ADDR (host:port), Prometheus only
+    metrics_port: int = 9464
+
+    @property
+    def tracing(self) -> bool:
+        return self.traces_exporter != "none"
+
+
+def _metrics_addr(r: EnvReader, public_url: str) -> tuple[str, int]:
+    raw = r.opt("BFF_METRICS_ADDR")
+    if raw is None:
+        return "127.0.0.1", 9464
+    host, sep, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        r.error(f"BFF_METRICS_ADDR must be host:port, e.g. 127.0.0.1:9464, got {raw!r}")
+        return "127.0.0.1", 9464
+    public = urlsplit(public_url) if public_url else None
+    if public is not None and public.port == int(port) and host in {"0.0.0.0", "::", public.hostname}:
+        r.error(f"BFF_METRICS_ADDR must not be the public port ({port}): metrics are a separate listener")
+    return host, int(port)
+
+
+def _telemetry(r: EnvReader, public_url: str) -> TelemetrySettings:
+    disabled = r.flag("OTEL_SDK_DISABLED", False)
+    exporter = r.choice("OTEL_TRACES_EXPORTER", "none", ("none", "otlp", "console"))
+    protocol = r.text("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "") or r.text("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    if exporter == "otlp" and protocol not in {"", "http/protobuf"}:
+        r.error(f"OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf (OTLP over HTTP), got {protocol!r}")
+    base = r.url("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318", https_unless_local=True)
+    endpoint = r.url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", base.rstrip("/") + "/v1/traces",
+                     https_unless_local=True)
+    sampler = r.choice("OTEL_TRACES_SAMPLER", "parentbased_always_on", TRACE_SAMPLERS)
+    ratio = r.number("OTEL_TRACES_SAMPLER_ARG", 1.0)
+    r.check(ratio <= 1.0, f"OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, got {ratio}")
+    addr_set = r.opt("BFF_METRICS_ADDR") is not None
+    metrics = r.choice("BFF_METRICS", "prometheus" if addr_set else "off", ("off", "prometheus", "emf"))
+    host, port = _metrics_addr(r, public_url)
+    return TelemetrySettings(
+        traces_exporter="none" if disabled else exporter,
+        service_name=r.text("OTEL_SERVICE_NAME", "bff"),
+        otlp_endpoint=endpoint,
+        sampler=sampler,
+        sampler_arg=min(ratio, 1.0),
+        metrics=metrics,
+        metrics_host=host,
+        metrics_port=port,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Operations: `bff okta plan|apply` (issue: deploy). Read from the OPERATOR's shell, not the
 # BFF's runtime environment, so it needs none of the BFF's other variables.
 # --------------------------------------------------------------------------------------------
@@ -209,6 +280,7 @@ class Settings:
     aws: AwsSettings
     spa_dir: str
     signin: SigninSettings = field(default_factory=SigninSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -374,6 +446,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         aws=aws,
         spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
         signin=signin,
+        telemetry=_telemetry(r, public_url),
     )
     if not dev:
         _refuse_placeholders(r, settings)

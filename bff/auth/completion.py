@@ -64,7 +64,7 @@ async def end_previous_session(oidc: OIDCClient, sessions: SessionManager, conn:
         return
     try:
         old = await sessions.get(old_id)
-        await sessions.end(old_id)
+        await sessions.end(old_id, reason="replaced")
         if old is not None and old.data.refresh_token:
             await oidc.revoke(old.data.refresh_token, "refresh_token")
     except BFFError as exc:

@@ -18,6 +18,7 @@ from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import SessionManager
 from bff.auth.transactions import LoginTransactions
 from bff.sessions import open_store
+from bff.sessions.observed import observed
 from bff.settings import Settings
 
 
@@ -26,7 +27,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack) -> AuthArea:
-    store = open_store(settings)
+    store = observed(open_store(settings), settings.session.store)
     stack.push_async_callback(store.close)
     oidc = OIDCClient(settings, http)
     await oidc.start()

@@ -56,6 +56,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from bff.config import ConfigError
 from bff.errors import BadGateway, BadRequest, BFFError, Unauthenticated, Unavailable
+from bff.observability import outbound
 from bff.okta import load_private_key
 from bff.settings import Settings
 
@@ -442,9 +443,9 @@ class OIDCClient:
         if meta.userinfo_endpoint is None:
             raise BadGateway("The identity provider has no userinfo endpoint")
         try:
-            response = await self.http.get(meta.userinfo_endpoint,
-                                           headers={"Authorization": f"Bearer {access_token}",
-                                                    "Accept": "application/json"})
+            response = await outbound.call("okta", "userinfo", lambda: self.http.get(
+                meta.userinfo_endpoint, headers={"Authorization": f"Bearer {access_token}",
+                                                 "Accept": "application/json"}))
         except httpx.HTTPError as exc:
             raise Unavailable("Identity provider unreachable (userinfo)") from exc
         if response.status_code >= 500 or response.status_code == 429:
@@ -492,14 +493,17 @@ class OIDCClient:
     async def _post_form(self, url: str, form: Mapping[str, str], what: str) -> httpx.Response:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         _, headers, body = self.client_auth(url).prepare("POST", url, headers, urlencode(form))
+        operation = f"{what} {form['grant_type']}" if "grant_type" in form else what
         try:
-            return await self.http.post(url, content=body.encode(), headers=headers)
+            return await outbound.call("okta", operation, lambda: self.http.post(
+                url, content=body.encode(), headers=headers))
         except httpx.HTTPError as exc:
             raise Unavailable(f"Identity provider unreachable ({what})") from exc
 
     async def _get_json(self, url: str, what: str) -> Any:
         try:
-            response = await self.http.get(url, headers={"Accept": "application/json"})
+            response = await outbound.call("okta", what, lambda: self.http.get(
+                url, headers={"Accept": "application/json"}))
         except httpx.HTTPError as exc:
             raise Unavailable(f"Identity provider unreachable ({what})") from exc
         if response.status_code >= 500 or response.status_code == 429:

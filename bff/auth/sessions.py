@@ -67,6 +67,7 @@ from starlette.responses import Response
 from bff.auth.api import Principal
 from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient, TokenSet
 from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable
+from bff.observability import metrics, tracing
 from bff.sessions.cookies import CookieSigner, new_session_id
 from bff.sessions.crypto import DecryptError, TokenCipher
 from bff.sessions.store import SessionRecord, SessionStore
@@ -326,7 +327,10 @@ class SessionManager:
         session_id = self.session_id_of(conn)
         if session_id is None:
             return None
-        return await self.get(session_id)
+        with tracing.span("session.read") as sp:
+            session = await self.get(session_id)
+            tracing.note(sp, "bff.session.found", session is not None)
+            return session
 
     async def get(self, session_id: str) -> ManagedSession | None:
         record = await self.store.get(session_id)
@@ -343,6 +347,9 @@ class SessionManager:
         data = decoded.data
         now = self.clock()
         if data.deadline(self.idle_timeout) <= now:
+            if metrics.enabled():
+                idle = data.last_seen + self.idle_timeout < data.hard_deadline()
+                await self.end(session_id, reason="idle" if idle else "lifetime")
             return None
         session = ManagedSession(self, record, data, decoded)
         if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data):
@@ -388,15 +395,23 @@ class SessionManager:
                                expires_at=data.deadline(self.idle_timeout), version=1,
                                data=self._seal(session_id, data))
         await self.store.create(record)
+        metrics.SESSIONS_CREATED.inc()
         return ManagedSession(self, record, data), self.signer.sign(session_id)
 
-    async def end(self, session_id: str) -> None:
+    async def end(self, session_id: str, *, reason: str = "logout") -> None:
+        """End one session; ``reason`` (``logout``, ``idle``, ``lifetime``, ``revoked``:
+        the provider refused its refresh token) labels ``bff_sessions_ended_total``."""
         self._decoded.pop(session_id, None)
         await self.store.delete(session_id)
         self._outcomes[session_id] = _Outcome(at=self.monotonic())
+        metrics.SESSIONS_ENDED.inc(reason)
 
-    async def end_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
-        return await self.store.delete_for(user_id=user_id, idp_sid=idp_sid)
+    async def end_for(self, *, user_id: str | None = None, idp_sid: str | None = None,
+                      reason: str = "back-channel") -> int:
+        ended = await self.store.delete_for(user_id=user_id, idp_sid=idp_sid)
+        if ended:
+            metrics.SESSIONS_ENDED.inc(reason, amount=ended)
+        return ended
 
     def set_cookie(self, response: Response, value: str, session: ManagedSession) -> None:
         max_age = max(0, int(session.data.hard_deadline() - self.clock()))
@@ -441,7 +456,23 @@ class SessionManager:
         return data.access_token != seen_token and (force or self._is_fresh(data))
 
     async def refresh(self, session: ManagedSession, *, force: bool) -> None:
-        """Bring ``session`` a fresh access token, single-flight (see the module docstring)."""
+        """Bring ``session`` a fresh access token, single-flight (see the module docstring).
+
+        Telemetry: a ``session.refresh`` span and ``bff_token_refreshes_total{outcome}``: ``ok``
+        (this request's token call), ``coalesced`` (another request's or instance's refresh,
+        found done), ``waited`` (another instance's, after waiting on its lock), ``failed``."""
+        with tracing.span("session.refresh", {"bff.refresh.forced": force}) as sp:
+            try:
+                how = await self._refresh(session, force=force)
+            except BFFError as exc:
+                metrics.TOKEN_REFRESHES.inc("failed")
+                tracing.note(sp, "bff.refresh.outcome", "failed")
+                tracing.fail(sp, exc.instance_code)
+                raise
+            metrics.TOKEN_REFRESHES.inc(how)
+            tracing.note(sp, "bff.refresh.outcome", how)
+
+    async def _refresh(self, session: ManagedSession, *, force: bool) -> str:
         seen_token = session.data.access_token
         started = self.monotonic()
         async with self._lock(session.id):
@@ -453,9 +484,9 @@ class SessionManager:
                     raise Unauthenticated("The session has ended; sign in again")
                 if self._usable(outcome.data, seen_token, force):
                     session._adopt(outcome.record, outcome.data)
-                    return
+                    return "coalesced"
             try:
-                record, data = await self._refresh_across_processes(session, seen_token, force)
+                record, data, how = await self._refresh_across_processes(session, seen_token, force)
             except Unauthenticated:
                 self._outcomes[session.id] = _Outcome(at=self.monotonic())
                 raise
@@ -464,6 +495,7 @@ class SessionManager:
                 raise
             self._outcomes[session.id] = _Outcome(at=self.monotonic(), record=record, data=data)
             session._adopt(record, data)
+            return how
 
     async def _reread(self, session_id: str) -> tuple[SessionRecord, SessionData]:
         record = await self.store.get(session_id)
@@ -473,7 +505,7 @@ class SessionManager:
         return record, data
 
     async def _refresh_across_processes(self, session: ManagedSession, seen_token: str,
-                                        force: bool) -> tuple[SessionRecord, SessionData]:
+                                        force: bool) -> tuple[SessionRecord, SessionData, str]:
         lock_key = f"refresh:{session.id}"
         deadline = self.monotonic() + self.lock_ttl + 5.0
         delay = 0.01
@@ -484,7 +516,8 @@ class SessionManager:
             # Another process is refreshing: wait for its result to land in the store.
             record, data = await self._reread(session.id)
             if self._usable(data, seen_token, force):
-                return record, data
+                tracing.current().add_event("waited on another instance's refresh")
+                return record, data, "waited"
             if self.monotonic() > deadline:
                 raise Unavailable("A token refresh elsewhere did not finish; try again")
             await self.sleep(delay)
@@ -492,8 +525,9 @@ class SessionManager:
         try:
             record, data = await self._reread(session.id)
             if self._usable(data, seen_token, force) or (not force and self._is_fresh(data)):
-                return record, data  # refreshed by another process meanwhile
-            return await self._refresh_locked(record, data)
+                return record, data, "coalesced"  # refreshed by another process meanwhile
+            record, data = await self._refresh_locked(record, data)
+            return record, data, "ok"
         finally:
             try:
                 await self.store.release_lock(lock_key, token)
@@ -503,7 +537,7 @@ class SessionManager:
     async def _refresh_locked(self, record: SessionRecord,
                               data: SessionData) -> tuple[SessionRecord, SessionData]:
         if data.refresh_token is None:
-            await self.end(record.id)
+            await self.end(record.id, reason="lifetime")
             raise Unauthenticated("The session's access token expired and cannot be renewed")
         began = self.clock()
         self.token_calls += 1
@@ -511,7 +545,7 @@ class SessionManager:
             tokens = await self.oidc.refresh(data.refresh_token)
         except InvalidGrant:
             log.info("refresh token rejected (invalid_grant): session ended")
-            await self.end(record.id)
+            await self.end(record.id, reason="revoked")
             raise Unauthenticated("The session has ended; sign in again") from None
         try:
             id_claims = data.id_claims
@@ -523,7 +557,7 @@ class SessionManager:
             # The provider issued tokens, but not for this user/client: end the session and
             # return the new refresh token rather than keep it.
             log.error("refreshed ID token rejected (%s): session ended", exc.detail)
-            await self.end(record.id)
+            await self.end(record.id, reason="revoked")
             await self._revoke_quietly(tokens.refresh_token)
             raise Unauthenticated("The session has ended; sign in again") from None
         access_claims = await self.oidc.access_token_claims(tokens.access_token) or {}

@@ -33,6 +33,7 @@ from urllib.parse import quote
 import httpx
 
 from bff.errors import BadGateway, GatewayTimeout, Unavailable, UpstreamError
+from bff.observability import outbound
 
 log = logging.getLogger("bff.content.aem")
 
@@ -205,6 +206,10 @@ def _retryable(exc: UpstreamError) -> bool:
     return isinstance(exc, (GatewayTimeout, Unavailable))
 
 
+def _ok(body: object) -> int:
+    return 200  # any other answer raised (its class is counted instead)
+
+
 class AemClient:
     """Executes persisted queries against one AEM tier (publish, preview or author).
 
@@ -236,7 +241,8 @@ class AemClient:
         variables = {"journey": journey, "locale": aem_locale}
         if variation and variation != "master":
             variables["variation"] = variation
-        body = await self.execute(QUERY, variables)
+        body = await outbound.call("aem", f"{self.tier} copy", lambda: self.execute(QUERY, variables),
+                                   status=_ok)
         return parse_copy(body, journey=journey, expected_path=self.fragment_path(aem_locale, journey))
 
     async def execute(self, query: str, variables: Mapping[str, str]) -> Any:

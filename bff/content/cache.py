@@ -32,6 +32,7 @@ from typing import Literal, NamedTuple
 
 import cachetools
 
+from bff.observability import metrics, tracing
 from bff.content.aem import Fragment
 
 log = logging.getLogger("bff.content.cache")
@@ -88,17 +89,28 @@ class FragmentCache:
 
     async def get(self, key: Key) -> tuple[Entry | None, Source]:
         """The entry to serve and where it came from; ``(None, "bundled")`` when AEM failed and
-        nothing is cached (the caller serves the bundled copy)."""
+        nothing is cached (the caller serves the bundled copy). Telemetry: a ``content.cache``
+        span and ``bff_content_cache_total{outcome}`` (hit, stale, miss: this request fetched,
+        coalesced: it joined a fetch in flight, error: the fetch failed or is held off)."""
+        with tracing.span("content.cache", {"bff.content.journey": key.journey,
+                                            "bff.content.locale": key.locale}) as sp:
+            entry, source, outcome = await self._get(key)
+            metrics.CONTENT_CACHE.inc(outcome)
+            tracing.note(sp, "bff.cache.outcome", outcome)
+            return entry, source
+
+    async def _get(self, key: Key) -> tuple[Entry | None, Source, str]:
         entry = self._entries.get(key)
         now = self.clock()
         if entry is not None and not entry.invalidated:
             if now - entry.fetched_at < self.ttl:
-                return entry, "cache"
+                return entry, "cache", "hit"
             if self._failed_until.get(key, 0.0) <= now:
                 self._start(key)  # stale-while-revalidate: one background refresh
-            return entry, "stale"
+            return entry, "stale", "stale"
         if self._failed_until.get(key, 0.0) > now:
-            return (entry, "stale") if entry is not None else (None, "bundled")
+            return (entry, "stale", "error") if entry is not None else (None, "bundled", "error")
+        joined = key in self._inflight
         task = self._start(key)
         try:
             async with asyncio.timeout(self.wait_budget):
@@ -106,10 +118,10 @@ class FragmentCache:
         except TimeoutError:
             fetched = None
         if fetched is not None:
-            return fetched, "aem"
+            return fetched, "aem", "coalesced" if joined else "miss"
         # The fetch failed or is still running: stale-if-error, else bundled.
         entry = self._entries.get(key)
-        return (entry, "stale") if entry is not None else (None, "bundled")
+        return (entry, "stale", "error") if entry is not None else (None, "bundled", "error")
 
     # -- fetching ----------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from bff.errors import (
 from bff.http.body import parse_json_object, read_limited
 from bff.http.negotiation import if_none_match_hits, media_type
 from bff.http.responses import NO_STORE, PRIVATE_NO_STORE_HEADER
+from bff.http.edge import Template
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 
@@ -146,6 +147,7 @@ def _area(request: Request) -> ContentArea:
 
 PREFIX = "/bff/content/"
 _ALLOW = {"Allow": "GET, HEAD"}
+_ROUTE = Template(PREFIX + "{journey}")  # what the edge labels these requests with
 
 
 class ContentEndpoint:
@@ -155,6 +157,7 @@ class ContentEndpoint:
     one dictionary and sends prepared bytes."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = _ROUTE
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             raise MethodNotAllowed(f"{method} is not allowed here", headers=_ALLOW)

@@ -29,6 +29,7 @@ from bff.content.bundle import CopyBundle, Strings
 from bff.content.cache import Entry, FragmentCache, Key, Source
 from bff.content.locales import LocalePolicy, to_aem
 from bff.errors import BFFError
+from bff.observability import metrics
 
 log = logging.getLogger("bff.content")
 
@@ -95,6 +96,7 @@ class ContentService:
         look-up, a clock read and two comparisons (the hot path)."""
         hot = self._hot.get((journey, requested, locale, variation))
         if hot is not None and hot[1] == self.cache.generation and self.cache.clock() < hot[0]:
+            metrics.CONTENT_CACHE.inc("hit")
             return hot[2]
         return None
 
@@ -109,6 +111,8 @@ class ContentService:
         ids: list[Any] = []
         docs: list[tuple[str, Strings]] = []
         for loc, (entry, src) in zip(chain, results, strict=True):
+            if src == "bundled":
+                metrics.CONTENT_FALLBACK.inc()
             if _SEVERITY[src] > _SEVERITY[source]:
                 source = src
             strings, ident = self._strings_of(journey, loc, entry)

@@ -17,12 +17,22 @@ Per request, for every path:
    started is re-raised to the server, which closes the connection: the client sees a response
    cut short, never a fake success.
 
+5. telemetry, when on (:mod:`bff.observability`; off, one test per request): the request's
+   SERVER span (named ``METHOD route-template``, continuing the ``traceparent`` of a trusted
+   peer only, :mod:`bff.observability.propagation`) around everything above, and its latency in
+   ``bff_http_request_duration_seconds`` by route template, method and status. The template is
+   the one the router matched (``scope["route"].path``; the proxy and the copy endpoint set
+   theirs), ``(unmatched)`` otherwise: never the raw path. A client that went away before an
+   answer counts as status 499.
+
 No other layer sets request ids, adds these headers or renders errors.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,11 +40,37 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bff.errors import response_for
 from bff.http.ids import request_id_from
 from bff.logs import request_id_var
+from bff.observability import metrics, propagation, tracing
 
 # A CSP for responses that are not the SPA's HTML (JSON, problems, redirects): nothing may run.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 _REQUEST_ID = b"x-request-id"
+#: Methods counted under their own name; any other token a client sends is ``other``.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "(unmatched)"
+
+
+class Template(NamedTuple):
+    """A route template for a raw-ASGI handler to put in ``scope["route"]`` (like the router's)."""
+
+    path: str
+
+
+def route_template(scope: Scope) -> str:
+    """The route template that served ``scope`` (see the module docstring), never its path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
+
+
+class _Exchange:
+    """What the edge learns of one response as it passes."""
+
+    __slots__ = ("started", "status")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.status = 499
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
@@ -83,12 +119,12 @@ class Edge:
         scope.setdefault("state", {})["request_id"] = rid
         rid_header = (_REQUEST_ID, rid.encode("latin-1"))
         security = self.security
-        started = False
+        exchange = _Exchange()
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
+                exchange.started = True
+                exchange.status = message["status"]
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 if _REQUEST_ID in present:
@@ -101,13 +137,43 @@ class Edge:
 
         token = request_id_var.set(rid)
         try:
-            await self.route(scope["path"])(scope, receive, send_with_headers)
+            if tracing.active() or metrics.enabled():
+                await self._observed(scope, receive, send_with_headers, exchange)
+            else:
+                await self._handle(scope, receive, send_with_headers, exchange)
+        finally:
+            request_id_var.reset(token)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, exchange: _Exchange) -> None:
+        try:
+            await self.route(scope["path"])(scope, receive, send)
         except ClientDisconnect:
             return
         except Exception as exc:
-            if started:
+            if exchange.started:
                 raise
             response = response_for(exc, scope["method"], scope["path"])
-            await response(scope, receive, send_with_headers)
+            await response(scope, receive, send)
+
+    async def _observed(self, scope: Scope, receive: Receive, send: Send, exchange: _Exchange) -> None:
+        method: str = scope["method"]
+        if method not in _METHODS:
+            method = "other"
+        began = time.perf_counter()
+        template = UNMATCHED
+        try:
+            with tracing.span(method, {"http.request.method": method, "url.scheme": scope.get("scheme", "http")},
+                              kind=tracing.SpanKind.SERVER, parent=propagation.incoming(scope)) as sp:
+                try:
+                    await self._handle(scope, receive, send, exchange)
+                finally:
+                    template = route_template(scope)
+                    if sp.is_recording():
+                        sp.update_name(f"{method} {template}")
+                        sp.set_attribute("http.route", template)
+                        sp.set_attribute("http.response.status_code", exchange.status)
+                        if exchange.status >= 500:
+                            tracing.fail(sp, str(exchange.status))
         finally:
-            request_id_var.reset(token)
+            metrics.HTTP_REQUEST_SECONDS.observe(time.perf_counter() - began, template, method,
+                                                 str(exchange.status))

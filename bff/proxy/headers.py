@@ -5,8 +5,10 @@ Towards the upstream the client's credentials and routing claims are removed (``
 method-override and URL-override headers, hop-by-hop headers and any header the client named
 in ``Connection``) and the proxy's own are set: ``Authorization: Bearer <access token>``,
 ``X-Forwarded-For/Proto/Host`` (from the connection and the configured public URL, never from
-the client), ``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when
-its ``traceparent`` is well-formed, with a new parent id).
+the client), ``X-Request-Id`` and a W3C ``traceparent``: continuing the incoming trace (with a
+new parent id) only when the direct peer is trusted to set it
+(:func:`bff.observability.propagation.peer_is_trusted`) and its ``traceparent`` is well-formed,
+else a new trace. With tracing on, the transport replaces it with the id of its own client span.
 
 Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for the session
 cookie's name is dropped: an upstream can never replace or clear the BFF session.
@@ -19,6 +21,7 @@ from collections.abc import Iterable
 
 from bff.http.ids import random_hex
 from bff.http.responses import PRIVATE_NO_STORE_HEADER
+from bff.observability import tracing
 
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -61,10 +64,11 @@ def _span_id() -> str:
 
 
 def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, proto: str, host: str,
-                     request_id: str) -> list[tuple[str, str]]:
+                     request_id: str, trust_trace: bool = False) -> list[tuple[str, str]]:
     """Headers to send upstream (without ``Authorization``, which the transport adds per attempt).
 
-    ``raw`` are ASGI header pairs (names already lower-case, as the ASGI spec requires)."""
+    ``raw`` are ASGI header pairs (names already lower-case, as the ASGI spec requires);
+    ``trust_trace``: the peer may set the trace context (else its traceparent is ignored)."""
     out: list[tuple[str, str]] = []
     hop: set[str] | None = None
     incoming_trace: str | None = None
@@ -82,13 +86,22 @@ def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, prot
         out.append((key, v.decode("latin-1")))
     if hop:
         out = [(k, v) for k, v in out if k not in hop]
-    parent, continued = traceparent(incoming_trace)
+    parent, continued = traceparent(incoming_trace if trust_trace else None)
     out.append(("traceparent", parent))
     if continued and tracestate:
         out.append(("tracestate", ",".join(tracestate)))
     out += [("x-forwarded-for", client_ip), ("x-forwarded-proto", proto), ("x-forwarded-host", host),
             ("x-request-id", request_id)]
     return out
+
+
+def traced(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` with the current span's ``traceparent`` in place of the one
+    :func:`upstream_headers` chose (tracing on and a span current), else unchanged."""
+    parent = tracing.traceparent()
+    if parent is None:
+        return headers
+    return [*(h for h in headers if h[0] != "traceparent" and h[0] != "tracestate"), ("traceparent", parent)]
 
 
 def _cookie_name(set_cookie: bytes) -> bytes:

@@ -21,7 +21,9 @@ forced refresh and one retry; nothing else is retried here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import HTTPConnection
@@ -29,9 +31,11 @@ from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
-from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound
+from bff.errors import BadRequest, BFFError, InsufficientScope, MethodNotAllowed, NotFound
 from bff.http.body import read_body
 from bff.lookup import ServiceKey, service
+from bff.observability import metrics, tracing
+from bff.observability.propagation import peer_is_trusted
 from bff.proxy.headers import downstream_headers, upstream_headers
 from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
 from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
@@ -65,6 +69,7 @@ class Proxy:
         if match is None:
             raise NotFound("No API route matches this path")
         route = match.route
+        scope["route"] = route  # its template labels the request's span and metrics (bff.http.edge)
 
         conn = HTTPConnection(scope)
         session = await require_session(conn)
@@ -93,7 +98,8 @@ class Proxy:
             raw_path=raw_path.decode("ascii", "replace") if raw_path else quote(path),
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=upstream_headers(scope["headers"], client_ip=client_ip, proto=self.public_proto,
-                                     host=self.public_netloc, request_id=request_id),
+                                     host=self.public_netloc, request_id=request_id,
+                                     trust_trace=peer_is_trusted(scope)),
             body=body,
             route=route,
             path_params=match.params,
@@ -104,12 +110,35 @@ class Proxy:
         )
         transport = self.transports[route.upstream.name]
         token = await session.access_token()
-        response = await transport.send(request, token, principal.access_claims)
+        response = await self._send(transport, request, token, principal.access_claims)
         if response.status == 401 and method in IDEMPOTENT:
             await response.aclose()
             token = await session.access_token(force_refresh=True)
-            response = await transport.send(request, token, session.principal.access_claims)
+            response = await self._send(transport, request, token, session.principal.access_claims)
         await self._relay(response, send, route.upstream.name)
+
+    async def _send(self, transport: Transport, request: OutboundRequest, token: str,
+                    claims: Mapping[str, Any]) -> UpstreamResponse:
+        """One upstream attempt; with telemetry on, inside its CLIENT span (whose id the
+        transport sends as ``traceparent``) and timed to the response's headers."""
+        if not (tracing.active() or metrics.enabled()):
+            return await transport.send(request, token, claims)
+        name = request.route.upstream.name
+        began = time.perf_counter()
+        with tracing.span(f"upstream {name}", {"bff.upstream": name, "http.route": request.route.path,
+                                               "http.request.method": request.method},
+                          kind=tracing.SpanKind.CLIENT) as sp:
+            try:
+                response = await transport.send(request, token, claims)
+            except BFFError as exc:
+                metrics.UPSTREAM_ERRORS.inc(name, exc.code)
+                metrics.UPSTREAM_SECONDS.observe(time.perf_counter() - began, name, str(exc.status))
+                raise
+            sp.set_attribute("http.response.status_code", response.status)
+            if response.status >= 500:
+                tracing.fail(sp, str(response.status))
+        metrics.UPSTREAM_SECONDS.observe(time.perf_counter() - began, name, str(response.status))
+        return response
 
     async def _relay(self, response: UpstreamResponse, send: Send, upstream: str) -> None:
         complete = False

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ import botocore.exceptions
 from yarl import URL
 
 from bff.errors import BadGateway, GatewayTimeout, Unavailable
+from bff.observability import tracing
 from bff.proxy.apigw_event import MalformedLambdaResponse, build_http_api_event, map_response
+from bff.proxy.headers import traced
 from bff.proxy.policy import ApiRoute, Upstream
 
 log = logging.getLogger("bff.proxy")
@@ -139,7 +142,7 @@ class HttpTransport:
 
     async def send(self, request: OutboundRequest, token: str, claims: Mapping[str, Any]) -> UpstreamResponse:
         target = self.base + request.raw_path + (f"?{request.query}" if request.query else "")
-        headers = [*request.headers, ("authorization", f"Bearer {token}")]
+        headers = [*traced(request.headers), ("authorization", f"Bearer {token}")]
         try:
             response = await self.session.request(
                 request.method, URL(target, encoded=True), headers=headers,
@@ -181,10 +184,22 @@ def _encode_header(value: str) -> bytes:
         return value.encode("utf-8")
 
 
+#: The ``X-Amzn-Trace-Id`` of the invoke the current worker thread is making (tracing on).
+_invoke_trace = threading.local()
+
+
+def _add_trace_header(request: Any, **kwargs: Any) -> None:
+    value = getattr(_invoke_trace, "value", None)
+    if value:
+        request.headers["X-Amzn-Trace-Id"] = value
+
+
 class LambdaTransport:
     """Invokes the function with boto3 (``RequestResponse``) on a worker thread, so the event
     loop never blocks; the client is created once, without SDK retries (an invoke is not
-    idempotent in general)."""
+    idempotent in general). With tracing on, the invoke carries the upstream span as
+    ``X-Amzn-Trace-Id`` (what Lambda and X-Ray continue; Powertools' Tracer in the function
+    reads it) and the event's headers carry it and the W3C ``traceparent``, as API Gateway's would."""
 
     def __init__(self, upstream: Upstream, client: Any, executor: ThreadPoolExecutor, *,
                  api_id: str = "bff-direct") -> None:
@@ -193,6 +208,10 @@ class LambdaTransport:
         self.client = client
         self.executor = executor
         self.api_id = api_id
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is not None:
+            events.register("before-sign.lambda.Invoke", _add_trace_header,
+                            unique_id="bff-x-amzn-trace-id")
 
     def route_key(self, request: OutboundRequest) -> str:
         methods = request.route.methods - {"HEAD"}
@@ -200,11 +219,15 @@ class LambdaTransport:
         return f"{method} {request.route.route_key_path}"
 
     def event(self, request: OutboundRequest, token: str, claims: Mapping[str, Any]) -> dict[str, Any]:
+        headers = traced(request.headers)
+        amzn = tracing.amzn_trace_id()
+        if amzn is not None:
+            headers = [*headers, ("x-amzn-trace-id", amzn)]
         return build_http_api_event(
             method=request.method,
             path=request.path,
             raw_query=request.query,
-            headers=[*request.headers, ("authorization", f"Bearer {token}")],
+            headers=[*headers, ("authorization", f"Bearer {token}")],
             body=request.body,
             route_key=self.route_key(request),
             path_parameters=request.path_params or None,
@@ -217,9 +240,13 @@ class LambdaTransport:
             protocol=request.protocol,
         )
 
-    def _invoke(self, payload: bytes) -> tuple[str | None, bytes]:
-        result = self.client.invoke(FunctionName=self.upstream.lambda_arn, InvocationType="RequestResponse",
-                                    Payload=payload)
+    def _invoke(self, payload: bytes, trace_header: str | None = None) -> tuple[str | None, bytes]:
+        _invoke_trace.value = trace_header
+        try:
+            result = self.client.invoke(FunctionName=self.upstream.lambda_arn,
+                                        InvocationType="RequestResponse", Payload=payload)
+        finally:
+            _invoke_trace.value = None
         return result.get("FunctionError"), result["Payload"].read()
 
     async def send(self, request: OutboundRequest, token: str, claims: Mapping[str, Any]) -> UpstreamResponse:
@@ -228,7 +255,7 @@ class LambdaTransport:
         loop = asyncio.get_running_loop()
         try:
             function_error, raw = await asyncio.wait_for(
-                loop.run_in_executor(self.executor, self._invoke, payload),
+                loop.run_in_executor(self.executor, self._invoke, payload, tracing.amzn_trace_id()),
                 timeout=self.upstream.timeout + 5,  # the SDK's read timeout fires first
             )
         except (TimeoutError, botocore.exceptions.ReadTimeoutError,

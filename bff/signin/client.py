@@ -59,6 +59,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bff.auth.oidc import MAX_RESPONSE_BYTES, InvalidGrant, OAuthError, OIDCClient, TokenSet
 from bff.errors import BadGateway, BadRequest, GatewayTimeout, RateLimited, Unavailable
+from bff.observability import outbound
 from bff.settings import Settings
 from bff.signin.idx import ION_MEDIA_TYPE, Form, IdxState, JSONValue, parse_state
 
@@ -268,7 +269,8 @@ class IdxClient:
     async def _send(self, url: str, what: str, *, content: bytes,
                     headers: Mapping[str, str]) -> httpx.Response:
         try:
-            return await self.http.post(url, content=content, headers=dict(headers))
+            return await outbound.call("okta_idx", what, lambda: self.http.post(
+                url, content=content, headers=dict(headers)))
         except httpx.TimeoutException as exc:
             log.warning("okta %s timed out", what)
             raise GatewayTimeout(f"Okta did not answer in time ({what})") from exc

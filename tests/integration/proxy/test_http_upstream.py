@@ -61,12 +61,25 @@ async def test_headers_stripped_and_set_on_the_wire(bff: Bff, upstream: Recordin
     assert seen.header("content-length") == ["25"]
     (rid,) = seen.header("x-request-id")
     assert response.headers["x-request-id"] == rid
+    # The client is 6.6.6.6 (what the trusted hop reported), not a trusted proxy: its traceparent
+    # is not continued, a new trace starts.
     (trace,) = seen.header("traceparent")
-    assert re.fullmatch(r"00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01", trace)
-    assert trace != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", trace)
+    assert "4bf92f3577b34da6a3ce929d0e0e4736" not in trace
     # the response: the upstream's own headers, but never a cookie named like the session's
     assert response.headers["x-upstream"] == "yes"
     assert response.headers.get_list("set-cookie") == ["upstream-pref=1; Path=/api"]
+
+
+async def test_a_trusted_peers_traceparent_is_continued(bff: Bff, upstream: RecordingUpstream) -> None:
+    bff.sign_in()
+    response = await bff.client.get(  # straight from loopback: a trusted peer
+        "/api/admin/users",
+        headers={"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    assert response.status_code == 200, response.text
+    (trace,) = upstream.seen[-1].header("traceparent")
+    assert re.fullmatch(r"00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01", trace)
+    assert trace != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 async def test_responses_stream_without_buffering(bff: Bff, upstream: RecordingUpstream) -> None:

@@ -32,9 +32,9 @@ CLIENT = [
 ]
 
 
-def _headers(raw: list[tuple[bytes, bytes]] = CLIENT) -> list[tuple[str, str]]:
+def _headers(raw: list[tuple[bytes, bytes]] = CLIENT, *, trust_trace: bool = True) -> list[tuple[str, str]]:
     return upstream_headers(raw, client_ip="203.0.113.7", proto="https", host="app.example.test",
-                            request_id="rid-12345678")
+                            request_id="rid-12345678", trust_trace=trust_trace)
 
 
 def test_client_credentials_and_routing_headers_are_stripped() -> None:
@@ -69,6 +69,14 @@ def test_valid_traceparent_is_continued_with_new_parent() -> None:
     assert trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert parent != "00f067aa0ba902b7" and flags == "01"
     assert out["tracestate"] == "congo=t61rcWkgMzE"
+
+
+def test_an_untrusted_peers_traceparent_starts_a_new_trace() -> None:
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    out = dict(_headers([(b"traceparent", incoming.encode()), (b"tracestate", b"congo=t61rcWkgMzE")],
+                        trust_trace=False))
+    assert "4bf92f3577b34da6a3ce929d0e0e4736" not in out["traceparent"]
+    assert "tracestate" not in out
 
 
 def test_invalid_traceparent_starts_a_new_trace_and_drops_tracestate() -> None:

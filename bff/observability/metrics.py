@@ -1,0 +1,351 @@
+"""The one metrics API of the BFF, and every series it exports.
+
+Call sites record through the series declared at the bottom of this module::
+
+    metrics.HTTP_REQUEST_SECONDS.observe(elapsed, route, method, status)
+    metrics.TOKEN_REFRESHES.inc("ok")
+
+Off (the default) every series has no back-end: a call is one attribute test. :func:`enable`
+binds them all to one back-end:
+
+* ``prometheus`` (the container deployment): a ``prometheus_client`` registry of its own, served
+  as Prometheus text on the separate listener ``BFF_METRICS_ADDR`` (:mod:`.exposition`), never
+  the public port;
+* ``emf`` (the BFF on Lambda): values accumulate during an invocation and :func:`flush` prints
+  them as CloudWatch embedded metric format documents (namespace ``BFF``), one per series and
+  label set, which CloudWatch turns into metrics from the function's log stream.
+
+Label values must come from bounded sets (route templates, upstream names, outcomes, status
+codes), never from a raw path, a user or an email. As a net under that rule each series keeps
+at most :data:`MAX_SERIES` label sets; later new ones are counted under ``other`` (and
+:data:`OVERFLOW` says which series overflowed), so a flood of random paths cannot grow the
+exposition. Values pass :func:`bff.observability.attributes.safe` as well.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TextIO
+
+from bff.observability.attributes import safe
+
+#: Label sets one series may hold before new ones collapse into ``other``.
+MAX_SERIES = 500
+#: Seconds buckets for request and upstream latency (5 ms .. 10 s).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+NAMESPACE = "BFF"
+
+
+class _Child(Protocol):
+    def record(self, value: float) -> None: ...
+
+
+class Backend(Protocol):
+    def child(self, metric: Metric, labels: tuple[str, ...]) -> _Child: ...
+
+
+class Metric:
+    """One series: a name, its help text, its label names, its kind."""
+
+    kind = "untyped"
+
+    def __init__(self, name: str, documentation: str, labels: Sequence[str] = (), *,
+                 unit: str = "Count") -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = tuple(labels)
+        self.unit = unit  # the CloudWatch unit (EMF)
+        self._backend: Backend | None = None
+        self._children: dict[tuple[str, ...], _Child] = {}
+        _ALL.append(self)
+
+    def _bind(self, backend: Backend | None) -> None:
+        self._backend = backend
+        self._children = {}
+
+    def _child(self, labels: tuple[str, ...]) -> _Child | None:
+        child = self._children.get(labels)
+        if child is None:
+            backend = self._backend
+            if backend is None:
+                return None
+            if len(labels) != len(self.labels):
+                raise ValueError(f"{self.name} takes labels {self.labels}, got {labels}")
+            if len(self._children) >= MAX_SERIES:
+                OVERFLOW.add(self.name)
+                labels = ("other",) * len(self.labels)
+                child = self._children.get(labels)
+                if child is not None:
+                    return child
+            clean = tuple(str(safe(value)) for value in labels)
+            child = backend.child(self, clean)
+            self._children[labels] = child
+        return child
+
+    @property
+    def series(self) -> int:
+        """Label sets recorded so far (tests)."""
+        return len(self._children)
+
+
+class Counter(Metric):
+    kind = "counter"
+
+    def inc(self, *labels: str, amount: float = 1.0) -> None:
+        if self._backend is not None:
+            child = self._child(labels)
+            if child is not None:
+                child.record(amount)
+
+
+class Histogram(Metric):
+    kind = "histogram"
+
+    def __init__(self, name: str, documentation: str, labels: Sequence[str] = (), *,
+                 buckets: Sequence[float] = LATENCY_BUCKETS, unit: str = "Seconds") -> None:
+        super().__init__(name, documentation, labels, unit=unit)
+        self.buckets = tuple(buckets)
+
+    def observe(self, value: float, *labels: str) -> None:
+        if self._backend is not None:
+            child = self._child(labels)
+            if child is not None:
+                child.record(value)
+
+
+class Gauge(Metric):
+    kind = "gauge"
+
+    def set(self, value: float, *labels: str) -> None:
+        if self._backend is not None:
+            child = self._child(labels)
+            if child is not None:
+                child.record(value)
+
+
+_ALL: list[Metric] = []
+OVERFLOW: set[str] = set()
+
+
+def enabled() -> bool:
+    return _state.backend is not None
+
+
+def all_series() -> tuple[Metric, ...]:
+    return tuple(_ALL)
+
+
+class _State:
+    backend: Backend | None = None
+    registry: Any = None  # the prometheus_client CollectorRegistry, when prometheus
+
+
+_state = _State()
+
+
+def enable(kind: str) -> Any:
+    """Bind every series to a new ``prometheus`` registry (returned) or to the ``emf``
+    accumulator. Replaces whatever was bound before."""
+    backend: Backend
+    if kind == "prometheus":
+        backend = PrometheusBackend()
+        _state.registry = backend.registry
+    elif kind == "emf":
+        backend = EmfBackend()
+        _state.registry = None
+    else:
+        raise ValueError(f"unknown metrics back-end {kind!r}")
+    _state.backend = backend
+    OVERFLOW.clear()
+    for metric in _ALL:
+        metric._bind(backend)
+    return _state.registry
+
+
+def disable() -> None:
+    _state.backend = None
+    _state.registry = None
+    for metric in _ALL:
+        metric._bind(None)
+
+
+def registry() -> Any:
+    """The Prometheus registry while ``prometheus`` is enabled, else None."""
+    return _state.registry
+
+
+def flush(stream: TextIO | None = None) -> int:
+    """EMF only: print what accumulated since the last flush (one JSON line per series and
+    label set, to stdout by default) and reset; returns the number of documents."""
+    backend = _state.backend
+    if isinstance(backend, EmfBackend):
+        return backend.flush(stream or sys.stdout)
+    return 0
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.elapsed`` (seconds, monotonic)."""
+
+    __slots__ = ("began", "elapsed")
+
+    def __enter__(self) -> Timer:
+        self.began = time.perf_counter()
+        self.elapsed = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.perf_counter() - self.began
+
+
+# -- back-ends --------------------------------------------------------------------------------
+
+
+class PrometheusBackend:
+    def __init__(self) -> None:
+        import prometheus_client
+        from prometheus_client import CollectorRegistry
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        prometheus_client.ProcessCollector(registry=self.registry)
+        prometheus_client.PlatformCollector(registry=self.registry)
+        self._metrics: dict[str, Any] = {}
+        self._prom = prometheus_client
+
+    def _metric(self, metric: Metric) -> Any:
+        made = self._metrics.get(metric.name)
+        if made is None:
+            p = self._prom
+            kwargs: dict[str, Any] = {"labelnames": metric.labels, "registry": self.registry}
+            if isinstance(metric, Histogram):
+                made = p.Histogram(metric.name, metric.documentation, buckets=metric.buckets, **kwargs)
+            elif isinstance(metric, Gauge):
+                made = p.Gauge(metric.name, metric.documentation, **kwargs)
+            else:
+                made = p.Counter(metric.name.removesuffix("_total"), metric.documentation, **kwargs)
+            self._metrics[metric.name] = made
+        return made
+
+    def child(self, metric: Metric, labels: tuple[str, ...]) -> _Child:
+        made = self._metric(metric)
+        target = made.labels(*labels) if labels else made
+        record: Callable[[float], None]
+        if isinstance(metric, Histogram):
+            record = target.observe
+        elif isinstance(metric, Gauge):
+            record = target.set
+        else:
+            record = target.inc
+        return _Recorder(record)
+
+
+class _Recorder:
+    __slots__ = ("record",)
+
+    def __init__(self, record: Callable[[float], None]) -> None:
+        self.record = record
+
+
+class _EmfChild:
+    __slots__ = ("metric", "labels", "values", "kind")
+
+    def __init__(self, metric: Metric, labels: tuple[str, ...]) -> None:
+        self.metric = metric
+        self.labels = labels
+        self.kind = metric.kind
+        self.values: list[float] = []
+
+    def record(self, value: float) -> None:
+        if self.kind == "counter":
+            if self.values:
+                self.values[0] += value
+            else:
+                self.values.append(value)
+        elif self.kind == "gauge":
+            self.values[:] = [value]
+        else:
+            self.values.append(value)
+
+
+class EmfBackend:
+    """CloudWatch embedded metric format: one document per series and label set and flush;
+    label names are the dimensions (histograms: up to 100 raw values per document, EMF's limit)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._children: list[_EmfChild] = []
+        self._clock = clock
+
+    def child(self, metric: Metric, labels: tuple[str, ...]) -> _Child:
+        made = _EmfChild(metric, labels)
+        self._children.append(made)
+        return made
+
+    def flush(self, stream: TextIO) -> int:
+        stamp = int(self._clock() * 1000)
+        written = 0
+        for child in self._children:
+            values, child.values = child.values, []
+            for start in range(0, len(values), 100):
+                chunk = values[start:start + 100]
+                metric = child.metric
+                doc: dict[str, Any] = {
+                    "_aws": {"Timestamp": stamp, "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [list(metric.labels)],
+                        "Metrics": [{"Name": metric.name, "Unit": metric.unit}],
+                    }]},
+                    **dict(zip(metric.labels, child.labels, strict=True)),
+                    metric.name: chunk if len(chunk) > 1 else chunk[0],
+                }
+                stream.write(json.dumps(doc, separators=(",", ":")) + "\n")
+                written += 1
+        stream.flush()
+        return written
+
+
+# -- the series -------------------------------------------------------------------------------
+# Keep docs/operations.md ("Metrics") in step with this list.
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "bff_http_request_duration_seconds",
+    "Inbound requests by route template, method and status (its _count is the request count)",
+    ("route", "method", "status"))
+UPSTREAM_SECONDS = Histogram(
+    "bff_upstream_request_duration_seconds",
+    "Calls to an upstream (the /api upstreams by name, okta, okta_idx, okta_management, aem, sns)",
+    ("upstream", "status"))
+UPSTREAM_ERRORS = Counter(
+    "bff_upstream_errors_total",
+    "Upstream calls that failed without a usable answer (timeout, unreachable, bad response)",
+    ("upstream", "kind"))
+TOKEN_REFRESHES = Counter(
+    "bff_token_refreshes_total",
+    "Access-token refreshes: ok, failed, coalesced (served by another request's), waited "
+    "(served by another instance's after waiting on its lock)", ("outcome",))
+SESSION_STORE_SECONDS = Histogram(
+    "bff_session_store_duration_seconds", "Session store operations", ("operation",))
+SESSION_STORE_ERRORS = Counter(
+    "bff_session_store_errors_total", "Session store operations that failed", ("operation",))
+SESSIONS_CREATED = Counter("bff_sessions_created_total", "Sessions created (sign-ins completed)")
+SESSIONS_ENDED = Counter(
+    "bff_sessions_ended_total",
+    "Sessions ended, by reason: logout, idle, lifetime, revoked, back-channel", ("reason",))
+SIGNIN_STEPS = Counter(
+    "bff_signin_steps_total", "Embedded sign-in steps by remediation and outcome (never by user)",
+    ("remediation", "outcome"))
+SIGNUPS = Counter("bff_signups_total", "Sign-ups by outcome", ("outcome",))
+RATE_LIMITED = Counter(
+    "bff_rate_limit_rejections_total", "Requests refused by a rate limit", ("limiter",))
+CONTENT_CACHE = Counter(
+    "bff_content_cache_total", "AEM copy lookups by cache outcome: hit, stale, miss, coalesced, error",
+    ("outcome",))
+CONTENT_FALLBACK = Counter(
+    "bff_content_fallback_total", "Copy served from the bundled fallback because AEM failed")
+OUTBOX_DEPTH = Gauge("bff_outbox_depth", "Outbox entries not yet sent, by state", ("state",))
+OUTBOX_OLDEST_AGE = Gauge(
+    "bff_outbox_oldest_pending_age_seconds", "Age of the oldest unsent outbox entry", unit="Seconds")
+WEBHOOK_EVENTS = Counter(
+    "bff_webhook_events_total", "Webhook events (Okta event hook, AEM webhook) accepted or rejected",
+    ("hook", "outcome", "reason"))

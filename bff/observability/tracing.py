@@ -1,0 +1,231 @@
+"""The one tracing API of the BFF: OpenTelemetry spans, off by default.
+
+Call sites use :func:`span` (a context manager yielding the span, or OpenTelemetry's
+non-recording ``INVALID_SPAN`` when tracing is off, so ``sp.set_attribute`` needs no test) and
+:func:`headers` / :func:`traceparent` for what goes to an upstream. Off, :func:`span` is one
+global test and returns a shared no-op context manager: nothing of the SDK is imported, no
+context variable is touched.
+
+On (``OTEL_TRACES_EXPORTER=otlp|console``, :func:`start`), the SDK's ``TracerProvider`` is built
+here, not installed as the global provider (tests start and stop it per app), with the
+configured sampler and a batch processor in front of the OTLP/HTTP or console exporter. Spans
+never record exception events (a message could quote input): a failed span gets status ERROR
+and ``error.type`` = the exception's class name. Every attribute passes
+:func:`bff.observability.attributes.safe`.
+
+Log lines carry the current ``trace_id``/``span_id`` (:func:`log_ids`, installed into
+:mod:`bff.logs` by :func:`start`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, MutableMapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from bff import logs
+from bff.observability.attributes import AttributeValue, safe, safe_all
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from bff.settings import TelemetrySettings
+
+__all__ = ["SpanKind", "span", "headers", "traceparent", "note", "start", "stop", "active", "Context"]
+
+Context = otel_context.Context
+
+_tracer: trace.Tracer | None = None
+_provider: TracerProvider | None = None
+_propagator = TraceContextTextMapPropagator()
+
+
+class _Noop:
+    """The context manager :func:`span` returns while tracing is off (shared, stateless)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Span:
+        return INVALID_SPAN
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        return None
+
+
+_NOOP = _Noop()
+
+
+def active() -> bool:
+    """Whether spans are being recorded (for call sites that would compute attributes)."""
+    return _tracer is not None
+
+
+def span(name: str, attributes: Mapping[str, AttributeValue] | None = None, *,
+         kind: SpanKind = SpanKind.INTERNAL,
+         parent: Context | None = None) -> contextlib.AbstractContextManager[Span]:
+    """A span around the ``with`` block, current inside it (children nest, log lines carry
+    its ids). ``parent``: an extracted remote context (the inbound request's)."""
+    tracer = _tracer
+    if tracer is None:
+        return _NOOP
+    return _recording(tracer, name, safe_all(attributes), kind, parent)
+
+
+@contextlib.contextmanager
+def _recording(tracer: trace.Tracer, name: str, attributes: dict[str, AttributeValue],
+               kind: SpanKind, parent: Context | None) -> Iterator[Span]:
+    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes,
+                                      record_exception=False, set_status_on_exception=False) as sp:
+        try:
+            yield sp
+        except BaseException as exc:
+            fail(sp, exc)
+            raise
+
+
+def fail(sp: Span, exc: BaseException | str) -> None:
+    """Mark ``sp`` failed, naming the error's class (never its message)."""
+    kind = exc if isinstance(exc, str) else type(exc).__name__
+    sp.set_attribute("error.type", kind)
+    sp.set_status(Status(StatusCode.ERROR, kind))
+
+
+def note(sp: Span, key: str, value: AttributeValue) -> None:
+    """Set one attribute on ``sp`` through the scrubber (a no-op on the non-recording span)."""
+    if sp.is_recording():
+        sp.set_attribute(key, safe(value))
+
+
+def current() -> Span:
+    return trace.get_current_span() if _tracer is not None else INVALID_SPAN
+
+
+# -- propagation ------------------------------------------------------------------------------
+
+
+def headers(carrier: MutableMapping[str, str]) -> None:
+    """Add ``traceparent`` (and ``tracestate``) of the current span to ``carrier``; nothing when
+    tracing is off or no span is current."""
+    if _tracer is not None:
+        _propagator.inject(carrier)
+
+
+def traceparent() -> str | None:
+    """The W3C ``traceparent`` naming the current span, or None (off, or no span)."""
+    if _tracer is None:
+        return None
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def amzn_trace_id() -> str | None:
+    """The current span as an ``X-Amzn-Trace-Id`` (X-Ray's ``Root=1-<8>-<24>;Parent=;Sampled=``:
+    the W3C trace id split the way the AWS X-Ray propagator does), or None."""
+    if _tracer is None:
+        return None
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    trace_id = f"{ctx.trace_id:032x}"
+    sampled = 1 if ctx.trace_flags.sampled else 0
+    return f"Root=1-{trace_id[:8]}-{trace_id[8:]};Parent={ctx.span_id:016x};Sampled={sampled}"
+
+
+class _AsgiGetter:
+    """Reads W3C headers out of raw ASGI header pairs."""
+
+    def get(self, carrier: list[tuple[bytes, bytes]], key: str) -> list[str] | None:
+        name = key.encode("latin-1")
+        values = [v.decode("latin-1") for k, v in carrier if k == name]
+        return values or None
+
+    def keys(self, carrier: list[tuple[bytes, bytes]]) -> list[str]:
+        return [k.decode("latin-1") for k, _ in carrier]
+
+
+_GETTER = _AsgiGetter()
+
+
+def extract(raw_headers: list[tuple[bytes, bytes]]) -> Context | None:
+    """The remote parent named by a well-formed ``traceparent`` in ``raw_headers``, or None.
+    Whether to honour it is the caller's decision (:mod:`bff.observability.propagation`)."""
+    if _tracer is None:
+        return None
+    ctx = _propagator.extract(raw_headers, getter=_GETTER)  # type: ignore[arg-type]
+    if not trace.get_current_span(ctx).get_span_context().is_valid:
+        return None
+    return ctx
+
+
+# -- logs -------------------------------------------------------------------------------------
+
+
+def log_ids() -> tuple[str, str]:
+    """``(trace_id, span_id)`` of the current span in hex, ``("-", "-")`` outside one."""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return "-", "-"
+    return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
+
+
+# -- start / stop -----------------------------------------------------------------------------
+
+
+def _sampler(settings: TelemetrySettings) -> Any:
+    from opentelemetry.sdk.trace import sampling
+
+    ratio = settings.sampler_arg
+    return {
+        "always_on": lambda: sampling.ALWAYS_ON,
+        "always_off": lambda: sampling.ALWAYS_OFF,
+        "traceidratio": lambda: sampling.TraceIdRatioBased(ratio),
+        "parentbased_always_on": lambda: sampling.ParentBased(sampling.ALWAYS_ON),
+        "parentbased_always_off": lambda: sampling.ParentBased(sampling.ALWAYS_OFF),
+        "parentbased_traceidratio": lambda: sampling.ParentBased(sampling.TraceIdRatioBased(ratio)),
+    }[settings.sampler]()
+
+
+def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) -> None:
+    """Build the SDK's provider from ``settings`` (or around ``exporter``, exported span by span:
+    tests pass an ``InMemorySpanExporter``) and make :func:`span` record. The SDK is imported
+    here, only when tracing is on."""
+    global _tracer, _provider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    stop()
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}),
+                              sampler=_sampler(settings))
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif settings.traces_exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+    _provider = provider
+    _tracer = provider.get_tracer("bff")
+    logs.use_trace_ids(log_ids)
+
+
+def stop() -> None:
+    """Flush and shut the provider down; :func:`span` is a no-op again."""
+    global _tracer, _provider
+    provider, _provider, _tracer = _provider, None, None
+    logs.use_trace_ids(None)
+    if provider is not None:
+        provider.shutdown()
