@@ -193,7 +193,7 @@ def _metrics_addr(r: EnvReader, public_url: str) -> tuple[str, int]:
         r.error(f"BFF_METRICS_ADDR must be host:port, e.g. 127.0.0.1:9464, got {raw!r}")
         return "127.0.0.1", 9464
     public = urlsplit(public_url) if public_url else None
-    if public is not None and public.port == int(port) and host in {"0.0.0.0", "::", public.hostname}:
+    if public is not None and public.port == int(port) and host in {"0.0.0.0", "::", public.hostname}:  # noqa: S104
         r.error(f"BFF_METRICS_ADDR must not be the public port ({port}): metrics are a separate listener")
     return host, int(port)
 

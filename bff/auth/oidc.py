@@ -442,9 +442,10 @@ class OIDCClient:
         meta = await self.metadata()
         if meta.userinfo_endpoint is None:
             raise BadGateway("The identity provider has no userinfo endpoint")
+        url = meta.userinfo_endpoint
         try:
             response = await outbound.call("okta", "userinfo", lambda: self.http.get(
-                meta.userinfo_endpoint, headers={"Authorization": f"Bearer {access_token}",
+                url, headers={"Authorization": f"Bearer {access_token}",
                                                  "Accept": "application/json"}))
         except httpx.HTTPError as exc:
             raise Unavailable("Identity provider unreachable (userinfo)") from exc

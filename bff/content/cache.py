@@ -32,8 +32,8 @@ from typing import Literal, NamedTuple
 
 import cachetools
 
-from bff.observability import metrics, tracing
 from bff.content.aem import Fragment
+from bff.observability import metrics, tracing
 
 log = logging.getLogger("bff.content.cache")
 

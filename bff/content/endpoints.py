@@ -40,10 +40,11 @@ from bff.errors import (
     ValidationFailed,
 )
 from bff.http.body import parse_json_object, read_limited
+from bff.http.edge import Template
 from bff.http.negotiation import if_none_match_hits, media_type
 from bff.http.responses import NO_STORE, PRIVATE_NO_STORE_HEADER
-from bff.http.edge import Template
 from bff.lookup import ServiceKey, service
+from bff.observability import metrics
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
@@ -276,6 +277,15 @@ async def preview_entry(request: Request) -> Response:
 
 
 async def aem_hook(request: Request) -> Response:
+    """The AEM webhook; ``bff_webhook_events_total{hook="aem"}`` counts its deliveries."""
+    try:
+        return await _aem_hook(request)
+    except BFFError as exc:
+        metrics.WEBHOOK_EVENTS.inc("aem", "rejected", exc.instance_code)
+        raise
+
+
+async def _aem_hook(request: Request) -> Response:
     area = _area(request)
     challenge = request.query_params.get("challenge")
     if challenge is not None:
@@ -288,4 +298,5 @@ async def aem_hook(request: Request) -> Response:
     await area.hooks.authenticate(body, request.headers)
     events = parse_events(body, request.headers.get("content-type", ""), request.headers)
     result = await area.hooks.process(events)
+    metrics.WEBHOOK_EVENTS.inc("aem", "accepted", "ok", amount=len(events))
     return _no_store(result)

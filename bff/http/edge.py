@@ -162,8 +162,9 @@ class Edge:
         began = time.perf_counter()
         template = UNMATCHED
         try:
-            with tracing.span(method, {"http.request.method": method, "url.scheme": scope.get("scheme", "http")},
-                              kind=tracing.SpanKind.SERVER, parent=propagation.incoming(scope)) as sp:
+            attributes = {"http.request.method": method, "url.scheme": scope.get("scheme", "http")}
+            parent = propagation.incoming(scope)
+            with tracing.span(method, attributes, kind=tracing.SpanKind.SERVER, parent=parent) as sp:
                 try:
                     await self._handle(scope, receive, send, exchange)
                 finally:

@@ -184,15 +184,13 @@ def log_ids() -> tuple[str, str]:
 def _sampler(settings: TelemetrySettings) -> Any:
     from opentelemetry.sdk.trace import sampling
 
-    ratio = settings.sampler_arg
-    return {
-        "always_on": lambda: sampling.ALWAYS_ON,
-        "always_off": lambda: sampling.ALWAYS_OFF,
-        "traceidratio": lambda: sampling.TraceIdRatioBased(ratio),
-        "parentbased_always_on": lambda: sampling.ParentBased(sampling.ALWAYS_ON),
-        "parentbased_always_off": lambda: sampling.ParentBased(sampling.ALWAYS_OFF),
-        "parentbased_traceidratio": lambda: sampling.ParentBased(sampling.TraceIdRatioBased(ratio)),
-    }[settings.sampler]()
+    name = settings.sampler
+    root: Any = sampling.ALWAYS_ON
+    if name.endswith("always_off"):
+        root = sampling.ALWAYS_OFF
+    elif name.endswith("traceidratio"):
+        root = sampling.TraceIdRatioBased(settings.sampler_arg)
+    return sampling.ParentBased(root) if name.startswith("parentbased_") else root
 
 
 def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) -> None:

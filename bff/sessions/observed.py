@@ -45,13 +45,15 @@ class ObservedStore:
         await self._timed("create", lambda: self.inner.create(record))
 
     async def replace(self, record: SessionRecord, *, expected_version: int) -> bool:
-        return await self._timed("replace", lambda: self.inner.replace(record, expected_version=expected_version))
+        return await self._timed("replace",
+                                 lambda: self.inner.replace(record, expected_version=expected_version))
 
     async def delete(self, session_id: str) -> None:
         await self._timed("delete", lambda: self.inner.delete(session_id))
 
     async def delete_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
-        return await self._timed("delete_for", lambda: self.inner.delete_for(user_id=user_id, idp_sid=idp_sid))
+        return await self._timed("delete_for",
+                                 lambda: self.inner.delete_for(user_id=user_id, idp_sid=idp_sid))
 
     async def put_transaction(self, key: str, value: bytes, ttl: float) -> None:
         await self._timed("put_transaction", lambda: self.inner.put_transaction(key, value, ttl))

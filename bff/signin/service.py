@@ -36,10 +36,21 @@ from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient
 from bff.auth.sessions import ManagedSession, SessionManager
 from bff.auth.transactions import TransactionError
 from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLimited
+from bff.observability import metrics, tracing
 from bff.settings import Settings
 from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import Form, IdxState, JSONValue, parse_state
-from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
+from bff.signin.steps import (
+    AUTHENTICATOR_STEPS,
+    DEFAULT_POLICY,
+    FORM_STEPS,
+    REDIRECT,
+    SELECT_STEPS,
+    StepPolicy,
+    authenticator_key,
+    prepare,
+    to_step,
+)
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
 from bff.signup.ratelimit import RateLimiter
 
@@ -104,6 +115,7 @@ class SigninService:
     async def _hit(self, bucket: str, key: str, limit: int) -> None:
         decision = await self.limiter.hit(bucket, key, limit=limit, window=self.settings.signin.rate_window)
         if not decision.allowed:
+            metrics.RATE_LIMITED.inc(bucket)
             raise SigninRateLimited(decision.retry_after, "Too many sign-in attempts; try again later")
 
     async def _limit(self, client_ip: str | None, identifier: str | None) -> None:
@@ -180,6 +192,26 @@ class SigninService:
 
     async def step(self, binding: Binding | None, named: str | None, remediation: str, values: object, *,
                    client_ip: str | None) -> Outcome:
+        """One remediation; a ``signin.step`` span and ``bff_signin_steps_total{remediation,
+        outcome}`` (a remediation the BFF does not know counts as ``other``; outcome ``next``,
+        ``success``, ``ended`` or the error's code), never the identifier or any value."""
+        known = remediation in FORM_STEPS or remediation in AUTHENTICATOR_STEPS or remediation in SELECT_STEPS
+        label = remediation if known else "other"
+        with tracing.span("signin.step", {"bff.signin.remediation": label}) as sp:
+            try:
+                outcome = await self._step(binding, named, remediation, values, client_ip=client_ip)
+            except BFFError as exc:
+                metrics.SIGNIN_STEPS.inc(label, exc.instance_code)
+                tracing.note(sp, "bff.signin.outcome", exc.instance_code)
+                raise
+            result = ("success" if outcome.session is not None
+                      else "next" if outcome.txn is not None else "ended")
+            metrics.SIGNIN_STEPS.inc(label, result)
+            tracing.note(sp, "bff.signin.outcome", result)
+            return outcome
+
+    async def _step(self, binding: Binding | None, named: str | None, remediation: str, values: object, *,
+                    client_ip: str | None) -> Outcome:
         txn = await self.find(binding, named, for_post=True)
         async with self.transactions.lock(txn.id):
             fresh = await self.transactions.get(txn.id)  # what the last holder of the lock wrote

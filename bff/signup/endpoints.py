@@ -18,12 +18,13 @@ from starlette.routing import BaseRoute, Route
 
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
-from bff.errors import BadRequest, NotFound
+from bff.errors import BadRequest, BFFError, NotFound
 from bff.http.body import read_json_object
 from bff.http.negotiation import negotiate_language, parse_accept_language
 from bff.http.responses import NO_STORE
 from bff.lookup import SETTINGS, ServiceKey
 from bff.lookup import service as lookup
+from bff.observability import metrics
 from bff.settings import Settings
 from bff.signup.forms import describe_signup
 from bff.signup.hooks import authenticate, created_users
@@ -80,6 +81,15 @@ async def profile(request: Request) -> Response:
 
 
 async def okta_hook(request: Request) -> Response:
+    """The Okta event hook; ``bff_webhook_events_total{hook="okta"}`` counts its deliveries."""
+    try:
+        return await _okta_hook(request)
+    except BFFError as exc:
+        metrics.WEBHOOK_EVENTS.inc("okta", "rejected", exc.instance_code)
+        raise
+
+
+async def _okta_hook(request: Request) -> Response:
     settings = lookup(request, SETTINGS)
     # Every configured value is accepted (newest first): the secret rotates without a gap.
     secrets = settings.signup.hook_secrets
@@ -97,6 +107,9 @@ async def okta_hook(request: Request) -> Response:
     body = await read_json_object(request, HOOK_MAX_BODY)
     users, received = created_users(body)
     result = await _service(request).accept_hook(users, received)
+    metrics.WEBHOOK_EVENTS.inc("okta", "accepted", "ok", amount=result.accepted)
+    if result.duplicates:
+        metrics.WEBHOOK_EVENTS.inc("okta", "rejected", "duplicate", amount=result.duplicates)
     return JSONResponse({"received": result.received, "accepted": result.accepted,
                          "duplicates": result.duplicates}, headers=NO_STORE)
 

@@ -71,6 +71,10 @@ class Outbox(Protocol):
         """When the earliest pending entry becomes due (None when nothing is pending)."""
         ...
 
+    async def oldest_pending_at(self) -> float | None:
+        """When the oldest pending entry was added (None when nothing is pending)."""
+        ...
+
     async def purge_sent(self, *, before: float) -> int: ...
 
     async def ping(self) -> bool: ...
@@ -149,6 +153,10 @@ class MemoryOutbox:
     async def next_due_at(self) -> float | None:
         due = [e.next_attempt_at for e in self._entries.values() if e.status == "pending"]
         return min(due) if due else None
+
+    async def oldest_pending_at(self) -> float | None:
+        added = [e.created_at for e in self._entries.values() if e.status == "pending"]
+        return min(added) if added else None
 
     async def purge_sent(self, *, before: float) -> int:
         async with self._lock:
@@ -294,6 +302,13 @@ class SqliteOutbox:
             return float(row[0]) if row and row[0] is not None else None
 
         return await self._run(first)
+
+    async def oldest_pending_at(self) -> float | None:
+        def oldest(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'").fetchone()
+            return float(row[0]) if row and row[0] is not None else None
+
+        return await self._run(oldest)
 
     async def purge_sent(self, *, before: float) -> int:
         def purge(conn: sqlite3.Connection) -> int:

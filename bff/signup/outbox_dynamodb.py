@@ -280,6 +280,16 @@ class DynamoDBOutbox:
 
         return await self._run(first)
 
+    async def oldest_pending_at(self) -> float | None:
+        def oldest() -> float | None:
+            added = [_num(i, "created_at") or 0.0 for i in self._scan(
+                FilterExpression="#q = :pending", ProjectionExpression="created_at",
+                ExpressionAttributeNames={"#q": "queue"},
+                ExpressionAttributeValues={":pending": _s(PENDING)})]
+            return min(added) if added else None
+
+        return await self._run(oldest)
+
     async def purge_sent(self, *, before: float) -> int:
         def purge() -> int:
             gone = self._scan(FilterExpression="begins_with(pk, :e) AND #st = :sent AND sent_at < :before",

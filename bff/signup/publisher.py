@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.exceptions
 
+from bff.observability import outbound
 from bff.signup import aws
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ class MemoryPublisher:
         return f"mem-{len(self.messages)}"
 
 
+def _ok(message_id: str) -> int:
+    return 200  # a refusal raised (its class is counted instead)
+
+
 class SnsPublisher:
     """SNS ``Publish`` with message attributes (String) for subscription filter policies. For a
     FIFO topic (``.fifo``) the event id is the deduplication id and the user id the group."""
@@ -73,7 +78,8 @@ class SnsPublisher:
                       dedupe_id: str, group_id: str) -> str:
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
         try:
-            return await asyncio.to_thread(self._publish, body, attributes, dedupe_id, group_id)
+            return await outbound.call("sns", "publish", lambda: asyncio.to_thread(
+                self._publish, body, attributes, dedupe_id, group_id), status=_ok)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise PublishFailed(_describe(exc)) from exc
 

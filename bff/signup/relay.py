@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bff.errors import BFFError
+from bff.observability import metrics, tracing
 from bff.signup.events import AccountCreated
 from bff.signup.okta_users import OktaUsers, UserNotFound
 from bff.signup.outbox import KEEP_SENT, Outbox, OutboxEntry
@@ -58,6 +59,7 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_purge = 0.0
+        self._last_gauge = float("-inf")
         self.published = 0
         self.failures = 0
 
@@ -88,6 +90,7 @@ class Relay:
             try:
                 await self.drain()
                 await self._maybe_purge()
+                await self._gauge()
                 next_due = await self.outbox.next_due_at()
             except Exception:  # the relay must outlive any single failure
                 log.exception("outbox relay pass failed")
@@ -115,7 +118,10 @@ class Relay:
             entries = await self.outbox.claim_due(now=self._clock(), limit=self.batch, lease=self.lease)
             if not entries:
                 break
-            sent += sum(await asyncio.gather(*(deliver(e) for e in entries)))
+            with tracing.span("outbox.relay", {"bff.outbox.batch": len(entries)}) as sp:
+                delivered = sum(await asyncio.gather(*(deliver(e) for e in entries)))
+                tracing.note(sp, "bff.outbox.sent", delivered)
+            sent += delivered
             if len(entries) < self.batch:
                 break
         return sent
@@ -161,6 +167,19 @@ class Relay:
         if enriched.locale is None and self.default_locale:
             enriched = replace(enriched, locale=self.default_locale)
         return enriched
+
+    async def _gauge(self) -> None:
+        """``bff_outbox_depth{state}`` and ``bff_outbox_oldest_pending_age_seconds``, at most
+        once a minute (a DynamoDB outbox counts with a scan), while metrics are on."""
+        now = self._clock()
+        if not metrics.enabled() or now - self._last_gauge < 60:
+            return
+        self._last_gauge = now
+        counts = await self.outbox.counts()
+        for state in ("pending", "dead"):
+            metrics.OUTBOX_DEPTH.set(counts.get(state, 0), state)
+        oldest = await self.outbox.oldest_pending_at()
+        metrics.OUTBOX_OLDEST_AGE.set(max(0.0, now - oldest) if oldest is not None else 0.0)
 
     async def _maybe_purge(self) -> None:
         now = self._clock()

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bff.errors import RateLimited, Unavailable
+from bff.errors import BFFError, RateLimited, Unavailable
+from bff.observability import metrics
 from bff.settings import Settings
 from bff.signup.events import AccountCreated
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
@@ -64,6 +65,7 @@ class SignupService:
     async def _hit(self, bucket: str, key: str, limit: int) -> None:
         decision = await self.limiter.hit(bucket, key, limit=limit, window=self.settings.signup.rate_window)
         if not decision.allowed:
+            metrics.RATE_LIMITED.inc(f"signup-{bucket}")
             raise RateLimited(decision.retry_after, "Too many sign-up attempts; try again later")
 
     async def limit_ip(self, client_ip: str) -> None:
@@ -95,8 +97,13 @@ class SignupService:
             profile["company"] = form.company
         if form.locale:
             profile["locale"] = form.locale.replace("-", "_")  # Okta's format: fr_CA
-        user = await okta.create_user(profile, password=form.password, activate=True)
+        try:
+            user = await okta.create_user(profile, password=form.password, activate=True)
+        except BFFError as exc:
+            metrics.SIGNUPS.inc(exc.instance_code)
+            raise
         self.stats["created"] += 1
+        metrics.SIGNUPS.inc("created")
         event = AccountCreated.new(user_id=user.id, login=form.email, email=form.email,
                                    first_name=form.first_name, last_name=form.last_name, org_id=form.org_id,
                                    locale=form.locale, source="bff-signup")
