@@ -11,6 +11,11 @@ API Gateway's own errors keep its wire shape: ``{"message":"Not Found"}`` 404,
 (function error or malformed response), ``{"message":"Service Unavailable"}`` 503 (integration
 timeout). Every answer carries ``apigw-requestid``.
 
+Tracing (when the BFF in the same process traces, e.g. ``bff dev`` with
+``OTEL_TRACES_EXPORTER=console``): each HTTP API request is a SERVER span continuing its W3C
+``traceparent``, each invoke one continuing its ``X-Amzn-Trace-Id``, as the real services'
+X-Ray segments would; so a proxied request's trace shows the upstream's span as a child.
+
 Lambda side: ``POST /2015-03-31/functions/{FunctionName}/invocations`` speaks the Invoke API
 (``X-Amz-Invocation-Type`` RequestResponse/Event/DryRun, ``X-Amz-Function-Error: Unhandled``
 with the runtime's error document, ``X-Amz-Executed-Version``, ``ResourceNotFoundException``
@@ -31,10 +36,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from bff.observability import tracing
 from bff.proxy.apigw_event import MalformedLambdaResponse, build_http_api_event, map_response
 from bff_dev.twins.apigw.authorizer import AuthorizerDenied, JwtAuthorizer
 from bff_dev.twins.apigw.functions import FunctionTimeout, InvokeResult, LocalFunction
@@ -43,6 +51,22 @@ MAX_PAYLOAD = 10 * 1024 * 1024  # HTTP API request payload limit
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024  # synchronous invoke limit
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 _ROUTE_PARAM = re.compile(r"{([A-Za-z0-9_.-]+)(\+?)}")
+
+
+def amzn_parent(headers: list[tuple[bytes, bytes]]) -> tracing.Context | None:
+    """The remote parent named by an ``X-Amzn-Trace-Id`` (``Root=1-<8>-<24>;Parent=<16>;Sampled=1``),
+    as Lambda continues the caller's X-Ray trace; None without a usable one or with tracing off."""
+    if not tracing.active():
+        return None
+    raw = next((v.decode("latin-1") for k, v in headers if k == b"x-amzn-trace-id"), "")
+    fields = dict(part.split("=", 1) for part in raw.split(";") if "=" in part)
+    root, parent = fields.get("Root", "").split("-"), fields.get("Parent", "")
+    if len(root) != 3 or not re.fullmatch(r"[0-9a-f]{16}", parent) \
+            or not re.fullmatch(r"[0-9a-f]{8}", root[1]) or not re.fullmatch(r"[0-9a-f]{24}", root[2]):
+        return None
+    context = SpanContext(int(root[1] + root[2], 16), int(parent, 16), is_remote=True,
+                          trace_flags=TraceFlags(1 if fields.get("Sampled") == "1" else 0))
+    return trace.set_span_in_context(NonRecordingSpan(context))
 
 
 @dataclass(frozen=True)
@@ -145,9 +169,15 @@ class ApiGatewayTwin:
         request = Request(scope, receive)
         invoke = _INVOKE_PATH.match(scope["path"])
         if invoke and scope["method"] == "POST":
-            response = await self._lambda_invoke(request, unquote(invoke["name"]))
+            name = unquote(invoke["name"])
+            with tracing.span(f"lambda-twin invoke {name}", kind=tracing.SpanKind.SERVER,
+                              parent=amzn_parent(scope["headers"])):
+                response = await self._lambda_invoke(request, name)
         else:
-            response = await self._http_api(request)
+            with tracing.span(f"apigw-twin {scope['method']}", kind=tracing.SpanKind.SERVER,
+                              parent=tracing.extract(scope["headers"])) as sp:
+                response = await self._http_api(request)
+                sp.set_attribute("http.response.status_code", response.status_code)
         await response(scope, receive, send)
 
     # ----------------------------------------------------------------------- HTTP API
