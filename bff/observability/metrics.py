@@ -162,6 +162,8 @@ def enable(kind: str) -> Any:
     OVERFLOW.clear()
     for metric in _ALL:
         metric._bind(backend)
+        if isinstance(backend, PrometheusBackend):
+            backend.declare(metric)  # listed (HELP/TYPE) from the first scrape, before any sample
     return _state.registry
 
 
@@ -213,6 +215,9 @@ class PrometheusBackend:
         prometheus_client.PlatformCollector(registry=self.registry)
         self._metrics: dict[str, Any] = {}
         self._prom = prometheus_client
+
+    def declare(self, metric: Metric) -> None:
+        self._metric(metric)
 
     def _metric(self, metric: Metric) -> Any:
         made = self._metrics.get(metric.name)

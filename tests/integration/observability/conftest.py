@@ -16,6 +16,8 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from starlette.applications import Starlette
+
 from bff.app import create_app
 from bff_dev.serving import free_port, serve_asgi
 from bff_dev.twins.apigw.functions import LocalFunction
@@ -48,6 +50,7 @@ class Traced:
     okta: OktaTwin
     client: httpx.AsyncClient
     exporter: InMemorySpanExporter
+    app: Starlette
 
     async def login(self, email: str = "alice@acme.test", scope: str | None = "admin") -> str:
         cookie = await login_as(self.client, email, scope=scope)
@@ -63,6 +66,13 @@ class Traced:
 
 @pytest.fixture
 async def traced(tmp_path: Path) -> AsyncIterator[Traced]:
+    async with running_stack(tmp_path, span_exporter=InMemorySpanExporter()) as t:
+        yield t
+
+
+@contextlib.asynccontextmanager
+async def running_stack(tmp_path: Path, *, span_exporter: InMemorySpanExporter | None = None,
+                        **env: str) -> AsyncIterator[Traced]:
     async with contextlib.AsyncExitStack() as stack:
         # 30 s tokens and the default 60 s refresh skew: every proxied request refreshes first.
         okta = await stack.enter_async_context(running_okta_twin(access_token_ttl=30))
@@ -73,8 +83,10 @@ async def traced(tmp_path: Path) -> AsyncIterator[Traced]:
         await serve_asgi(stack, twin, api_port, name="apigw")
         routes = tmp_path / "routes.toml"
         routes.write_text(ROUTES.format(http=f"http://127.0.0.1:{api_port}"))
-        settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_API_ROUTES=str(routes))
-        register_bff_client(okta, settings)
-        exporter = InMemorySpanExporter()
-        client = await stack.enter_async_context(bff_client(create_app(settings, span_exporter=exporter)))
-        yield Traced(okta, client, exporter)
+        settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_API_ROUTES=str(routes), **env)
+        register_bff_client(okta, settings, grant_types=("authorization_code", "refresh_token",
+                                                          "interaction_code"))
+        exporter = span_exporter or InMemorySpanExporter()
+        app = create_app(settings, span_exporter=span_exporter)
+        client = await stack.enter_async_context(bff_client(app))
+        yield Traced(okta, client, exporter, app)

@@ -54,7 +54,7 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def signup_stack(
-    tmp_path: Path, *, service_app: bool = False, hook: bool = True, **env: str
+    tmp_path: Path, *, service_app: bool = False, hook: bool = True, span_exporter: Any = None, **env: str
 ) -> AsyncIterator[Stack]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
@@ -89,7 +89,7 @@ async def signup_stack(
                 okta.register_event_hook(
                     f"{public}/bff/hooks/okta", auth_header="Authorization", auth_value=HOOK_SECRET
                 )
-            app = create_app(settings)
+            app = create_app(settings, span_exporter=span_exporter)
             async with contextlib.AsyncExitStack() as stack:
                 await serve_asgi(stack, app, port, name="bff-signup-it")
                 async with httpx.AsyncClient(base_url=public, timeout=15) as http:
