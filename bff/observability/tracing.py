@@ -122,10 +122,9 @@ def traceparent() -> str | None:
     """The W3C ``traceparent`` naming the current span, or None (off, or no span)."""
     if _tracer is None:
         return None
-    ctx = trace.get_current_span().get_span_context()
-    if not ctx.is_valid:
-        return None
-    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
 
 
 def amzn_trace_id() -> str | None:

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import INVALID_SPAN, StatusCode
+
+from bff.observability import tracing
+from bff.settings import TelemetrySettings
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    exp = InMemorySpanExporter()
+    tracing.start(TelemetrySettings(), exporter=exp)
+    yield exp
+    tracing.stop()
+
+
+def test_off_is_a_shared_no_op() -> None:
+    assert not tracing.active()
+    first, second = tracing.span("a"), tracing.span("b")
+    assert first is second
+    with first as sp:
+        assert sp is INVALID_SPAN
+    assert tracing.traceparent() is None and tracing.amzn_trace_id() is None
+    carrier: dict[str, str] = {}
+    tracing.headers(carrier)
+    assert carrier == {}
+    assert tracing.extract([(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]) is None
+
+
+def test_spans_nest_and_propagate(exporter: InMemorySpanExporter) -> None:
+    with tracing.span("outer", {"k": "v"}):
+        with tracing.span("inner") as inner:
+            parent = tracing.traceparent()
+            amzn = tracing.amzn_trace_id()
+            carrier: dict[str, str] = {}
+            tracing.headers(carrier)
+    ctx = inner.get_span_context()
+    trace_id = f"{ctx.trace_id:032x}"
+    assert parent == carrier["traceparent"]
+    assert parent is not None and parent.startswith(f"00-{trace_id}-{ctx.span_id:016x}-")
+    assert int(parent[-2:], 16) & 1  # sampled
+    assert amzn == f"Root=1-{trace_id[:8]}-{trace_id[8:]};Parent={ctx.span_id:016x};Sampled=1"
+    outer, = [s for s in exporter.get_finished_spans() if s.name == "outer"]
+    assert outer.attributes == {"k": "v"}
+
+
+def test_a_failure_names_the_class_never_the_message(exporter: InMemorySpanExporter) -> None:
+    with pytest.raises(ValueError), tracing.span("boom"):
+        raise ValueError("secret detail alice@acme.test")
+    span, = exporter.get_finished_spans()
+    assert span.status.status_code == StatusCode.ERROR and span.status.description == "ValueError"
+    assert span.attributes == {"error.type": "ValueError"} and not span.events
+
+
+def test_attributes_are_scrubbed(exporter: InMemorySpanExporter) -> None:
+    with tracing.span("s", {"who": "alice@acme.test"}) as sp:
+        tracing.note(sp, "auth", "Bearer abc")
+    span, = exporter.get_finished_spans()
+    assert span.attributes == {"who": "[redacted]", "auth": "[redacted]"}
+
+
+def test_extract_takes_a_well_formed_traceparent_only(exporter: InMemorySpanExporter) -> None:
+    good = tracing.extract([(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")])
+    assert good is not None
+    with tracing.span("child", parent=good) as sp:
+        assert f"{sp.get_span_context().trace_id:032x}" == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert tracing.extract([(b"traceparent", b"garbage")]) is None
+    assert tracing.extract([]) is None
+
+
+def test_sampler_always_off_records_nothing() -> None:
+    exp = InMemorySpanExporter()
+    tracing.start(TelemetrySettings(sampler="always_off"), exporter=exp)
+    try:
+        with tracing.span("x"):
+            pass
+    finally:
+        tracing.stop()
+    assert exp.get_finished_spans() == ()
