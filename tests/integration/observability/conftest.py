@@ -15,7 +15,6 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from starlette.applications import Starlette
 
 from bff.app import create_app
@@ -58,7 +57,9 @@ class Traced:
         return cookie
 
     async def get(self, cookie: str, path: str, **headers: str) -> httpx.Response:
-        return await self.client.get(path, headers={"X-CSRF": "1", "Cookie": f"__Host-bff={cookie}", **headers})
+        return await self.client.get(
+            path, headers={"X-CSRF": "1", "Cookie": f"__Host-bff={cookie}", **headers}
+        )
 
     def spans(self) -> tuple[ReadableSpan, ...]:
         return self.exporter.get_finished_spans()
@@ -71,21 +72,25 @@ async def traced(tmp_path: Path) -> AsyncIterator[Traced]:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(tmp_path: Path, *, span_exporter: InMemorySpanExporter | None = None,
-                        **env: str) -> AsyncIterator[Traced]:
+async def running_stack(
+    tmp_path: Path, *, span_exporter: InMemorySpanExporter | None = None, **env: str
+) -> AsyncIterator[Traced]:
     async with contextlib.AsyncExitStack() as stack:
         # 30 s tokens and the default 60 s refresh skew: every proxied request refreshes first.
         okta = await stack.enter_async_context(running_okta_twin(access_token_ttl=30))
         api_port = free_port()
-        twin = ApiGatewayTwin(issuer=okta.issuer, routes=[TwinRoute("ANY /api/admin/{proxy+}", "echo",
-                                                                    authorize=False)],
-                              functions=[LocalFunction("echo", echo)])
+        twin = ApiGatewayTwin(
+            issuer=okta.issuer,
+            routes=[TwinRoute("ANY /api/admin/{proxy+}", "echo", authorize=False)],
+            functions=[LocalFunction("echo", echo)],
+        )
         await serve_asgi(stack, twin, api_port, name="apigw")
         routes = tmp_path / "routes.toml"
         routes.write_text(ROUTES.format(http=f"http://127.0.0.1:{api_port}"))
         settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_API_ROUTES=str(routes), **env)
-        register_bff_client(okta, settings, grant_types=("authorization_code", "refresh_token",
-                                                          "interaction_code"))
+        register_bff_client(
+            okta, settings, grant_types=("authorization_code", "refresh_token", "interaction_code")
+        )
         exporter = span_exporter or InMemorySpanExporter()
         app = create_app(settings, span_exporter=span_exporter)
         client = await stack.enter_async_context(bff_client(app))

@@ -15,11 +15,22 @@ from bff_dev.serving import free_port
 from tests.integration.observability.conftest import running_stack
 
 EXPECTED = {
-    "bff_http_request_duration_seconds", "bff_upstream_request_duration_seconds", "bff_upstream_errors",
-    "bff_token_refreshes", "bff_session_store_duration_seconds", "bff_session_store_errors",
-    "bff_sessions_created", "bff_sessions_ended", "bff_signin_steps", "bff_signups",
-    "bff_rate_limit_rejections", "bff_content_cache", "bff_content_fallback", "bff_outbox_depth",
-    "bff_outbox_oldest_pending_age_seconds", "bff_webhook_events",
+    "bff_http_request_duration_seconds",
+    "bff_upstream_request_duration_seconds",
+    "bff_upstream_errors",
+    "bff_token_refreshes",
+    "bff_session_store_duration_seconds",
+    "bff_session_store_errors",
+    "bff_sessions_created",
+    "bff_sessions_ended",
+    "bff_signin_steps",
+    "bff_signups",
+    "bff_rate_limit_rejections",
+    "bff_content_cache",
+    "bff_content_fallback",
+    "bff_outbox_depth",
+    "bff_outbox_oldest_pending_age_seconds",
+    "bff_webhook_events",
 }
 
 
@@ -45,18 +56,24 @@ async def test_the_listener_serves_the_series_by_route_template(tmp_path: Path) 
         cookie = await stack.login()
         assert (await stack.get(cookie, "/api/admin/users/00u1")).status_code == 200
         assert (await stack.get(cookie, "/bff/user")).status_code == 200
-        assert (await stack.client.post("/bff/logout", headers={"X-CSRF": "1", "Cookie": f"__Host-bff={cookie}"})
-                ).status_code in {200, 303}
+        assert (
+            await stack.client.post("/bff/logout", headers={"X-CSRF": "1", "Cookie": f"__Host-bff={cookie}"})
+        ).status_code in {200, 303}
         families = await _scrape(url)
         assert EXPECTED <= set(families), EXPECTED - set(families)
-        requests = {(s["route"], s["method"], s["status"]) for s, _ in families["bff_http_request_duration_seconds"]
-                    if "route" in s}
+        requests = {
+            (s["route"], s["method"], s["status"])
+            for s, _ in families["bff_http_request_duration_seconds"]
+            if "route" in s
+        }
         assert ("/api/admin/{rest:path}", "GET", "200") in requests
         assert ("/bff/user", "GET", "200") in requests
         assert not any("00u1" in route for route, _, _ in requests)
         refreshes = {s["outcome"]: v for s, v in families["bff_token_refreshes"] if s}
         assert refreshes.get("ok", 0) >= 1
-        upstream = {s["upstream"] for s, _ in families["bff_upstream_request_duration_seconds"] if "upstream" in s}
+        upstream = {
+            s["upstream"] for s, _ in families["bff_upstream_request_duration_seconds"] if "upstream" in s
+        }
         assert {"api", "okta"} <= upstream
         created = [v for s, v in families["bff_sessions_created"] if not s]
         assert created and created[0] >= 1
@@ -65,8 +82,9 @@ async def test_the_listener_serves_the_series_by_route_template(tmp_path: Path) 
         ops = {s["operation"] for s, _ in families["bff_session_store_duration_seconds"] if "operation" in s}
         assert {"get", "create", "delete"} <= ops
         # The public app has no /metrics of its own.
-        assert (await stack.client.get("/metrics")).status_code == 404 or \
-            "bff_http_request" not in (await stack.client.get("/metrics")).text
+        assert (await stack.client.get("/metrics")).status_code == 404 or "bff_http_request" not in (
+            await stack.client.get("/metrics")
+        ).text
 
 
 async def test_a_flood_of_random_paths_does_not_grow_the_series(tmp_path: Path) -> None:

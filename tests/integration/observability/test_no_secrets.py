@@ -54,13 +54,20 @@ def assert_clean(spans: tuple[ReadableSpan, ...], *secrets: str) -> None:
 async def test_redirect_sign_in_and_proxied_calls(traced: Traced) -> None:
     cookie = await traced.login()
     for _ in range(2):  # each refreshes first (30 s tokens)
-        response = await traced.get(cookie, f"/api/admin/users/alice@acme.test?q={QUERY_VALUE}&email=a@b.test")
+        response = await traced.get(
+            cookie, f"/api/admin/users/alice@acme.test?q={QUERY_VALUE}&email=a@b.test"
+        )
         assert response.status_code == 200, response.text
     assert (await traced.get(cookie, "/bff/user")).status_code == 200
     spans = traced.spans()
     names = {s.name for s in spans}
-    assert {"GET /bff/callback", "okta token authorization_code", "okta token refresh_token",
-            "upstream api", "session.refresh"} <= names, names
+    assert {
+        "GET /bff/callback",
+        "okta token authorization_code",
+        "okta token refresh_token",
+        "upstream api",
+        "session.refresh",
+    } <= names, names
     assert_clean(spans, cookie)
 
 
@@ -70,26 +77,37 @@ async def test_embedded_sign_in(traced: Traced) -> None:
     assert r.status_code == 200, r.text
     r = await traced.client.post("/bff/signin/identify", json={"identifier": "bob@acme.test"}, headers=csrf)
     assert r.json()["step"] == "challenge-authenticator", r.text
-    r = await traced.client.post("/bff/signin/challenge-authenticator",
-                                 json={"credentials.passcode": "wrong-passcode-123"}, headers=csrf)
+    r = await traced.client.post(
+        "/bff/signin/challenge-authenticator",
+        json={"credentials.passcode": "wrong-passcode-123"},
+        headers=csrf,
+    )
     assert r.json()["step"] == "challenge-authenticator"
-    r = await traced.client.post("/bff/signin/challenge-authenticator",
-                                 json={"credentials.passcode": PASSWORD}, headers=csrf)
+    r = await traced.client.post(
+        "/bff/signin/challenge-authenticator", json={"credentials.passcode": PASSWORD}, headers=csrf
+    )
     assert r.json()["step"] == "success", r.text
     cookie = traced.client.cookies["__Host-bff"]
     spans = traced.spans()
     steps = [s for s in spans if s.name == "signin.step"]
     assert [(s.attributes or {}).get("bff.signin.outcome") for s in steps] == ["next", "next", "success"]
     assert {"okta_idx identify", "okta_idx challenge-authenticator", "okta token interaction_code"} <= {
-        s.name for s in spans}
+        s.name for s in spans
+    }
     assert_clean(spans, cookie, "wrong-passcode-123")
 
 
 async def test_sign_up(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
     async with signup_stack(tmp_path, span_exporter=exporter) as stack:
-        body = {"email": "new.user@example.com", "firstName": "Zoë", "lastName": "Müller",
-                "company": "Acme", "password": SIGNUP_PASSWORD, "locale": "de"}
+        body = {
+            "email": "new.user@example.com",
+            "firstName": "Zoë",
+            "lastName": "Müller",
+            "company": "Acme",
+            "password": SIGNUP_PASSWORD,
+            "locale": "de",
+        }
         response = await stack.post_signup(body)
         assert response.status_code == 201, response.text
         async with asyncio.timeout(10):
@@ -98,5 +116,7 @@ async def test_sign_up(tmp_path: Path) -> None:
             await stack.okta.idle()
         spans = exporter.get_finished_spans()
         names = {s.name for s in spans}
-        assert {"POST /bff/signup", "okta_management create user", "outbox.relay", "sns publish"} <= names, names
+        assert {"POST /bff/signup", "okta_management create user", "outbox.relay", "sns publish"} <= names, (
+            names
+        )
         assert_clean(spans)

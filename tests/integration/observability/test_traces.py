@@ -24,7 +24,9 @@ def _parent_id(span: ReadableSpan) -> int | None:
     return span.parent.span_id if span.parent is not None else None
 
 
-async def test_a_proxied_request_shows_session_read_refresh_and_the_upstreams_child_span(traced: Traced) -> None:
+async def test_a_proxied_request_shows_session_read_refresh_and_the_upstreams_child_span(
+    traced: Traced,
+) -> None:
     cookie = await traced.login()
     refreshes = traced.okta.counters["token:refresh_token"]
     traced.exporter.clear()
@@ -92,7 +94,9 @@ async def test_an_upstream_failure_marks_the_spans(traced: Traced) -> None:
     assert inbound.status.status_code != StatusCode.ERROR  # a 4xx is the client's, not a failure
 
 
-async def test_log_lines_carry_the_trace_and_span_ids(traced: Traced, caplog: pytest.LogCaptureFixture) -> None:
+async def test_log_lines_carry_the_trace_and_span_ids(
+    traced: Traced, caplog: pytest.LogCaptureFixture
+) -> None:
     seen: list[tuple[str, str]] = []
 
     class Grab(logging.Handler):
@@ -101,6 +105,7 @@ async def test_log_lines_carry_the_trace_and_span_ids(traced: Traced, caplog: py
 
     handler = Grab()
     from bff.logs import RedactingFilter
+
     handler.addFilter(RedactingFilter())
     logger = logging.getLogger("bff.test-telemetry")
     logger.addHandler(handler)

@@ -18,8 +18,10 @@ import redis
 from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
+from bff.observability import metrics
 from bff.sessions.dynamodb import DynamoDBStore, ensure_table
 from bff.sessions.memory import MemoryStore
+from bff.sessions.observed import ObservedStore
 from bff.sessions.redis import RedisStore
 from bff.sessions.sqlite import SQLiteStore
 from bff.sessions.store import SessionStore
@@ -82,7 +84,7 @@ def redis_prefix() -> Iterator[str]:
         client.close()
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "dynamodb"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "dynamodb", "observed"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     clock = Clock()
     name = request.param
@@ -97,6 +99,21 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
         async def holds(sid: str) -> bool:
             return sid in memory._sessions
+
+    elif name == "observed":  # the telemetry wrapper (bff.sessions.observed) keeps the contract
+        inner = MemoryStore(clock=clock)
+        metrics.enable("prometheus")
+
+        async def stop_metrics() -> None:
+            metrics.disable()
+
+        cleanup.append(stop_metrics)
+
+        def make() -> SessionStore:
+            return ObservedStore(inner, "memory")
+
+        async def holds(sid: str) -> bool:
+            return sid in inner._sessions
 
     elif name == "sqlite":
         path = tmp_path / "nested" / "dir" / "sessions.sqlite3"

@@ -15,11 +15,17 @@ def test_off_by_default() -> None:
 
 
 def test_otlp_endpoint_from_the_standard_variables() -> None:
-    t = Settings.from_env(base_env(OTEL_TRACES_EXPORTER="otlp",
-                                   OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318/")).telemetry
+    t = Settings.from_env(
+        base_env(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318/")
+    ).telemetry
     assert t.tracing and t.otlp_endpoint == "http://127.0.0.1:4318/v1/traces"
-    t = Settings.from_env(base_env(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318",
-                                   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="https://otel.example.test/x")).telemetry
+    t = Settings.from_env(
+        base_env(
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318",
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="https://otel.example.test/x",
+        )
+    ).telemetry
     assert t.otlp_endpoint == "https://otel.example.test/x"
 
 
@@ -34,18 +40,23 @@ def test_metrics_addr_turns_prometheus_on() -> None:
     assert Settings.from_env(base_env(BFF_METRICS="emf")).telemetry.metrics == "emf"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER must be one of none, otlp, console"),
-    ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "must be http/protobuf"),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example.test:4318"}, "must use https"),
-    ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER must be one of"),
-    ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "ratio between 0 and 1"),
-    ({"BFF_METRICS_ADDR": "9464"}, "BFF_METRICS_ADDR must be host:port"),
-    ({"BFF_METRICS_ADDR": "127.0.0.1:99999"}, "BFF_METRICS_ADDR must be host:port"),
-    ({"BFF_METRICS": "statsd"}, "BFF_METRICS must be one of off, prometheus, emf"),
-    ({"BFF_PUBLIC_URL": "http://localhost:8000", "BFF_METRICS_ADDR": "localhost:8000"},
-     "must not be the public port"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER must be one of none, otlp, console"),
+        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "must be http/protobuf"),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example.test:4318"}, "must use https"),
+        ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER must be one of"),
+        ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "ratio between 0 and 1"),
+        ({"BFF_METRICS_ADDR": "9464"}, "BFF_METRICS_ADDR must be host:port"),
+        ({"BFF_METRICS_ADDR": "127.0.0.1:99999"}, "BFF_METRICS_ADDR must be host:port"),
+        ({"BFF_METRICS": "statsd"}, "BFF_METRICS must be one of off, prometheus, emf"),
+        (
+            {"BFF_PUBLIC_URL": "http://localhost:8000", "BFF_METRICS_ADDR": "localhost:8000"},
+            "must not be the public port",
+        ),
+    ],
+)
 def test_bad_values_refuse_to_start(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env(base_env(**env))

@@ -28,7 +28,10 @@ def test_off_is_a_shared_no_op() -> None:
     carrier: dict[str, str] = {}
     tracing.headers(carrier)
     assert carrier == {}
-    assert tracing.extract([(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]) is None
+    assert (
+        tracing.extract([(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")])
+        is None
+    )
 
 
 def test_spans_nest_and_propagate(exporter: InMemorySpanExporter) -> None:
@@ -44,14 +47,14 @@ def test_spans_nest_and_propagate(exporter: InMemorySpanExporter) -> None:
     assert parent is not None and parent.startswith(f"00-{trace_id}-{ctx.span_id:016x}-")
     assert int(parent[-2:], 16) & 1  # sampled
     assert amzn == f"Root=1-{trace_id[:8]}-{trace_id[8:]};Parent={ctx.span_id:016x};Sampled=1"
-    outer, = [s for s in exporter.get_finished_spans() if s.name == "outer"]
+    (outer,) = [s for s in exporter.get_finished_spans() if s.name == "outer"]
     assert outer.attributes == {"k": "v"}
 
 
 def test_a_failure_names_the_class_never_the_message(exporter: InMemorySpanExporter) -> None:
     with pytest.raises(ValueError), tracing.span("boom"):
         raise ValueError("secret detail alice@acme.test")
-    span, = exporter.get_finished_spans()
+    (span,) = exporter.get_finished_spans()
     assert span.status.status_code == StatusCode.ERROR and span.status.description == "ValueError"
     assert span.attributes == {"error.type": "ValueError"} and not span.events
 
@@ -59,7 +62,7 @@ def test_a_failure_names_the_class_never_the_message(exporter: InMemorySpanExpor
 def test_attributes_are_scrubbed(exporter: InMemorySpanExporter) -> None:
     with tracing.span("s", {"who": "alice@acme.test"}) as sp:
         tracing.note(sp, "auth", "Bearer abc")
-    span, = exporter.get_finished_spans()
+    (span,) = exporter.get_finished_spans()
     assert span.attributes == {"who": "[redacted]", "auth": "[redacted]"}
 
 
