@@ -40,6 +40,8 @@ def start(settings: TelemetrySettings, stack: contextlib.ExitStack | contextlib.
     if settings.metrics != "off":
         registry = metrics.enable(settings.metrics)
         stack.callback(metrics.disable)
+        if settings.metrics == "emf":
+            stack.callback(metrics.flush)  # runs first: Mangum ends the lifespan per invocation
         if settings.metrics == "prometheus":
             listener = serve_metrics(registry, settings.metrics_host, settings.metrics_port)
             stack.callback(listener.close)

@@ -219,6 +219,12 @@ def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) 
     logs.use_trace_ids(log_ids)
 
 
+def flush(timeout_millis: int = 2000) -> None:
+    """Export what is batched now (Lambda: before the execution environment freezes)."""
+    if _provider is not None:
+        _provider.force_flush(timeout_millis)
+
+
 def stop() -> None:
     """Flush and shut the provider down; :func:`span` is a no-op again."""
     global _tracer, _provider
