@@ -20,6 +20,7 @@ Log lines carry the current ``trace_id``/``span_id`` (:func:`log_ids`, installed
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -209,7 +210,7 @@ def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) 
     elif settings.traces_exporter == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stdout)))
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

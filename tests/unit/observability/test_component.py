@@ -32,13 +32,13 @@ def test_prometheus_listener_on_its_own_port() -> None:
         httpx.get(url, timeout=1)
 
 
-def test_console_exporter(capfd: pytest.CaptureFixture[str]) -> None:
+def test_console_exporter(capsys: pytest.CaptureFixture[str]) -> None:
     with contextlib.ExitStack() as stack:
         assert component.start(TelemetrySettings(traces_exporter="console"), stack).tracing
         with tracing.span("printed"):
             pass
     assert not tracing.active()
-    assert '"name": "printed"' in capfd.readouterr().out
+    assert '"name": "printed"' in capsys.readouterr().out
 
 
 def test_off_starts_nothing() -> None:
