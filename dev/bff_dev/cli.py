@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ async def run_dev(port: int, data_dir: Path) -> None:
     from bff_dev.devstack import run_stack
 
     ports = DevPorts(bff=port)
+    # The standard OTEL_* variables of the shell reach the BFF (OTEL_TRACES_EXPORTER=console
+    # prints every span, the twins' included); everything else is the embedded dev defaults.
+    overrides = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with run_stack(ports, data_dir) as info:
+    async with run_stack(ports, data_dir, env_overrides=overrides) as info:
         print("bff dev: the local stack is up (Ctrl-C stops everything)\n")
         for line in info.lines:
             print("  " + line)

@@ -63,4 +63,9 @@ async def run_stack(ports: DevPorts, data_dir: Path, *,
         settings = Settings.from_env(ctx.env, dev=True)
         await serve_asgi(stack, create_app(settings, extra_routes=ctx.routes), ports.bff, name="bff")
         lines.insert(0, f"BFF + SPA         {settings.public_url}")
+        telemetry = settings.telemetry
+        if telemetry.metrics == "prometheus":
+            lines.insert(1, f"Metrics           http://{telemetry.metrics_host}:{telemetry.metrics_port}/metrics")
+        if telemetry.tracing:
+            lines.insert(1, f"Traces            OTEL_TRACES_EXPORTER={telemetry.traces_exporter}")
         yield StackInfo(ports=ports, settings=settings, env=ctx.env, lines=lines, info=ctx.info)

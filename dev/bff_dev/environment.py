@@ -1,6 +1,6 @@
 """The dev port layout and the embedded defaults of ``bff dev``.
 
-:class:`DevPorts` says where each local server listens (the BFF on 8000, the twins from 9001);
+:class:`DevPorts` says where each local server listens (the BFF on 8000, the twins from 9001, the BFF's metrics listener on 9007);
 :func:`dev_environment` is the BFF's ``BFF_*`` environment pointing at them, with the
 placeholder secrets below. Every placeholder contains :data:`bff.settings.PLACEHOLDER_MARKER`,
 so a BFF started outside dev (``Settings.from_env(env)`` without ``dev=True``) refuses them.
@@ -30,6 +30,7 @@ class DevPorts:
     moto: int = 9004
     compliance: int = 9005
     marketo: int = 9006
+    metrics: int = 9007  # the BFF's Prometheus listener (BFF_METRICS_ADDR), never the public port
 
 
 def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
@@ -54,4 +55,5 @@ def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
         "BFF_ACCOUNT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:account-events",
         "BFF_AWS_REGION": "eu-west-1",
         "BFF_AWS_ENDPOINT_URL": f"http://localhost:{ports.moto}",
+        "BFF_METRICS_ADDR": f"127.0.0.1:{ports.metrics}",
     }

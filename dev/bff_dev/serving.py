@@ -50,4 +50,4 @@ def free_port() -> int:
 
 def free_ports() -> DevPorts:
     return DevPorts(bff=free_port(), okta=free_port(), aem=free_port(), apigw=free_port(),
-                    moto=free_port(), compliance=free_port(), marketo=free_port())
+                    moto=free_port(), compliance=free_port(), marketo=free_port(), metrics=free_port())
