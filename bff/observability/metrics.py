@@ -298,7 +298,8 @@ class EmfBackend:
                 doc: dict[str, Any] = {
                     "_aws": {"Timestamp": stamp, "CloudWatchMetrics": [{
                         "Namespace": NAMESPACE,
-                        "Dimensions": [list(metric.labels)],
+                        # by every label, and (for the alarms and dashboard totals) by none
+                        "Dimensions": [list(metric.labels), []] if metric.labels else [[]],
                         "Metrics": [{"Name": metric.name, "Unit": metric.unit}],
                     }]},
                     **dict(zip(metric.labels, child.labels, strict=True)),

@@ -171,8 +171,13 @@ class Relay:
     async def _gauge(self) -> None:
         """``bff_outbox_depth{state}`` and ``bff_outbox_oldest_pending_age_seconds``, at most
         once a minute (a DynamoDB outbox counts with a scan), while metrics are on."""
+        if self._clock() - self._last_gauge >= 60:
+            await self.report()
+
+    async def report(self) -> None:
+        """Set the outbox gauges now (while metrics are on)."""
         now = self._clock()
-        if not metrics.enabled() or now - self._last_gauge < 60:
+        if not metrics.enabled():
             return
         self._last_gauge = now
         counts = await self.outbox.counts()

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bff.logs import configure_logging
+from bff.observability import metrics
 from bff.settings import Settings, load_environment
 from bff.signup.component import build_okta_auth
 from bff.signup.okta_users import OktaManagementClient
@@ -38,6 +39,8 @@ def _resources() -> tuple[Settings, Outbox, SnsPublisher]:
     if _settings is None:
         settings = Settings.from_env(load_environment())
         configure_logging(settings.log_level)
+        if settings.telemetry.metrics == "emf":
+            metrics.enable("emf")
         if not settings.signup.account_topic_arn:
             raise RuntimeError("BFF_ACCOUNT_TOPIC_ARN is required by the outbox relay")
         _outbox = open_outbox(settings.signup.outbox, region=settings.aws.region,
@@ -58,6 +61,7 @@ async def run_once(settings: Settings, outbox: Outbox, publisher: SnsPublisher, 
         okta = OktaManagementClient(settings.signup.okta_org_url, http, auth) if auth else None
         relay = Relay(outbox, publisher, okta, default_locale=settings.content.default_locale)
         published = await relay.drain(deadline=deadline)
+        await relay.report()  # the outbox gauges (BFF_METRICS=emf: printed by the handler)
     return {"published": published, "failed": relay.failures, "outbox": await outbox.counts()}
 
 
@@ -67,4 +71,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining):
         deadline = time.monotonic() + max(0, remaining() - SAFETY_MARGIN_MS) / 1000
-    return asyncio.run(run_once(settings, outbox, publisher, deadline=deadline))
+    try:
+        return asyncio.run(run_once(settings, outbox, publisher, deadline=deadline))
+    finally:
+        metrics.flush()

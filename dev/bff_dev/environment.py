@@ -1,6 +1,7 @@
 """The dev port layout and the embedded defaults of ``bff dev``.
 
-:class:`DevPorts` says where each local server listens (the BFF on 8000, the twins from 9001, the BFF's metrics listener on 9007);
+:class:`DevPorts` says where each local server listens (the BFF on 8000, the twins from 9001,
+its metrics listener on 9007);
 :func:`dev_environment` is the BFF's ``BFF_*`` environment pointing at them, with the
 placeholder secrets below. Every placeholder contains :data:`bff.settings.PLACEHOLDER_MARKER`,
 so a BFF started outside dev (``Settings.from_env(env)`` without ``dev=True``) refuses them.

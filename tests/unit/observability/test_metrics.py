@@ -74,7 +74,7 @@ def test_emf_documents() -> None:
     assert upstream["bff_upstream_request_duration_seconds"] == [0.1, 0.3]
     assert upstream["upstream"] == "api" and upstream["status"] == "200"
     directive = upstream["_aws"]["CloudWatchMetrics"][0]
-    assert directive["Namespace"] == "BFF" and directive["Dimensions"] == [["upstream", "status"]]
+    assert directive["Namespace"] == "BFF" and directive["Dimensions"] == [["upstream", "status"], []]
     assert directive["Metrics"] == [{"Name": "bff_upstream_request_duration_seconds", "Unit": "Seconds"}]
     created = next(d for d in docs if "bff_sessions_created_total" in d)
     assert created["bff_sessions_created_total"] == 2.0
