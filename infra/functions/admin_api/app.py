@@ -30,7 +30,7 @@ from typing import Any
 
 import boto3
 import httpx
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -55,6 +55,11 @@ MARKETO_REST_URL = env("MARKETO_REST_URL")
 ADMINS_GROUP = env("ADMINS_GROUP", "customer-admins")
 
 logger = Logger()
+# X-Ray through Powertools' Tracer (the template's Tracing: Active): continues the caller's
+# X-Amzn-Trace-Id (the BFF's upstream span on a direct invoke). Only AWS SDK calls are patched
+# (an httpx/requests subsegment would record URLs with query strings), and neither responses nor
+# error messages are captured (they can hold a user's details).
+tracer = Tracer(patch_modules=["boto3"])
 app = APIGatewayHttpResolver(strip_prefixes=["/api/admin"])
 secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 reviews = ReviewRepository(boto3.resource("dynamodb").Table(REVIEW_TABLE))
@@ -260,5 +265,6 @@ def reject(review_id: str) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import httpx
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -32,6 +32,11 @@ HERE = Path(__file__).resolve().parent
 COPY_DIRS = (HERE / "copy", HERE.parent.parent.parent / "content" / "copy")
 
 logger = Logger()
+# X-Ray through Powertools' Tracer (the template's Tracing: Active): continues the caller's
+# X-Amzn-Trace-Id (the BFF's upstream span on a direct invoke). Only AWS SDK calls are patched
+# (an httpx/requests subsegment would record URLs with query strings), and neither responses nor
+# error messages are captured (they can hold a user's details).
+tracer = Tracer(patch_modules=["boto3"])
 processor = BatchProcessor(event_type=EventType.SQS, model=AccountCreatedRecord)
 persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
                                        boto3_client=boto3.client("dynamodb"))
@@ -66,6 +71,7 @@ def record_handler(record: AccountCreatedRecord) -> dict[str, str]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler,  # type: ignore[return-value]
