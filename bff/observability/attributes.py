@@ -10,6 +10,7 @@ scans every attribute of every span of full journeys.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -26,6 +27,11 @@ def safe(value: AttributeValue) -> AttributeValue:
     """``value``, or ``[redacted]`` when it could carry a secret or a person's address."""
     if not isinstance(value, str):
         return value
+    return _safe_text(value)
+
+
+@functools.lru_cache(maxsize=4096)  # call sites pass a few hundred distinct values at most
+def _safe_text(value: str) -> str:
     if _EMAIL.search(value) or _QUERY.search(value) or redact(value) != value:
         return REDACTED
     return value

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -73,23 +73,50 @@ def span(name: str, attributes: Mapping[str, AttributeValue] | None = None, *,
          kind: SpanKind = SpanKind.INTERNAL,
          parent: Context | None = None) -> contextlib.AbstractContextManager[Span]:
     """A span around the ``with`` block, current inside it (children nest, log lines carry
-    its ids). ``parent``: an extracted remote context (the inbound request's)."""
+    its ids). ``parent``: an extracted remote context (the inbound request's).
+
+    Inside a span the sampler dropped (a trace not sampled), children are dropped too without
+    asking the SDK: every sampler the SDK ships decides the same for a trace's children
+    (ParentBased follows the parent, TraceIdRatioBased the same trace id), so an unsampled
+    request costs its one root span."""
     tracer = _tracer
     if tracer is None:
         return _NOOP
-    return _recording(tracer, name, safe_all(attributes), kind, parent)
+    if parent is None:
+        current = trace.get_current_span()
+        if not current.is_recording() and current.get_span_context().is_valid:
+            return _NOOP
+    return _Recording(tracer, name, safe_all(attributes), kind, parent)
 
 
-@contextlib.contextmanager
-def _recording(tracer: trace.Tracer, name: str, attributes: dict[str, AttributeValue],
-               kind: SpanKind, parent: Context | None) -> Iterator[Span]:
-    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes,
-                                      record_exception=False, set_status_on_exception=False) as sp:
+class _Recording:
+    """Start the span and make it current on enter; end it (failed, on an exception) on exit.
+    A class rather than the SDK's generator-based ``start_as_current_span``: this is on every
+    request's path."""
+
+    __slots__ = ("tracer", "name", "attributes", "kind", "parent", "span", "token")
+
+    def __init__(self, tracer: trace.Tracer, name: str, attributes: dict[str, AttributeValue],
+                 kind: SpanKind, parent: Context | None) -> None:
+        self.tracer, self.name, self.attributes = tracer, name, attributes
+        self.kind, self.parent = kind, parent
+
+    def __enter__(self) -> Span:
+        sp = self.tracer.start_span(self.name, context=self.parent, kind=self.kind,
+                                    attributes=self.attributes, record_exception=False,
+                                    set_status_on_exception=False)
+        self.span = sp
+        self.token = otel_context.attach(trace.set_span_in_context(sp))
+        return sp
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
-            yield sp
-        except BaseException as exc:
-            fail(sp, exc)
-            raise
+            if exc is not None:
+                fail(self.span, exc)
+        finally:
+            otel_context.detach(self.token)
+            self.span.end()
 
 
 def fail(sp: Span, exc: BaseException | str) -> None:

@@ -1,0 +1,302 @@
+"""Benchmark: the proxy with traces and metrics ON and exporting versus the same BFF with both OFF.
+
+    .venv/bin/python benchmarks/bench_telemetry.py [--store memory] [--rounds 5] [--seconds 8]
+
+Processes (each one uvicorn worker, uvloop + httptools, like production; the servers are
+bench_proxy.py's):
+
+- upstream: bench_proxy's raw ASGI upstream (a fixed 80-byte JSON body);
+- the Okta twin (the sign-in before measuring; the two BFFs share it);
+- off: the BFF from ``create_app`` with telemetry off (the default);
+- on: the same BFF with ``OTEL_TRACES_EXPORTER=otlp`` (OTLP over HTTP, the SDK's batch processor
+  with its defaults; ``parentbased_traceidratio`` at ``--sample-ratio``, 1.0 by default: every
+  request traced) to the collector stub below, and ``BFF_METRICS_ADDR`` (Prometheus text),
+  scraped once a second by this process during every "on" round, as a Prometheus server would;
+- collector: an OTLP/HTTP collector stub on loopback (``POST /v1/traces``: decodes nothing,
+  counts requests and bytes, answers an empty ``ExportTraceServiceResponse``).
+
+The two BFFs run side by side with the same session store kind (``--store``), the same route
+policy and a session each from a real sign-in; they are measured in alternating rounds for the
+same duration by bench_proxy's load generator (wrk when installed, else aiohttp in this process).
+Printed: each round, the medians, the throughput ratio on/off (target >= 0.90), the p99 added,
+what the collector received (so "exporting" is shown, not assumed) and the load average before
+and after: the machine is shared, compare the ratio, not the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_proxy as bp  # noqa: E402  (the servers, the load generators, the sign-in)
+
+ROOT = bp.ROOT
+
+
+def collector_app(stats_file: str) -> Any:
+    """An OTLP/HTTP trace receiver that only counts (written to ``stats_file`` every request)."""
+    received = {"requests": 0, "bytes": 0}
+    path = Path(stats_file)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        size = 0
+        while True:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if scope["method"] == "POST" and scope["path"] == "/v1/traces":
+            received["requests"] += 1
+            received["bytes"] += size
+            path.write_text(f"{received['requests']} {received['bytes']}")  # noqa: ASYNC240 (tiny, a stub)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/x-protobuf"), (b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def serve_collector(port: int, stats_file: str) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        collector_app(stats_file),
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+def spawn_collector(port: int, stats_file: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, __file__, "--collector", str(port), stats_file], cwd=ROOT)
+
+
+def collector_stats(stats_file: str) -> tuple[int, int]:
+    try:
+        requests, size = Path(stats_file).read_text().split()
+        return int(requests), int(size)
+    except (OSError, ValueError):
+        return 0, 0
+
+
+async def scrape_while(url: str, stop: asyncio.Event) -> int:
+    """GET the Prometheus listener once a second until ``stop``; returns how many scrapes."""
+    import httpx
+
+    scrapes = 0
+    async with httpx.AsyncClient() as client:
+        while not stop.is_set():
+            response = await client.get(url)
+            response.raise_for_status()
+            scrapes += 1
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+    return scrapes
+
+
+async def main(args: argparse.Namespace) -> None:
+    names = ("upstream", "okta", "off", "on", "collector", "metrics")
+    ports = {k: bp.free_port() for k in names}
+    urls = {k: f"http://127.0.0.1:{ports[k]}" for k in names}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-telemetry-"))
+    routes = workdir / "routes.toml"
+    routes.write_text(f"""
+[upstreams.admin]
+url = "{urls["upstream"]}"
+timeout = 10
+
+[[routes]]
+path = "/api/admin/{{rest:path}}"
+upstream = "admin"
+methods = ["GET", "POST"]
+scopes = ["admin"]
+roles = ["org_admin", "group_admin"]
+""")
+    stats_file = str(workdir / "collector.txt")
+
+    def bff_env(name: str) -> dict[str, str]:
+        env = {
+            "BFF_PUBLIC_URL": urls[name],
+            "BFF_SECRET_KEYS": bp.SECRET_KEY,
+            "BFF_OKTA_ISSUER": f"{urls['okta']}/oauth2/default",
+            "BFF_OKTA_CLIENT_ID": bp.CLIENT_ID,
+            "BFF_OKTA_CLIENT_SECRET": bp.CLIENT_SECRET,
+            "BFF_SESSION_STORE": bp.session_store(args.store),
+            "BFF_OUTBOX": "memory://",
+            "BFF_AEM_URL": "http://127.0.0.1:9",
+            "BFF_API_ROUTES": str(routes),
+            "BFF_LOG_LEVEL": "ERROR",
+            "BFF_PROXY_POOL": "200",
+        }
+        if name == "on":
+            env.update(
+                {
+                    "OTEL_TRACES_EXPORTER": "otlp",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": urls["collector"],
+                    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG": str(args.sample_ratio),
+                    "OTEL_SERVICE_NAME": "bff-bench",
+                    "BFF_METRICS_ADDR": f"127.0.0.1:{ports['metrics']}",
+                }
+            )
+        return env
+
+    # The Okta twin redirects back to one BFF URL per client registration: the twin is told the
+    # "off" BFF's URL, and the "on" BFF signs in through its own twin process.
+    procs = [bp.spawn("upstream", ports["upstream"]), spawn_collector(ports["collector"], stats_file)]
+    okta_on_port = bp.free_port()
+    procs += [bp.spawn("okta", ports["okta"], urls["off"]), bp.spawn("okta", okta_on_port, urls["on"])]
+    env_on = bff_env("on")
+    env_on["BFF_OKTA_ISSUER"] = f"http://127.0.0.1:{okta_on_port}/oauth2/default"
+    off_proc = bp.spawn("bff", ports["off"], env=bff_env("off"))
+    on_proc = bp.spawn("bff", ports["on"], env=env_on)
+    procs += [off_proc, on_proc]
+    try:
+        await bp.wait_ready(f"{urls['upstream']}/")
+        await bp.wait_ready(f"{urls['collector']}/")
+        await bp.wait_ready(f"{urls['okta']}/")
+        await bp.wait_ready(f"http://127.0.0.1:{okta_on_port}/")
+        await bp.wait_ready(f"{urls['off']}/healthz")
+        await bp.wait_ready(f"{urls['on']}/healthz")
+        targets = {}
+        for name, proc in (("off", off_proc), ("on", on_proc)):
+            cookie = await bp.sign_in(urls[name])
+            targets[name] = (
+                f"{urls[name]}{bp.PATH}",
+                {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"},
+                proc.pid,
+            )
+            probe = await bp.load(targets[name][0], targets[name][1], 1, 0.5)
+            if probe["errors"]:
+                raise RuntimeError(f"the {name} BFF refused the benchmark's requests")
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
+        measure = bp.wrk if use_wrk else bp.load
+        generator = "wrk -t1 (C)" if use_wrk else "aiohttp client in the orchestrator (no wrk found)"
+        print(f"load generator: {generator}")
+        print(
+            f"session store: {args.store}; concurrency {args.concurrency}; {args.seconds:g} s per round; "
+            f"{args.rounds} rounds per target (alternating)"
+        )
+        print(
+            f"on: OTLP/HTTP traces to the collector stub on loopback (batch processor defaults; "
+            f"parentbased_traceidratio {args.sample_ratio:g}) + Prometheus listener scraped every second"
+        )
+        print(f"machine: {os.cpu_count()} cores, load average {bp.load_average()} before measuring\n")
+        print(
+            f"{'round':<7}{'target':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'errors':>8}"
+        )
+        results: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+        scrapes = 0
+        exported_before = collector_stats(stats_file)
+        for i in range(args.rounds):
+            for name in ("off", "on") if i % 2 == 0 else ("on", "off"):
+                url, headers, pid = targets[name]
+                stop = asyncio.Event()
+                scraper = (
+                    asyncio.create_task(scrape_while(f"http://127.0.0.1:{ports['metrics']}/metrics", stop))
+                    if name == "on"
+                    else None
+                )
+                r = await measure(url, headers, args.concurrency, args.seconds, pid)
+                stop.set()
+                if scraper is not None:
+                    scrapes += await scraper
+                results[name].append(r)
+                print(
+                    f"{i + 1:<7}{name:<8}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+                    f"{r['cpu_us']:>12.0f}{r['errors']:>8.0f}"
+                )
+        await asyncio.sleep(6)  # the batch processor's schedule delay: let the last batch leave
+        exported = collector_stats(stats_file)
+        med = {
+            name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
+            for name, rs in results.items()
+        }
+        ratio = med["on"]["rps"] / med["off"]["rps"]
+        print(f"\nmedians (load average {bp.load_average()} after the rounds)")
+        for name in ("off", "on"):
+            m = med[name]
+            print(
+                f"  {name:<4} {m['rps']:>7.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms   "
+                f"server CPU {m['cpu_us']:5.0f} us/request"
+            )
+        requests_on = sum(r["n"] for r in results["on"])
+        print(
+            f"\nexported while on: {exported[0] - exported_before[0]} OTLP requests, "
+            f"{(exported[1] - exported_before[1]) / 1e6:.1f} MB to the collector for {requests_on:.0f} "
+            f"measured requests (plus warm-ups); {scrapes} Prometheus scrapes"
+        )
+        verdict = "met" if ratio >= 0.9 else "MISSED"
+        print(f"throughput ratio on/off: {ratio:.2f}   (target >= 0.90: {verdict})")
+        print(
+            f"latency added by telemetry: p50 {med['on']['p50'] - med['off']['p50']:+.2f} ms, "
+            f"p99 {med['on']['p99'] - med['off']['p99']:+.2f} ms; server CPU "
+            f"{med['on']['cpu_us'] - med['off']['cpu_us']:+.0f} us/request"
+        )
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--collector":
+        serve_collector(int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--store", choices=("redis", "sqlite", "memory"), default="memory")
+    parser.add_argument(
+        "--sample-ratio",
+        type=float,
+        default=1.0,
+        help="the share of traces recorded and exported when on (OTEL_TRACES_SAMPLER_ARG)",
+    )
+    parser.add_argument(
+        "--python-client",
+        action="store_true",
+        help="use the built-in aiohttp load generator even when wrk is installed",
+    )
+    cli = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(cli))
