@@ -10,6 +10,7 @@ merged it trusts loopback peers only (a side-car on the same host, the dev stack
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from starlette.types import Scope
@@ -22,14 +23,23 @@ def peer_is_trusted(scope: Scope) -> bool:
     client = scope.get("client")
     if not client:
         return False
+    return _trusted_address(client[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _trusted_address(host: str) -> bool:
     try:
-        return ipaddress.ip_address(client[0]).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
+_TRACEPARENT = b"traceparent"
+
+
 def incoming(scope: Scope) -> tracing.Context | None:
     """The remote parent of this request's span: the ``traceparent`` of a trusted peer, or None."""
-    if not peer_is_trusted(scope):
+    headers = scope["headers"]
+    if not any(name == _TRACEPARENT for name, _ in headers) or not peer_is_trusted(scope):
         return None
-    return tracing.extract(scope["headers"])
+    return tracing.extract(headers)
