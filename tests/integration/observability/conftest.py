@@ -31,12 +31,23 @@ ROUTES = """
 url = "{http}"
 timeout = 5
 
+[upstreams.fn]
+lambda = "arn:aws:lambda:eu-west-1:123456789012:function:echo"
+endpoint_url = "{http}"
+timeout = 5
+
 [[routes]]
 path = "/api/admin/{{rest:path}}"
 upstream = "api"
 methods = ["GET", "POST"]
 scopes = ["admin"]
 roles = ["org_admin", "group_admin"]
+
+[[routes]]
+path = "/api/fn/{{rest:path}}"
+upstream = "fn"
+methods = ["GET"]
+scopes = ["admin"]
 """
 
 
@@ -66,7 +77,9 @@ class Traced:
 
 
 @pytest.fixture
-async def traced(tmp_path: Path) -> AsyncIterator[Traced]:
+async def traced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Traced]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # the direct Lambda invoke signs (the twin ignores it)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     async with running_stack(tmp_path, span_exporter=InMemorySpanExporter()) as t:
         yield t
 

@@ -72,6 +72,19 @@ async def test_a_proxied_request_shows_session_read_refresh_and_the_upstreams_ch
     assert twin.parent.span_id == upstream.context.span_id
 
 
+async def test_a_direct_lambda_invoke_carries_the_span_as_x_amzn_trace_id(traced: Traced) -> None:
+    cookie = await traced.login()
+    traced.exporter.clear()
+    response = await traced.get(cookie, "/api/fn/anything")
+    assert response.status_code == 200, response.text
+    spans = traced.spans()
+    upstream = _one(spans, "upstream fn")
+    invoked = _one(spans, "lambda-twin invoke echo")
+    assert invoked.parent is not None and invoked.parent.is_remote
+    assert invoked.parent.span_id == upstream.context.span_id
+    assert invoked.context.trace_id == upstream.context.trace_id
+
+
 async def test_a_trusted_peers_traceparent_is_continued(traced: Traced) -> None:
     cookie = await traced.login()
     traced.exporter.clear()

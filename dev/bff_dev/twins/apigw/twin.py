@@ -170,7 +170,8 @@ class ApiGatewayTwin:
         invoke = _INVOKE_PATH.match(scope["path"])
         if invoke and scope["method"] == "POST":
             name = unquote(invoke["name"])
-            with tracing.span(f"lambda-twin invoke {name}", kind=tracing.SpanKind.SERVER,
+            short = name.rsplit(":function:", 1)[-1]  # an ARN or a plain name
+            with tracing.span(f"lambda-twin invoke {short}", kind=tracing.SpanKind.SERVER,
                               parent=amzn_parent(scope["headers"])):
                 response = await self._lambda_invoke(request, name)
         else:
