@@ -100,7 +100,8 @@ def test_signup_org_organisation_starts_under_bff_dev_only() -> None:
     with pytest.raises(ConfigError) as err:
         Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"))
     assert any(line.startswith("BFF_SIGNUP_ORG=organisation") for line in err.value.lines)
-    assert Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"), dev=True).signup.org_mode == "organisation"
+    dev = Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"), dev=True)
+    assert dev.signup.org_mode == "organisation"
 
 
 @pytest.mark.parametrize("field", ["orgId", "adminRole", "adminGroups", "complianceStatus", "ORGID", "login",
@@ -114,4 +115,5 @@ def test_profile_fields_never_name_a_privileged_attribute(field: str) -> None:
 
 def test_profile_fields_of_the_profile_screen_are_allowed() -> None:
     fields = "company,title,mobilePhone,primaryPhone,countryCode,preferredLanguage,locale"
-    assert Settings.from_env(base_env(BFF_PROFILE_FIELDS=fields)).signup.profile_fields == tuple(fields.split(","))
+    settings = Settings.from_env(base_env(BFF_PROFILE_FIELDS=fields))
+    assert settings.signup.profile_fields == tuple(fields.split(","))

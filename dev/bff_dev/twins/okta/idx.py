@@ -44,10 +44,10 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from html import escape
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Callable
+from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 

@@ -208,10 +208,13 @@ class IdxRegistration:
         if not missing:
             return None
         idx = self.idx
-        groups = [{"name": "userProfile", "form": {"value": [
-            {"name": n, "label": LABELS.get(n, n), "required": self.later_required,
-             **({"minLength": 1, "maxLength": 100} if n != "countryCode" else {"minLength": 2, "maxLength": 2})}]}}
-            for n in missing]
+        def item(n: str) -> dict[str, Any]:
+            bounds = (2, 2) if n == "countryCode" else (1, 100)
+            return {"name": n, "label": LABELS.get(n, n), "required": self.later_required,
+                    "minLength": bounds[0], "maxLength": bounds[1]}
+
+        # one userProfile group per attribute, as in enroll-profile-update-params.json
+        groups = [{"name": "userProfile", "form": {"value": [item(n)]}} for n in missing]
         forms = [idx._form(ix, "profile-update", "enroll/update", groups)]
         if not self.later_required:
             forms.append(idx._form(ix, "skip", "skip", []))

@@ -9,22 +9,25 @@ ACTIVE, the LogEvents come in order."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from bff.signin.idx import parse_state
 from bff.signin.steps import to_step
 from bff_dev.twins.okta import OktaTwin
-from tests.integration.twins.okta.test_idx_contract import (  # noqa: F401
-    Idx,
-    idx,
-    same_structure,
-    structure,
-)
+from tests.integration.twins.okta.flows import CLIENT_ID
+from tests.integration.twins.okta.test_idx_contract import Idx, same_structure, structure
 from tests.support.okta import PASSWORD as SEEDED_PASSWORD
 from tests.unit.signin.samples import load
 
 NEW = {"userProfile.email": "nia@example.test", "userProfile.firstName": "Nia",
        "userProfile.lastName": "Okafor"}
 PASSWORD = "Correct-Horse-9"
+
+
+@pytest.fixture
+async def idx(okta: OktaTwin, http: httpx.AsyncClient) -> Idx:
+    okta.clients[CLIENT_ID].grant_types = ("authorization_code", "refresh_token", "interaction_code")
+    return Idx(okta, http)
 
 
 def same_new_profile_form(twin: Idx) -> None:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from bff.signup.events import event_id_for
 from bff_dev.twins.okta import OktaTwin
-from tests.integration.signin.conftest import app, client, email_code, okta, settings, start, submit  # noqa: F401
+from tests.integration.signin.conftest import email_code, start, submit
 from tests.unit.signup.fakes import API_TOKEN, HOOK_SECRET
 
 EMAIL = "nia@example.test"
@@ -42,7 +42,8 @@ async def register(client: httpx.AsyncClient, okta: OktaTwin) -> dict[str, Any]:
     await begin_signup(client)
     step = (await submit(client, "enroll-profile", PROFILE)).json()
     assert step["step"] == "enroll-authenticator" and step["authenticator"]["key"] == "okta_email"
-    step = (await submit(client, "enroll-authenticator", {"credentials.passcode": email_code(okta, EMAIL)})).json()
+    code = email_code(okta, EMAIL)
+    step = (await submit(client, "enroll-authenticator", {"credentials.passcode": code})).json()
     assert step["step"] == "enroll-authenticator" and step["authenticator"]["key"] == "okta_password"
     return (await submit(client, "enroll-authenticator", {"credentials.passcode": PASSWORD})).json()
 
@@ -102,8 +103,8 @@ async def test_registration_signs_in_and_announces_the_account_once(
     assert entry.payload["userId"] == user.id and entry.payload["source"] == "bff-signup"
     # Okta's event hook reports the same account: nothing more enters the pipeline
     activate = next(e for e in okta.hooks.events if e["eventType"] == "user.lifecycle.activate")
-    delivery = {"data": {"events": [activate,
-                                    next(e for e in okta.hooks.events if e["eventType"] == "user.lifecycle.create")]}}
+    create = next(e for e in okta.hooks.events if e["eventType"] == "user.lifecycle.create")
+    delivery = {"data": {"events": [activate, create]}}
     for _ in range(2):  # and a redelivery
         r = await client.post("/bff/hooks/okta", json=delivery, headers={"Authorization": HOOK_SECRET})
         assert r.status_code == 200 and r.json() == {"received": 2, "accepted": 0, "duplicates": 1}
@@ -119,7 +120,8 @@ async def test_progressive_profile_at_the_second_sign_in(client: httpx.AsyncClie
     assert step["step"] == "profile-update" and "skip" in step["alternatives"]
     assert [f["name"] for f in step["fields"]] == ["userProfile.company", "userProfile.title",
                                                    "userProfile.mobilePhone", "userProfile.countryCode"]
-    bad = await submit(client, "profile-update", {"userProfile.mobilePhone": "call me", "userProfile.countryCode": "XX"})
+    bad = await submit(client, "profile-update", {"userProfile.mobilePhone": "call me",
+                                                  "userProfile.countryCode": "XX"})
     assert bad.status_code == 422
     assert sorted(e["code"] for e in bad.json()["errors"]) == ["error.countryCode.invalid",
                                                                "error.mobilePhone.invalid"]
