@@ -400,7 +400,7 @@ def create_event(user_id: str, login: str, event_uuid: str | None = None) -> dic
     return {
         "uuid": event_uuid or str(uuid.uuid4()),
         "published": "2025-01-31T12:00:00.000Z",
-        "eventType": "user.lifecycle.create",
+        "eventType": "user.lifecycle.activate",
         "version": "0",
         "severity": "INFO",
         "actor": {"id": "0oaadmin", "type": "PublicClientApp"},
