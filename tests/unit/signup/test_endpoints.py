@@ -472,7 +472,7 @@ async def test_hook_creates_one_enriched_event_per_user_and_dedupes() -> None:
     async with running_app(okta=okta) as app:
         auth = {"Authorization": HOOK_SECRET}
         event = create_event(user["id"], "grace@example.com")
-        other = {**create_event("00uother", "x@example.com"), "eventType": "user.lifecycle.activate"}
+        other = {**create_event("00uother", "x@example.com"), "eventType": "user.lifecycle.create"}
         failed = {**create_event("00ufailed", "y@example.com"), "outcome": {"result": "FAILURE"}}
         first = await app.client.post(
             "/bff/hooks/okta", json=hook_delivery(event, other, failed), headers=auth
