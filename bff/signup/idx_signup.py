@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bff.errors import ValidationFailed
+from bff.observability import metrics
 from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.outbox import Outbox
 from bff.signup.relay import Relay
@@ -82,6 +83,7 @@ class IdxSignup:
     async def verified(self, user_id: str, login: str | None) -> bool:
         """The registration of ``user_id`` succeeded: ``AccountCreated`` through the outbox.
         False when the event was already there (the event hook came first)."""
+        metrics.SIGNUPS.inc("created")  # the embedded registration's share of bff_signups_total
         event = AccountCreated.new(user_id=user_id, login=login or "", email=login, first_name=None,
                                    last_name=None, org_id=None, locale=None, source="bff-signup")
         try:
