@@ -184,3 +184,68 @@ def test_problem_bodies_are_json() -> None:
     response = response_for(ValueError("x"), "GET", "/p")
     assert response.media_type == "application/problem+json"
     assert json.loads(bytes(response.body))["code"] == "internal"
+
+
+# -- telemetry ----------------------------------------------------------------------------------
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+def spans() -> Any:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from bff.observability import tracing
+    from bff.settings import TelemetrySettings
+
+    exporter = InMemorySpanExporter()
+    tracing.start(TelemetrySettings(), exporter=exporter)
+    yield exporter
+    tracing.stop()
+
+
+def routed(template: str) -> Any:
+    inner = answer()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = type("R", (), {"path": template})()
+        await inner(scope, receive, send)
+    return app
+
+
+@pytest.mark.parametrize(("peer", "continued"), [("127.0.0.1", True), ("203.0.113.9", False)])
+async def test_the_incoming_traceparent_is_honoured_from_a_trusted_peer_only(
+        spans: Any, peer: str, continued: bool) -> None:
+    transport = httpx.ASGITransport(app=Edge(routed("/users/{id}"), https=True), client=(peer, 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://app.example.test") as c:
+        response = await c.get("/users/alice@acme.test?q=1", headers={"traceparent": TRACEPARENT})
+        assert response.status_code == 200
+    (span,) = spans.get_finished_spans()
+    assert span.name == "GET /users/{id}"
+    assert dict(span.attributes) == {"http.request.method": "GET", "url.scheme": "https",
+                                     "http.route": "/users/{id}", "http.response.status_code": 200}
+    same_trace = f"{span.context.trace_id:032x}" == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert same_trace is continued and (span.parent is not None) is continued
+
+
+async def test_a_5xx_marks_the_request_span_failed_and_unmatched_paths_share_one_name(spans: Any) -> None:
+    async with client(Edge(raising(RuntimeError("boom alice@acme.test")), https=True)) as c:
+        assert (await c.get("/anything/at/all")).status_code == 500
+    (span,) = spans.get_finished_spans()
+    assert span.name == "GET (unmatched)" and span.status.status_code.name == "ERROR"
+    assert not span.events
+
+
+async def test_requests_are_timed_by_template_method_and_status() -> None:
+    from bff.observability import metrics
+
+    metrics.enable("prometheus")
+    try:
+        async with client(Edge(routed("/users/{id}"), https=True)) as c:
+            for i in range(5):
+                await c.get(f"/users/{i}")
+            await c.request("BREW", "/users/x")
+        seen = {labels for labels in metrics.HTTP_REQUEST_SECONDS._children}
+    finally:
+        metrics.disable()
+    assert seen == {("/users/{id}", "GET", "200"), ("/users/{id}", "other", "200")}
