@@ -245,3 +245,27 @@ async def test_bff_login_accepts_only_configured_idps(client: httpx.AsyncClient)
     for idp in ("0oapartneridp", "0oasocialidp"):  # discovery's and BFF_OKTA_IDPS's
         r = await client.get("/bff/login", params={"idp": idp})
         assert r.status_code == 302 and parse_qs(urlsplit(r.headers["location"]).query)["idp"] == [idp]
+
+
+async def test_hostile_redirect_idp_bodies_are_4xx_problems_and_nothing_is_sent(
+        client: httpx.AsyncClient, okta: OktaTwin) -> None:
+    okta.idx.idps = [PARTNER]
+    await start(client)
+    before = _idx_calls(okta)
+    bodies: list[tuple[bytes, str]] = [
+        (b"", "application/json"), (b'{"idp": ', "application/json"), (b"[1, 2]", "application/json"),
+        (b'{"idp": null}', "application/json"), (b'{"idp": ["0oapartneridp"]}', "application/json"),
+        (b'{"idp": "0oapartneridp\\u0000"}', "application/json"), (b"\xff\xfe{", "application/json"),
+        (b"idp=0oapartneridp", "application/x-www-form-urlencoded"),
+        (b'{"idp": "' + b"a" * 20_000 + b'"}', "application/json"), (b"[" * 1000, "application/json"),
+        (b'{"' + b"k" * 300 + b'": 1, "idp": "0oapartneridp"}', "application/json"),
+    ]
+    for body, ctype in bodies:
+        r = await client.post("/bff/signin/redirect-idp", content=body,
+                              headers={"X-CSRF": "1", "Content-Type": ctype})
+        assert 400 <= r.status_code < 500, (body[:40], r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "k" * 100 not in r.text and "a" * 100 not in r.text  # nothing echoed
+    assert _idx_calls(okta) == before
+    # the transaction is untouched: the real thing still works
+    assert (await submit(client, "redirect-idp", {"idp": "0oapartneridp"})).json()["step"] == "redirect"
