@@ -4,15 +4,16 @@
                                        [, nonce, acr_values]            -> {"interaction_handle"}
     POST /idp/idx/introspect           {"interactionHandle"} | {"stateHandle"}
     POST /idp/idx/identify             {"identifier", "rememberMe"?, "stateHandle"}
-    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?}}   (select)
+    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?, "enrollmentId"?}}  (select)
     POST /idp/idx/challenge/answer     {"credentials": {"passcode"}}
     POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
-    POST /idp/idx/credential/enroll    {"authenticator": {"id"}}                  (select-enroll)
+    POST /idp/idx/credential/enroll    {"authenticator": {"id", "methodType"?, "phoneNumber"?}}  (select-enroll)
     POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
     POST /idp/idx/unlock-account       (self-service unlock: identifier + email code)
     POST /idp/idx/skip                 POST /idp/idx/cancel
     grant_type=interaction_code        at /oauth2/default/v1/token (OidcEndpoints delegates here)
-    GET  /__twin/idx/outbox            the email codes and magic links "sent" (tests, dev page)
+    GET  /__twin/idx/outbox            the email codes and magic links, SMS and voice codes "sent"
+                                       (tests; ``bff dev`` shows them on /__dev/mail)
 
 Every IDX answer is ``application/ion+json; okta-version=1.0.0`` with ``version``,
 ``stateHandle``, ``expiresAt``, ``intent``, ion collections, forms whose fields carry
@@ -25,16 +26,27 @@ a suspended user's password step 401 ``errors.E0000004``, a new password that fa
 policy 400 ``password.passwordRequirementsNotMet``, a locked account's password step 401
 ``authfactor.challenge.suspended_factor`` (after ``lockout_attempts`` wrong passwords), a
 self-service unlock 200 ``oie.selfservice.unlock_user.success.message`` (INFO, terminal).
+Shapes of the phone (``phone_number``: ``sms`` / ``voice``), of the select among enrolled
+authenticators, of Okta Verify (``challenge-poll``) and of ``redirect-idp`` follow
+authenticator-verification-phone-sms.json, authenticator-enroll-phone.json,
+authenticator-verification-select-authenticator.json,
+authenticator-verification-okta-verify-push.json and identify-with-third-party-idps.json.
 
 The twin's sign-on policy (seeded, :data:`SEEDED_FACTORS`): every user with a password proves
 it first (frank's has expired: ``reenroll-authenticator`` with the policy's complexity, then
 on); ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
 guarded scope (``admin``, the step-up) or ``acr_values=urn:okta:loa:2fa:any``; a user
-without a second factor to use enrols TOTP (``skip`` offered while ``enrollment_grace`` is on).
+without a second factor to use enrols TOTP or a phone (``skip`` offered while
+``enrollment_grace`` is on). The policy's first authenticator is challenged at once (the
+password where there is one; Okta Verify first for oscar); once one is proven and several are
+left (paula: phone, email) the state is ``select-authenticator-authenticate`` alone. Okta
+Verify pushes are never approved (``challenge/poll`` answers the same state). The identify
+step offers ``redirect-idp`` for each of :attr:`IdxEndpoints.idps` (``bff dev``: the partner's);
+its ``href`` (``/sso/idps/{id}``) is not served: the BFF continues with ``/authorize?idp=``.
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
 Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
-the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email codes are 6 digits,
-valid ``email_code_ttl`` seconds; the email's magic link goes to the client's email verify
+the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email, SMS and voice codes
+are 6 digits, valid ``email_code_ttl`` / ``phone_code_ttl`` seconds; the email's magic link goes to the client's email verify
 callback (``{redirect_uri origin}/bff/signin/email-callback`` unless ``email_callback_uris``
 says otherwise) with ``state`` and ``otp``.
 """
