@@ -4,10 +4,10 @@
                                        [, nonce, acr_values]            -> {"interaction_handle"}
     POST /idp/idx/introspect           {"interactionHandle"} | {"stateHandle"}
     POST /idp/idx/identify             {"identifier", "rememberMe"?, "stateHandle"}
-    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?, "enrollmentId"?}}  (select)
+    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?, "enrollmentId"?}}
     POST /idp/idx/challenge/answer     {"credentials": {"passcode"}}
     POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
-    POST /idp/idx/credential/enroll    {"authenticator": {"id", "methodType"?, "phoneNumber"?}}  (select-enroll)
+    POST /idp/idx/credential/enroll    {"authenticator": {"id", "methodType"?, "phoneNumber"?}}
     POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
     POST /idp/idx/unlock-account       (self-service unlock: identifier + email code)
     POST /idp/idx/skip                 POST /idp/idx/cancel
@@ -45,10 +45,10 @@ step offers ``redirect-idp`` for each of :attr:`IdxEndpoints.idps` (``bff dev``:
 its ``href`` (``/sso/idps/{id}``) is not served: the BFF continues with ``/authorize?idp=``.
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
 Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
-the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email, SMS and voice codes
-are 6 digits, valid ``email_code_ttl`` / ``phone_code_ttl`` seconds; the email's magic link goes to the client's email verify
-callback (``{redirect_uri origin}/bff/signin/email-callback`` unless ``email_callback_uris``
-says otherwise) with ``state`` and ``otp``.
+the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email, SMS and voice
+codes are 6 digits, valid ``email_code_ttl`` / ``phone_code_ttl`` seconds; the email's magic
+link goes to the client's email verify callback (``{redirect_uri origin}/bff/signin/email-callback``
+unless ``email_callback_uris`` says otherwise) with ``state`` and ``otp``.
 """
 
 from __future__ import annotations
