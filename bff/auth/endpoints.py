@@ -143,6 +143,14 @@ async def login(request: Request) -> Response:
         domain = login_hint.rpartition("@")[2].lower() if "@" in login_hint else ""
         idp = settings.okta.idp_discovery.get(domain) if domain else None
         login_hint = login_hint or None
+    asked_idp = _single(request, "idp")
+    if asked_idp is not None:
+        # Only an IdP this BFF is configured for (BFF_OKTA_IDPS, BFF_OKTA_IDP_DISCOVERY): an
+        # arbitrary id would let any link send the browser to whatever IdP the org has.
+        if asked_idp not in settings.okta.allowed_idps:
+            raise BadRequest("idp is not an identity provider this application signs in with",
+                             code="idp_not_allowed")
+        idp = asked_idp
 
     binding = area.transactions.binding_of(request.cookies.get(area.binding_cookie))
     if binding is None:
