@@ -23,18 +23,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bff.auth.api import current_session
+from bff.auth.api import current_session, no_session
 from bff.auth.completion import end_previous_session, establish_session
 from bff.auth.csrf import check_csrf
 from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient
 from bff.auth.redirects import safe_return_to
+from bff.auth.revocation import SessionRevocation
 from bff.auth.sessions import ManagedSession, SessionManager
 from bff.auth.transactions import LoginTransactions, TransactionError
 from bff.errors import (
     BadRequest,
     BFFError,
     CSRFRejected,
-    Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
 )
@@ -73,6 +73,7 @@ class AuthArea:
         self.store = store  # for areas that need claim_once or locks
         self.transactions = transactions
         self.binding_cookie = f"{settings.session.cookie_name}-login"
+        self.revocation = SessionRevocation(sessions)  # the Okta events that end sessions
 
 
 AUTH: ServiceKey[AuthArea] = ServiceKey("auth")
@@ -252,7 +253,7 @@ async def user(request: Request) -> Response:
             probe = Response()
             area.sessions.clear_cookie(probe)
             headers["Set-Cookie"] = probe.headers["set-cookie"]
-        raise Unauthenticated("No valid session; sign in again", headers=headers)
+        raise no_session(request, headers)
     try:
         # Near expiry, renew now: a dead refresh token must read as "signed out" here, not
         # only on the next API call (bff-security.md, recurring problem 8).

@@ -2,8 +2,9 @@
 
 Nothing survives a restart and nothing is shared between processes. Every method runs to
 completion without awaiting, under one ``threading.Lock``, so operations are atomic for all
-coroutines (and threads) of the process. Expired entries are ignored on read and purged lazily. The per-user index is a dict of sets of
-session ids (``_by_user``), kept in step with ``_sessions`` by every write.
+coroutines (and threads) of the process. Expired entries are ignored on read and purged lazily.
+The per-user index is a dict of sets of session ids (``_by_user``), kept in step with
+``_sessions`` by every write.
 """
 
 from __future__ import annotations

@@ -50,9 +50,9 @@ _SELECT_ONE = ("SELECT id, user_id, idp_sid, created_at, expires_at, version, da
 # scan of the table (tests/unit/sessions/test_sqlite_plans.py asks SQLite's query planner).
 _COLUMNS = "id, user_id, idp_sid, created_at, expires_at, version, data"
 _FORGET_EXPIRED_OF = "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?"
-_SESSIONS_OF = (f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? "
+_SESSIONS_OF = (f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? "  # noqa: S608 (constants)
                 "ORDER BY created_at, id")
-_END_SESSIONS = (f"DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id <> ?) "
+_END_SESSIONS = (f"DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id <> ?) "  # noqa: S608 (constants)
                  "AND (? IS NULL OR idp_sid = ?) AND (? IS NULL OR created_at < ?) "
                  f"RETURNING {_COLUMNS}")
 _PURGE_EVERY = 600.0

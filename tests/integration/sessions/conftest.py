@@ -145,7 +145,8 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             return "Item" in client.get_item(TableName=table, Key={"pk": {"S": f"session#{sid}"}})
 
         async def indexed(user: str) -> set[str]:
-            items = client.query(TableName=table, IndexName="by_user_id", KeyConditionExpression="user_id = :u",
+            items = client.query(TableName=table, IndexName="by_user_id",
+                                 KeyConditionExpression="user_id = :u",
                                  ExpressionAttributeValues={":u": {"S": user}})["Items"]
             return {i["pk"]["S"].removeprefix("session#") for i in items}
 

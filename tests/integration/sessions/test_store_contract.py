@@ -295,7 +295,8 @@ async def test_the_index_stays_clean_through_every_kind_of_ending(backend: Backe
         record(backend, user="00ualice", sid=f"sid-{n}", lifetime=30 if n == 4 else 3600) for n in range(6))
     for r in (deleted, by_user, by_sid, ended, expired, live):
         await store.create(r)
-    assert await backend.indexed("00ualice") == {r.id for r in (deleted, by_user, by_sid, ended, expired, live)}
+    everyone = {r.id for r in (deleted, by_user, by_sid, ended, expired, live)}
+    assert await backend.indexed("00ualice") == everyone
     await store.delete(deleted.id)
     assert await store.delete_for(idp_sid="sid-2") == 1
     assert [r.id for r in await store.end_sessions("00ualice", idp_sid="sid-3")] == [ended.id]
