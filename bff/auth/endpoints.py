@@ -358,9 +358,17 @@ async def backchannel_logout(request: Request) -> Response:
         raise BadRequest("This logout token was already used", code="invalid_logout_token")
     sid: str | None = claims.get("sid")
     sub: str | None = claims.get("sub")
-    ended = await area.sessions.end_for(idp_sid=sid) if sid else 0
-    if ended == 0 and sub:
-        ended = await area.sessions.end_for(user_id=sub)
+    # OIDC Back-Channel Logout 1.0, 2.6: a sid names ONE IdP session, and only its sessions end
+    # (of that sub, when both are given); a sid that matches none ends NOTHING (it once fell back
+    # to sub and signed the user out on every device). sub alone ends all of the user's sessions.
+    if sid and sub:
+        ended = await area.sessions.end_sessions_of(sub, idp_sid=sid)
+    elif sid:
+        ended = await area.sessions.end_for(idp_sid=sid)
+    elif sub:
+        ended = await area.sessions.end_sessions_of(sub)
+    else:  # validate_logout_token requires one of them
+        ended = 0
     log.info("back-channel logout ended %d session(s)", ended)
     return Response(status_code=200, headers=NO_STORE)
 
