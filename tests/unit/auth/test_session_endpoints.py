@@ -44,7 +44,8 @@ def is_problem(r: httpx.Response, status: int, code: str) -> bool:
 
 
 async def test_the_list_shows_each_session_coarsely_and_nothing_usable_as_a_cookie(env: Env) -> None:
-    async with browser(env, FIREFOX, "203.0.113.9") as laptop, browser(env, IPHONE, "2001:db8:77:1::5") as phone:
+    async with browser(env, FIREFOX, "203.0.113.9") as laptop, \
+            browser(env, IPHONE, "2001:db8:77:1::5") as phone:
         r = await env.client.get("/bff/sessions")
         assert r.status_code == 200 and r.headers["cache-control"].startswith("no-store")
         assert "Cookie" in r.headers["vary"]
@@ -116,7 +117,8 @@ async def test_another_users_handle_ends_nothing() -> None:
 
 @pytest.mark.parametrize("path", ["/bff/sessions", "/bff/sessions/AAAAAAAAAAAAAAAAAAAAAA"])
 @pytest.mark.parametrize("headers", [
-    {}, {"X-CSRF": "0"}, {**FETCH, "Origin": "https://evil.example"}, {**FETCH, "Sec-Fetch-Site": "cross-site"},
+    {}, {"X-CSRF": "0"}, {**FETCH, "Origin": "https://evil.example"},
+    {**FETCH, "Sec-Fetch-Site": "cross-site"},
 ])
 async def test_deleting_needs_csrf(env: Env, path: str, headers: dict[str, str]) -> None:
     async with browser(env, FIREFOX, "203.0.113.9") as laptop:
