@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff.auth.revocation import EVENT_TYPES as SESSION_EVENTS
 from bff_dev.twins.okta.provisioning import install_provisioning
 from bff_dev.twins.okta.twin import OktaTwin
 
@@ -57,8 +58,10 @@ async def start(ctx: DevContext) -> list[str]:
     # The BFF accepts every entry of BFF_OKTA_HOOK_SECRET (newest first); Okta sends one: the newest.
     hook_secrets = [s.strip() for s in env.get("BFF_OKTA_HOOK_SECRET", "").split(",") if s.strip()]
     if hook_secrets:
+        # The events the BFF acts on: new users (sign-up) and the ones that end sessions.
         twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
-                                 auth_value=hook_secrets[0])
+                                 auth_value=hook_secrets[0],
+                                 events=("user.lifecycle.create", *sorted(SESSION_EVENTS)))
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
