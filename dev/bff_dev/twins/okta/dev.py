@@ -32,6 +32,13 @@ def public_jwks(private_key: str) -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
+#: What the BFF's event hook subscribes to (docs/signup.md "Event hook setup in Okta").
+#: Also the events that end the user's BFF sessions (bff.auth.revocation, docs/sessions.md).
+HOOK_EVENTS = tuple(dict.fromkeys((
+    "user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
+    "user.account.update_password", "user.mfa.factor.activate", *sorted(SESSION_EVENTS))))
+
+
 async def start(ctx: DevContext) -> list[str]:
     from bff_dev.serving import serve_asgi
 
@@ -58,10 +65,8 @@ async def start(ctx: DevContext) -> list[str]:
     # The BFF accepts every entry of BFF_OKTA_HOOK_SECRET (newest first); Okta sends one: the newest.
     hook_secrets = [s.strip() for s in env.get("BFF_OKTA_HOOK_SECRET", "").split(",") if s.strip()]
     if hook_secrets:
-        # The events the BFF acts on: new users (sign-up) and the ones that end sessions.
         twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
-                                 auth_value=hook_secrets[0],
-                                 events=("user.lifecycle.create", *sorted(SESSION_EVENTS)))
+                                 auth_value=hook_secrets[0], events=HOOK_EVENTS)
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
