@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff.auth.revocation import EVENT_TYPES as SESSION_EVENTS
 from bff_dev.devmail import idx_outbox_mail
 from bff_dev.twins.okta.idx import TwinIdp
 from bff_dev.twins.okta.provisioning import install_provisioning
@@ -36,8 +37,10 @@ def public_jwks(private_key: str) -> dict[str, Any]:
 
 
 #: What the BFF's event hook subscribes to (docs/signup.md "Event hook setup in Okta").
-HOOK_EVENTS = ("user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
-               "user.account.update_password", "user.mfa.factor.activate")
+#: Also the events that end the user's BFF sessions (bff.auth.revocation, docs/sessions.md).
+HOOK_EVENTS = tuple(dict.fromkeys((
+    "user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
+    "user.account.update_password", "user.mfa.factor.activate", *sorted(SESSION_EVENTS))))
 
 
 async def start(ctx: DevContext) -> list[str]:
