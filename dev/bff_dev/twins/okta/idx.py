@@ -46,6 +46,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -60,6 +61,8 @@ from bff_dev.twins.okta.directory import check_password
 from bff_dev.twins.okta.errors import NO_STORE, OAuthError
 from bff_dev.twins.okta.forms import read_form
 from bff_dev.twins.okta.tokens import Grant, random_id
+from bff_dev.twins.okta.webauthn import AUTHENTICATOR as WEBAUTHN
+from bff_dev.twins.okta.webauthn import Passkeys, WebAuthnRefused
 
 if TYPE_CHECKING:
     from bff_dev.twins.okta.clients import Client
@@ -75,6 +78,7 @@ AUTHENTICATORS: dict[str, tuple[str, str, str, str]] = {
     "okta_password": ("autpassword000000001", "Password", "password", "password"),
     "okta_email": ("autemail000000000001", "Email", "email", "email"),
     "google_otp": ("autgoogleotp00000001", "Google Authenticator", "app", "otp"),
+    "webauthn": WEBAUTHN,  # passkeys: bff_dev.twins.okta.webauthn
 }
 
 
@@ -181,6 +185,7 @@ class IdxEndpoints:
         self.email_callback_uris: dict[str, str] = {}
         self.lockout_attempts = 3  # wrong passwords in a row before the account locks
         self.self_service_unlock = True  # `unlock-account` offered beside `identify`
+        self.passkeys = Passkeys()  # the webauthn authenticator: its policy, credentials, challenges
         # -- state --
         self.by_handle: dict[str, Interaction] = {}
         self.by_state: dict[str, Interaction] = {}
@@ -292,7 +297,8 @@ class IdxEndpoints:
         user = t.directory.users.get(ix.user_id or "")
         if user is None or user.status != "ACTIVE":
             raise OAuthError("invalid_grant", "The interaction code is invalid or has expired.")
-        amr = [{"okta_password": "pwd", "google_otp": "otp"}.get(k, "email") for k in ix.verified]
+        amr = [{"okta_password": "pwd", "google_otp": "otp", "webauthn": "hwk"}.get(k, "email")
+               for k in ix.verified]
         if len(ix.verified) > 1:
             amr.append("mfa")
         grant = Grant(id=random_id("grant", 12), client_id=client.client_id, user_id=user.id,
@@ -403,6 +409,8 @@ class IdxEndpoints:
         if not isinstance(passcode, str):
             passcode = ""
         t = self.twin
+        if ix.enrolling is not None and ix.enrolling.key == "webauthn":
+            return self._passkey_register(ix, creds)
         if ix.enrolling is not None:
             if not pyotp.TOTP(ix.enrolling.secret or "").verify(passcode, valid_window=1, for_time=t.now()):
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
@@ -451,6 +459,12 @@ class IdxEndpoints:
             if not secret or not pyotp.TOTP(secret).verify(passcode, valid_window=1, for_time=t.now()):
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
                     "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+        elif key == "webauthn" and user is not None:
+            try:
+                self.passkeys.authenticate(user, ix.redirect_uri, ix.state_handle, creds)
+            except WebAuthnRefused as exc:
+                t.counters["signin:failed"] += 1
+                return 400, self.state(ix, messages=[exc.message])
         else:
             raise self._expired(ix.state_handle)
         ix.verified.append(key)
@@ -546,6 +560,9 @@ class IdxEndpoints:
 
     def _enroll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         auth = body.get("authenticator")
+        if isinstance(auth, dict) and auth.get("id") == WEBAUTHN[0] and ix.user_id and self.passkeys.enabled:
+            ix.enrolling = Factor("webauthn", f"fwf{ix.user_id[3:15]}enr")
+            return 200, self.state(ix)
         if not isinstance(auth, dict) or auth.get("id") != AUTHENTICATORS["google_otp"][0] \
                 or ix.user_id is None:
             return 400, self.state(ix, messages=[_message("Invalid authenticator.", "errors.E0000001")])
@@ -553,6 +570,10 @@ class IdxEndpoints:
         return 200, self.state(ix)
 
     def _skip(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self._passkey_offered(ix):  # the passkey is offered, never demanded
+            self.passkeys.skip(ix.state_handle)
+            ix.enrolling = None
+            return 200, self.state(ix)
         if not self.enrollment_grace or self._guarded(ix):
             return 400, self.state(ix, messages=[_message("Skip is not allowed.", "errors.E0000001")])
         ix.skipped_enrollment = True
@@ -588,6 +609,8 @@ class IdxEndpoints:
         if not pending:
             return None
         keys = [f.key for f in pending]
+        if "webauthn" in keys and self.passkeys.passwordless:  # a passkey alone, where the policy allows
+            return "webauthn"
         return "okta_password" if "okta_password" in keys else keys[0]
 
     def _send_email(self, ix: Interaction) -> None:
@@ -646,6 +669,8 @@ class IdxEndpoints:
             out["authenticatorId"] = aut_id
         if key == "okta_email" and user is not None and enrollment_id is not None:
             out["profile"] = {"email": _mask_email(str(user.profile.get("email", user.login)))}
+        if key == "webauthn" and user is not None and enrollment_id is not None:
+            out.update(self.passkeys.enrollment(user))  # credentialId, as Okta lists it
         return out
 
     def state(self, ix: Interaction, *, messages: list[dict[str, Any]] | None = None,
@@ -711,6 +736,11 @@ class IdxEndpoints:
             return doc
         pending = self._pending(ix)
         needed = self._needed(ix, user) if user is not None else 1
+        if self._passkey_offered(ix):  # the sign-on policy is met and the policy offers a passkey
+            return self.passkeys.offer_state(doc, partial(self._form, ix), cancel)
+        if user is not None and ix.enrolling is not None and ix.enrolling.key == "webauthn":
+            return self.passkeys.enroll_state(doc, user, ix.redirect_uri, ix.state_handle,
+                                              partial(self._form, ix), cancel)
         if user is not None and (len(ix.verified) >= needed or (
                 ix.skipped_enrollment and ix.verified and not self._guarded(ix))):
             return self._success(ix, user)
@@ -754,6 +784,9 @@ class IdxEndpoints:
                             [{"name": "authenticator", "type": "object", "options": options}])
         if key == "okta_password":
             passcode["label"], passcode["secret"] = "Password", True
+        if key == "webauthn":
+            return self.passkeys.challenge_state(doc, ix.redirect_uri, ix.state_handle, partial(self._form, ix),
+                                                 select, enrollments, cancel)
         if key == "google_otp":
             passcode["required"], passcode["visible"] = True, True
             current = self._authenticator("google_otp")
@@ -850,3 +883,23 @@ class IdxEndpoints:
                       {"name": "code_verifier", "required": True}],
             "accepts": "application/x-www-form-urlencoded"}
         return doc
+
+    # -- passkeys (the webauthn authenticator: bff_dev.twins.okta.webauthn) ----------------------
+
+    def _passkey_offered(self, ix: Interaction) -> bool:
+        user = self.twin.directory.users.get(ix.user_id or "")
+        return (user is not None and ix.enrolling is None and not ix.recovering and not ix.unlocking
+                and len(ix.verified) >= self._needed(ix, user)
+                and self.passkeys.offers_enrollment(user, ix.state_handle))
+
+    def _passkey_register(self, ix: Interaction, creds: object) -> tuple[int, dict[str, Any]]:
+        user = self.twin.directory.users[ix.user_id or ""]
+        assert ix.enrolling is not None
+        try:
+            self.passkeys.register(user, ix.enrolling.id, ix.redirect_uri, ix.state_handle, creds)
+        except WebAuthnRefused as exc:
+            return 400, self.state(ix, messages=[exc.message])
+        self.factors_of(user).append(ix.enrolling)
+        self.twin.counters["idx:passkey_enrolled"] += 1
+        ix.enrolling, ix.current = None, None
+        return 200, self.state(ix)
