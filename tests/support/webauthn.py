@@ -112,8 +112,8 @@ class SoftAuthenticator:
         if not _rp_allowed(rp_id, origin):
             raise CeremonyRefused(f"RP id {rp_id!r} is not allowed on {origin}")
         allowed = {unb64url(c) for c in allow} if allow else None
-        cred = next((c for c in self.credentials if c.rp_id == rp_id and (allowed is None or c.id in allowed)),
-                    None)
+        cred = next((c for c in self.credentials
+                     if c.rp_id == rp_id and (allowed is None or c.id in allowed)), None)
         if cred is None:
             raise CeremonyRefused("no credential for this RP")
         cred.sign_count += 1

@@ -785,8 +785,8 @@ class IdxEndpoints:
         if key == "okta_password":
             passcode["label"], passcode["secret"] = "Password", True
         if key == "webauthn":
-            return self.passkeys.challenge_state(doc, ix.redirect_uri, ix.state_handle, partial(self._form, ix),
-                                                 select, enrollments, cancel)
+            return self.passkeys.challenge_state(doc, ix.redirect_uri, ix.state_handle,
+                                                 partial(self._form, ix), select, enrollments, cancel)
         if key == "google_otp":
             passcode["required"], passcode["visible"] = True, True
             current = self._authenticator("google_otp")

@@ -229,7 +229,8 @@ class Passkeys:
             "challenge": bytes_to_base64url(self._challenge(state_handle)),
             "pubKeyCredParams": [{"type": "public-key", "alg": alg} for alg in PUB_KEY_ALGS],
             "attestation": "direct",
-            "authenticatorSelection": {"userVerification": self.user_verification, "residentKey": "preferred"},
+            "authenticatorSelection": {"userVerification": self.user_verification,
+                                       "residentKey": "preferred"},
             "timeout": TIMEOUT_MS}}
         enroll = form("enroll-authenticator", "challenge/answer", [
             {"name": "credentials", "form": {"value": [dict(f) for f in ENROLL_FIELDS]}}],

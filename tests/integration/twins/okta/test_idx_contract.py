@@ -274,7 +274,8 @@ async def test_refused_assertion_matches_okta_failure(idx: Idx) -> None:
     # fields are compared as a set here, everything else as same_structure() does.
     assert idx.state is not None and idx.status == 400
     real_doc = load("error-authenticator-webauthn-failure.json")
-    ours, theirs = structure(idx.state, idx.doc, WEBAUTHN), structure(parse_state(real_doc), real_doc, WEBAUTHN)
+    ours = structure(idx.state, idx.doc, WEBAUTHN)
+    theirs = structure(parse_state(real_doc), real_doc, WEBAUTHN)
     assert ours["messages"] == theirs["messages"] == [
         ("authfactor.webauthn.error.assertion_validation_failure", "ERROR", None)]
     for part in ("step", "authenticator", "relatesTo", "envelope"):
