@@ -164,7 +164,8 @@ async def test_a_bad_signature_is_refused(client: httpx.AsyncClient, okta: OktaT
 async def test_a_refused_attestation_enrols_nothing(client: httpx.AsyncClient, okta: OktaTwin) -> None:
     await start(client, identifier=PIA)
     r = await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD})
-    r = await submit(client, "select-authenticator-enroll", {"authenticator.id": r.json()["choices"][0]["id"]})
+    choice = r.json()["choices"][0]["id"]
+    r = await submit(client, "select-authenticator-enroll", {"authenticator.id": choice})
     options = r.json()["authenticator"]["enrollment"]["activationData"]
     with pytest.raises(CeremonyRefused):  # a browser on another site refuses the app's RP id
         SoftAuthenticator().create(options, "https://phish.example")
@@ -239,8 +240,8 @@ class TestOff:
         assert user is not None
         passkeys.challenges["seed"] = b"seed-challenge-0123456789abcdef0"
         made = key.create({"rp": {"id": "app.example.test"}, "user": {"id": b64url(b"pia")},
-                           "pubKeyCredParams": [{"alg": -7}], "challenge": b64url(passkeys.challenges["seed"])},
-                          ORIGIN)
+                           "pubKeyCredParams": [{"alg": -7}],
+                           "challenge": b64url(passkeys.challenges["seed"])}, ORIGIN)
         credential = passkeys.register(user, "fwfpia0enr", f"{ORIGIN}/bff/callback", "seed", made)
         okta.idx.factors_of(user).append(Factor("webauthn", credential.enrollment_id))
 

@@ -11,7 +11,13 @@ from bff.config import ConfigError
 from bff.errors import error_response
 from bff.signin.idx import parse_state
 from bff.signin.passkeys import LIMITS, authenticators, field_problem
-from bff.signin.steps import SUPPORTED_AUTHENTICATORS, InvalidSubmission, StepNotSupported, StepPolicy, prepare
+from bff.signin.steps import (
+    SUPPORTED_AUTHENTICATORS,
+    InvalidSubmission,
+    StepNotSupported,
+    StepPolicy,
+    prepare,
+)
 from tests.support.env import make_settings
 from tests.unit.signin.samples import load
 
@@ -19,7 +25,8 @@ WEBAUTHN = StepPolicy(authenticators=SUPPORTED_AUTHENTICATORS | {"webauthn"})
 B64 = "AAECAwQFBgcICQoLDA0ODw"  # 16 bytes, base64url without padding
 ENROLL = {"credentials.clientData": B64, "credentials.attestation": B64,
           "credentials.transports": '["internal","hybrid"]', "credentials.clientExtensions": "{}"}
-ASSERT = {"credentials.clientData": B64, "credentials.authenticatorData": B64, "credentials.signatureData": B64}
+ASSERT = {"credentials.clientData": B64, "credentials.authenticatorData": B64,
+          "credentials.signatureData": B64}
 
 
 def test_off_by_default_and_on_with_the_setting() -> None:
