@@ -20,6 +20,7 @@ from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
 from bff.signin.steps import SUPPORTED_AUTHENTICATORS, StepPolicy
 from bff.signin.transactions import SigninTransactions
+from bff.signup.idx_signup import IdxSignup
 from bff.signup.ratelimit import RateLimiter, open_limiter
 
 
@@ -36,7 +37,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,
-                auth: AuthArea) -> SigninService:
+                auth: AuthArea, signup: IdxSignup | None = None) -> SigninService:
     client = IdxClient(settings, http, auth.oidc, okta_origin=settings.signup.okta_org_url or None)
     transactions = SigninTransactions(
         auth.store, settings.secret_keys, default_ttl=settings.session.login_transaction_ttl,
@@ -45,4 +46,5 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
     policy = StepPolicy(authenticators=passkeys.authenticators(settings.signin, SUPPORTED_AUTHENTICATORS))
-    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, policy=policy)
+    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, signup=signup,
+                         policy=policy)
