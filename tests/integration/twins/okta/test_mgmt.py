@@ -125,7 +125,7 @@ async def test_create_user_validation(api: httpx.AsyncClient) -> None:
 
 async def test_list_search_filter_and_pagination(api: httpx.AsyncClient) -> None:
     acme = (await api.get("/api/v1/users", params={"search": 'profile.orgId eq "acme"'})).json()
-    assert {u["profile"]["orgId"] for u in acme} == {"acme"} and len(acme) == 9
+    assert {u["profile"]["orgId"] for u in acme} == {"acme"} and len(acme) == 10
     admins = (
         await api.get(
             "/api/v1/users", params={"search": 'profile.orgId eq "globex" and profile.adminRole pr'}
@@ -157,7 +157,7 @@ async def test_list_search_filter_and_pagination(api: httpx.AsyncClient) -> None
         assert 'rel="self"' in page.headers["link"]
         links = httpx.Response(200, headers={"link": page.headers["link"]}).links
         url = links.get("next", {}).get("url")
-    assert len(seen) == len(set(seen)) == 11
+    assert len(seen) == len(set(seen)) == 12
 
 
 async def test_get_update_and_replace(api: httpx.AsyncClient) -> None:
