@@ -31,6 +31,8 @@ it first (frank's has expired: ``reenroll-authenticator`` with the policy's comp
 on); ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
 guarded scope (``admin``, the step-up) or ``acr_values=urn:okta:loa:2fa:any``; a user
 without a second factor to use enrols TOTP (``skip`` offered while ``enrollment_grace`` is on).
+Passkeys (``webauthn``, :mod:`bff_dev.twins.okta.webauthn`): pia is offered one after her
+password and, once enrolled, signs in with it alone; refusals are 400 ``authfactor.webauthn.error.*``.
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
 Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
 the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email codes are 6 digits,
