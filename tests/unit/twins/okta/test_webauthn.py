@@ -104,5 +104,6 @@ def test_the_offer_follows_the_policy(enrolled: tuple[Passkeys, SoftAuthenticato
     assert fresh.offers_enrollment(PIA, "h9")
     fresh.skip("h9")
     assert not fresh.offers_enrollment(PIA, "h9") and fresh.offers_enrollment(PIA, "h10")
-    bob = User(id="00ubob", status="ACTIVE", created=0.0, last_updated=0.0, profile={"login": "bob@acme.test"})
+    bob = User(id="00ubob", status="ACTIVE", created=0.0, last_updated=0.0,
+               profile={"login": "bob@acme.test"})
     assert not fresh.offers_enrollment(bob, "h9")
