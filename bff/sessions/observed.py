@@ -62,6 +62,14 @@ class ObservedStore:
         return await self._timed("delete_for",
                                  lambda: self.inner.delete_for(user_id=user_id, idp_sid=idp_sid))
 
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        return await self._timed("sessions_of", lambda: self.inner.sessions_of(user_id))
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        return await self._timed("end_sessions", lambda: self.inner.end_sessions(
+            user_id, keep=keep, idp_sid=idp_sid, created_before=created_before))
+
     async def put_transaction(self, key: str, value: bytes, ttl: float) -> None:
         await self._timed("put_transaction", lambda: self.inner.put_transaction(key, value, ttl))
 
