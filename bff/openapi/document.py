@@ -230,7 +230,8 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
             }, params=[_query("challenge", {"type": "string", "pattern": "^[!-~]{1,256}$"},
                               "The challenge to echo", required=True)]),
             "post": b.op("aemHook", "AEM content fragment events: evict the copy they change", "content", {
-                "200": _json("AemHookResult", "What was evicted"),
+                "200": {"description": "What was evicted; with ``?challenge=``, the challenge echoed",
+                        "content": {JSON: {"schema": {"oneOf": [s.ref("AemHookResult"), s.ref("AemChallenge")]}}}},
                 "400": _problem("``invalid_challenge``, ``invalid_event``, ``bad_request`` (not JSON)"),
                 "401": _problem("``invalid_webhook_auth``: no valid X-Webhook-Secret or Adobe I/O signature"),
                 **BODY_ERRORS,
@@ -272,14 +273,15 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
             "get": b.op("oktaHookVerify", "Okta event hook verification", "signup", {
                 "200": _json("OktaVerification", "The challenge, echoed"),
                 "400": _problem("``bad_request``: no (or an oversized) challenge header"),
-                "401": _problem("``unauthenticated``: a wrong hook secret"),
+                "403": _problem("``forbidden``: a wrong hook secret"),
                 "404": _problem("``not_found``: event hooks are not configured"),
             }, params=[_header("X-Okta-Verification-Challenge", {"type": "string", "maxLength": 1024},
                                "Okta's one-time challenge", required=True)]),
             "post": b.op("oktaHook", "Okta event hook delivery (user.lifecycle.create)", "signup", {
                 "200": _json("OktaHookResult", "Accepted into the outbox"),
                 "400": _problem("``bad_request``: not an event hook body"),
-                "401": _problem("``unauthenticated``: no or a wrong ``Authorization`` secret"),
+                "401": _problem("``unauthenticated``: no ``Authorization`` header"),
+                "403": _problem("``forbidden``: a wrong hook secret"),
                 "404": _problem("``not_found``: event hooks are not configured"),
                 **BODY_ERRORS,
             }, body={"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
@@ -357,6 +359,7 @@ def _admin_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
     review_id = _path("review_id", {"type": "string", "minLength": 1}, "A review id")
     limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size (50)")
     gates: Responses = {
+        "400": _problem("``bad_path``: an ambiguous path (dot segments, encoded ``/``, control characters)"),
         "403": _problem("``csrf``; ``insufficient_scope`` (the ``admin`` scope or an admin role is missing: "
                         "``missingScopes`` / ``requiredRoles``); ``forbidden`` (the tenant rules)"),
         "404": _problem("``not_found``: no such user or review for this caller (another org's are not found)"),
