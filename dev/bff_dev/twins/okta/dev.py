@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff_dev.twins.okta.described import describe_dev_org
 from bff_dev.twins.okta.provisioning import install_provisioning
 from bff_dev.twins.okta.twin import OktaTwin
 
@@ -62,7 +63,11 @@ async def start(ctx: DevContext) -> list[str]:
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
-    ctx.info["okta_provisioning"] = install_provisioning(twin)
+    provisioning = install_provisioning(twin)
+    # What the twin does, readable through that API (`bff doctor` on `bff dev` passes).
+    describe_dev_org(provisioning, client_id=env["BFF_OKTA_CLIENT_ID"], public_url=public,
+                     post_logout_path=env.get("BFF_POST_LOGOUT_PATH", "/"))
+    ctx.info["okta_provisioning"] = provisioning
     await serve_asgi(ctx.stack, twin.app, port, name="okta")
     ctx.info["okta"] = twin
 
