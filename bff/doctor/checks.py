@@ -49,8 +49,13 @@ from bff.sessions import open_store
 from bff.settings import PLACEHOLDER_MARKER, Settings
 
 #: What the Management API checks read (grant these to the service app, or use an SSWS token).
-READ_SCOPES = ("okta.apps.read", "okta.authorizationServers.read", "okta.groups.read",
-               "okta.trustedOrigins.read", "okta.eventHooks.read")
+READ_SCOPES = (
+    "okta.apps.read",
+    "okta.authorizationServers.read",
+    "okta.groups.read",
+    "okta.trustedOrigins.read",
+    "okta.eventHooks.read",
+)
 #: The claims the BFF reads from its tokens (bff.auth: Principal).
 CLAIMS = ("groups", "orgId", "adminRole", "adminGroups")
 HOOK_EVENT = "user.lifecycle.create"
@@ -98,9 +103,22 @@ class Doctor:
 
     async def run(self) -> AsyncIterator[Result]:
         checks: list[Callable[[], Awaitable[Result]]] = [
-            self.discovery, self.client_auth, self.grant_types, self.redirect_uris, self.logout_uris,
-            self.trusted_origin, self.admin_scope, self.admin_rule, self.claims, self.event_hook,
-            self.aem_copy, self.aem_author, self.topic, self.queues, self.session_store, self.session_ttl,
+            self.discovery,
+            self.client_auth,
+            self.grant_types,
+            self.redirect_uris,
+            self.logout_uris,
+            self.trusted_origin,
+            self.admin_scope,
+            self.admin_rule,
+            self.claims,
+            self.event_hook,
+            self.aem_copy,
+            self.aem_author,
+            self.topic,
+            self.queues,
+            self.session_store,
+            self.session_ttl,
             self.secret_keys,
         ]
         for check in checks:
@@ -108,8 +126,11 @@ class Doctor:
             try:
                 yield await check()
             except (BFFError, OktaError, httpx.HTTPError, OSError) as exc:
-                yield fail(_NAMES.get(name, name), f"could not check: {type(exc).__name__}: {_brief(exc)}",
-                           "is the service reachable from here (network, DNS, credentials)?")
+                yield fail(
+                    _NAMES.get(name, name),
+                    f"could not check: {type(exc).__name__}: {_brief(exc)}",
+                    "is the service reachable from here (network, DNS, credentials)?",
+                )
 
     # -- Okta: OIDC ---------------------------------------------------------------------------------
 
@@ -119,21 +140,29 @@ class Doctor:
         try:
             meta = await self.oidc.metadata()
         except BFFError as exc:
-            return fail(name, f"{url}: {exc.detail or exc.instance_code}",
-                        "BFF_OKTA_ISSUER must be the authorization server's issuer, exactly (e.g. "
-                        "https://acme.okta.com/oauth2/default, no trailing slash)")
+            return fail(
+                name,
+                f"{url}: {exc.detail or exc.instance_code}",
+                "BFF_OKTA_ISSUER must be the authorization server's issuer, exactly (e.g. "
+                "https://acme.okta.com/oauth2/default, no trailing slash)",
+            )
         return ok(name, f"issuer {meta.issuer}")
 
     async def client_auth(self) -> Result:
         name = "okta.client_auth"
         try:
-            await self.oidc.exchange_code("bff-doctor-" + secrets.token_urlsafe(16), secrets.token_urlsafe(48))
+            await self.oidc.exchange_code(
+                "bff-doctor-" + secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+            )
         except InvalidGrant:
             return ok(name, f"{self.oidc.auth_method} accepted (a made-up code was refused as invalid_grant)")
         except OAuthError as exc:
-            return fail(name, f"the token endpoint answered {exc.error}",
-                        "check BFF_OKTA_CLIENT_ID and BFF_OKTA_CLIENT_SECRET (or BFF_OKTA_PRIVATE_KEY and the "
-                        "app's public key) against the app in Okta")
+            return fail(
+                name,
+                f"the token endpoint answered {exc.error}",
+                "check BFF_OKTA_CLIENT_ID and BFF_OKTA_CLIENT_SECRET (or BFF_OKTA_PRIVATE_KEY and the "
+                "app's public key) against the app in Okta",
+            )
         return fail(name, "a made-up code was accepted", "this is not an Okta token endpoint")
 
     # -- Okta: Management API ------------------------------------------------------------------------
@@ -142,9 +171,13 @@ class Doctor:
         if self._okta is None and self._okta_error is None:
             sg = self.s.signup
             try:
-                auth = management_auth(sg.okta_org_url, api_token=sg.okta_api_token,
-                                       client_id=sg.okta_mgmt_client_id, private_key=sg.okta_mgmt_private_key,
-                                       scopes=READ_SCOPES)
+                auth = management_auth(
+                    sg.okta_org_url,
+                    api_token=sg.okta_api_token,
+                    client_id=sg.okta_mgmt_client_id,
+                    private_key=sg.okta_mgmt_private_key,
+                    scopes=READ_SCOPES,
+                )
             except ValueError as exc:
                 self._okta_error = str(exc)
                 return None
@@ -152,9 +185,12 @@ class Doctor:
         return self._okta
 
     def _no_api(self, name: str) -> Result:
-        return fail(name, f"cannot read Okta's configuration: {self._okta_error}",
-                    "set BFF_OKTA_API_TOKEN (read-only admin) or BFF_OKTA_MGMT_CLIENT_ID + "
-                    f"BFF_OKTA_MGMT_PRIVATE_KEY with {', '.join(READ_SCOPES)}")
+        return fail(
+            name,
+            f"cannot read Okta's configuration: {self._okta_error}",
+            "set BFF_OKTA_API_TOKEN (read-only admin) or BFF_OKTA_MGMT_CLIENT_ID + "
+            f"BFF_OKTA_MGMT_PRIVATE_KEY with {', '.join(READ_SCOPES)}",
+        )
 
     async def app(self) -> dict[str, Any] | None:
         api = self.okta()
@@ -175,9 +211,12 @@ class Doctor:
         if app is None:
             return None, self._no_api(name)
         if not app:
-            return None, fail(name, f"no active app with client id {self.s.okta.client_id}",
-                              "BFF_OKTA_CLIENT_ID must be the client id of an active OIDC web app "
-                              "(`bff okta apply` creates it)")
+            return None, fail(
+                name,
+                f"no active app with client id {self.s.okta.client_id}",
+                "BFF_OKTA_CLIENT_ID must be the client id of an active OIDC web app "
+                "(`bff okta apply` creates it)",
+            )
         return ((app.get("settings") or {}).get("oauthClient") or {}), None
 
     async def grant_types(self) -> Result:
@@ -191,9 +230,12 @@ class Doctor:
         have = set(oauth.get("grant_types") or [])
         missing = [g for g in want if g not in have]
         if missing:
-            return fail(name, f"missing {', '.join(missing)}",
-                        "enable those grant types on the app (Okta admin: the app's General tab; "
-                        "interaction_code also needs Interaction Code on the org), or `bff okta apply`")
+            return fail(
+                name,
+                f"missing {', '.join(missing)}",
+                "enable those grant types on the app (Okta admin: the app's General tab; "
+                "interaction_code also needs Interaction Code on the org), or `bff okta apply`",
+            )
         return ok(name, ", ".join(want))
 
     async def redirect_uris(self) -> Result:
@@ -203,8 +245,11 @@ class Doctor:
             return problem or self._no_api(name)
         want = f"{self.s.public_url}/bff/callback"
         if want not in (oauth.get("redirect_uris") or []):
-            return fail(name, f"{want} is not a sign-in redirect URI",
-                        f"add {want} to the app's sign-in redirect URIs (BFF_PUBLIC_URL must match)")
+            return fail(
+                name,
+                f"{want} is not a sign-in redirect URI",
+                f"add {want} to the app's sign-in redirect URIs (BFF_PUBLIC_URL must match)",
+            )
         return ok(name, want)
 
     async def logout_uris(self) -> Result:
@@ -214,8 +259,11 @@ class Doctor:
             return problem or self._no_api(name)
         want = f"{self.s.public_url}{self.s.okta.post_logout_path}"
         if want not in (oauth.get("post_logout_redirect_uris") or []):
-            return fail(name, f"{want} is not a sign-out redirect URI",
-                        f"add {want} to the app's sign-out redirect URIs")
+            return fail(
+                name,
+                f"{want} is not a sign-out redirect URI",
+                f"add {want} to the app's sign-out redirect URIs",
+            )
         return ok(name, want)
 
     async def trusted_origin(self) -> Result:
@@ -228,13 +276,21 @@ class Doctor:
             if str(item.get("origin", "")).rstrip("/").lower() == origin.lower():
                 kinds = {str(x.get("type")) for x in item.get("scopes") or []}
                 if item.get("status") != "ACTIVE":
-                    return fail(name, f"{origin} is inactive", "activate it (Security > API > Trusted Origins)")
+                    return fail(
+                        name, f"{origin} is inactive", "activate it (Security > API > Trusted Origins)"
+                    )
                 if not {"CORS", "REDIRECT"} <= kinds:
-                    return fail(name, f"{origin} has {', '.join(sorted(kinds)) or 'no scope'}",
-                                "give it both CORS and Redirect")
+                    return fail(
+                        name,
+                        f"{origin} has {', '.join(sorted(kinds)) or 'no scope'}",
+                        "give it both CORS and Redirect",
+                    )
                 return ok(name, f"{origin} (CORS, redirect)")
-        return fail(name, f"{origin} is not a trusted origin",
-                    f"add {origin} with CORS and Redirect (Security > API > Trusted Origins)")
+        return fail(
+            name,
+            f"{origin} is not a trusted origin",
+            f"add {origin} with CORS and Redirect (Security > API > Trusted Origins)",
+        )
 
     def _server_id(self) -> str | None:
         path = urlsplit(self.s.okta.issuer).path.strip("/").split("/")
@@ -249,8 +305,11 @@ class Doctor:
         if self.okta() is None:
             return self._no_api(name)
         if self._server_id() is None:
-            return fail(name, "BFF_OKTA_ISSUER is the org authorization server: it has no custom scopes or claims",
-                        "use a custom authorization server (https://<org>/oauth2/<id>)")
+            return fail(
+                name,
+                "BFF_OKTA_ISSUER is the org authorization server: it has no custom scopes or claims",
+                "use a custom authorization server (https://<org>/oauth2/<id>)",
+            )
         return None
 
     async def admin_scope(self) -> Result:
@@ -261,8 +320,11 @@ class Doctor:
         have = {str(x.get("name")) for x in await self._server_list("/scopes")}
         missing = [x for x in self.s.okta.stepup_scopes if x not in have]
         if missing:
-            return fail(name, f"scope {', '.join(missing)} missing on server {self._server_id()}",
-                        "add it to the authorization server's scopes (`bff okta apply`)")
+            return fail(
+                name,
+                f"scope {', '.join(missing)} missing on server {self._server_id()}",
+                "add it to the authorization server's scopes (`bff okta apply`)",
+            )
         return ok(name, ", ".join(self.s.okta.stepup_scopes) or "(no step-up scope configured)")
 
     async def _group_names(self) -> dict[str, str]:
@@ -285,7 +347,9 @@ class Doctor:
         if not guarded:
             return ok(name, "no step-up scope configured")
         app = await self.app() or {}
-        client = ((app.get("credentials") or {}).get("oauthClient") or {}).get("client_id") or self.s.okta.client_id
+        client = ((app.get("credentials") or {}).get("oauthClient") or {}).get(
+            "client_id"
+        ) or self.s.okta.client_id
         admins = await self._group_names()
         granted: set[str] = set()
         leaks: list[str] = []
@@ -297,7 +361,8 @@ class Doctor:
             for rule in await self._server_list(f"/policies/{policy['id']}/rules"):
                 cond = rule.get("conditions") or {}
                 if rule.get("status") != "ACTIVE" or "authorization_code" not in set(
-                        (cond.get("grantTypes") or {}).get("include") or []):
+                    (cond.get("grantTypes") or {}).get("include") or []
+                ):
                     continue
                 scopes = set((cond.get("scopes") or {}).get("include") or [])
                 hits = guarded if "*" in scopes else guarded & scopes
@@ -308,18 +373,27 @@ class Doctor:
                 users = (people.get("users") or {}).get("include") or []
                 outside = sorted(g for g in groups if g not in admins)
                 if outside or users:
-                    leaks.append(f"{policy.get('name')!r}/{rule.get('name')!r} grants {', '.join(sorted(hits))} "
-                                 f"to {', '.join(outside) or 'individual users'}")
+                    leaks.append(
+                        f"{policy.get('name')!r}/{rule.get('name')!r} grants {', '.join(sorted(hits))} "
+                        f"to {', '.join(outside) or 'individual users'}"
+                    )
                 elif groups:
                     granted |= hits
         if leaks:
-            return fail(name, "; ".join(leaks), "deactivate that rule or policy: the admin scope must go to "
-                        f"{', '.join(self.s.okta.admin_groups)} only (see `bff okta plan`'s policy audit)")
+            return fail(
+                name,
+                "; ".join(leaks),
+                "deactivate that rule or policy: the admin scope must go to "
+                f"{', '.join(self.s.okta.admin_groups)} only (see `bff okta plan`'s policy audit)",
+            )
         missing = sorted(guarded - granted)
         if missing:
-            return fail(name, f"no active rule grants {', '.join(missing)} to {', '.join(self.s.okta.admin_groups)}",
-                        "add an access policy rule for the BFF's app: those groups, authorization code, "
-                        "that scope (`bff okta apply`)")
+            return fail(
+                name,
+                f"no active rule grants {', '.join(missing)} to {', '.join(self.s.okta.admin_groups)}",
+                "add an access policy rule for the BFF's app: those groups, authorization code, "
+                "that scope (`bff okta apply`)",
+            )
         return ok(name, f"{', '.join(sorted(granted))} to {', '.join(sorted(set(admins.values())))} only")
 
     async def claims(self) -> Result:
@@ -330,8 +404,11 @@ class Doctor:
         have = {str(c.get("name")) for c in await self._server_list("/claims") if c.get("status") == "ACTIVE"}
         missing = [c for c in CLAIMS if c not in have]
         if missing:
-            return fail(name, f"claim {', '.join(missing)} missing", "add the claims of infra/okta.example.toml "
-                        "to the authorization server (`bff okta apply`)")
+            return fail(
+                name,
+                f"claim {', '.join(missing)} missing",
+                "add the claims of infra/okta.example.toml to the authorization server (`bff okta apply`)",
+            )
         return ok(name, ", ".join(CLAIMS))
 
     async def event_hook(self) -> Result:
@@ -349,9 +426,12 @@ class Doctor:
             if hook.get("status") != "ACTIVE":
                 return fail(name, f"the hook to {uri} is inactive", "activate it (Workflow > Event Hooks)")
             if hook.get("verificationStatus") != "VERIFIED":
-                return fail(name, f"the hook to {uri} is not verified",
-                            "verify it (Okta calls GET with a challenge; the secret must match "
-                            "BFF_OKTA_HOOK_SECRET): `bff okta apply`")
+                return fail(
+                    name,
+                    f"the hook to {uri} is not verified",
+                    "verify it (Okta calls GET with a challenge; the secret must match "
+                    "BFF_OKTA_HOOK_SECRET): `bff okta apply`",
+                )
             if HOOK_EVENT not in events:
                 return fail(name, f"the hook does not subscribe to {HOOK_EVENT}", f"add {HOOK_EVENT}")
             return ok(name, f"{uri} active, verified, {HOOK_EVENT}")
@@ -361,8 +441,16 @@ class Doctor:
 
     def _aem(self, url: str, tier: str, token: str | None = None) -> AemClient:
         c = self.s.content
-        return AemClient(self.http, url, c.aem_config, site=c.aem_site, timeout=c.timeout, retries=0, tier=tier,
-                         auth=StaticToken(token) if token else None)
+        return AemClient(
+            self.http,
+            url,
+            c.aem_config,
+            site=c.aem_site,
+            timeout=c.timeout,
+            retries=0,
+            tier=tier,
+            auth=StaticToken(token) if token else None,
+        )
 
     async def aem_copy(self) -> Result:
         """The persisted query answers for every journey and locale; a locale without its own
@@ -386,12 +474,18 @@ class Doctor:
         if errors or no_default:
             problems = errors + [f"{what} (no fragment in the default locale)" for what in no_default]
             shown = ", ".join(problems[:6]) + (f" and {len(problems) - 6} more" if len(problems) > 6 else "")
-            return fail(name, f"{len(problems)} of {len(pairs)} failed: {shown}",
-                        f"publish the persisted query of BFF_AEM_CONFIG={self.s.content.aem_config} and the "
-                        "ui-copy fragments (docs/content.md); BFF_AEM_URL must be the publish tier")
+            return fail(
+                name,
+                f"{len(problems)} of {len(pairs)} failed: {shown}",
+                f"publish the persisted query of BFF_AEM_CONFIG={self.s.content.aem_config} and the "
+                "ui-copy fragments (docs/content.md); BFF_AEM_URL must be the publish tier",
+            )
         tail = f"; {len(absent)} fall back to another locale ({', '.join(absent[:4])})" if absent else ""
-        return ok(name, f"the persisted query answers for {len(JOURNEYS)} journeys x "
-                        f"{len(self.s.content.locales)} locales{tail}")
+        return ok(
+            name,
+            f"the persisted query answers for {len(JOURNEYS)} journeys x "
+            f"{len(self.s.content.locales)} locales{tail}",
+        )
 
     async def aem_author(self) -> Result:
         name = "aem.author"
@@ -404,8 +498,11 @@ class Doctor:
         try:
             await client.fetch_copy(JOURNEYS[0], to_aem(c.default_locale))
         except BFFError as exc:
-            return fail(name, f"{c.aem_author_url}: {exc.instance_code} ({exc.detail or exc.title})",
-                        "BFF_AEM_AUTHOR_TOKEN must be a valid author-tier token (technical account)")
+            return fail(
+                name,
+                f"{c.aem_author_url}: {exc.instance_code} ({exc.detail or exc.title})",
+                "BFF_AEM_AUTHOR_TOKEN must be a valid author-tier token (technical account)",
+            )
         return ok(name, f"{c.aem_author_url} accepts the credential")
 
     # -- AWS ---------------------------------------------------------------------------------------
@@ -426,8 +523,11 @@ class Doctor:
         try:
             await asyncio.to_thread(self._client("sns").get_topic_attributes, TopicArn=arn)
         except (BotoCoreError, ClientError) as exc:
-            return fail(name, f"{arn}: {_boto_error(exc)}",
-                        "BFF_ACCOUNT_TOPIC_ARN must name the stack's topic; the role needs sns:GetTopicAttributes")
+            return fail(
+                name,
+                f"{arn}: {_boto_error(exc)}",
+                "BFF_ACCOUNT_TOPIC_ARN must name the stack's topic; the role needs sns:GetTopicAttributes",
+            )
         return ok(name, arn)
 
     async def queues(self) -> Result:
@@ -447,7 +547,9 @@ class Doctor:
             for queue_arn in queues:
                 qname, account = queue_arn.rsplit(":", 1)[1], queue_arn.split(":")[4]
                 url = sqs.get_queue_url(QueueName=qname, QueueOwnerAWSAccountId=account)["QueueUrl"]
-                attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+                attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"]).get(
+                    "Attributes", {}
+                )
                 policy = json.loads(attrs.get("RedrivePolicy") or "{}")
                 dlq = str(policy.get("deadLetterTargetArn") or "")
                 if not dlq:
@@ -459,8 +561,12 @@ class Doctor:
         try:
             return await asyncio.to_thread(look)
         except (BotoCoreError, ClientError) as exc:
-            return fail(name, _boto_error(exc), "the queues (and their DLQs) of the topic's subscriptions must "
-                        "exist; the role needs sqs:GetQueueUrl and sqs:GetQueueAttributes")
+            return fail(
+                name,
+                _boto_error(exc),
+                "the queues (and their DLQs) of the topic's subscriptions must "
+                "exist; the role needs sqs:GetQueueUrl and sqs:GetQueueAttributes",
+            )
 
     # -- sessions and secrets -------------------------------------------------------------------------
 
@@ -492,10 +598,17 @@ class Doctor:
         if ss.login_transaction_ttl >= ss.idle_timeout:
             problems.append(f"login TTL {ss.login_transaction_ttl}s >= idle timeout {ss.idle_timeout}s")
         if problems:
-            return fail(name, "; ".join(problems), "BFF_SESSION_IDLE_TIMEOUT <= BFF_SESSION_LIFETIME; "
-                        "BFF_TOKEN_REFRESH_SKEW and BFF_LOGIN_TTL below the idle timeout")
-        return ok(name, f"idle {ss.idle_timeout}s, lifetime {ss.absolute_lifetime}s, "
-                        f"refresh skew {ss.refresh_skew}s, login {ss.login_transaction_ttl}s")
+            return fail(
+                name,
+                "; ".join(problems),
+                "BFF_SESSION_IDLE_TIMEOUT <= BFF_SESSION_LIFETIME; "
+                "BFF_TOKEN_REFRESH_SKEW and BFF_LOGIN_TTL below the idle timeout",
+            )
+        return ok(
+            name,
+            f"idle {ss.idle_timeout}s, lifetime {ss.absolute_lifetime}s, "
+            f"refresh skew {ss.refresh_skew}s, login {ss.login_transaction_ttl}s",
+        )
 
     async def secret_keys(self) -> Result:
         name = "secrets.keys"
@@ -510,25 +623,46 @@ class Doctor:
                 problems.append(f"BFF_SECRET_KEYS entry {i} is the development placeholder")
         if len(set(keys)) != len(keys):
             problems.append("BFF_SECRET_KEYS repeats an entry")
-        others = {"BFF_OKTA_HOOK_SECRET": self.s.signup.hook_secrets,
-                  "BFF_AEM_WEBHOOK_SECRET": (self.s.content.webhook_secret,) if self.s.content.webhook_secret else ()}
+        others = {
+            "BFF_OKTA_HOOK_SECRET": self.s.signup.hook_secrets,
+            "BFF_AEM_WEBHOOK_SECRET": (self.s.content.webhook_secret,)
+            if self.s.content.webhook_secret
+            else (),
+        }
         for var, values in others.items():
             for value in values:
                 if len(value) < MIN_HOOK_SECRET:
                     problems.append(f"{var} has an entry of {len(value)} characters")
         if problems:
-            return fail(name, "; ".join(problems), f"use random secrets: {MIN_KEY}+ characters for "
-                        f"BFF_SECRET_KEYS, {MIN_HOOK_SECRET}+ for hook secrets "
-                        "(python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            return fail(
+                name,
+                "; ".join(problems),
+                f"use random secrets: {MIN_KEY}+ characters for "
+                f"BFF_SECRET_KEYS, {MIN_HOOK_SECRET}+ for hook secrets "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')",
+            )
         return ok(name, f"{len(keys)} secret key(s), hook secrets long enough")
 
 
-_NAMES = {"discovery": "okta.discovery", "client_auth": "okta.client_auth", "grant_types": "okta.grant_types",
-          "redirect_uris": "okta.redirect_uris", "logout_uris": "okta.logout_uris",
-          "trusted_origin": "okta.trusted_origin", "admin_scope": "okta.admin_scope",
-          "admin_rule": "okta.admin_rule", "claims": "okta.claims", "event_hook": "okta.event_hook",
-          "aem_copy": "aem.copy", "aem_author": "aem.author", "topic": "aws.topic", "queues": "aws.queues",
-          "session_store": "sessions.store", "session_ttl": "sessions.ttl", "secret_keys": "secrets.keys"}
+_NAMES = {
+    "discovery": "okta.discovery",
+    "client_auth": "okta.client_auth",
+    "grant_types": "okta.grant_types",
+    "redirect_uris": "okta.redirect_uris",
+    "logout_uris": "okta.logout_uris",
+    "trusted_origin": "okta.trusted_origin",
+    "admin_scope": "okta.admin_scope",
+    "admin_rule": "okta.admin_rule",
+    "claims": "okta.claims",
+    "event_hook": "okta.event_hook",
+    "aem_copy": "aem.copy",
+    "aem_author": "aem.author",
+    "topic": "aws.topic",
+    "queues": "aws.queues",
+    "session_store": "sessions.store",
+    "session_ttl": "sessions.ttl",
+    "secret_keys": "secrets.keys",
+}
 CHECK_NAMES: tuple[str, ...] = tuple(_NAMES.values())
 
 

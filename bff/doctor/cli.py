@@ -20,16 +20,28 @@ from bff.settings import Settings, load_environment
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 
-async def run(settings: Settings, *, timeout: float = 10.0, out: Callable[[str], None] = print,
-              http: httpx.AsyncClient | None = None) -> int:
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                                 headers={"User-Agent": "bff-doctor/0.1"}) if http is None else _borrowed(http) as client:
+async def run(
+    settings: Settings,
+    *,
+    per_call: float = 10.0,
+    out: Callable[[str], None] = print,
+    http: httpx.AsyncClient | None = None,
+) -> int:
+    """Print one line per check and a summary; 0 when every check passed, else 1. ``per_call``
+    bounds each HTTP call (seconds)."""
+    async with (
+        httpx.AsyncClient(timeout=per_call, follow_redirects=False, headers={"User-Agent": "bff-doctor/0.1"})
+        if http is None
+        else _borrowed(http) as client
+    ):
         results = await diagnose(settings, client)
     for result in results:
         out(result.line())
     failed = [r for r in results if not r.ok]
-    out(f"{len(results) - len(failed)} of {len(results)} checks passed" + (
-        f"; failing: {', '.join(r.name for r in failed)}" if failed else ""))
+    out(
+        f"{len(results) - len(failed)} of {len(results)} checks passed"
+        + (f"; failing: {', '.join(r.name for r in failed)}" if failed else "")
+    )
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -53,4 +65,4 @@ def doctor_cli(args: argparse.Namespace, *, dev: bool = False, env: dict[str, st
         for line in exc.lines:
             print(f"FAIL config              {line}", file=sys.stderr)
         return EXIT_CONFIG
-    return asyncio.run(run(settings, timeout=float(getattr(args, "timeout", 10.0))))
+    return asyncio.run(run(settings, per_call=float(getattr(args, "timeout", 10.0))))

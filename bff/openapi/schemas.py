@@ -27,8 +27,12 @@ def ref(name: str) -> Schema:
 
 def closed(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
     """An object with exactly these members (``required``: all of them unless given)."""
-    return {"type": "object", "properties": properties,
-            "required": list(properties) if required is None else required, "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
 
 
 #: RFC 9457 problem details, as :func:`bff.errors.problem` draws them (and the admin function's
@@ -53,50 +57,80 @@ PROBLEM: Schema = {
 
 #: ``GET /healthz``; ``GET /readyz`` (bff.app).
 HEALTH: Schema = closed({"status": {"const": "ok"}})
-READY: Schema = closed({"status": {"enum": ["ok", "unavailable"]},
-                        "checks": {"type": "object", "additionalProperties": BOOLEAN}})
+READY: Schema = closed(
+    {"status": {"enum": ["ok", "unavailable"]}, "checks": {"type": "object", "additionalProperties": BOOLEAN}}
+)
 
 #: ``GET /bff/user``: :meth:`bff.auth.api.Principal.public_view`.
-USER: Schema = closed({
-    "sub": STRING, "login": STRING, "name": NULLABLE_STRING, "email": NULLABLE_STRING,
-    "groups": STRINGS, "orgId": NULLABLE_STRING, "scopes": STRINGS, "expiresAt": INTEGER,
-    "preview": BOOLEAN, "adminRole": STRING, "adminGroups": STRINGS,
-}, required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview"])
+USER: Schema = closed(
+    {
+        "sub": STRING,
+        "login": STRING,
+        "name": NULLABLE_STRING,
+        "email": NULLABLE_STRING,
+        "groups": STRINGS,
+        "orgId": NULLABLE_STRING,
+        "scopes": STRINGS,
+        "expiresAt": INTEGER,
+        "preview": BOOLEAN,
+        "adminRole": STRING,
+        "adminGroups": STRINGS,
+    },
+    required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview"],
+)
 
 LOGOUT: Schema = closed({"logoutUrl": STRING})
 
 #: ``GET /bff/content/{journey}``: :func:`bff.content.service.merge`.
-COPY: Schema = closed({
-    "journey": STRING, "requested": STRING, "locale": STRING,
-    "strings": {"type": "object", "additionalProperties": STRING},
-    "fallbacks": {"type": "object", "additionalProperties": STRING},
-    "missing": STRINGS,
-    "source": {"enum": ["cache", "aem", "stale", "bundled"]},
-    "preview": BOOLEAN,
-})
+COPY: Schema = closed(
+    {
+        "journey": STRING,
+        "requested": STRING,
+        "locale": STRING,
+        "strings": {"type": "object", "additionalProperties": STRING},
+        "fallbacks": {"type": "object", "additionalProperties": STRING},
+        "missing": STRINGS,
+        "source": {"enum": ["cache", "aem", "stale", "bundled"]},
+        "preview": BOOLEAN,
+    }
+)
 
 PREVIEW_STATE: Schema = closed({"enabled": BOOLEAN, "allowed": BOOLEAN})
 PREVIEW_TOGGLE: Schema = closed({"enabled": BOOLEAN})
 
 #: ``GET|POST /bff/hooks/aem``: :meth:`bff.content.hooks.HookProcessor.process`.
 AEM_CHALLENGE: Schema = closed({"challenge": STRING})
-AEM_HOOK_RESULT: Schema = closed({
-    "received": INTEGER, "evicted": {"type": "array", "items": closed({"journey": STRING, "locale": STRING})},
-    "duplicates": INTEGER, "ignored": INTEGER,
-    "cdnInvalidation": {"type": ["string", "null"]},
-})
+AEM_HOOK_RESULT: Schema = closed(
+    {
+        "received": INTEGER,
+        "evicted": {"type": "array", "items": closed({"journey": STRING, "locale": STRING})},
+        "duplicates": INTEGER,
+        "ignored": INTEGER,
+        "cdnInvalidation": {"type": ["string", "null"]},
+    }
+)
 
 #: ``GET /bff/signup``: :func:`bff.signup.forms.describe_signup`.
-SIGNUP_FORM: Schema = closed({
-    "fields": STRINGS, "required": STRINGS,
-    "orgMode": {"enum": ["organisation", "invitation", "none"]},
-    "passwordMode": {"enum": ["optional", "required", "none"]},
-    "passwordPolicy": {"oneOf": [{"type": "null"}, {
-        "type": "object", "additionalProperties": True,
-        "properties": {"minLength": INTEGER, "maxLength": INTEGER},
-    }]},
-    "nameMaxLength": INTEGER, "locales": STRINGS,
-})
+SIGNUP_FORM: Schema = closed(
+    {
+        "fields": STRINGS,
+        "required": STRINGS,
+        "orgMode": {"enum": ["organisation", "invitation", "none"]},
+        "passwordMode": {"enum": ["optional", "required", "none"]},
+        "passwordPolicy": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "properties": {"minLength": INTEGER, "maxLength": INTEGER},
+                },
+            ]
+        },
+        "nameMaxLength": INTEGER,
+        "locales": STRINGS,
+    }
+)
 SIGNUP_REQUEST: Schema = {
     "type": "object",
     "properties": {
@@ -114,16 +148,25 @@ SIGNUP_REQUEST: Schema = {
     "additionalProperties": False,
 }
 #: ``POST /bff/signup`` (bff.signup.endpoints.signup).
-SIGNUP_CREATED: Schema = closed({
-    "status": {"const": "created"}, "login": STRING, "accountStatus": STRING,
-    "next": {"enum": ["signIn", "activateByEmail"]},
-})
+SIGNUP_CREATED: Schema = closed(
+    {
+        "status": {"const": "created"},
+        "login": STRING,
+        "accountStatus": STRING,
+        "next": {"enum": ["signIn", "activateByEmail"]},
+    }
+)
 #: ``GET|POST /bff/profile``: :meth:`bff.signup.service.SignupService.profile_view`.
-PROFILE: Schema = closed({
-    "fields": STRINGS,
-    "values": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
-    "missing": STRINGS, "email": NULLABLE_STRING, "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING,
-})
+PROFILE: Schema = closed(
+    {
+        "fields": STRINGS,
+        "values": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "missing": STRINGS,
+        "email": NULLABLE_STRING,
+        "firstName": NULLABLE_STRING,
+        "lastName": NULLABLE_STRING,
+    }
+)
 PROFILE_UPDATE: Schema = {"type": "object", "additionalProperties": {"type": ["string", "null"]}}
 OKTA_VERIFICATION: Schema = closed({"verification": STRING})
 OKTA_HOOK_RESULT: Schema = closed({"received": INTEGER, "accepted": INTEGER, "duplicates": INTEGER})
@@ -131,80 +174,154 @@ OKTA_HOOK_RESULT: Schema = closed({"received": INTEGER, "accepted": INTEGER, "du
 # -- the embedded sign-in step (bff.signin.steps, its module docstring) ------------------------
 
 _SCALAR: Schema = {"type": ["string", "integer", "number", "boolean", "null"]}
-STEP_FIELD: Schema = closed({
-    "name": STRING, "type": STRING, "required": BOOLEAN, "secret": BOOLEAN,
-    "options": {"type": "array", "items": _SCALAR},
-    "minLength": INTEGER, "maxLength": INTEGER, "visible": {"const": False},
-    "value": {"type": ["string", "integer", "number", "boolean"]},
-}, required=["name", "type", "required", "secret"])
-STEP_AUTHENTICATOR: Schema = closed({
-    "key": NULLABLE_STRING, "methods": {"type": "array"}, "profile": {"type": "object"},
-    "resend": BOOLEAN, "poll": BOOLEAN, "pollInterval": {"type": "number"},
-    "settings": {"type": "object"},
-    "enrollment": {"oneOf": [
-        closed({"type": {"const": "totp"}, "sharedSecret": STRING, "otpauthUri": STRING}),
-        closed({"type": {"const": "webauthn"}, "activationData": {}}),
-    ]},
-    "challenge": closed({"type": {"const": "webauthn"}, "challengeData": {}, "credentialIds": {"type": "array"}}),
-}, required=["key", "methods", "profile", "resend", "poll"])
-STEP_CHOICE: Schema = closed({
-    "id": {}, "key": NULLABLE_STRING, "label": NULLABLE_STRING, "methodTypes": {"type": "array"},
-    "enrollmentId": {}, "profile": {"type": "object"},
-}, required=["id", "key", "label", "methodTypes"])
-STEP_MESSAGE: Schema = closed({
-    "key": NULLABLE_STRING, "class": {"enum": ["ERROR", "INFO", "WARNING"]},
-    "field": STRING, "params": {"type": "array"},
-}, required=["key", "class"])
-STEP: Schema = closed({
-    "step": STRING,
-    "fields": {"type": "array", "items": ref("SigninField")},
-    "authenticator": ref("SigninAuthenticator"),
-    "choices": {"type": "array", "items": ref("SigninChoice")},
-    "alternatives": STRINGS,
-    "idps": {"type": "array", "items": closed({"id": {}, "name": {}, "type": {}})},
-    "messages": {"type": "array", "items": ref("SigninMessage")},
-    "unsupported": STRING,
-    "location": STRING,
-    "transaction": STRING,
-}, required=["step", "fields", "alternatives", "messages"])
+STEP_FIELD: Schema = closed(
+    {
+        "name": STRING,
+        "type": STRING,
+        "required": BOOLEAN,
+        "secret": BOOLEAN,
+        "options": {"type": "array", "items": _SCALAR},
+        "minLength": INTEGER,
+        "maxLength": INTEGER,
+        "visible": {"const": False},
+        "value": {"type": ["string", "integer", "number", "boolean"]},
+    },
+    required=["name", "type", "required", "secret"],
+)
+STEP_AUTHENTICATOR: Schema = closed(
+    {
+        "key": NULLABLE_STRING,
+        "methods": {"type": "array"},
+        "profile": {"type": "object"},
+        "resend": BOOLEAN,
+        "poll": BOOLEAN,
+        "pollInterval": {"type": "number"},
+        "settings": {"type": "object"},
+        "enrollment": {
+            "oneOf": [
+                closed({"type": {"const": "totp"}, "sharedSecret": STRING, "otpauthUri": STRING}),
+                closed({"type": {"const": "webauthn"}, "activationData": {}}),
+            ]
+        },
+        "challenge": closed(
+            {"type": {"const": "webauthn"}, "challengeData": {}, "credentialIds": {"type": "array"}}
+        ),
+    },
+    required=["key", "methods", "profile", "resend", "poll"],
+)
+STEP_CHOICE: Schema = closed(
+    {
+        "id": {},
+        "key": NULLABLE_STRING,
+        "label": NULLABLE_STRING,
+        "methodTypes": {"type": "array"},
+        "enrollmentId": {},
+        "profile": {"type": "object"},
+    },
+    required=["id", "key", "label", "methodTypes"],
+)
+STEP_MESSAGE: Schema = closed(
+    {
+        "key": NULLABLE_STRING,
+        "class": {"enum": ["ERROR", "INFO", "WARNING"]},
+        "field": STRING,
+        "params": {"type": "array"},
+    },
+    required=["key", "class"],
+)
+STEP: Schema = closed(
+    {
+        "step": STRING,
+        "fields": {"type": "array", "items": ref("SigninField")},
+        "authenticator": ref("SigninAuthenticator"),
+        "choices": {"type": "array", "items": ref("SigninChoice")},
+        "alternatives": STRINGS,
+        "idps": {"type": "array", "items": closed({"id": {}, "name": {}, "type": {}})},
+        "messages": {"type": "array", "items": ref("SigninMessage")},
+        "unsupported": STRING,
+        "location": STRING,
+        "transaction": STRING,
+    },
+    required=["step", "fields", "alternatives", "messages"],
+)
 SIGNIN_START: Schema = {
     "type": "object",
     "properties": {"returnTo": STRING, "scope": STRING, "identifier": STRING},
     "additionalProperties": False,
 }
 SIGNIN_SUBMISSION: Schema = {
-    "type": "object", "maxProperties": 64,
+    "type": "object",
+    "maxProperties": 64,
     "additionalProperties": {"type": ["string", "integer", "number", "boolean"]},
 }
 
 # -- the admin API (infra/functions/admin_api: service.user_view, group_view, Review.public) ----
 
 ADMIN_GROUP: Schema = closed({"id": NULLABLE_STRING, "name": NULLABLE_STRING, "description": STRING})
-ADMIN_USER: Schema = closed({
-    "id": NULLABLE_STRING, "status": NULLABLE_STRING, "login": NULLABLE_STRING, "email": NULLABLE_STRING,
-    "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING, "orgId": NULLABLE_STRING,
-    "adminRole": {"type": ["string", "null"], "enum": ["org_admin", "group_admin", None]},
-    "adminGroups": STRINGS, "complianceStatus": NULLABLE_STRING,
-    "created": NULLABLE_STRING, "lastLogin": NULLABLE_STRING,
-    "groups": {"type": "array", "items": ref("AdminGroup")},
-}, required=["id", "status", "login", "email", "firstName", "lastName", "orgId", "adminRole",
-             "adminGroups", "complianceStatus", "created", "lastLogin"])
+ADMIN_USER: Schema = closed(
+    {
+        "id": NULLABLE_STRING,
+        "status": NULLABLE_STRING,
+        "login": NULLABLE_STRING,
+        "email": NULLABLE_STRING,
+        "firstName": NULLABLE_STRING,
+        "lastName": NULLABLE_STRING,
+        "orgId": NULLABLE_STRING,
+        "adminRole": {"type": ["string", "null"], "enum": ["org_admin", "group_admin", None]},
+        "adminGroups": STRINGS,
+        "complianceStatus": NULLABLE_STRING,
+        "created": NULLABLE_STRING,
+        "lastLogin": NULLABLE_STRING,
+        "groups": {"type": "array", "items": ref("AdminGroup")},
+    },
+    required=[
+        "id",
+        "status",
+        "login",
+        "email",
+        "firstName",
+        "lastName",
+        "orgId",
+        "adminRole",
+        "adminGroups",
+        "complianceStatus",
+        "created",
+        "lastLogin",
+    ],
+)
 ADMIN_USERS: Schema = closed({"users": {"type": "array", "items": ref("AdminUser")}, "next": NULLABLE_STRING})
 ADMIN_GROUPS: Schema = closed({"groups": {"type": "array", "items": ref("AdminGroup")}})
-ADMIN_REVIEW: Schema = closed({
-    "reviewId": STRING, "orgId": STRING, "userId": NULLABLE_STRING, "login": NULLABLE_STRING,
-    "email": NULLABLE_STRING, "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING,
-    "reason": NULLABLE_STRING, "reasons": {"type": "array", "items": {"type": "object"}},
-    "status": {"enum": ["pending", "approved", "rejected"]},
-    "createdAt": NULLABLE_STRING, "decidedAt": NULLABLE_STRING, "decidedBy": NULLABLE_STRING,
-})
-ADMIN_REVIEWS: Schema = closed({"reviews": {"type": "array", "items": ref("AdminReview")},
-                                "next": NULLABLE_STRING})
+ADMIN_REVIEW: Schema = closed(
+    {
+        "reviewId": STRING,
+        "orgId": STRING,
+        "userId": NULLABLE_STRING,
+        "login": NULLABLE_STRING,
+        "email": NULLABLE_STRING,
+        "firstName": NULLABLE_STRING,
+        "lastName": NULLABLE_STRING,
+        "reason": NULLABLE_STRING,
+        "reasons": {"type": "array", "items": {"type": "object"}},
+        "status": {"enum": ["pending", "approved", "rejected"]},
+        "createdAt": NULLABLE_STRING,
+        "decidedAt": NULLABLE_STRING,
+        "decidedBy": NULLABLE_STRING,
+    }
+)
+ADMIN_REVIEWS: Schema = closed(
+    {"reviews": {"type": "array", "items": ref("AdminReview")}, "next": NULLABLE_STRING}
+)
 ADMIN_ROLE: Schema = {
     "type": "object",
-    "properties": {"role": {"const": "group_admin"},
-                   "groups": {"type": "array", "minItems": 1, "maxItems": 50,
-                              "items": {"type": "string", "pattern": "^\\S{1,255}$"}}},
+    "properties": {
+        "role": {"const": "group_admin"},
+        "groups": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {"type": "string", "pattern": "^\\S{1,255}$"},
+        },
+    },
     "required": ["groups"],
     "additionalProperties": False,
 }

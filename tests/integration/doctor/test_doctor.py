@@ -50,10 +50,14 @@ def test_every_check_passes_on_the_local_stack(stack: StackInfo, capsys: pytest.
     assert [n for n, r in results.items() if not r.ok] == [], "\n".join(r.line() for r in results.values())
     assert asyncio.run(run(stack.settings)) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(CHECK_NAMES) + 1 and lines[-1] == f"{len(CHECK_NAMES)} of {len(CHECK_NAMES)} checks passed"
+    assert (
+        len(lines) == len(CHECK_NAMES) + 1
+        and lines[-1] == f"{len(CHECK_NAMES)} of {len(CHECK_NAMES)} checks passed"
+    )
 
 
 # -- breaking one thing at a time -----------------------------------------------------------------
+
 
 def _prov(stack: StackInfo) -> Provisioning:
     prov = stack.info["okta_provisioning"]
@@ -115,7 +119,12 @@ OKTA_BREAKS: list[tuple[str, str, Callable[[Any], None], str]] = [
     ("okta.logout_uris", "apps", _drop_logout, "is not a sign-out redirect URI"),
     ("okta.trusted_origin", "origins", _cors_only, "has CORS"),
     ("okta.admin_scope", "scopes", _drop_admin_scope, "scope admin missing"),
-    ("okta.admin_rule", "policies", _default_policy_on, "'Default Policy'/'Default Policy Rule' grants admin"),
+    (
+        "okta.admin_rule",
+        "policies",
+        _default_policy_on,
+        "'Default Policy'/'Default Policy Rule' grants admin",
+    ),
     ("okta.claims", "claims", _drop_claim, "claim adminGroups missing"),
 ]
 
@@ -128,8 +137,9 @@ def _only_failure(results: dict[str, Result], name: str, reason: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "attr", "mutate", "reason"), OKTA_BREAKS, ids=[b[0] for b in OKTA_BREAKS])
-def test_an_okta_org_misconfiguration_fails_its_check(stack: StackInfo, name: str, attr: str,
-                                                      mutate: Callable[[Any], None], reason: str) -> None:
+def test_an_okta_org_misconfiguration_fails_its_check(
+    stack: StackInfo, name: str, attr: str, mutate: Callable[[Any], None], reason: str
+) -> None:
     with _changed(_prov(stack), attr, mutate):
         _only_failure(_diagnose(stack.settings), name, reason)
 
@@ -169,14 +179,23 @@ def test_a_wrong_author_token_fails_aem_author(stack: StackInfo) -> None:
 def test_a_missing_topic_fails_aws_topic(stack: StackInfo) -> None:
     arn = stack.env["BFF_ACCOUNT_TOPIC_ARN"] + "-gone"
     results = _diagnose(_settings(stack, BFF_ACCOUNT_TOPIC_ARN=arn))
-    assert not results["aws.topic"].ok and "NotFound" in results["aws.topic"].detail, results["aws.topic"].line()
+    assert not results["aws.topic"].ok and "NotFound" in results["aws.topic"].detail, results[
+        "aws.topic"
+    ].line()
 
 
 def test_a_queue_without_its_dlq_fails_aws_queues(stack: StackInfo) -> None:
-    sqs = boto3.client("sqs", region_name=stack.settings.aws.region, endpoint_url=stack.settings.aws.endpoint_url,
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sqs = boto3.client(
+        "sqs",
+        region_name=stack.settings.aws.region,
+        endpoint_url=stack.settings.aws.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     url = sqs.get_queue_url(QueueName="welcome-email")["QueueUrl"]
-    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
+        "RedrivePolicy"
+    ]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": ""})
     try:
         _only_failure(_diagnose(stack.settings), "aws.queues", "welcome-email has no dead-letter queue")
@@ -200,7 +219,9 @@ def test_a_weak_secret_key_fails_secrets_keys(stack: StackInfo) -> None:
 
 
 def test_exit_code_is_1_when_a_check_fails(stack: StackInfo, capsys: pytest.CaptureFixture[str]) -> None:
-    assert asyncio.run(run(_settings(stack, BFF_SESSION_IDLE_TIMEOUT="7200", BFF_SESSION_LIFETIME="3600"))) == 1
+    assert (
+        asyncio.run(run(_settings(stack, BFF_SESSION_IDLE_TIMEOUT="7200", BFF_SESSION_LIFETIME="3600"))) == 1
+    )
     out = capsys.readouterr().out
     assert "FAIL sessions.ttl" in out and "-> fix:" in out and "failing: sessions.ttl" in out
 

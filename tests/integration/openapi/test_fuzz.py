@@ -52,16 +52,23 @@ def problem_json(ctx: Any, response: Any, case: Case) -> bool | None:
     if 400 <= response.status_code < 500:
         media = response.headers.get("content-type", [""])
         media = media[0] if isinstance(media, list) else media
-        assert media.split(";")[0].strip() == "application/problem+json", \
+        assert media.split(";")[0].strip() == "application/problem+json", (
             f"{response.status_code} answered as {media!r}, not application/problem+json"
+        )
         body = json.loads(response.content)
         assert isinstance(body.get("code"), str) and body["code"], "a problem without a code"
         assert body.get("status") == response.status_code, "the problem's status is not the response's"
     return None
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance, problem_json]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    problem_json,
+]
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +95,20 @@ def _negatable(operation: dict[str, Any]) -> bool:
     return bool(params) or any(media.get("schema") for media in bodies)
 
 
-CASES = [pytest.param(f"{method.upper()} {path}", mode, id=f"{method.upper()} {path}-{mode.value}")
-         for path, item in build_document()["paths"].items() for method, operation in item.items()
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode is GenerationMode.POSITIVE or _negatable(operation)]
-fuzz_settings = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                         suppress_health_check=list(HealthCheck))
+CASES = [
+    pytest.param(f"{method.upper()} {path}", mode, id=f"{method.upper()} {path}-{mode.value}")
+    for path, item in build_document()["paths"].items()
+    for method, operation in item.items()
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or _negatable(operation)
+]
+fuzz_settings = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.fixture
@@ -133,8 +148,9 @@ def test_anonymous(contract: Any, label: str, mode: GenerationMode, stack: Stack
 
 
 @pytest.mark.parametrize(("label", "mode"), CASES)
-def test_signed_in(contract: Any, label: str, mode: GenerationMode, stack: StackInfo,
-                   session_cookie: str) -> None:
+def test_signed_in(
+    contract: Any, label: str, mode: GenerationMode, stack: StackInfo, session_cookie: str
+) -> None:
     _fuzz(contract, label, mode, stack, session_cookie)
 
 

@@ -81,11 +81,15 @@ def _param_names(path: str) -> set[str]:
 def _explain(missing: set[tuple[str, str]], phantom: set[tuple[str, str]], where: str) -> str:
     lines = []
     for path, method in sorted(missing):
-        lines.append(f"  undocumented: {method.upper()} {path} ({where}): add it to bff/openapi/document.py "
-                     "with its request and response schemas (bff/openapi/schemas.py)")
+        lines.append(
+            f"  undocumented: {method.upper()} {path} ({where}): add it to bff/openapi/document.py "
+            "with its request and response schemas (bff/openapi/schemas.py)"
+        )
     for path, method in sorted(phantom):
-        lines.append(f"  phantom: {method.upper()} {path} is documented but {where} has no such route: "
-                     "remove it from bff/openapi/document.py")
+        lines.append(
+            f"  phantom: {method.upper()} {path} is documented but {where} has no such route: "
+            "remove it from bff/openapi/document.py"
+        )
     return "the OpenAPI document and the routes differ:\n" + "\n".join(lines)
 
 
@@ -111,15 +115,17 @@ def test_the_admin_paths_equal_the_admin_functions_routes(admin_fn: ModuleType) 
     table = admin_table(admin_fn)
     admin_doc = {(p, m) for p, m in documented(doc) if p.startswith(ADMIN_PREFIX)}
     assert table, "the resolver lists no routes: the test would hold nothing"
-    assert admin_doc == table, _explain(table - admin_doc, admin_doc - table,
-                                        "infra/functions/admin_api/app.py")
+    assert admin_doc == table, _explain(
+        table - admin_doc, admin_doc - table, "infra/functions/admin_api/app.py"
+    )
 
 
 def test_the_route_table_check_can_fail() -> None:
     """The comparison sees an extra route (as the message a newcomer gets would name it)."""
     settings = make_settings()
-    routes = route_table(create_app(settings, extra_routes=[Route("/bff/new-thing", lambda r: None,
-                                                                  methods=["POST"])]))
+    routes = route_table(
+        create_app(settings, extra_routes=[Route("/bff/new-thing", lambda r: None, methods=["POST"])])
+    )
     doc = {(p, m) for p, m in documented(build_document()) if not p.startswith(ADMIN_PREFIX)}
     assert routes - doc == {("/bff/new-thing", "post")}
     assert "undocumented: POST /bff/new-thing" in _explain(routes - doc, set(), "the app's route table")
@@ -147,17 +153,28 @@ def test_every_operation_is_complete() -> None:
 
 
 def test_no_secret_and_no_deployment_url_in_the_document() -> None:
-    settings = make_settings(BFF_OKTA_HOOK_SECRET="hook-secret-value-0123456789",
-                             BFF_AEM_WEBHOOK_SECRET="aem-secret-value-0123456789")
+    settings = make_settings(
+        BFF_OKTA_HOOK_SECRET="hook-secret-value-0123456789",
+        BFF_AEM_WEBHOOK_SECRET="aem-secret-value-0123456789",
+    )
     text = json.dumps(build_document(ContractOptions.from_settings(settings)))
-    for value in (TEST_SECRET, "test-client-secret-value", "hook-secret-value-0123456789",
-                  "aem-secret-value-0123456789", settings.okta.client_id, settings.okta.issuer,
-                  settings.public_url, settings.content.aem_url):
+    for value in (
+        TEST_SECRET,
+        "test-client-secret-value",
+        "hook-secret-value-0123456789",
+        "aem-secret-value-0123456789",
+        settings.okta.client_id,
+        settings.okta.issuer,
+        settings.public_url,
+        settings.content.aem_url,
+    ):
         assert value not in text
 
 
 def test_the_document_follows_the_settings() -> None:
-    settings = make_settings(BFF_COOKIE_NAME="__Host-portal", BFF_CSRF_HEADER="X-Portal", BFF_CSRF_VALUE="yes")
+    settings = make_settings(
+        BFF_COOKIE_NAME="__Host-portal", BFF_CSRF_HEADER="X-Portal", BFF_CSRF_VALUE="yes"
+    )
     doc = build_document(ContractOptions.from_settings(settings))
     assert doc["components"]["securitySchemes"]["session"]["name"] == "__Host-portal"
     csrf = next(p for p in doc["paths"]["/bff/logout"]["post"]["parameters"] if p["in"] == "header")
@@ -185,8 +202,9 @@ def test_bff_openapi_writes_the_document(tmp_path: Path, capsys: pytest.CaptureF
     assert json.loads(capsys.readouterr().out) == build_document()
 
 
-def test_bff_openapi_from_env_uses_the_deployments_names(monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bff_openapi_from_env_uses_the_deployments_names(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for key, value in base_env(BFF_COOKIE_NAME="__Host-x", BFF_SIGNIN_MODE="redirect").items():
         monkeypatch.setenv(key, value)
     assert main(["openapi", "--from-env"]) == 0
