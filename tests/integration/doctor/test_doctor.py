@@ -227,10 +227,12 @@ def test_exit_code_is_1_when_a_check_fails(stack: StackInfo, capsys: pytest.Capt
 
 
 def test_bff_dev_doctor_reads_the_dev_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``bff dev-doctor`` with nothing running on its ports: it runs every check and fails them
-    for the right reason (nothing answers), never a traceback."""
+    """``bff dev-doctor`` builds the embedded dev settings for its ``--port`` and runs every check:
+    nothing here serves the BFF on port 1, so its redirect URI is no app's and the run fails
+    (whatever else a shared machine runs on the dev ports), line by line, never a traceback."""
     from bff.cli import main
 
     code = main(["dev-doctor", "--port", "1", "--data-dir", str(tmp_path), "--timeout", "2"])
     out = capsys.readouterr().out
-    assert code == 1 and "FAIL okta.discovery" in out and "checks passed" in out
+    assert code == 1 and f"of {len(CHECK_NAMES)} checks passed" in out
+    assert len([line for line in out.splitlines() if line.startswith(("ok ", "FAIL "))]) == len(CHECK_NAMES)
