@@ -17,7 +17,8 @@ client's credentials), the Management API is only read (``okta.*.read`` scopes s
     okta.admin_scope    the step-up scopes (``admin``) exist on the authorization server
     okta.admin_rule     an active rule grants them to the admin groups, and none to anyone else
     okta.claims         the claims the BFF reads (groups, orgId, adminRole, adminGroups)
-    okta.event_hook     the event hook to <public>/bff/hooks/okta is active and verified
+    okta.event_hook     the event hook to <public>/bff/hooks/okta is active, verified, and subscribes
+                        to the event the BFF announces accounts on (bff.signup.hooks.CREATE_EVENT)
     aem.copy            publish answers the persisted query with a fragment per journey and locale
     aem.author          the author tier accepts its credential (when preview is configured)
     aws.topic           the AccountCreated topic exists
@@ -47,6 +48,7 @@ from bff.errors import BFFError
 from bff.okta import AsyncOktaClient, OktaError, RetryPolicy, management_auth
 from bff.sessions import open_store
 from bff.settings import PLACEHOLDER_MARKER, Settings
+from bff.signup.hooks import CREATE_EVENT
 
 #: What the Management API checks read (grant these to the service app, or use an SSWS token).
 READ_SCOPES = (
@@ -58,7 +60,8 @@ READ_SCOPES = (
 )
 #: The claims the BFF reads from its tokens (bff.auth: Principal).
 CLAIMS = ("groups", "orgId", "adminRole", "adminGroups")
-HOOK_EVENT = "user.lifecycle.create"
+#: The event the BFF announces accounts on (bff.signup.hooks); the hook must subscribe to it.
+HOOK_EVENT = CREATE_EVENT
 MIN_KEY = 32
 MIN_KEY_DISTINCT = 12
 MIN_HOOK_SECRET = 16
