@@ -281,6 +281,46 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 session=True,
             )
         },
+        "/bff/sessions": {
+            "get": b.op(
+                "listSessions",
+                "The signed-in user's own sessions (never an id usable as a cookie)",
+                "sessions",
+                {
+                    "200": _json("Sessions", "Live sessions, oldest first; ``current`` marks this one"),
+                    "503": _problem("``session_store_unavailable``"),
+                },
+                session=True,
+            ),
+            "delete": b.op(
+                "endOtherSessions",
+                "Sign out everywhere else (refresh tokens revoked at Okta)",
+                "sessions",
+                {
+                    "200": _json("SessionsEnded", "How many other sessions ended"),
+                    "503": _problem("``session_store_unavailable``"),
+                },
+                session=True,
+                csrf=True,
+            ),
+        },
+        "/bff/sessions/{handle}": {
+            "delete": b.op(
+                "endOneSession",
+                "End one other session of the user",
+                "sessions",
+                {
+                    "204": {"description": "Ended"},
+                    "400": _problem("``invalid_handle``: not a handle's shape"),
+                    "404": _problem("``session_not_found``: no session of yours has this handle"),
+                    "409": _problem("``current_session``: this session; sign out with POST /bff/logout"),
+                    "503": _problem("``session_store_unavailable``"),
+                },
+                params=[_path("handle", {"type": "string"}, "A handle from GET /bff/sessions")],
+                session=True,
+                csrf=True,
+            )
+        },
         "/bff/logout": {
             "post": b.op(
                 "logout",
@@ -714,6 +754,15 @@ def _admin_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
         },
         "/api/admin/users/{user_id}/deactivate": {
             "post": admin("adminDeactivate", "Deactivate a user", "AdminUser", conflict, [user_id])
+        },
+        "/api/admin/users/{user_id}/sessions/revoke": {
+            "post": admin(
+                "adminRevokeSessions",
+                "End every session of the user (Okta's clear sessions; the hook ends the BFF's)",
+                "AdminSessionsRevoked",
+                conflict,
+                [user_id],
+            )
         },
         "/api/admin/users/{user_id}/reactivate": {
             "post": admin("adminReactivate", "Reactivate (or unsuspend)", "AdminUser", conflict, [user_id])

@@ -81,6 +81,23 @@ USER: Schema = closed(
 
 LOGOUT: Schema = closed({"logoutUrl": STRING})
 
+#: ``GET /bff/sessions`` (bff.auth.session_endpoints): the user's own sessions; a handle is an
+#: HMAC of the session id, never the id.
+SESSION_VIEW: Schema = closed(
+    {
+        "handle": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+        "createdAt": INTEGER,
+        "lastSeenAt": INTEGER,
+        "device": NULLABLE_STRING,
+        "network": NULLABLE_STRING,
+        "current": BOOLEAN,
+    }
+)
+SESSIONS: Schema = closed({"sessions": {"type": "array", "items": ref("SessionView")}})
+SESSIONS_ENDED: Schema = closed({"ended": INTEGER})
+#: ``POST /api/admin/users/{userId}/sessions/revoke``
+ADMIN_SESSIONS_REVOKED: Schema = closed({"userId": STRING, "sessionsRevoked": BOOLEAN})
+
 #: ``GET /bff/content/{journey}``: :func:`bff.content.service.merge`.
 COPY: Schema = closed(
     {
@@ -333,6 +350,10 @@ COMPONENTS: dict[str, Schema] = {
     "Ready": READY,
     "User": USER,
     "Logout": LOGOUT,
+    "SessionView": SESSION_VIEW,
+    "Sessions": SESSIONS,
+    "SessionsEnded": SESSIONS_ENDED,
+    "AdminSessionsRevoked": ADMIN_SESSIONS_REVOKED,
     "Copy": COPY,
     "PreviewState": PREVIEW_STATE,
     "PreviewToggle": PREVIEW_TOGGLE,
