@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -175,6 +176,24 @@ def _page(mails: list[SentMail]) -> str:
         "padding:1rem}</style></head><body>"
         f"<h1>Emails sent through SES (moto) <small>({len(mails)})</small></h1>{body}</body></html>"
     )
+
+
+def ses_mailer(ses: Any, sender: str) -> Callable[[dict[str, str]], None]:
+    """A mailer for the Okta twin (``IdxEndpoints.mailer``): each email the org "sends" (codes,
+    magic links, activation links) goes through SES (moto), so it shows on ``/__dev/mail``
+    beside the pipeline's emails. ``ses`` is a boto3 SES client of the dev stack's moto."""
+
+    def send(message: dict[str, str]) -> None:
+        lines = []
+        if message.get("code"):
+            lines.append(f"Your code: {message['code']}")
+        if message.get("link"):
+            lines.append(f"Link: {message['link']}")
+        ses.send_email(Source=sender, Destination={"ToAddresses": [message["to"]]},
+                       Message={"Subject": {"Data": message.get("subject", "")},
+                                "Body": {"Text": {"Data": "\n".join(lines) or "(empty)"}}})
+
+    return send
 
 
 def routes(moto_url: str) -> list[BaseRoute]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff_dev.devmail import ses_mailer
 from bff_dev.twins.okta.provisioning import install_provisioning
 from bff_dev.twins.okta.twin import OktaTwin
 
@@ -68,6 +69,9 @@ async def start(ctx: DevContext) -> list[str]:
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
     ctx.info["okta_provisioning"] = install_provisioning(twin)
+    aws = ctx.info.get("aws")
+    if aws is not None:  # the org's emails (codes, magic and activation links) on /__dev/mail
+        twin.idx.mailer = ses_mailer(aws.client("ses"), aws.topology.sender)
     await serve_asgi(ctx.stack, twin.app, port, name="okta")
     ctx.info["okta"] = twin
 
