@@ -17,6 +17,7 @@ from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.sessions.store import SessionStore
 from bff.settings import Settings
 from bff.signup import endpoints
+from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
 from bff.signup.membership import Membership
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
@@ -82,6 +83,8 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
 
-    return SignupService(
+    service = SignupService(
         settings=settings, okta=okta, outbox=outbox, relay=relay, limiter=limiter,
         invitations=Membership(Invitations(store, settings.secret_keys, ttl=s.invitation_ttl), okta))
+    service.hook.on(CREATE_EVENT, service.accept_created)
+    return service

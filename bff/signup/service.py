@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bff.errors import RateLimited, Unavailable
+from bff.okta.events import EventHook, LogEvent
 from bff.settings import Settings
 from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
-from bff.signup.hooks import CreatedUser
+from bff.signup.hooks import created_users
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.invitations import InvitationRefused
 from bff.signup.membership import Membership
@@ -43,13 +44,6 @@ def limiter_salt(settings: Settings) -> bytes:
 
 
 @dataclass
-class HookResult:
-    received: int
-    accepted: int
-    duplicates: int
-
-
-@dataclass
 class SignupService:
     settings: Settings
     okta: OktaUsers | None
@@ -57,6 +51,7 @@ class SignupService:
     relay: Relay
     limiter: RateLimiter
     invitations: Membership
+    hook: EventHook = field(default_factory=EventHook)  # the Okta event hook's dispatch, by event type
     stats: dict[str, int] = field(default_factory=lambda: {"created": 0, "outbox_failures": 0})
 
     # -- rate limits ---------------------------------------------------------------------------
@@ -120,8 +115,11 @@ class SignupService:
 
     # -- event hook ----------------------------------------------------------------------------
 
-    async def accept_hook(self, users: list[CreatedUser], received: int) -> HookResult:
+    async def accept_created(self, events: Sequence[LogEvent]) -> dict[str, int]:
+        """The ``CREATE_EVENT`` (``user.lifecycle.activate``) handler of the Okta event hook:
+        one ``AccountCreated`` per new account (:mod:`bff.okta.events`), de-duplicated by the outbox."""
         accepted = duplicates = 0
+        users = created_users(events)
         for created in users:
             # The account is verified now: a Users-API sign-up's invitation is redeemed first, so
             # the relay reads the profile with its orgId when it completes the event.
@@ -140,9 +138,8 @@ class SignupService:
         if accepted:
             self.relay.kick()
         if users:
-            log.info("okta hook: %d event(s), %d new account(s), %d duplicate(s)",
-                     received, accepted, duplicates)
-        return HookResult(received, accepted, duplicates)
+            log.info("okta hook: %d new account(s), %d duplicate(s)", accepted, duplicates)
+        return {"accepted": accepted, "duplicates": duplicates}
 
     # -- profile -------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from tests.support.env import TEST_SECRET
 
 
 def invitations(backend: Backend, *, other: bool = False) -> Invitations:
-    return Invitations(backend.make() if other else backend.store, [TEST_SECRET], ttl=3600, clock=backend.clock)
+    store = backend.make() if other else backend.store
+    return Invitations(store, [TEST_SECRET], ttl=3600, clock=backend.clock)
 
 
 async def refused(coro: object) -> str:
@@ -44,7 +45,8 @@ async def test_single_use_even_when_two_instances_redeem_at_once(backend: Backen
     assert len(winners) == 1 and winners[0].status == "redeemed"
     assert [r.reason for r in results if isinstance(r, InvitationRefused)] == ["used"]
     stored = await a.get(inv.id)
-    assert stored is not None and stored.redeemed_by == winners[0].redeemed_by and stored.redeemed_at is not None
+    assert stored is not None and stored.redeemed_at is not None
+    assert stored.redeemed_by == winners[0].redeemed_by
     assert await refused(a.check(issued.code, "ada@example.com")) == "used"
 
 

@@ -39,7 +39,8 @@ async def settle(stack: Stack, seconds: float = 5.0) -> None:
 
 async def activate(stack: Stack, email: str, password: str = "Correct-Horse-9-Battery") -> None:
     """Open the activation email's link (the address is verified) and choose the password."""
-    (mail,) = [m for m in stack.okta.idx.outbox if m["to"] == email and m["subject"] == "Activate your account"]
+    (mail,) = [m for m in stack.okta.idx.outbox
+               if m["to"] == email and m["subject"] == "Activate your account"]
     async with httpx.AsyncClient() as http:
         page = await http.get(mail["link"])
         assert page.status_code == 200 and "Choose a password" in page.text
@@ -76,7 +77,8 @@ async def test_an_unverified_address_is_never_active_and_announces_nothing(tmp_p
         body = message["body"]
         assert body["eventId"] == event_id_for(user.id) and body["userId"] == user.id
         assert body["source"] == "okta-hook" and body["firstName"] == "Zoë" and body["locale"] == "de"
-        assert message["attributes"] == {"eventType": "AccountCreated", "orgId": "acme", "source": "okta-hook"}
+        assert message["attributes"] == {"eventType": "AccountCreated", "orgId": "acme",
+                                         "source": "okta-hook"}
         await settle(stack)
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.5) == []
         assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
