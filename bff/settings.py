@@ -92,6 +92,9 @@ class SigninSettings:
     email_code_path: str = "/signin/email-code"
     #: the SPA page that continues a sign-in (GET /bff/signin) after a magic link
     continue_path: str = "/signin"
+    #: passkeys (the ``webauthn`` authenticator) offered; only with an Okta custom domain whose
+    #: relying-party id admits the app's host (bff.signin.passkeys, docs/signin.md)
+    webauthn: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +415,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_identifier=r.integer("BFF_SIGNIN_RATE_PER_IDENTIFIER", 10, minimum=1),
         rate_window=r.integer("BFF_SIGNIN_RATE_WINDOW", 300, minimum=1),
         stepup_acr=r.text("BFF_SIGNIN_STEPUP_ACR", "urn:okta:loa:2fa:any"),
+        webauthn=r.flag("BFF_SIGNIN_WEBAUTHN", False),
     )
 
     aws = AwsSettings(

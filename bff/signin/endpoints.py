@@ -48,7 +48,7 @@ from bff.signin.transactions import Binding
 
 log = logging.getLogger("bff.signin.endpoints")
 
-MAX_BODY = 8 * 1024
+MAX_BODY = 32 * 1024  # a WebAuthn attestation with its certificate chain (bff.signin.passkeys.LIMITS)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: The header a tab names its own transaction with (the step's ``transaction``).
 TRANSACTION_HEADER = "x-bff-signin"
