@@ -27,6 +27,7 @@ from bff.content.endpoints import content as content_endpoint
 from bff.http.edge import Edge
 from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
+from bff.openapi import component as openapi_component
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *proxy_component.routes(settings),
         *signup_component.routes(settings),
         *signin_component.routes(settings),
+        *openapi_component.routes(settings),
         *extra_routes,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]
