@@ -117,9 +117,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-send BFF_OKTA_HOOK_SECRET to the event hook (Okta never returns it)")
     p.add_argument("--verbose", action="store_true", help="also list what is unchanged")
 
-    p = sub.add_parser("invite", help="print a sign-up invitation code for an organisation")
-    p.add_argument("org", help="the organisation id (orgId)")
-    p.add_argument("--email", default=None, help="bind the code to this address")
+    p = sub.add_parser("invite", help="invite one email address into an organisation (prints the code)")
+    p.add_argument("email", help="the address invited (the code works for it alone)")
+    p.add_argument("--org", required=True, help="the organisation id (orgId)")
+    p.add_argument("--ttl", default=None, help="validity: seconds, or with a unit (12h, 7d); "
+                   "default BFF_INVITATION_TTL (7 days)")
+    p.add_argument("--by", default="bff invite", help="who invites, for the audit (default 'bff invite')")
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
 
