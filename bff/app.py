@@ -29,6 +29,7 @@ from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
 from bff.observability import component as telemetry
 from bff.observability import outbound
+from bff.openapi import component as openapi_component
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
@@ -53,7 +54,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     auth = await auth_component.build(settings, http, stack)
     content = await content_component.build(settings, http, stack)
     api = await proxy_component.build(settings, policy, stack)
-    signup = await signup_component.build(settings, http, stack)
+    signup = await signup_component.build(settings, http, stack, auth.store)
     auth.revocation.subscribe(signup.hook)  # the Okta events that end sessions (bff.auth.revocation)
     signin = await signin_component.build(settings, http, stack, auth, signup.idx_signup())
     spa = spa_component.build(settings, content)
@@ -146,6 +147,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *proxy_component.routes(settings),
         *signup_component.routes(settings),
         *signin_component.routes(settings),
+        *openapi_component.routes(settings),
         *extra_routes,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]

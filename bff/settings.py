@@ -170,13 +170,25 @@ def _org_mode(r: EnvReader, dev: bool) -> str:
     return mode
 
 
+def _password_mode(r: EnvReader) -> str:
+    """The Users-API sign-up (``POST /bff/signup``) never sets a password: Okta activates a user
+    created with one at once, before anyone has verified the address (issue 11). The user is
+    created PROVISIONED and chooses the password on Okta's activation page (the email's link)."""
+    mode = r.choice("BFF_SIGNUP_PASSWORD", "none", ("optional", "required", "none"))
+    if mode != "none":
+        r.error(f"BFF_SIGNUP_PASSWORD={mode} is no longer supported: a password sent with the Users API "
+                "activates the account before its email address is verified; use none (Okta's "
+                "activation email asks for the password)")
+    return mode
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
     okta_api_token: str | None  # SSWS
     okta_mgmt_client_id: str | None  # OAuth service app (private_key_jwt), preferred
     okta_mgmt_private_key: str | None
-    password_mode: str  # optional | required | none
+    password_mode: str  # none (optional | required refuse to start: see _password_mode)
     org_mode: str  # organisation | invitation | none
     profile_fields: tuple[str, ...]
     account_topic_arn: str | None
@@ -188,6 +200,7 @@ class SignupSettings:
     # BFF_OKTA_HOOK_SECRET, comma-separated, newest first: the event hook accepts any of them,
     # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
     hook_secrets: tuple[str, ...] = ()
+    invitation_ttl: int = 7 * 24 * 3600  # BFF_INVITATION_TTL, seconds: how long an invitation is valid
 
 
 @dataclass(frozen=True)
@@ -455,7 +468,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         okta_api_token=r.opt("BFF_OKTA_API_TOKEN"),
         okta_mgmt_client_id=r.opt("BFF_OKTA_MGMT_CLIENT_ID"),
         okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
-        password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
+        password_mode=_password_mode(r),
         org_mode=_org_mode(r, dev),
         profile_fields=_profile_fields(r),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
@@ -465,6 +478,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_email=r.integer("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
+        invitation_ttl=r.integer("BFF_INVITATION_TTL", 7 * 24 * 3600, minimum=60, maximum=90 * 24 * 3600),
     )
 
     signin = SigninSettings(

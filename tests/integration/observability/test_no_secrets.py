@@ -2,8 +2,9 @@
 
 Full journeys run with the in-memory exporter: a redirect sign-in and proxied calls (with the
 due refresh), an embedded sign-in through ``/bff/signin`` (a wrong passcode, then the right
-one), a sign-up through ``/bff/signup`` (Okta user created, the outbox relayed to SNS). Then
-every name, attribute and event attribute of every exported span is scanned."""
+one), a sign-up through ``/bff/signup`` (activated by its link, announced by Okta's event
+hook, relayed to SNS). Then every name, attribute and event attribute of every exported span
+is scanned."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tests.integration.observability.conftest import Traced
 from tests.integration.signup.stack import API_TOKEN, HOOK_SECRET, signup_stack
+from tests.integration.signup.test_signup_flow import activate
 from tests.support.okta import PASSWORD
 
 EMAIL = re.compile(r"[^\s@/]+@[^\s@/]+\.[A-Za-z]{2,}")
@@ -98,25 +100,21 @@ async def test_embedded_sign_in(traced: Traced) -> None:
 
 
 async def test_sign_up(tmp_path: Path) -> None:
+    """POST /bff/signup, the activation link (the password is chosen on Okta's page), Okta's
+    event hook announcing the account, the relay completing it from Okta and publishing it."""
     exporter = InMemorySpanExporter()
     async with signup_stack(tmp_path, span_exporter=exporter) as stack:
-        body = {
-            "email": "new.user@example.com",
-            "firstName": "Zoë",
-            "lastName": "Müller",
-            "company": "Acme",
-            "password": SIGNUP_PASSWORD,
-            "locale": "de",
-        }
+        body = {"email": "new.user@example.com", "firstName": "Zoë", "lastName": "Müller",
+                "company": "Acme", "locale": "de"}
         response = await stack.post_signup(body)
         assert response.status_code == 201, response.text
-        async with asyncio.timeout(10):
+        await activate(stack, "new.user@example.com", SIGNUP_PASSWORD)
+        async with asyncio.timeout(20):
             while not any(s.name == "sns publish" for s in exporter.get_finished_spans()):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             await stack.okta.idle()
         spans = exporter.get_finished_spans()
         names = {s.name for s in spans}
-        assert {"POST /bff/signup", "okta_management create user", "outbox.relay", "sns publish"} <= names, (
-            names
-        )
+        assert {"POST /bff/signup", "okta_management create user", "POST /bff/hooks/okta",
+                "okta_management get user", "outbox.relay", "sns publish"} <= names, names
         assert_clean(spans)
