@@ -8,8 +8,12 @@ in ``Connection``) and the proxy's own are set: ``Authorization: Bearer <access 
 the client), ``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when
 its ``traceparent`` is well-formed, with a new parent id).
 
-Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for the session
-cookie's name is dropped: an upstream can never replace or clear the BFF session.
+Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for any of the BFF's
+own cookies is dropped: every name that starts with the session cookie's name (``__Host-bff``,
+the login binding ``__Host-bff-login``, the sign-in binding ``__Host-bff-signin``, whatever
+comes next under that prefix) and the locale cookie ``bff_locale``, compared case-insensitively
+(browsers do not, but some proxies in between do): an upstream can never set, replace or clear
+a BFF cookie.
 """
 
 from __future__ import annotations
@@ -92,15 +96,23 @@ def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, prot
 
 
 def _cookie_name(set_cookie: bytes) -> bytes:
-    return set_cookie.split(b"=", 1)[0].strip()
+    return set_cookie.split(b"=", 1)[0].strip().lower()
+
+
+def own_cookie_prefixes(session_cookie: bytes, *others: bytes) -> tuple[bytes, ...]:
+    """The (lower-case) name prefixes of the BFF's own cookies: the session cookie's name,
+    which the login and sign-in binding cookies extend, and any other name given."""
+    return tuple(name.lower() for name in (session_cookie, *others))
 
 
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 
 
 def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
-                       session_cookie: bytes) -> list[tuple[bytes, bytes]]:
-    """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs."""
+                       own_cookies: tuple[bytes, ...]) -> list[tuple[bytes, bytes]]:
+    """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs.
+    ``own_cookies``: lower-case name prefixes of cookies no upstream may set
+    (:func:`own_cookie_prefixes`)."""
     out: list[tuple[bytes, bytes]] = []
     named: set[bytes] | None = None  # headers the upstream's Connection header lists
     has_cache_control = False
@@ -110,7 +122,7 @@ def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
             if key == b"connection":
                 named = (named or set()) | {t.strip().lower() for t in value.split(b",") if t.strip()}
             continue
-        if key == b"set-cookie" and _cookie_name(value) == session_cookie:
+        if key == b"set-cookie" and _cookie_name(value).startswith(own_cookies):
             continue
         if key == b"cache-control":
             has_cache_control = True
