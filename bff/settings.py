@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bff.config import ConfigError, EnvReader
+from bff.http.client_ip import ClientAddress
 
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.
@@ -80,6 +81,49 @@ class SigninSettings:
     email_code_path: str = "/signin/email-code"
     #: the SPA page that continues a sign-in (GET /bff/signin) after a magic link
     continue_path: str = "/signin"
+
+
+# --------------------------------------------------------------------------------------------
+# Who the client is (issue 12 §2): bff.http.client_ip
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientAddressSettings:
+    """``BFF_TRUSTED_PROXIES``: CIDRs of the proxies whose ``X-Forwarded-For`` is believed, and/or
+    ``cloudfront`` (then ``BFF_CLOUDFRONT_ORIGIN_SECRET``, the value CloudFront sends in
+    ``X-BFF-Origin-Verify``, proves a request came through the distribution and its
+    ``CloudFront-Viewer-Address`` is believed). Empty: the TCP peer is the client."""
+
+    trusted_proxies: tuple[str, ...] = ()  # normalised CIDRs
+    cloudfront: bool = False
+    cloudfront_origin_secret: str | None = None
+
+    def resolver(self) -> ClientAddress:
+        import ipaddress
+
+        return ClientAddress([ipaddress.ip_network(c) for c in self.trusted_proxies],
+                             cloudfront_secret=self.cloudfront_origin_secret if self.cloudfront else None)
+
+
+def _client_address(r: EnvReader) -> ClientAddressSettings:
+    import ipaddress
+
+    cidrs: list[str] = []
+    cloudfront = False
+    for item in r.items("BFF_TRUSTED_PROXIES"):
+        if item.lower() == "cloudfront":
+            cloudfront = True
+            continue
+        try:
+            cidrs.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            r.error(f"BFF_TRUSTED_PROXIES entries must be CIDRs, addresses or cloudfront, got {item!r}")
+    secret = r.opt("BFF_CLOUDFRONT_ORIGIN_SECRET")
+    if cloudfront and (not secret or len(secret) < 32):
+        r.error("BFF_TRUSTED_PROXIES=cloudfront needs BFF_CLOUDFRONT_ORIGIN_SECRET (>= 32 characters): "
+                "the X-BFF-Origin-Verify value the distribution sends (infra/template.yaml)")
+    return ClientAddressSettings(tuple(cidrs), cloudfront, secret)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,6 +254,7 @@ class Settings:
     spa_dir: str
     signin: SigninSettings = field(default_factory=SigninSettings)
     extra: dict[str, str] = field(default_factory=dict)
+    client_address: ClientAddressSettings = field(default_factory=ClientAddressSettings)
 
     @property
     def is_https(self) -> bool:
@@ -374,6 +419,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         aws=aws,
         spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
         signin=signin,
+        client_address=_client_address(r),
     )
     if not dev:
         _refuse_placeholders(r, settings)
@@ -388,6 +434,7 @@ def _refuse_placeholders(r: EnvReader, s: Settings) -> None:
         "BFF_OKTA_HOOK_SECRET": ",".join(s.signup.hook_secrets),  # every entry, not only the newest
         "BFF_AEM_AUTHOR_TOKEN": s.content.aem_author_token,
         "BFF_AEM_WEBHOOK_SECRET": s.content.webhook_secret,
+        "BFF_CLOUDFRONT_ORIGIN_SECRET": s.client_address.cloudfront_origin_secret,
     }
     for name, value in secrets.items():
         if value and PLACEHOLDER_MARKER in value:

@@ -2,11 +2,13 @@
 
 Towards the upstream the client's credentials and routing claims are removed (``Cookie``,
 ``Authorization``, ``Proxy-Authorization``, ``Forwarded``/``X-Forwarded-*``/``X-Real-IP``,
+CloudFront's ``CloudFront-Viewer-Address`` and the origin secret ``X-BFF-Origin-Verify``,
 method-override and URL-override headers, hop-by-hop headers and any header the client named
 in ``Connection``) and the proxy's own are set: ``Authorization: Bearer <access token>``,
-``X-Forwarded-For/Proto/Host`` (from the connection and the configured public URL, never from
-the client), ``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when
-its ``traceparent`` is well-formed, with a new parent id).
+``X-Forwarded-For/Proto/Host`` (the client address the edge derived from trusted hops,
+:mod:`bff.http.client_ip`, and the configured public URL, never the client's own claims),
+``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when its
+``traceparent`` is well-formed, with a new parent id).
 
 Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for any of the BFF's
 own cookies is dropped: every name that starts with the session cookie's name (``__Host-bff``,
@@ -35,6 +37,7 @@ STRIPPED_REQUEST = HOP_BY_HOP | frozenset({
     "x-request-id", "traceparent", "tracestate",
     "x-http-method-override", "x-http-method", "x-method-override",
     "x-original-url", "x-rewrite-url",
+    "x-bff-origin-verify", "cloudfront-viewer-address",  # CloudFront's hop to the BFF: a secret
 })
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")

@@ -29,10 +29,11 @@ from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
+from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound
 from bff.http.body import read_body
+from bff.http.client_ip import client_ip as edge_client_ip
 from bff.lookup import ServiceKey, service
-from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.proxy.headers import downstream_headers, own_cookie_prefixes, upstream_headers
 from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
 from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
@@ -86,8 +87,7 @@ class Proxy:
                                     requiredRoles=need_roles)
 
         body = await read_body(scope["headers"], receive, self.max_body)
-        client = scope.get("client")
-        client_ip = client[0] if client else "127.0.0.1"
+        client_ip = edge_client_ip(scope)  # derived once by the edge, from trusted hops only
         request_id: str = scope.get("state", {}).get("request_id", "-")
         request = OutboundRequest(
             method=method,
