@@ -114,7 +114,8 @@ def _event(headers: dict[str, str], source_ip: str = "130.176.1.1") -> dict[str,
         "version": "2.0", "routeKey": "$default", "rawPath": "/ip", "rawQueryString": "",
         "headers": {"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https",
                     **headers},
-        "requestContext": {"accountId": "1", "apiId": "abc", "domainName": "abc.execute-api.eu-west-1.amazonaws.com",
+        "requestContext": {"accountId": "1", "apiId": "abc",
+                           "domainName": "abc.execute-api.eu-west-1.amazonaws.com",
                            "http": {"method": "GET", "path": "/ip", "protocol": "HTTP/1.1",
                                     "sourceIp": source_ip, "userAgent": "x"},
                            "requestId": "r", "routeKey": "$default", "stage": "$default",
@@ -128,7 +129,8 @@ def test_under_mangum_the_viewer_address_counts_never_the_edge_ip() -> None:
                                         BFF_CLOUDFRONT_ORIGIN_SECRET=SECRET).client_address.resolver()),
                      lifespan="off")
     through = handler(_event({"cloudfront-viewer-address": "198.51.100.10:46532",
-                              "x-bff-origin-verify": SECRET, "x-forwarded-for": "6.6.6.6, 130.176.1.1"}), None)
+                              "x-bff-origin-verify": SECRET,
+                              "x-forwarded-for": "6.6.6.6, 130.176.1.1"}), None)
     assert json.loads(through["body"]) == {"ip": "198.51.100.10"}
     # the same headers sent to the API Gateway URL directly, without the distribution's secret
     direct = handler(_event({"cloudfront-viewer-address": "198.51.100.10:46532",
