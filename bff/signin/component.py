@@ -31,7 +31,8 @@ def limiter_salt(settings: Settings) -> bytes:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signin.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signin.rate_window,
+                        region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,

@@ -48,7 +48,8 @@ def build_okta_auth(settings: Settings) -> httpx.Auth | None:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window,
+                        region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient,

@@ -1,10 +1,16 @@
-"""Fixed-window rate limits for sign-up (per client IP, per email).
+"""Fixed-window rate limits for sign-up and sign-in (per client IP, per email or identifier).
 
-:class:`RedisRateLimiter` shares the counters between every instance (one atomic Lua call:
-``INCR`` + ``PEXPIRE`` on the first hit + ``PTTL``); it is used whenever the session store is
-Redis (``BFF_SESSION_STORE=redis://...``). Otherwise :class:`MemoryRateLimiter` counts per
-process (bounded: at most ``max_keys`` keys, the oldest windows evicted first), so N instances
-allow up to N times the configured rate; docs/signup.md says so.
+The counts are shared by every instance through the session store's own back-end
+(``BFF_SESSION_STORE``), so a limit holds where the product is deployed:
+
+- ``redis://``: :class:`RedisRateLimiter` (one atomic Lua call: ``INCR`` + ``PEXPIRE`` on the
+  first hit + ``PTTL``);
+- ``dynamodb://``: :class:`~bff.signup.ratelimit_dynamodb.DynamoDBRateLimiter` (the Lambda
+  deployment: one atomic ``UpdateItem ADD`` per hit in the sessions table, with a TTL);
+- ``sqlite:///``: :class:`~bff.signup.ratelimit_sqlite.SQLiteRateLimiter` (one host: every
+  process on the file shares the counts);
+- ``memory://`` (tests): :class:`MemoryRateLimiter`, per process (bounded: at most
+  ``max_keys`` keys, the oldest windows evicted first).
 
 Keys are hashed (SHA-256, keyed with a per-deployment salt) so neither Redis nor a memory dump
 holds email addresses in clear.
@@ -132,10 +138,22 @@ class FallbackRateLimiter:
             await self.local.close()
 
 
-def open_limiter(store_url: str, salt: bytes, *, window: int) -> RateLimiter:
-    """The limiter for a deployment whose session store is ``store_url``: shared through Redis
-    (with the in-process fallback) when the store is Redis, else in this process."""
+def open_limiter(store_url: str, salt: bytes, *, window: int, region: str = "eu-west-1",
+                 endpoint_url: str | None = None) -> RateLimiter:
+    """The limiter for a deployment whose session store is ``store_url``: shared through the
+    same back-end (Redis, DynamoDB in ``region``/``endpoint_url``, SQLite), with the in-process
+    fallback; ``memory://``: in this process only."""
     local = MemoryRateLimiter(salt, window=window)
     if store_url.startswith(("redis://", "rediss://")):
         return FallbackRateLimiter(RedisRateLimiter.from_url(store_url, salt), local)
+    if store_url.startswith("dynamodb://"):
+        from bff.signup.ratelimit_dynamodb import DynamoDBRateLimiter
+
+        table = store_url.removeprefix("dynamodb://").split("?", 1)[0].strip("/")
+        return FallbackRateLimiter(DynamoDBRateLimiter.connect(table, salt, region=region,
+                                                               endpoint_url=endpoint_url), local)
+    if store_url.startswith("sqlite:///"):
+        from bff.signup.ratelimit_sqlite import SQLiteRateLimiter
+
+        return FallbackRateLimiter(SQLiteRateLimiter.from_url(store_url, salt), local)
     return local
