@@ -152,6 +152,14 @@ class ContentSettings:
     webhook_secret: str | None
     bus_url: str | None  # redis:// for cross-instance eviction; defaults to a redis session store
     cloudfront_distribution: str | None
+    #: BFF_AEM_EVENTS_CLIENT_ID: our Adobe Developer Console client id; every event must name it
+    #: as its recipient (required for signed deliveries)
+    events_client_id: str | None = None
+    #: BFF_AEM_EVENTS_MAX_AGE: events older than this (seconds, by their ``time``) are replays
+    events_max_age: int = 86400
+    #: BFF_CONTENT_VARIATIONS: the variations ``?variation=`` may name besides master and those
+    #: of the bundled copy; anything else is 400 without an AEM call
+    variations: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,6 +295,18 @@ def _upstream_urls(r: EnvReader) -> dict[str, str]:
     return out
 
 
+def _variations(r: EnvReader) -> tuple[str, ...]:
+    from bff.content.variations import is_variation  # the one definition of a variation name
+
+    names = r.items("BFF_CONTENT_VARIATIONS")
+    for name in names:
+        if not is_variation(name):
+            r.error(f"BFF_CONTENT_VARIATIONS entries must be 1-64 letters, digits, - or _, got {name[:80]!r}")
+    if len(names) > 100:
+        r.error("BFF_CONTENT_VARIATIONS lists more than 100 variations")
+    return names
+
+
 def _secret_keys(r: EnvReader, dev: bool) -> tuple[str, ...]:
     keys = r.items("BFF_SECRET_KEYS")
     if not keys:
@@ -363,6 +383,9 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         webhook_secret=r.opt("BFF_AEM_WEBHOOK_SECRET"),
         bus_url=r.opt("BFF_CACHE_BUS") or redis_default,
         cloudfront_distribution=r.opt("BFF_CLOUDFRONT_DISTRIBUTION"),
+        events_client_id=r.opt("BFF_AEM_EVENTS_CLIENT_ID"),
+        events_max_age=r.integer("BFF_AEM_EVENTS_MAX_AGE", 86400, minimum=60, maximum=7 * 86400),
+        variations=_variations(r),
     )
 
     proxy = ProxySettings(

@@ -19,7 +19,8 @@ from bff.signin import endpoints
 from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
 from bff.signin.transactions import SigninTransactions
-from bff.signup.ratelimit import RateLimiter, open_limiter
+from bff.signup.limiters import open_limiter
+from bff.signup.ratelimit import RateLimiter
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

@@ -17,10 +17,11 @@ from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.settings import Settings
 from bff.signup import endpoints
 from bff.signup.invitations import Invitations
+from bff.signup.limiters import open_limiter
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
-from bff.signup.ratelimit import RateLimiter, open_limiter
+from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 from bff.signup.service import SignupService, limiter_salt
 

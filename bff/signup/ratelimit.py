@@ -15,9 +15,9 @@ The counts are shared by every instance through the session store's own back-end
 Keys are hashed (SHA-256, keyed with a per-deployment salt) so neither Redis nor a memory dump
 holds email addresses in clear.
 
-:func:`open_limiter` is how every area (sign-up, sign-in) gets one: Redis wrapped in
-:class:`FallbackRateLimiter` (a Redis outage must not turn sign-up or sign-in into 500s: the
-counts continue in this process until Redis answers again), else memory.
+:func:`bff.signup.limiters.open_limiter` is how every area (sign-up, sign-in) gets one: the
+shared limiter wrapped in :class:`FallbackRateLimiter` (an outage of the shared back-end must not
+turn sign-up or sign-in into 500s: the counts continue in this process until it answers again).
 """
 
 from __future__ import annotations
@@ -136,24 +136,3 @@ class FallbackRateLimiter:
             await self.shared.close()
         finally:
             await self.local.close()
-
-
-def open_limiter(store_url: str, salt: bytes, *, window: int, region: str = "eu-west-1",
-                 endpoint_url: str | None = None) -> RateLimiter:
-    """The limiter for a deployment whose session store is ``store_url``: shared through the
-    same back-end (Redis, DynamoDB in ``region``/``endpoint_url``, SQLite), with the in-process
-    fallback; ``memory://``: in this process only."""
-    local = MemoryRateLimiter(salt, window=window)
-    if store_url.startswith(("redis://", "rediss://")):
-        return FallbackRateLimiter(RedisRateLimiter.from_url(store_url, salt), local)
-    if store_url.startswith("dynamodb://"):
-        from bff.signup.ratelimit_dynamodb import DynamoDBRateLimiter
-
-        table = store_url.removeprefix("dynamodb://").split("?", 1)[0].strip("/")
-        return FallbackRateLimiter(DynamoDBRateLimiter.connect(table, salt, region=region,
-                                                               endpoint_url=endpoint_url), local)
-    if store_url.startswith("sqlite:///"):
-        from bff.signup.ratelimit_sqlite import SQLiteRateLimiter
-
-        return FallbackRateLimiter(SQLiteRateLimiter.from_url(store_url, salt), local)
-    return local

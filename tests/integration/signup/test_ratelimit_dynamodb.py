@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bff.sessions.dynamodb import ensure_table
-from bff.signup.ratelimit import FallbackRateLimiter, open_limiter
+from bff.signup.limiters import open_limiter
+from bff.signup.ratelimit import FallbackRateLimiter
 from bff.signup.ratelimit_dynamodb import DynamoDBRateLimiter
 from tests.integration.sessions.conftest import AWS_REGION, FAKE_KEY, dynamodb_client
 from tests.integration.sessions.conftest import moto_endpoint as moto_endpoint  # noqa: F401 (fixture)

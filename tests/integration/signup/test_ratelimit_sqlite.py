@@ -8,7 +8,8 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from bff.signup.ratelimit import FallbackRateLimiter, open_limiter
+from bff.signup.limiters import open_limiter
+from bff.signup.ratelimit import FallbackRateLimiter
 from bff.signup.ratelimit_sqlite import SQLiteRateLimiter
 
 

@@ -30,7 +30,8 @@ def test_keys_do_not_hold_the_email() -> None:
 
 
 async def test_the_fallback_counts_locally_only_while_the_shared_limiter_fails() -> None:
-    from bff.signup.ratelimit import Decision, FallbackRateLimiter, open_limiter
+    from bff.signup.limiters import open_limiter
+    from bff.signup.ratelimit import Decision, FallbackRateLimiter
 
     class Flaky:
         down = True
