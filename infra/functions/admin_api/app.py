@@ -25,7 +25,9 @@ Environment (fnlib.names): ``SECRETS_ARN`` (JSON: ``OKTA_API_TOKEN`` or ``OKTA_C
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -36,7 +38,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from admin_api.authz import Caller, Denied
+from admin_api.authz import Caller, Denied, authorize
 from admin_api.service import AdminError, AdminService, Invalid, Unavailable
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
@@ -130,10 +132,30 @@ def _unexpected(exc: Exception) -> Response[str]:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def caller() -> Caller:
-    """The authenticated admin; every route calls this FIRST, before any I/O."""
+def _authorizer_jwt() -> Any:
     raw = app.current_event.raw_event.get("requestContext", {}).get("authorizer", {})
-    return Caller.from_authorizer(raw.get("jwt") if isinstance(raw, dict) else None)
+    return raw.get("jwt") if isinstance(raw, dict) else None
+
+
+Handler = Callable[..., dict[str, Any]]
+
+
+def admin_route(method: str, path: str, action: str) -> Callable[[Callable[..., dict[str, Any]]], Handler]:
+    """Register a route of the admin API: the ONLY way routes are added. The handler runs after
+    :func:`~admin_api.authz.authorize` (before any I/O) and receives the caller first."""
+
+    def register(handler: Callable[..., dict[str, Any]]) -> Handler:
+        @functools.wraps(handler)
+        def authorized(**params: str) -> dict[str, Any]:
+            who = authorize(_authorizer_jwt(), action)
+            return handler(who, **params)
+
+        authorized.admin_action = action  # type: ignore[attr-defined]
+        authorized.authorized_by = authorize  # type: ignore[attr-defined]
+        app.route(path, method)(authorized)
+        return authorized
+
+    return register
 
 
 def query(name: str) -> str | None:
@@ -173,47 +195,41 @@ def json_body() -> Any:
 # ---------------------------------------------------------------------------------- users
 
 
-@app.get("/users")
-def list_users() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/users", "users.list")
+def list_users(who: Caller) -> dict[str, Any]:
     return service().list_users(who, q=query("q"), status=query("status"), limit=limit(),
                                 after=query("after"))
 
 
-@app.get("/users/<user_id>")
-def get_user(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/users/<user_id>", "users.get")
+def get_user(who: Caller, user_id: str) -> dict[str, Any]:
     return service().get_user(who, user_id)
 
 
-@app.post("/users/<user_id>/deactivate")
-def deactivate(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/users/<user_id>/deactivate", "users.deactivate")
+def deactivate(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().deactivate(who, user_id)
     logger.info("user deactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.post("/users/<user_id>/reactivate")
-def reactivate(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/users/<user_id>/reactivate", "users.reactivate")
+def reactivate(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().reactivate(who, user_id)
     logger.info("user reactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.put("/users/<user_id>/admin-role")
-def assign_role(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("PUT", "/users/<user_id>/admin-role", "roles.assign")
+def assign_role(who: Caller, user_id: str) -> dict[str, Any]:
     body = json_body()  # parsed before any I/O
     result = service().assign_group_admin(who, user_id, body)
     logger.info("group admin assigned", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.delete("/users/<user_id>/admin-role")
-def remove_role(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("DELETE", "/users/<user_id>/admin-role", "roles.remove")
+def remove_role(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().remove_group_admin(who, user_id)
     logger.info("group admin removed", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
@@ -222,38 +238,33 @@ def remove_role(user_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- groups
 
 
-@app.get("/groups")
-def list_groups() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/groups", "groups.list")
+def list_groups(who: Caller) -> dict[str, Any]:
     return service().list_groups(who)
 
 
 # ---------------------------------------------------------------------------------- reviews
 
 
-@app.get("/reviews")
-def list_reviews() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/reviews", "reviews.list")
+def list_reviews(who: Caller) -> dict[str, Any]:
     return service().list_reviews(who, status=query("status"), limit=limit(), cursor=query("cursor"))
 
 
-@app.get("/reviews/<review_id>")
-def get_review(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/reviews/<review_id>", "reviews.get")
+def get_review(who: Caller, review_id: str) -> dict[str, Any]:
     return service().get_review(who, review_id)
 
 
-@app.post("/reviews/<review_id>/approve")
-def approve(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/reviews/<review_id>/approve", "reviews.approve")
+def approve(who: Caller, review_id: str) -> dict[str, Any]:
     result = service().decide(who, review_id, APPROVED)
     logger.info("review approved", extra={"by": who.login, "reviewId": review_id, "orgId": who.org_id})
     return result
 
 
-@app.post("/reviews/<review_id>/reject")
-def reject(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/reviews/<review_id>/reject", "reviews.reject")
+def reject(who: Caller, review_id: str) -> dict[str, Any]:
     result = service().decide(who, review_id, REJECTED)
     logger.info("review rejected", extra={"by": who.login, "reviewId": review_id, "orgId": who.org_id})
     return result

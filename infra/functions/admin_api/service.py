@@ -344,8 +344,20 @@ class AdminService:
     def get_review(self, caller: Caller, review_id: str) -> dict[str, Any]:
         return self._visible_review(caller, review_id).public()
 
+    def _review_subject(self, review: Review) -> dict[str, Any]:
+        """The user a review is about, for :meth:`Caller.may_manage` (the directory's view; the
+        review's own copy when the user is gone from the directory)."""
+        with upstream("The directory"):
+            try:
+                return self.okta.get_user(review.user_id)
+            except OktaNotFound:
+                return {"id": review.user_id, "profile": {"login": review.login}}
+
     def decide(self, caller: Caller, review_id: str, decision: str) -> dict[str, Any]:
         review = self._visible_review(caller, review_id)
+        # The same rule as deactivate (a reject deactivates): not your own review, and a group
+        # admin never decides on another administrator's.
+        caller.may_manage(self._review_subject(review))
         if review.status != "pending":
             raise Conflict(f"The review was already {review.status}", review=review.public())
         try:
@@ -362,7 +374,8 @@ class AdminService:
             self.reviews.release(caller.org_id, review.review_id, decision)  # stays pending: retry
             raise
         try:
-            decided = self.reviews.decide(caller.org_id, review.review_id, decision, caller.login)
+            decided = self.reviews.decide(caller.org_id, review.review_id, decision, caller.login,
+                                          by_id=caller.user_id, role=caller.role)
         except ReviewConflict as exc:
             current = exc.review.public() if exc.review else None
             raise Conflict("The review was decided concurrently", review=current) from None
