@@ -50,6 +50,10 @@ class OktaSettings:
     # Okta groups whose members may attempt the admin step-up (the access policy's allow-list);
     # the SPA shows the admin entry points only to them.
     admin_groups: tuple[str, ...] = ("customer-admins",)
+    #: BFF_ADMIN_MAX_AGE: a step-up needs a sign-in at most this old (max_age, auth_time)
+    admin_max_age: int = 600
+    #: BFF_ADMIN_SCOPE_TTL: how long a step-up scope lasts before the session is refreshed down
+    admin_scope_ttl: int = 1800
 
 
 @dataclass(frozen=True)
@@ -343,6 +347,8 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
         http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
         admin_groups=r.items("BFF_OKTA_ADMIN_GROUPS", ("customer-admins",)),
+        admin_max_age=r.integer("BFF_ADMIN_MAX_AGE", 600, minimum=30, maximum=86400),
+        admin_scope_ttl=r.integer("BFF_ADMIN_SCOPE_TTL", 1800, minimum=60, maximum=7 * 24 * 3600),
     )
 
     store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
