@@ -208,7 +208,8 @@ class FakeIdP:
             if self.refresh_ttl is not None:
                 body["refresh_expires_in"] = self.refresh_ttl
         if id_token and "openid" in scopes:
-            mfa = {"amr": ["pwd", "otp", "mfa"], "acr": acr} if acr and "2fa" in acr and self.honour_mfa else {}
+            asked = acr is not None and "2fa" in acr and self.honour_mfa
+            mfa = {"amr": ["pwd", "otp", "mfa"], "acr": acr} if asked else {}
             claims = self.id_claims(self.base_id_claims(nonce, **mfa))
             body["id_token"] = self.id_token(claims)
         return body
@@ -273,7 +274,8 @@ class FakeIdP:
                 hashlib.sha256(form.get("code_verifier", "").encode()).digest()).rstrip(b"=").decode()
             if challenge != entry["challenge"]:
                 return httpx.Response(400, json={"error": "invalid_grant"})
-            return httpx.Response(200, json=self._tokens(entry["scopes"], entry["nonce"], acr=entry.get("acr")))
+            return httpx.Response(200, json=self._tokens(entry["scopes"], entry["nonce"],
+                                                         acr=entry.get("acr")))
         if grant == "refresh_token":
             rt = form.get("refresh_token", "")
             self.refresh_tokens_seen.append(rt)
