@@ -24,6 +24,7 @@ from bff_dev.twins.okta.clients import Client
 from bff_dev.twins.okta.directory import User
 from bff_dev.twins.okta.errors import NO_STORE, OAuthError
 from bff_dev.twins.okta.forms import read_form, unique
+from bff_dev.twins.okta.hosted_mfa import MFA_AMR, check_code, wants_mfa
 from bff_dev.twins.okta.minter import Minter
 from bff_dev.twins.okta.model import AuthRequest, SsoSession
 from bff_dev.twins.okta.org import OktaOrg
@@ -233,6 +234,8 @@ class OidcEndpoints:
         session = t.session_from_cookie(request)
         if session is not None and req.max_age is not None and t.now() - session.auth_time > req.max_age:
             session = None
+        if session is not None and wants_mfa(req.params.get("acr_values")) and "mfa" not in session.amr:
+            session = None  # a one-factor session does not satisfy acr_values=...2fa...
         if "login" in req.prompt:
             session = None
         if session is None:
@@ -242,7 +245,8 @@ class OidcEndpoints:
             token = random_id("", 24)
             self._gc_pending()
             self.pending[token] = req
-            return self.pages.signin(token, req, username=req.login_hint or "")
+            return self.pages.signin(token, req, username=req.login_hint or "",
+                                     otp=wants_mfa(req.params.get("acr_values")))
         return self._issue_code(req, session)
 
     def _gc_pending(self) -> None:
@@ -259,13 +263,19 @@ class OidcEndpoints:
             raise BrowserError("invalid_request", "Your sign-in session has expired. Go back to the "
                                "application and sign in again.")
         username = form.get("username", "").strip()
+        mfa = wants_mfa(req.params.get("acr_values"))
         user = t.directory.authenticate(username, form.get("password", ""))
         if user is None:
             t.counters["signin:failed"] += 1
-            return self.pages.signin(token, req, username=username, error="Unable to sign in", status=401)
+            return self.pages.signin(token, req, username=username, error="Unable to sign in", status=401,
+                                     otp=mfa)
+        if mfa and not check_code(user.login, form.get("otp", "")):
+            t.counters["signin:otp_failed"] += 1
+            return self.pages.signin(token, req, username=username, status=401, otp=True,
+                                     error="Enter the current code from your authenticator app")
         del self.pending[token]
         t.counters["signin"] += 1
-        session = t.start_session(user, idp=req.idp)
+        session = t.start_session(user, idp=req.idp, amr=list(MFA_AMR) if mfa else None)
         response = self._issue_code(req, session)
         t.set_session_cookie(response, session)
         return response
