@@ -28,6 +28,7 @@ from bff.http.client_ip import ClientAddress
 from bff.http.edge import Edge
 from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
+from bff.openapi import component as openapi_component
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
@@ -49,7 +50,8 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     auth = await auth_component.build(settings, http, stack)
     content = await content_component.build(settings, http, stack)
     api = await proxy_component.build(settings, policy, stack)
-    signup = await signup_component.build(settings, http, stack)
+    signup = await signup_component.build(settings, http, stack, auth.store)
+    auth.revocation.subscribe(signup.hook)  # the Okta events that end sessions (bff.auth.revocation)
     signin = await signin_component.build(settings, http, stack, auth, signup.idx_signup())
     spa = spa_component.build(settings, content)
     ready: dict[str, ReadyCheck] = {
@@ -137,6 +139,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *proxy_component.routes(settings),
         *signup_component.routes(settings),
         *signin_component.routes(settings),
+        *openapi_component.routes(settings),
         *extra_routes,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]

@@ -14,6 +14,7 @@ dev, placeholder secrets (:data:`PLACEHOLDER_MARKER`) are refused.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from bff.http.client_ip import ClientAddress
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.
 PLACEHOLDER_MARKER = "dev-only-insecure"
+#: An Okta IdP id (``0oa...``; Okta's own mocks use ``google-123``): what ``/bff/login?idp=`` may carry.
+IDP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +57,15 @@ class OktaSettings:
     admin_max_age: int = 600
     #: BFF_ADMIN_SCOPE_TTL: how long a step-up scope lasts before the session is refreshed down
     admin_scope_ttl: int = 1800
+    #: IdP ids ``/bff/login?idp=`` (and the embedded sign-in's ``redirect-idp``) may name beyond
+    #: those of ``idp_discovery`` (``BFF_OKTA_IDPS``: social / enterprise buttons)
+    idps: tuple[str, ...] = ()
+
+    @property
+    def allowed_idps(self) -> frozenset[str]:
+        """Every IdP id the BFF may send a browser to: ``BFF_OKTA_IDPS`` and the values of
+        ``BFF_OKTA_IDP_DISCOVERY``. Anything else is refused before Okta is asked."""
+        return frozenset(self.idps) | frozenset(self.idp_discovery.values())
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,9 @@ class SigninSettings:
     email_code_path: str = "/signin/email-code"
     #: the SPA page that continues a sign-in (GET /bff/signin) after a magic link
     continue_path: str = "/signin"
+    #: passkeys (the ``webauthn`` authenticator) offered; only with an Okta custom domain whose
+    #: relying-party id admits the app's host (bff.signin.passkeys, docs/signin.md)
+    webauthn: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,13 +226,25 @@ def _org_mode(r: EnvReader, dev: bool) -> str:
     return mode
 
 
+def _password_mode(r: EnvReader) -> str:
+    """The Users-API sign-up (``POST /bff/signup``) never sets a password: Okta activates a user
+    created with one at once, before anyone has verified the address (issue 11). The user is
+    created PROVISIONED and chooses the password on Okta's activation page (the email's link)."""
+    mode = r.choice("BFF_SIGNUP_PASSWORD", "none", ("optional", "required", "none"))
+    if mode != "none":
+        r.error(f"BFF_SIGNUP_PASSWORD={mode} is no longer supported: a password sent with the Users API "
+                "activates the account before its email address is verified; use none (Okta's "
+                "activation email asks for the password)")
+    return mode
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
     okta_api_token: str | None  # SSWS
     okta_mgmt_client_id: str | None  # OAuth service app (private_key_jwt), preferred
     okta_mgmt_private_key: str | None
-    password_mode: str  # optional | required | none
+    password_mode: str  # none (optional | required refuse to start: see _password_mode)
     org_mode: str  # organisation | invitation | none
     profile_fields: tuple[str, ...]
     account_topic_arn: str | None
@@ -229,6 +256,7 @@ class SignupSettings:
     # BFF_OKTA_HOOK_SECRET, comma-separated, newest first: the event hook accepts any of them,
     # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
     hook_secrets: tuple[str, ...] = ()
+    invitation_ttl: int = 7 * 24 * 3600  # BFF_INVITATION_TTL, seconds: how long an invitation is valid
 
 
 @dataclass(frozen=True)
@@ -362,6 +390,12 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
             "BFF_OKTA_CLIENT_SECRET or BFF_OKTA_PRIVATE_KEY is required (client authentication)")
     scopes = r.items("BFF_OKTA_SCOPES", ("openid", "profile", "email", "offline_access"), sep=None)
     r.check("openid" in scopes, "BFF_OKTA_SCOPES must contain openid")
+    idp_discovery = r.mapping("BFF_OKTA_IDP_DISCOVERY")
+    idps = r.items("BFF_OKTA_IDPS")
+    for name, ids in (("BFF_OKTA_IDP_DISCOVERY", tuple(idp_discovery.values())), ("BFF_OKTA_IDPS", idps)):
+        for idp in ids:
+            r.check(bool(IDP_ID.fullmatch(idp)),
+                    f"{name}: {idp[:80]!r} is not an Okta IdP id (letters, digits, '-' or '_', at most 64)")
     okta = OktaSettings(
         issuer=issuer,
         client_id=r.text("BFF_OKTA_CLIENT_ID", required=True),
@@ -369,7 +403,8 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         private_key=private_key,
         scopes=scopes,
         stepup_scopes=r.items("BFF_OKTA_STEPUP_SCOPES", ("admin",), sep=None),
-        idp_discovery=r.mapping("BFF_OKTA_IDP_DISCOVERY"),
+        idp_discovery=idp_discovery,
+        idps=idps,
         post_logout_path=r.text("BFF_POST_LOGOUT_PATH", "/"),
         clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
         http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
@@ -435,7 +470,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         okta_api_token=r.opt("BFF_OKTA_API_TOKEN"),
         okta_mgmt_client_id=r.opt("BFF_OKTA_MGMT_CLIENT_ID"),
         okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
-        password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
+        password_mode=_password_mode(r),
         org_mode=_org_mode(r, dev),
         profile_fields=_profile_fields(r),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
@@ -445,6 +480,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_email=r.integer("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
+        invitation_ttl=r.integer("BFF_INVITATION_TTL", 7 * 24 * 3600, minimum=60, maximum=90 * 24 * 3600),
     )
 
     signin = SigninSettings(
@@ -453,6 +489,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_identifier=r.integer("BFF_SIGNIN_RATE_PER_IDENTIFIER", 10, minimum=1),
         rate_window=r.integer("BFF_SIGNIN_RATE_WINDOW", 300, minimum=1),
         stepup_acr=r.text("BFF_SIGNIN_STEPUP_ACR", "urn:okta:loa:2fa:any"),
+        webauthn=r.flag("BFF_SIGNIN_WEBAUTHN", False),
     )
 
     aws = AwsSettings(

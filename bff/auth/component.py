@@ -12,7 +12,7 @@ import contextlib
 import httpx
 from starlette.routing import BaseRoute
 
-from bff.auth import endpoints
+from bff.auth import endpoints, session_endpoints
 from bff.auth.endpoints import AuthArea
 from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import SessionManager
@@ -22,7 +22,7 @@ from bff.settings import Settings
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return endpoints.routes(settings)
+    return [*endpoints.routes(settings), *session_endpoints.routes(settings)]
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack) -> AuthArea:
@@ -36,6 +36,7 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         idle_timeout=settings.session.idle_timeout,
         absolute_lifetime=settings.session.absolute_lifetime,
         refresh_skew=settings.session.refresh_skew,
+        stepup_scopes=settings.okta.stepup_scopes, admin_scope_ttl=settings.okta.admin_scope_ttl,
         # The lock must outlive one token call (timeout) with room to write the result.
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5),
     )

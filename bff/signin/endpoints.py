@@ -1,9 +1,11 @@
 """The embedded sign-in API (issue 10): the SPA's own sign-in screens drive Okta's Identity
 Engine through these routes; every Okta handle stays on the server.
 
-    POST /bff/signin                  {"returnTo", "scope"?, "identifier"?} → the first step
+    POST /bff/signin                  {"returnTo", "scope"?, "identifier"?, "invitation"?} → the first step
     GET  /bff/signin                  the current step again (404 problem when none)
     POST /bff/signin/cancel           ends the transaction (and Okta's)
+    POST /bff/signin/redirect-idp     {"idp": "<id of the step's idps>"} → a ``redirect`` step to
+                                      /bff/login?idp= (Okta's transaction cancelled, ours ended)
     POST /bff/signin/{remediation}    {"<dotted field>": value, ...} → the next step
     GET  /bff/signin/email-callback   ?state=&otp= (Okta's email magic link): a redirect
 
@@ -42,15 +44,16 @@ from bff.http.client_ip import client_ip
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 from bff.signin.service import Outcome, SigninService
+from bff.signin.steps import REDIRECT_IDP
 from bff.signin.transactions import Binding
 
 log = logging.getLogger("bff.signin.endpoints")
 
-MAX_BODY = 8 * 1024
+MAX_BODY = 32 * 1024  # a WebAuthn attestation with its certificate chain (bff.signin.passkeys.LIMITS)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: The header a tab names its own transaction with (the step's ``transaction``).
 TRANSACTION_HEADER = "x-bff-signin"
-_START_KEYS = frozenset({"returnTo", "scope", "identifier"})
+_START_KEYS = frozenset({"returnTo", "scope", "identifier", "invitation"})
 
 SIGNIN: ServiceKey[SigninService] = ServiceKey("signin")
 
@@ -119,7 +122,8 @@ async def start(request: Request) -> Response:
     known = _binding(request, service)
     binding = known.binding if known is not None else service.transactions.new_binding()
     outcome = await service.begin(binding=binding, return_to=safe_return_to(return_to), scopes=scopes,
-                                  identifier=identifier, client_ip=_client_ip(request))
+                                  identifier=identifier, client_ip=_client_ip(request),
+                                  invitation=body.get("invitation"))
     await _end_previous(service, request, outcome)
     return _render(service, outcome)
 
@@ -140,6 +144,9 @@ async def remediate(request: Request) -> Response:
         outcome = await service.cancel(binding, named, client_ip=_client_ip(request))
         return _render(service, outcome)
     values = await read_json_object(request, MAX_BODY)
+    if name == REDIRECT_IDP:
+        outcome = await service.redirect_idp(binding, named, values, client_ip=_client_ip(request))
+        return _render(service, outcome)
     outcome = await service.step(binding, named, name, values, client_ip=_client_ip(request))
     await _end_previous(service, request, outcome)
     return _render(service, outcome)

@@ -9,6 +9,8 @@
                 step whose ``location`` is /bff/login (federated users use the redirect flow)
     current()   the stored state as a step (no Okta call)
     cancel()    Okta's cancel, then the transaction ends whatever Okta said
+    redirect_idp() an IdP the state offers (``redirect-idp``) and the BFF is configured for:
+                Okta's cancel, the transaction ended, a ``redirect`` step to /bff/login?idp=
     email_link() the magic link's OTP, submitted when this browser owns the transaction
 
 ``_settle`` turns Okta's answer into the outcome: ``successWithInteractionCode`` → the code
@@ -40,7 +42,16 @@ from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLim
 from bff.settings import Settings
 from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import Form, IdxState, JSONValue, parse_state
-from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
+from bff.signin.steps import (
+    DEFAULT_POLICY,
+    REDIRECT,
+    InvalidSubmission,
+    StepPolicy,
+    authenticator_key,
+    prepare,
+    redirect_idp,
+    to_step,
+)
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
 from bff.signup.idx_signup import PROFILE_STEPS, IdxSignup
 from bff.signup.ratelimit import RateLimiter
@@ -135,7 +146,10 @@ class SigninService:
     # -- begin ---------------------------------------------------------------------------------
 
     async def begin(self, *, binding: str, return_to: str, scopes: tuple[str, ...],
-                    identifier: str | None, client_ip: str | None) -> Outcome:
+                    identifier: str | None, client_ip: str | None, invitation: object = None) -> Outcome:
+        """``invitation``: the code of an invitation the browser arrived with (a sign-up into an
+        organisation); checked now (unknown, expired, revoked, used: a 422 before Okta is
+        asked), bound to the address at ``enroll-profile``, redeemed at ``success``."""
         if identifier is not None and (not identifier.strip() or len(identifier) > MAX_IDENTIFIER
                                        or not identifier.isprintable()):
             raise BadRequest("identifier must be a non-empty printable string of at most "
@@ -144,7 +158,12 @@ class SigninService:
         if federated is not None:
             return federated
         await self._limit(client_ip, identifier)
+        code = None
+        if self.signup is not None and invitation is not None:
+            code = await self.signup.invitation(invitation)
         txn = self.transactions.new(binding=binding, return_to=return_to, scopes=scopes)
+        if code is not None:
+            txn = replace(txn, invitation=code)
         stepup = authorize_params(self.settings, scopes)  # a step-up: acr_values + max_age
         max_age = stepup.get("max_age")
         handle = await self.client.interact(code_verifier=txn.code_verifier, state=txn.state, scopes=scopes,
@@ -193,6 +212,8 @@ class SigninService:
             state = parse_state(txn.idx)
             if self.signup is not None and remediation in PROFILE_STEPS:
                 values = self.signup.check(remediation, values)  # the BFF's rules before Okta's
+                if remediation == "enroll-profile":  # the invitation is for this address only
+                    await self.signup.check_invitation(txn.invitation, values)
             request = prepare(state, remediation, values, policy=self.policy)  # refuses before sending
             if remediation == "enroll-profile" and not txn.registering:
                 txn = replace(txn, registering=True)
@@ -210,16 +231,44 @@ class SigninService:
     async def cancel(self, binding: Binding | None, named: str | None, *, client_ip: str | None) -> Outcome:
         txn = await self.find(binding, named, for_post=True)
         async with self.transactions.lock(txn.id):
-            try:
-                state = parse_state(txn.idx)
-                if state.state_handle is not None:
-                    await self.client.cancel(state, client_ip=client_ip)
-            except BFFError as exc:  # ours ends anyway; Okta's expires on its own
-                log.info("okta cancel failed: %s", exc.instance_code)
-            finally:
-                await self.transactions.end(txn.id)
+            await self._cancel_at_okta(txn, client_ip)
         log.info("sign-in cancelled")
         return Outcome({"step": "terminal", "fields": [], "alternatives": [], "messages": []})
+
+    async def _cancel_at_okta(self, txn: SigninTransaction, client_ip: str | None) -> None:
+        """Okta's cancel, then ours ends whatever Okta said (Okta's expires on its own)."""
+        try:
+            state = parse_state(txn.idx)
+            if state.state_handle is not None:
+                await self.client.cancel(state, client_ip=client_ip)
+        except BFFError as exc:
+            log.info("okta cancel failed: %s", exc.instance_code)
+        finally:
+            await self.transactions.end(txn.id)
+
+    async def redirect_idp(self, binding: Binding | None, named: str | None, values: object, *,
+                           client_ip: str | None) -> Outcome:
+        """``{"idp": "<id>"}``: one of the current step's ``idps`` (else 400
+        ``invalid_submission``, nothing sent). The IDX transaction is cancelled at Okta and
+        ours ended; the browser continues with the redirect flow at that IdP
+        (``/bff/login?idp=...&returnTo=...``, the same ``redirect`` step as IdP discovery)."""
+        txn = await self.find(binding, named, for_post=True)
+        idp = _idp_value(values)
+        async with self.transactions.lock(txn.id):
+            fresh = await self.transactions.get(txn.id)
+            if fresh is None:
+                raise SigninEnded("This sign-in has ended; start again")
+            form = redirect_idp(parse_state(fresh.idx), idp, self.policy)
+            assert form.idp is not None  # redirect_idp() returns only forms with one
+            await self._limit(client_ip, None)
+            await self._cancel_at_okta(fresh, client_ip)
+        params = [("idp", form.idp.id), ("returnTo", fresh.return_to)]
+        extra = " ".join(s for s in fresh.scopes if s not in self.settings.okta.scopes)
+        if extra:
+            params.append(("scope", extra))
+        log.info("sign-in continues with the redirect flow at an IdP Okta offered")
+        return Outcome({"step": REDIRECT, "fields": [], "alternatives": [], "messages": [],
+                        "location": "/bff/login?" + urlencode(params)})
 
     # -- the email magic link ----------------------------------------------------------------
 
@@ -284,7 +333,8 @@ class SigninService:
             raise SigninFailed("The identity provider's answer failed validation; start again") from None
         if txn.registering and self.signup is not None:
             principal = session[0].principal
-            await self.signup.verified(principal.user_id, principal.email or principal.login)
+            await self.signup.verified(principal.user_id, principal.email or principal.login,
+                                       invitation=txn.invitation)
         log.info("signed in (embedded; session created)")
         step = to_step(state, policy=self.policy, location=txn.return_to)  # holds no code
         return Outcome(step, None, session)
@@ -293,6 +343,22 @@ class SigninService:
         step = to_step(state, policy=self.policy)
         step["transaction"] = txn.id
         return Outcome(step, txn)
+
+
+def _idp_value(values: object) -> str:
+    """The ``idp`` of a ``redirect-idp`` submission, the only member it may have."""
+    if not isinstance(values, dict):
+        raise InvalidSubmission([{"field": "", "code": "not_an_object"}])
+    unknown = [k for k in values if k != "idp"]
+    if unknown:
+        raise InvalidSubmission([{"field": k if isinstance(k, str) and len(k) <= 64 and k.isidentifier()
+                                  else "(invalid name)", "code": "unknown_field"} for k in unknown[:20]])
+    idp = values.get("idp")
+    if idp is None:
+        raise InvalidSubmission([{"field": "idp", "code": "required"}])
+    if not isinstance(idp, str):
+        raise InvalidSubmission([{"field": "idp", "code": "type"}])
+    return idp
 
 
 def _email_code_step(state: IdxState) -> str | None:

@@ -41,14 +41,16 @@ A state with ``successWithInteractionCode`` is ``success``; one with no remediat
 Submissions (:func:`prepare`): the remediation must be offered by the current state AND
 supported, every key must be a declared field of it (dotted), values are type-checked
 (``string`` / ``boolean`` / ``integer`` / ``number``), ``required``, ``options``, ``minLength`` /
-``maxLength`` and :data:`MAX_VALUE_CHARS` enforced; an object choice (``authenticator.id``
+``maxLength`` and :data:`MAX_VALUE_CHARS` enforced (a WebAuthn ceremony's credential fields:
+base64url or JSON within their own bounds, :mod:`bff.signin.passkeys`); an object choice (``authenticator.id``
 with its ``enrollmentId`` / ``methodType`` / ``phoneNumber``) must match exactly one supported
 option, whose fixed values are filled in. The state handle comes from the state, never from the
 submission. Errors never echo a submitted value::
 
     InvalidSubmission  400 invalid_submission  (+ errors: [{field, code}])
                        codes: not_an_object, too_many_fields, unknown_field, required, type,
-                       not_an_option, ambiguous, too_short, too_long
+                       not_an_option, ambiguous, too_short, too_long,
+                       not_base64url, not_json (WebAuthn credentials)
     StepNotSupported   400 step_not_supported  offered by Okta, left out by the BFF
     StepNotOffered     409 step_not_offered    not in the current state (stale tab, finished)
 """
@@ -61,6 +63,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from bff.errors import BadRequest, Conflict
+from bff.signin import passkeys
 from bff.signin.idx import Authenticator, Field, Form, IdxState, JSONScalar, JSONValue, Message, Option
 
 #: Authenticators the BFF's screens handle by default.
@@ -101,10 +104,14 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 @dataclass(frozen=True, slots=True)
 class StepPolicy:
     """What the BFF supports. ``totp_issuer`` labels TOTP enrollments in the user's app (the
-    ``issuer`` of the otpauth URI); by default Okta's app label, else ``"Okta"``."""
+    ``issuer`` of the otpauth URI); by default Okta's app label, else ``"Okta"``. ``idps``: the
+    IdP ids a ``redirect-idp`` may continue with (``/bff/login?idp=`` accepts only configured
+    ones); None accepts any. A ``redirect-idp`` outside it is left out like an unsupported
+    authenticator."""
 
     authenticators: frozenset[str] = SUPPORTED_AUTHENTICATORS
     totp_issuer: str | None = None
+    idps: frozenset[str] | None = None
 
 
 DEFAULT_POLICY = StepPolicy()
@@ -295,7 +302,10 @@ def _judge(state: IdxState, form: Form, policy: StepPolicy) -> _Verdict:
         key = authenticator_key(_related(state, form))
         ok = key in policy.authenticators and not any(g.dropped and not g.choices for g in plan.groups)
         return _Verdict(ok, None if ok else key or name, plan)
-    if name in FORM_STEPS or name == REDIRECT_IDP:
+    if name == REDIRECT_IDP:
+        ok = form.idp is not None and (policy.idps is None or form.idp.id in policy.idps)
+        return _Verdict(ok, None if ok else name, plan)
+    if name in FORM_STEPS:
         # A field tied to an authenticator (sign-up's credentials.passcode): that authenticator
         # must be supported, and one that does not resolve is not.
         missing = [k for k in map(authenticator_key, plan.relates_to) if k not in policy.authenticators]
@@ -474,9 +484,21 @@ def _authenticator_view(state: IdxState, form: Form, plan: _Plan, policy: StepPo
     return view
 
 
-def _idps(state: IdxState) -> list[JSONValue]:
-    return [{"id": f.idp.id, "name": f.idp.name, "type": f.type}
-            for f in state.remediations if f.name == REDIRECT_IDP and f.idp is not None]
+def _idps(state: IdxState, policy: StepPolicy) -> list[JSONValue]:
+    return [{"id": f.idp.id, "name": f.idp.name, "type": f.type} for f in state.remediations
+            if f.name == REDIRECT_IDP and f.idp is not None
+            and (policy.idps is None or f.idp.id in policy.idps)]
+
+
+def redirect_idp(state: IdxState, idp: str, policy: StepPolicy = DEFAULT_POLICY) -> Form:
+    """The ``redirect-idp`` remediation of this live state for the IdP ``idp`` (one listed in
+    the step's ``idps``), or :class:`InvalidSubmission` (``idp``: ``not_an_option``)."""
+    if _live(state):
+        for form in state.remediations:
+            if form.name == REDIRECT_IDP and form.idp is not None and form.idp.id == idp \
+                    and _judge(state, form, policy).supported:
+                return form
+    raise InvalidSubmission([{"field": "idp", "code": "not_an_option"}])
 
 
 def to_step(state: IdxState, *, policy: StepPolicy = DEFAULT_POLICY,
@@ -538,7 +560,7 @@ def to_step(state: IdxState, *, policy: StepPolicy = DEFAULT_POLICY,
             step["choices"] = _choices(verdict.plan.groups[0])
         messages.extend(_message(m) for m in primary.all_messages())
     step["alternatives"] = list(alternatives)
-    idps = _idps(state)
+    idps = _idps(state, policy)
     if idps:
         step["idps"] = idps
     step["messages"] = messages
@@ -556,8 +578,9 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _check(item: _Input, value: object) -> str | None:
-    """The error code for ``value`` in ``item``, or None."""
+def _check(item: _Input, value: object, *, webauthn: bool = False) -> str | None:
+    """The error code for ``value`` in ``item``, or None. ``webauthn``: the form is a WebAuthn
+    ceremony's, whose credential fields have their own encodings and bounds (:mod:`.passkeys`)."""
     kind = item.type
     if kind == "boolean":
         ok = isinstance(value, bool)
@@ -572,6 +595,11 @@ def _check(item: _Input, value: object) -> str | None:
     if isinstance(value, str):
         if item.required and not value:
             return "required"
+        if webauthn and item.name in passkeys.LIMITS:
+            problem = passkeys.field_problem(item.name, value) if value else None
+            if problem is not None or item.max_length is None or len(value) <= item.max_length:
+                return problem
+            return "too_long"
         if len(value) > MAX_VALUE_CHARS or (item.max_length is not None and len(value) > item.max_length):
             return "too_long"
         if item.min_length is not None and value and len(value) < item.min_length:
@@ -597,10 +625,10 @@ def _safe(name: str) -> str:
 
 
 def _fill(item: _Input, values: Mapping[str, object], body: dict[str, JSONValue],
-          errors: list[dict[str, str]]) -> None:
+          errors: list[dict[str, str]], *, webauthn: bool = False) -> None:
     if item.name in values:
         value = values[item.name]
-        problem = _check(item, value)
+        problem = _check(item, value, webauthn=webauthn)
         if problem is not None:
             errors.append({"field": item.name, "code": problem})
         elif isinstance(value, str | int | float | bool):
@@ -653,13 +681,14 @@ def prepare(state: IdxState, remediation: str, values: object, *,
     if len(values) > MAX_FIELDS:
         raise InvalidSubmission([{"field": "", "code": "too_many_fields"}])
     plan = _plan(form, policy)
+    webauthn = form.name in AUTHENTICATOR_STEPS and authenticator_key(_related(state, form)) == passkeys.KEY
     errors: list[dict[str, str]] = []
     body: dict[str, JSONValue] = {}
     for parts, value in plan.fixed:
         _put(body, parts, value)
     consumed: set[str] = set()
     for item in plan.inputs:
-        _fill(item, values, body, errors)
+        _fill(item, values, body, errors, webauthn=webauthn)
         consumed.add(item.name)
     for group in plan.groups:
         consumed |= _fill_group(group, values, body, errors)

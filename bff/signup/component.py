@@ -14,10 +14,13 @@ from starlette.routing import BaseRoute
 
 from bff.config import ConfigError
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
+from bff.sessions.store import SessionStore
 from bff.settings import Settings
 from bff.signup import endpoints
+from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
 from bff.signup.limiters import open_limiter
+from bff.signup.membership import Membership
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
@@ -53,8 +56,9 @@ def build_limiter(settings: Settings) -> RateLimiter:
                         region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
 
 
-async def build(settings: Settings, http: httpx.AsyncClient,
-                stack: contextlib.AsyncExitStack) -> SignupService:
+async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,
+                store: SessionStore) -> SignupService:
+    """``store``: the session store, which also keeps the invitations (bff.signup.invitations)."""
     s = settings.signup
     try:
         outbox = open_outbox(s.outbox, region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
@@ -81,6 +85,8 @@ async def build(settings: Settings, http: httpx.AsyncClient,
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
 
-    return SignupService(
+    service = SignupService(
         settings=settings, okta=okta, outbox=outbox, relay=relay, limiter=limiter,
-        invitations=Invitations(settings.secret_keys))
+        invitations=Membership(Invitations(store, settings.secret_keys, ttl=s.invitation_ttl), okta))
+    service.hook.on(CREATE_EVENT, service.accept_created)
+    return service

@@ -17,6 +17,20 @@ def test_valid_environment_builds_typed_settings() -> None:
     assert s.is_https and s.public_origin == "https://app.example.test"
 
 
+def test_idps_the_redirect_flow_may_name() -> None:
+    s = Settings.from_env(base_env(BFF_OKTA_IDP_DISCOVERY="partner.test=0oa1",
+                                   BFF_OKTA_IDPS="0oa2, google-123"))
+    assert s.okta.idps == ("0oa2", "google-123")
+    assert s.okta.allowed_idps == {"0oa1", "0oa2", "google-123"}
+    assert Settings.from_env(base_env()).okta.allowed_idps == frozenset()
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_OKTA_IDPS="0oa2,bad id", BFF_OKTA_IDP_DISCOVERY="a.test=0oa&x=1"))
+    assert info.value.lines == [
+        "BFF_OKTA_IDP_DISCOVERY: '0oa&x=1' is not an Okta IdP id (letters, digits, '-' or '_', at most 64)",
+        "BFF_OKTA_IDPS: 'bad id' is not an Okta IdP id (letters, digits, '-' or '_', at most 64)",
+    ]
+
+
 def test_every_problem_is_reported_on_its_own_line() -> None:
     env = base_env(BFF_PUBLIC_URL="http://app.example.test", BFF_SECRET_KEYS="short",
                    BFF_SESSION_IDLE_TIMEOUT="soon")
@@ -102,6 +116,23 @@ def test_signup_org_organisation_starts_under_bff_dev_only() -> None:
     assert any(line.startswith("BFF_SIGNUP_ORG=organisation") for line in err.value.lines)
     dev = Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"), dev=True)
     assert dev.signup.org_mode == "organisation"
+
+
+@pytest.mark.parametrize("mode", ["optional", "required"])
+def test_a_users_api_password_refuses_to_start(mode: str) -> None:
+    # A password sent with POST /api/v1/users makes the account ACTIVE before its address is verified.
+    for dev in (False, True):
+        with pytest.raises(ConfigError) as err:
+            Settings.from_env(base_env(BFF_SIGNUP_PASSWORD=mode), dev=dev)
+        assert any(line.startswith(f"BFF_SIGNUP_PASSWORD={mode}") for line in err.value.lines)
+    assert Settings.from_env(base_env()).signup.password_mode == "none"
+
+
+@pytest.mark.parametrize("value", ["59", "abc", str(91 * 86400)])
+def test_invitation_ttl_is_bounded(value: str) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env(base_env(BFF_INVITATION_TTL=value))
+    assert Settings.from_env(base_env()).signup.invitation_ttl == 7 * 86400
 
 
 @pytest.mark.parametrize("field", ["orgId", "adminRole", "adminGroups", "complianceStatus", "ORGID", "login",

@@ -51,6 +51,7 @@ ACTIONS: dict[str, str] = {
     "users.get": ANY_ADMIN,
     "users.deactivate": ANY_ADMIN,
     "users.reactivate": ANY_ADMIN,
+    "users.revoke_sessions": ANY_ADMIN,
     "roles.assign": ORG_ADMIN,
     "roles.remove": ORG_ADMIN,
     "groups.list": ANY_ADMIN,

@@ -16,7 +16,10 @@ LOCALES = ("en", "fr", "de", "es", "ja")
 #: What the twin's journeys answer (dev/bff_dev/twins/okta/idx.py), beyond the fixtures' keys.
 TWIN_KEYS = {"incorrectPassword", "api.authn.error.PASSCODE_INVALID", "errors.E0000004",
              "idx.session.expired", "security.access_denied", "model.validation.field.blank",
-             "password.passwordRequirementsNotMet"}
+             "password.passwordRequirementsNotMet"} | {
+    f"authfactor.webauthn.error.{reason}" for reason in (  # dev/bff_dev/twins/okta/webauthn.py
+        "assertion_validation_failure", "clientdata_challenge_mismatch", "clientdata_origin_mismatch",
+        "clientdata_message_type_mismatch", "clientdata_parsing_failed", "invalid_enrollment_request_data")}
 
 
 def _fixture_keys() -> set[str]:

@@ -22,6 +22,10 @@ function notice(ctx) {
     return alertBox('error', tFirst([`signin:error.${flash.authError}`, 'signin:error.unknown']));
   }
   if (state.signedOut) return alertBox('info', t('signin:signedOut.body'));
+  if (flash.reason === 'session-ended') {
+    return alertBox('warning', h('strong', {}, t('common:session.ended.title')), ' ',
+      t('common:session.ended.body'));
+  }
   if (flash.reason === 'expired') {
     return alertBox('warning', h('strong', {}, t('common:session.expired.title')), ' ',
       t('common:session.expired.body'));

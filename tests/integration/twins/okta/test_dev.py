@@ -49,8 +49,19 @@ async def test_dev_part_serves_the_twin_wired_to_the_bff(tmp_path: Path) -> None
             "bob@acme.test",
             "carol@acme.test",
             "olga@globex.test",
+            "paula@acme.test",
+            "oscar@acme.test",
+            "uma@acme.test",
+            "pat@partner.test",
         ):
             assert login in text
+        # the partner IdP of BFF_OKTA_IDP_DISCOVERY is offered on the identify step
+        assert [(i.id, i.name) for i in okta.idx.idps] == [("0oapartneridp", "Partner SSO")]
+        # the twin's sign-in codes reach /__dev/mail through the mail sources
+        (source,) = ctx.info["mail_sources"]
+        okta.idx.outbox.append({"to": "+15550100199", "channel": "sms", "subject": "SMS", "code": "1",
+                                "link": "", "text": "Your verification code is 1", "sentAt": "x"})
+        assert [m.to for m in source()] == ["+15550100199"]
 
         public = env["BFF_PUBLIC_URL"]
         client = okta.clients[env["BFF_OKTA_CLIENT_ID"]]
@@ -150,11 +161,12 @@ async def test_bff_okta_plan_and_apply_work_against_the_dev_twin(tmp_path: Path)
             "BFF_OKTA_API_TOKEN": env["BFF_OKTA_API_TOKEN"],
             "BFF_OKTA_HOOK_SECRET": env["BFF_OKTA_HOOK_SECRET"],
         }
+        described = set(ctx.info["okta_provisioning"].apps)  # the dev client, as the twin describes it
         code, out = await _bff_okta("plan", "--config", str(config), env=shell)
         assert code == 0, out
         assert "create     scope admin" in out and "create     app BFF (local)" in out
         assert "create     event hook BFF user created (local)" in out
-        assert not ctx.info["okta_provisioning"].apps  # plan writes nothing
+        assert set(ctx.info["okta_provisioning"].apps) == described  # plan writes nothing
 
         secrets_out = tmp_path / "okta-client.json"
         code, out = await _bff_okta("apply", "--config", str(config), "--secrets-out", str(secrets_out),
