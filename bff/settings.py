@@ -361,8 +361,8 @@ def _variations(r: EnvReader) -> tuple[str, ...]:
     for name in names:
         if not is_variation(name):
             r.error(f"BFF_CONTENT_VARIATIONS entries must be 1-64 letters, digits, - or _, got {name[:80]!r}")
-    if len(names) > 100:
-        r.error("BFF_CONTENT_VARIATIONS lists more than 100 variations")
+    if len(names) > 1000:
+        r.error("BFF_CONTENT_VARIATIONS lists more than 1000 variations")
     return names
 
 

@@ -67,6 +67,12 @@ def _json(schema: str, description: str, headers: dict[str, Any] | None = None) 
     return out
 
 
+#: Adobe's ``?challenge=`` as the hook echoes it (bff.content.hooks.valid_challenge).
+_CHALLENGE: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"}
+_CHALLENGE_ECHO: dict[str, Any] = {"description": "The challenge, echoed as text/plain",
+                                   "content": {"text/plain": {"schema": _CHALLENGE}}}
+
+
 def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "description": description,
@@ -384,7 +390,8 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                         headers={"ETag": {"schema": {"type": "string"}}},
                     ),
                     "304": {"description": "Not modified (If-None-Match)"},
-                    "400": _problem("``invalid_variation``"),
+                    "400": _problem("``invalid_variation``, ``unknown_variation`` (not master, listed "
+                                    "in BFF_CONTENT_VARIATIONS or bundled)"),
                     "404": _problem("``unknown_journey`` / ``not_found``"),
                 },
                 params=[
@@ -429,17 +436,11 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 "Adobe I/O Events challenge",
                 "content",
                 {
-                    "200": _json("AemChallenge", "The challenge, echoed"),
-                    "400": _problem("``invalid_challenge``, ``invalid_event`` (no challenge)"),
+                    "200": _CHALLENGE_ECHO,
+                    "400": _problem("``invalid_challenge`` (not of Adobe's shape, or repeated), "
+                                    "``invalid_event`` (no challenge)"),
                 },
-                params=[
-                    _query(
-                        "challenge",
-                        {"type": "string", "pattern": "^[!-~]{1,256}$"},
-                        "The challenge to echo",
-                        required=True,
-                    )
-                ],
+                params=[_query("challenge", _CHALLENGE, "The challenge to echo", required=True)],
             ),
             "post": b.op(
                 "aemHook",
@@ -447,24 +448,23 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 "content",
                 {
                     "200": {
-                        "description": "What was evicted; with ``?challenge=``, the challenge echoed",
-                        "content": {
-                            JSON: {"schema": {"oneOf": [s.ref("AemHookResult"), s.ref("AemChallenge")]}}
-                        },
+                        "description": "What was evicted; with ``?challenge=``, the challenge echoed "
+                                       "(text/plain)",
+                        "content": {JSON: {"schema": s.ref("AemHookResult")},
+                                    "text/plain": {"schema": _CHALLENGE}},
                     },
-                    "400": _problem("``invalid_challenge``, ``invalid_event``, ``bad_request`` (not JSON)"),
+                    "400": _problem("``invalid_challenge``, ``invalid_event``, ``stale_event`` (outside "
+                                    "BFF_AEM_EVENTS_MAX_AGE), ``bad_request`` (not JSON)"),
                     "401": _problem(
                         "``invalid_webhook_auth``: no valid X-Webhook-Secret or Adobe I/O signature"
                     ),
+                    "403": _problem("``wrong_recipient`` (not for BFF_AEM_EVENTS_CLIENT_ID), "
+                                    "``events_client_not_configured``"),
                     **BODY_ERRORS,
                     "503": _problem("``hook_failed`` / ``unavailable``: the eviction bus is down (retry)"),
                 },
                 params=[
-                    _query(
-                        "challenge",
-                        {"type": "string", "pattern": "^[!-~]{1,256}$"},
-                        "A challenge (then echoed, nothing else happens)",
-                    )
+                    _query("challenge", _CHALLENGE, "A challenge (then echoed, nothing else happens)")
                 ],
                 body={
                     "required": True,

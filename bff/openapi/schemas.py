@@ -73,10 +73,11 @@ USER: Schema = closed(
         "scopes": STRINGS,
         "expiresAt": INTEGER,
         "preview": BOOLEAN,
+        "admin": BOOLEAN,  # the admin step-up is in force (BFF_ADMIN_SCOPE_TTL)
         "adminRole": STRING,
         "adminGroups": STRINGS,
     },
-    required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview"],
+    required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview", "admin"],
 )
 
 LOGOUT: Schema = closed({"logoutUrl": STRING})
@@ -116,7 +117,6 @@ PREVIEW_STATE: Schema = closed({"enabled": BOOLEAN, "allowed": BOOLEAN})
 PREVIEW_TOGGLE: Schema = closed({"enabled": BOOLEAN})
 
 #: ``GET|POST /bff/hooks/aem``: :meth:`bff.content.hooks.HookProcessor.process`.
-AEM_CHALLENGE: Schema = closed({"challenge": STRING})
 AEM_HOOK_RESULT: Schema = closed(
     {
         "received": INTEGER,
@@ -357,7 +357,6 @@ COMPONENTS: dict[str, Schema] = {
     "Copy": COPY,
     "PreviewState": PREVIEW_STATE,
     "PreviewToggle": PREVIEW_TOGGLE,
-    "AemChallenge": AEM_CHALLENGE,
     "AemHookResult": AEM_HOOK_RESULT,
     "SignupForm": SIGNUP_FORM,
     "SignupRequest": SIGNUP_REQUEST,

@@ -562,3 +562,11 @@ async def test_a_narrower_refresh_drops_the_admin_claims(okta: OktaTwin, http: h
     assert narrowed.status_code == 200, narrowed.text
     claims = await verified_claims(http, okta, narrowed.json()["access_token"])
     assert "admin" not in claims["scp"] and "adminRole" not in claims
+
+
+async def test_a_non_admin_step_up_is_refused_before_any_second_factor(okta: OktaTwin,
+                                                                      http: httpx.AsyncClient) -> None:
+    await sign_in(http, okta, "bob@acme.test")  # a one-factor SSO session of a non-admin
+    stepup = Login(okta, scope="openid admin", acr_values="urn:okta:loa:2fa:any", max_age="600")
+    params = callback_params(await http.get(stepup.url))
+    assert params["error"] == "access_denied" and params["error_description"] == POLICY_DENIED
