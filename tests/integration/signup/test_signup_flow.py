@@ -148,7 +148,13 @@ async def test_sns_down_during_sign_up_is_delivered_after_recovery(tmp_path: Pat
         resp = await stack.post_signup(NEW)
         assert resp.status_code == 201
         user = stack.okta.directory.user(NEW["email"])
-        assert user is not None
+        assert user is not None and user.status == "PROVISIONED"
+        await settle(stack)
+        assert stack.signup.relay.failures == 0  # nothing to announce before the address is verified
+        assert await stack.signup.outbox.get(event_id_for(user.id)) is None
+        # The activation link is opened while SNS is down: the event waits in the outbox.
+        await activate(stack, NEW["email"])
+        assert user.status == "ACTIVE"
         async with asyncio.timeout(10):
             while stack.signup.relay.failures < 2:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -156,9 +162,10 @@ async def test_sns_down_during_sign_up_is_delivered_after_recovery(tmp_path: Pat
         assert entry is not None and entry.status == "pending" and entry.attempts >= 2
         await asyncio.to_thread(stack.moto.restart)
         (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
-        assert message["body"]["userId"] == user.id and message["body"]["source"] == "bff-signup"
+        assert message["body"]["userId"] == user.id and message["body"]["source"] == "okta-hook"
         await settle(stack)
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
 
 
 async def test_users_registered_on_the_okta_page_enter_through_the_hook_once(tmp_path: Path) -> None:
@@ -235,9 +242,22 @@ async def test_users_created_by_an_admin_are_enriched_from_okta(tmp_path: Path) 
                                          params={"sendEmail": "false"},
                                          headers={"Authorization": f"SSWS {API_TOKEN}"})
             assert activated.status_code == 200, activated.text
+        # No password yet: Okta keeps the user PROVISIONED until the activation link is used.
+        user = stack.okta.directory.user("ada@navy.test")
+        assert user is not None and user.status == "PROVISIONED"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        link = activated.json()["activationUrl"]
+        async with httpx.AsyncClient() as browser:
+            done = await browser.post(link, data={"password": "Correct-Horse-9-Battery"})
+            assert done.status_code == 200, done.text
+        assert user.status == "ACTIVE"
         (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
         body = message["body"]
         assert body["userId"] == uid and body["locale"] == "en-US" and body["firstName"] == "Ada"
+        assert body["orgId"] == "navy" and body["source"] == "okta-hook"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
 
 
 async def test_hook_with_a_wrong_secret_is_refused(tmp_path: Path) -> None:
