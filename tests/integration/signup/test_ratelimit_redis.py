@@ -52,8 +52,8 @@ async def test_the_window_expires() -> None:
 
 async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
     from bff.errors import RateLimited
-    from bff.signup.component import build_limiter
     from bff.sessions.memory import MemoryStore
+    from bff.signup.component import build_limiter
     from bff.signup.invitations import Invitations
     from bff.signup.membership import Membership
     from bff.signup.outbox import MemoryOutbox

@@ -353,3 +353,33 @@ async def test_profile_completion_with_a_real_session(tmp_path: Path) -> None:
         no_csrf = await stack.http.post("/bff/profile", json={"title": "x"})
         assert no_csrf.status_code == 403
         assert json.dumps(bob.profile).count("<b>") == 0
+
+
+async def test_an_activation_logged_for_an_unverified_user_announces_nothing(tmp_path: Path) -> None:
+    """Should Okta log ``user.lifecycle.activate`` while the user is still PROVISIONED (address
+    not verified), the hook reads the status: no AccountCreated, no invitation redeemed; the real
+    activation later announces the account exactly once, in the invited organisation."""
+    async with signup_stack(tmp_path, BFF_SIGNUP_ORG="invitation") as stack:
+        issued = await stack.signup.invitations.issue("navy", NEW["email"], invited_by="00uadmin")
+        form = {k: v for k, v in NEW.items() if k != "company"}
+        resp = await stack.post_signup({**form, "invitationCode": issued.code})
+        assert resp.status_code == 201, resp.text
+        user = stack.okta.directory.user(NEW["email"])
+        assert user is not None and user.status == "PROVISIONED"
+        actor = {"id": user.id, "type": "User", "alternateId": user.login, "displayName": user.display_name,
+                 "detailEntry": None}
+        stack.okta.hooks.log_event("user.lifecycle.activate", user, actor=actor,
+                                   display_message="Activate Okta user")
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.5) == []
+        assert await stack.signup.outbox.get(event_id_for(user.id)) is None
+        assert not user.profile.get("orgId")
+        (inv,) = await stack.signup.invitations.list("navy")
+        assert inv.status == "reserved" and inv.reserved_for == user.id
+        await activate(stack, NEW["email"])
+        (message,) = await asyncio.to_thread(stack.moto.receive, 1)
+        assert message["body"]["userId"] == user.id and message["body"]["orgId"] == "navy"
+        assert user.profile["orgId"] == "navy"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
