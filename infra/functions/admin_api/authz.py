@@ -13,7 +13,9 @@ Rules:
 - a group admin acts only on users who belong to one of their ``adminGroups`` (groups of their
   own org), and never on another administrator;
 - a user, group or review of another org does not exist for the caller (404), as does a user
-  outside a group admin's groups.
+  outside a group admin's groups;
+- invitations (invite, list, revoke) are an org admin's, into their own ``orgId`` only: a group
+  admin gets 403 (an invitation grants membership of the whole organisation, not of a group).
 """
 
 from __future__ import annotations
@@ -128,3 +130,7 @@ class Caller:
     def may_assign_roles(self) -> None:
         if not self.is_org_admin:
             raise Denied("only an org admin can assign or remove the group-admin role")
+
+    def may_invite(self) -> None:
+        if not self.is_org_admin:
+            raise Denied("only an org admin can invite into, or manage the invitations of, the organisation")
