@@ -114,3 +114,9 @@ def test_management_rules() -> None:
     with pytest.raises(Denied):
         group_admin.may_assign_roles()
     org_admin.may_assign_roles()
+
+
+def test_only_an_org_admin_may_invite() -> None:
+    Caller.from_authorizer(_jwt(adminRole="org_admin", adminGroups=None)).may_invite()
+    with pytest.raises(Denied):
+        Caller.from_authorizer(_jwt()).may_invite()  # a group admin
