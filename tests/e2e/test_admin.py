@@ -20,6 +20,21 @@ def _sign_up_for_review(spa: Spa) -> str:
     answer = spa.context.request.post(spa.url + "/bff/signup", headers={"X-CSRF": "1"}, data={
         "email": email, "firstName": "Rita", "lastName": "Review", "company": "acme", "terms": True})
     assert answer.status == 201, answer.text()
+    # PROVISIONED: nothing is announced until Okta's activation link is opened (address verified)
+    okta = spa.stack.info["okta"]
+    deadline = time.monotonic() + 15
+    mails: list[dict[str, str]] = []
+    while not mails and time.monotonic() < deadline:
+        mails = [m for m in list(okta.idx.outbox)
+                 if m["to"] == email and m["subject"] == "Activate your account"]
+        time.sleep(0.2)
+    assert mails, "no activation email"
+    page = spa.new_page()
+    page.goto(mails[0]["link"])
+    page.fill("#act-password", "Correct-Horse-9-Battery")
+    page.click("#act-submit")
+    expect(page.locator("body")).to_contain_text("Your account is active")
+    page.close()
     return email
 
 
