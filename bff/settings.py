@@ -238,6 +238,15 @@ def _password_mode(r: EnvReader) -> str:
     return mode
 
 
+def _invitations_secrets(r: EnvReader) -> tuple[str, ...]:
+    secrets = r.items("BFF_INVITATIONS_SECRET")
+    for i, secret in enumerate(secrets):
+        r.check(len(secret) >= 32 and secret.isascii() and secret.isprintable() and " " not in secret,
+                f"BFF_INVITATIONS_SECRET entry {i + 1} must be at least 32 printable ASCII characters "
+                "without spaces (e.g. `openssl rand -hex 32`)")
+    return secrets
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
@@ -257,6 +266,9 @@ class SignupSettings:
     # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
     hook_secrets: tuple[str, ...] = ()
     invitation_ttl: int = 7 * 24 * 3600  # BFF_INVITATION_TTL, seconds: how long an invitation is valid
+    # BFF_INVITATIONS_SECRET, comma-separated, newest first: the admin API's credential for the
+    # BFF's invitation endpoints (/bff/internal/invitations); unset = those endpoints are off (404).
+    invitations_secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -481,6 +493,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
         invitation_ttl=r.integer("BFF_INVITATION_TTL", 7 * 24 * 3600, minimum=60, maximum=90 * 24 * 3600),
+        invitations_secrets=_invitations_secrets(r),
     )
 
     signin = SigninSettings(

@@ -16,7 +16,7 @@ from bff.config import ConfigError
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.sessions.store import SessionStore
 from bff.settings import Settings
-from bff.signup import endpoints
+from bff.signup import endpoints, invitation_endpoints
 from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
 from bff.signup.limiters import open_limiter
@@ -32,7 +32,7 @@ log = logging.getLogger("bff.signup")
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return endpoints.routes(settings)
+    return [*endpoints.routes(settings), *invitation_endpoints.routes(settings)]
 
 
 def build_okta_auth(settings: Settings) -> httpx.Auth | None:

@@ -15,13 +15,20 @@ Customer admins manage their own organisation (see :mod:`admin_api.service` for 
     GET    /api/admin/reviews/{reviewId}
     POST   /api/admin/reviews/{reviewId}/approve         Okta complianceStatus=passed + Marketo lead
     POST   /api/admin/reviews/{reviewId}/reject          complianceStatus=rejected + user deactivated
+    GET    /api/admin/invitations                        the org's invitations (org admins)
+    POST   /api/admin/invitations                        {"email": ...}: invite one address (org admins)
+    POST   /api/admin/invitations/{invitationId}/revoke  revoke a pending invitation (org admins)
+
+The invitation records are the BFF's (its session store, encrypted with its keys): these routes
+authorize the admin here and then call the BFF's ``/bff/internal/invitations`` endpoints
+(fnlib.invitations; ``BFF_INTERNAL_URL`` + the secret's ``BFF_INVITATIONS_SECRET``).
 
 Errors are ``application/problem+json`` ``{type,title,status,code,detail}`` like the BFF's.
 
 Environment (fnlib.names): ``SECRETS_ARN`` (JSON: ``OKTA_API_TOKEN`` or ``OKTA_CLIENT_ID`` +
 ``OKTA_PRIVATE_KEY``; ``MARKETO_CLIENT_ID``, ``MARKETO_CLIENT_SECRET``), ``OKTA_ORG_URL``,
 ``REVIEW_TABLE``, ``MARKETO_IDENTITY_URL``, ``MARKETO_REST_URL``; optional ``ADMINS_GROUP``
-(default ``customer-admins``). Read once, at cold start.
+(default ``customer-admins``), ``BFF_INTERNAL_URL`` (the invitation actions). Read once, at cold start.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from admin_api.authz import Caller, Denied, authorize
 from admin_api.service import AdminError, AdminService, Invalid, Unavailable
+from fnlib.invitations import BffInvitations
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
 from fnlib.okta import okta_client
@@ -56,6 +64,7 @@ REVIEW_TABLE = env("REVIEW_TABLE")
 MARKETO_IDENTITY_URL = env("MARKETO_IDENTITY_URL")
 MARKETO_REST_URL = env("MARKETO_REST_URL")
 ADMINS_GROUP = env("ADMINS_GROUP", "customer-admins")
+BFF_INTERNAL_URL = env("BFF_INTERNAL_URL", "")
 
 logger = Logger()
 app = APIGatewayHttpResolver(strip_prefixes=["/api/admin"])
@@ -90,7 +99,16 @@ def service() -> AdminService:
                                            str(secret.get("MARKETO_CLIENT_SECRET", "")), http=http))
             return built[0]
 
-        _current.update(secret=secret, service=AdminService(okta, reviews, marketo, ADMINS_GROUP))
+        invitations = None
+        bff_secret = str(secret.get("BFF_INVITATIONS_SECRET") or "")
+        if BFF_INTERNAL_URL and bff_secret:
+            client = BffInvitations(BFF_INTERNAL_URL, bff_secret, http=http)
+
+            def invitations() -> BffInvitations:
+                return client
+
+        _current.update(secret=secret, service=AdminService(okta, reviews, marketo, ADMINS_GROUP,
+                                                            invitations))
     result: AdminService = _current["service"]
     return result
 
@@ -138,16 +156,16 @@ def _authorizer_jwt() -> Any:
     return raw.get("jwt") if isinstance(raw, dict) else None
 
 
-Handler = Callable[..., dict[str, Any]]
+Handler = Callable[..., Any]
 
 
-def admin_route(method: str, path: str, action: str) -> Callable[[Callable[..., dict[str, Any]]], Handler]:
+def admin_route(method: str, path: str, action: str) -> Callable[[Handler], Handler]:
     """Register a route of the admin API: the ONLY way routes are added. The handler runs after
     :func:`~admin_api.authz.authorize` (before any I/O) and receives the caller first."""
 
-    def register(handler: Callable[..., dict[str, Any]]) -> Handler:
+    def register(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        def authorized(**params: str) -> dict[str, Any]:
+        def authorized(**params: str) -> Any:
             who = authorize(_authorizer_jwt(), action)
             return handler(who, **params)
 
@@ -249,6 +267,34 @@ def remove_role(who: Caller, user_id: str) -> dict[str, Any]:
 @admin_route("GET", "/groups", "groups.list")
 def list_groups(who: Caller) -> dict[str, Any]:
     return service().list_groups(who)
+
+
+# ---------------------------------------------------------------------------------- invitations
+
+
+@admin_route("GET", "/invitations", "invitations.list")
+def list_invitations(who: Caller) -> dict[str, Any]:
+    return service().list_invitations(who)
+
+
+@admin_route("POST", "/invitations", "invitations.issue")
+def invite(who: Caller) -> Response[str]:
+    body = json_body()  # parsed before any I/O
+    result = service().invite(who, body)
+    invitation = result.get("invitation") or {}
+    logger.info("invitation issued", extra={"by": who.login, "orgId": who.org_id,
+                                            "invitationId": invitation.get("id"),
+                                            "email": invitation.get("email")})
+    return Response(status_code=201, content_type="application/json", body=json.dumps(result),
+                    headers={"Cache-Control": "no-store"})
+
+
+@admin_route("POST", "/invitations/<invitation_id>/revoke", "invitations.revoke")
+def revoke_invitation(who: Caller, invitation_id: str) -> dict[str, Any]:
+    result = service().revoke_invitation(who, invitation_id)
+    logger.info("invitation revoked", extra={"by": who.login, "orgId": who.org_id,
+                                             "invitationId": invitation_id})
+    return result
 
 
 # ---------------------------------------------------------------------------------- reviews

@@ -24,7 +24,9 @@ Rules:
 - a group admin acts only on users who belong to one of their ``adminGroups`` (groups of their
   own org), and never on another administrator;
 - a user, group or review of another org does not exist for the caller (404), as does a user
-  outside a group admin's groups.
+  outside a group admin's groups;
+- invitations (invite, list, revoke) are an org admin's, into their own ``orgId`` only: a group
+  admin gets 403 (an invitation grants membership of the whole organisation, not of a group).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ ACTIONS: dict[str, str] = {
     "reviews.get": ANY_ADMIN,
     "reviews.approve": ANY_ADMIN,
     "reviews.reject": ANY_ADMIN,
+    "invitations.list": ORG_ADMIN,
+    "invitations.issue": ORG_ADMIN,
+    "invitations.revoke": ORG_ADMIN,
 }
 
 
@@ -158,6 +163,10 @@ class Caller:
         if not self.is_org_admin:
             raise Denied("only an org admin can assign or remove the group-admin role")
 
+    def may_invite(self) -> None:
+        if not self.is_org_admin:
+            raise Denied("only an org admin can invite into, or manage the invitations of, the organisation")
+
 
 def authorize(jwt: Mapping[str, Any] | None, action: str) -> Caller:
     """THE authorization of every admin action: who calls (from the authorizer's claims) and
@@ -168,5 +177,7 @@ def authorize(jwt: Mapping[str, Any] | None, action: str) -> Caller:
         raise Denied("unknown action")
     caller = Caller.from_authorizer(jwt)
     if needed == ORG_ADMIN and not caller.is_org_admin:
-        raise Denied("only an org admin can assign or remove the group-admin role")
+        raise Denied("only an org admin can assign or remove the group-admin role"
+                     if action.startswith("roles.") else
+                     "only an org admin can invite into, or manage the invitations of, the organisation")
     return caller
