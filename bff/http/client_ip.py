@@ -38,6 +38,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import Scope
@@ -74,6 +75,15 @@ def parse_viewer_address(value: str) -> IPAddress | None:
     return parse_ip(host.removeprefix("[").removesuffix("]"))
 
 
+@lru_cache(maxsize=4096)
+def _peer_text(text: str) -> str:
+    """The canonical form of a peer address (the text itself when it is not an address, e.g. a
+    test client's name), memoised: a server sees the same few peers (its load balancers) or a
+    bounded working set of clients, and this runs on every request."""
+    address = parse_ip(text)
+    return _canonical(address) if address is not None else (text or UNKNOWN)
+
+
 def _canonical(address: IPAddress) -> str:
     mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:192.0.2.1 counts as 192.0.2.1
     return str(mapped if mapped is not None else address)
@@ -95,11 +105,13 @@ class ClientAddress:
     def resolve(self, scope: Scope) -> str:
         client = scope.get("client")
         peer_text = client[0] if client else None
-        peer = parse_ip(peer_text) if isinstance(peer_text, str) else None
-        if peer is None:
-            return peer_text if isinstance(peer_text, str) and peer_text else UNKNOWN
+        if not isinstance(peer_text, str):
+            return UNKNOWN
         if not self.networks and self._secret is None:  # the default: nobody is believed
-            return _canonical(peer)
+            return _peer_text(peer_text)
+        peer = parse_ip(peer_text)
+        if peer is None:
+            return peer_text or UNKNOWN
         viewer = forwarded = verify = None
         for name, value in scope["headers"]:
             if name == VIEWER_HEADER:
