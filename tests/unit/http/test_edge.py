@@ -213,10 +213,20 @@ def routed(template: str) -> Any:
     return app
 
 
-@pytest.mark.parametrize(("peer", "continued"), [("127.0.0.1", True), ("203.0.113.9", False)])
+@pytest.mark.parametrize(("peer", "trusted", "continued"), [
+    ("10.0.0.7", "10.0.0.0/8", True),  # a BFF_TRUSTED_PROXIES peer
+    ("203.0.113.9", "10.0.0.0/8", False),  # anyone else
+    ("127.0.0.1", None, False),  # nothing configured: nobody, loopback included
+])
 async def test_the_incoming_traceparent_is_honoured_from_a_trusted_peer_only(
-        spans: Any, peer: str, continued: bool) -> None:
-    transport = httpx.ASGITransport(app=Edge(routed("/users/{id}"), https=True), client=(peer, 4000))
+        spans: Any, peer: str, trusted: str | None, continued: bool) -> None:
+    import ipaddress
+
+    from bff.http.client_ip import ClientAddress
+
+    proxies = ClientAddress([ipaddress.ip_network(trusted)] if trusted else [])
+    edge = Edge(routed("/users/{id}"), https=True, client_address=proxies)
+    transport = httpx.ASGITransport(app=edge, client=(peer, 4000))
     async with httpx.AsyncClient(transport=transport, base_url="https://app.example.test") as c:
         response = await c.get("/users/alice@acme.test?q=1", headers={"traceparent": TRACEPARENT})
         assert response.status_code == 200
