@@ -1,8 +1,11 @@
-"""Self-service sign-up: client-side checks, server field errors next to the fields, a clear
-success state, and the welcome email in the local SES outbox."""
+"""Self-service sign-up (the Users-API path): client-side checks, server field errors next to the
+fields, a clear success state, Okta's activation email (the address is verified before anything
+is announced; the password is chosen on Okta's activation page), then the welcome email in the
+local SES outbox."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -36,11 +39,10 @@ def test_the_form_checks_fields_before_sending(spa: Spa) -> None:
     expect(page.locator("#f-firstName")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-terms-error")).to_have_text("You need to accept the terms to create an account.")
     spa.shot("signup-errors")
-    page.fill("#f-password", "short")
-    page.click("#signup-submit")
-    expect(page.locator("#f-password-error")).to_have_text("Use at least 12 characters.")
-    summary.get_by_role("link", name="Use at least 12 characters.").click()
-    expect(page.locator("#f-password")).to_be_focused()
+    summary.get_by_role("link", name="Enter your work email.").click()
+    expect(page.locator("#f-email")).to_be_focused()
+    # no password here: Okta's activation page sets it once the address is proven
+    expect(page.locator("#f-password")).to_have_count(0)
     assert not [u for u in requests if u.endswith("/bff/signup")]  # nothing was sent
 
 
@@ -66,14 +68,27 @@ def test_a_new_user_signs_up_and_gets_the_welcome_email(spa: Spa) -> None:
     expect(page.locator("#signup-success-body")).to_contain_text(email)
     spa.shot("signup-success")
 
-    deadline = time.monotonic() + 45
-    mails: list[dict[str, str]] = []
-    while time.monotonic() < deadline:
-        answer = page.request.get(spa.url + "/__dev/mail", headers={"Accept": "application/json"})
-        assert answer.ok, answer.text()
-        mails = [m for m in answer.json() if m["to"] == email or email in m["to"]]
-        if mails:
-            break
-        time.sleep(0.5)
-    assert mails, f"no welcome email to {email} in the SES outbox"
-    assert "Dana" in mails[0]["subject"]
+    def mails_to(subject: str | None = None) -> list[dict[str, str]]:
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            answer = page.request.get(spa.url + "/__dev/mail", headers={"Accept": "application/json"})
+            assert answer.ok, answer.text()
+            found = [m for m in answer.json() if (m["to"] == email or email in m["to"])
+                     and (subject is None or subject != m["subject"])]
+            if found:
+                return found
+            time.sleep(0.5)
+        return []
+
+    (activation,) = [m for m in mails_to() if m["subject"] == "Activate your account"]
+    time.sleep(1)
+    assert [m["subject"] for m in mails_to()] == ["Activate your account"]  # nothing announced yet
+    link = re.search(r"https?://\S+/welcome/[A-Za-z0-9_-]+", activation["text"])
+    assert link, activation  # the dev mail page shows the link to open
+    page.goto(link.group(0))  # Okta's activation page: the address is proven
+    page.fill("#act-password", "Correct-Horse-9-Battery")
+    page.click("#act-submit")
+    expect(page.locator("body")).to_contain_text("Your account is active")
+    welcome = mails_to(subject="Activate your account")
+    assert welcome, f"no welcome email to {email} in the SES outbox"
+    assert "Dana" in welcome[0]["subject"]
