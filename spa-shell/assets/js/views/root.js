@@ -8,6 +8,8 @@ export default {
   journeys: (ctx) => pick(ctx).journeys(ctx),
   title: (ctx) => pick(ctx).title(ctx),
   enter: (ctx) => { const v = pick(ctx); if (v.enter) v.enter(ctx); },
+  holdsSignin: () => Boolean(signin.holdsSignin && signin.holdsSignin()),
+  signedInElsewhere: () => signin.signedInElsewhere && signin.signedInElsewhere(),
   leave: () => { if (home.leave) home.leave(); if (signin.leave) signin.leave(); },
   render: (ctx) => pick(ctx).render(ctx),
 };

@@ -1,0 +1,63 @@
+// identify (and identify-recovery): who is signing in. The work email (autocomplete=username),
+// "keep me signed in" when Okta offers rememberMe, the company IdPs Okta lists (each a
+// redirect-idp button), and the ways out: forgotten password, unlock, sign-up.
+
+import { t } from '../../copy.js';
+import { h } from '../../dom.js';
+import { actionButton, checkField, stepField, stepForm, submitButton } from './parts.js';
+
+export function title(flow) {
+  if (flow.step.step === 'identify-recovery') return t('signin:step.recovery.title');
+  return flow.scope ? t('signin:stepup.title') : t('signin:title');
+}
+
+function idpButtons(flow) {
+  const idps = Array.isArray(flow.step.idps) ? flow.step.idps : [];
+  if (!idps.length) return null;
+  return h('div', { class: 'stack idp-list', id: 'signin-idps' },
+    h('p', { class: 'divider-text' }, t('signin:idp.prompt')),
+    idps.map((idp) => h('button', {
+      type: 'button', class: 'btn btn-secondary btn-block', 'data-idp': idp.id, disabled: Boolean(flow.busy),
+      on: { click: () => flow.submit('redirect-idp', { idp: idp.id }, { busy: `idp-${idp.id}` }) },
+    }, t('signin:idp.button', { name: idp.name || idp.id }))));
+}
+
+export function render(flow) {
+  const step = flow.step;
+  const names = new Set((step.fields || []).map((f) => f.name));
+  const recovery = step.step === 'identify-recovery';
+  const form = stepForm(flow, step.step, [
+    stepField(flow, {
+      name: 'identifier', id: 'identifier', type: 'email', label: t('signin:email.label'),
+      hint: t('signin:email.hint'), autocomplete: 'username', maxlength: 256,
+    }),
+    names.has('rememberMe') ? checkField(flow, { name: 'rememberMe', label: t('signin:field.rememberMe.label') }) : null,
+    submitButton(flow, t(recovery ? 'signin:action.sendRecovery' : 'signin:submit')),
+  ], () => {
+    const identifier = String(flow.values.identifier || '').trim();
+    if (!identifier) {
+      flow.setError('identifier', t('signin:error.email.required'));
+      return null;
+    }
+    flow.rememberIdentifier(identifier);
+    const values = { identifier };
+    if (names.has('rememberMe')) values.rememberMe = flow.values.rememberMe === true;
+    return values;
+  });
+  const alternatives = new Set(step.alternatives || []);
+  const links = [];
+  if (alternatives.has('identify-recovery') && !recovery) {
+    links.push(actionButton(flow, t('signin:action.recover'), () => flow.act('identify-recovery'), { id: 'signin-recover' }));
+  }
+  if (alternatives.has('unlock-account')) {
+    links.push(actionButton(flow, t('signin:action.unlock'), () => flow.act('unlock-account'), { id: 'signin-unlock' }));
+  }
+  return [
+    recovery ? h('p', { class: 'lead' }, t('signin:step.recovery.body')) : h('p', { class: 'lead' }, t(flow.scope ? 'signin:stepup.body' : 'signin:intro')),
+    form,
+    idpButtons(flow),
+    links.length ? h('div', { class: 'actions signin-links' }, links) : null,
+    flow.scope ? null : h('p', { class: 'muted' }, t('signin:signup.prompt'), ' ',
+      h('a', { href: '/signup', id: 'signup-link' }, t('signin:signup.link'))),
+  ];
+}
