@@ -312,6 +312,10 @@ onUserChange((user, previous, reason) => {
       navigate(safeReturnTo(new URLSearchParams(window.location.search).get('returnTo')), { replace: true });
       return;
     }
+    if (user && !previous && route.name === 'root' && !own) {
+      renderRoute({}); // the home screen, with its copy
+      return;
+    }
     rerender();
   }
 });

@@ -2,7 +2,8 @@
 import home from './home.js';
 import signin from './signin.js';
 
-const pick = (ctx) => (ctx.user ? home : signin);
+// A tab in the middle of its own sign-in keeps it when someone signs in in another tab.
+const pick = (ctx) => (ctx.user && !(signin.holdsSignin && signin.holdsSignin()) ? home : signin);
 
 export default {
   journeys: (ctx) => pick(ctx).journeys(ctx),

@@ -401,7 +401,9 @@ function singleField(step) {
 function drawStep() {
   const step = state.step;
   const screen = screenFor(step);
-  const { global, byField } = splitMessages(step, { singleField: singleField(step) });
+  // A terminal step shows its messages itself (views/signin/terminal.js).
+  const { global, byField } = step.step === 'terminal' ? { global: [], byField: {} }
+    : splitMessages(step, { singleField: singleField(step) });
   for (const [name, text] of Object.entries(byField)) if (!state.errors[name]) state.errors[name] = text;
   const flow = flowFor();
   const notices = state.notice ? [state.notice, ...global] : global;
@@ -445,6 +447,7 @@ function renderEmbedded(ctx) {
   return h('div', { class: 'auth-layout' },
     h('section', {
       class: 'card auth-card signin-card stack', id: 'signin-card', 'data-step': state.step ? state.step.step : 'loading',
+      'data-authenticator': (state.step && state.step.authenticator && state.step.authenticator.key) || '',
       'aria-busy': state.busy || state.loading ? 'true' : 'false',
     },
     pageHeading(title),
