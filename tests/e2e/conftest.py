@@ -137,7 +137,7 @@ class Spa:
         email code as the twin's policy asks, an offered enrollment skipped."""
         answered: tuple[str, str] | None = None
         for _ in range(20):
-            signed_in = page.locator(".user-name")
+            signed_in = page.locator("body:not(:has(#signin-card)) #sign-out")
             card = page.locator("#signin-card[aria-busy=false]")
             expect(signed_in.or_(card).first).to_be_visible()
             if signed_in.count():
@@ -163,7 +163,7 @@ class Spa:
             expect(page.locator(f"#signin-card[data-step='{step}'][data-authenticator='{auth}']"
                                 "[aria-busy=false]")).to_have_count(0)
         self.ready(page)
-        expect(page.locator(".user-name")).to_be_visible()
+        expect(page.locator("#sign-out")).to_be_visible()
 
     @property
     def okta(self) -> Any:

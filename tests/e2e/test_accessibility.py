@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_keyboard_only_sign_up_path(spa: Spa) -> None:
-    page = spa.open("/")
+    page = spa.open("/signup")  # a screen without a field focused for the user
     page.keyboard.press("Tab")
     skip = page.locator("#skip-link")
     expect(skip).to_be_focused()
@@ -19,8 +19,14 @@ def test_keyboard_only_sign_up_path(spa: Spa) -> None:
     expect(skip).to_have_text("Skip to main content")
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
-    # Into the form and on to the sign-up link, by keyboard alone.
-    page.locator("#signup-link").focus()
+    # The sign-in screen puts the focus on its first field; from there by keyboard alone, in
+    # the order the screen reads: remember me, continue, unlock, sign up.
+    page.goto(spa.url + "/")
+    spa.ready(page)
+    expect(page.locator("#f-identifier")).to_be_focused()
+    for expected in ("#f-rememberMe", "#signin-submit", "#signin-unlock", "#signup-link"):
+        page.keyboard.press("Tab")
+        expect(page.locator(expected)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(spa.url + "/signup")
     expect(page.locator("h1")).to_be_focused()
@@ -38,6 +44,7 @@ def test_keyboard_only_sign_up_path(spa: Spa) -> None:
     page.go_back()
     spa.ready(page)
     expect(page.locator("h1")).to_have_text("Sign in")
+    expect(page.locator("#signin-card[data-step=identify]")).to_be_visible()
 
 
 def test_landmarks_and_language(spa: Spa) -> None:

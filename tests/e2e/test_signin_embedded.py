@@ -49,7 +49,7 @@ def card(page: Page, step: str, authenticator: str | None = None) -> Any:
 
 def signed_in_as(spa: Spa, page: Page, email: str) -> None:
     spa.ready(page)
-    expect(page.locator(".user-name")).to_be_visible()
+    expect(page.locator("#sign-out")).to_be_visible()
     user = spa.fetch_json(page, "/bff/user")
     assert user["status"] == 200 and user["body"]["email"] == email
 

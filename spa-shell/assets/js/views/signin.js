@@ -324,6 +324,7 @@ function flowFor() {
     values: state.values,
     busy: state.busy,
     scope: state.scope,
+    signedOut: state.signedOut,
     identifier: state.identifier,
     errorFor: (name) => state.errors[name] || null,
     setError: (name, text) => {
@@ -431,7 +432,7 @@ function applyFocus() {
 }
 
 function renderEmbedded(ctx) {
-  let title = state.scope ? t('signin:stepup.title') : t('signin:title');
+  let title = state.scope ? t('signin:stepup.title') : t(state.signedOut ? 'signin:signedOut.title' : 'signin:title');
   let body;
   if (state.loading || !state.step) {
     body = state.notice
@@ -457,7 +458,7 @@ function renderEmbedded(ctx) {
 
 function title(ctx) {
   if (!embedded(ctx)) return redirectView.title(ctx);
-  if (!state.step) return state.scope ? t('signin:stepup.title') : t('signin:title');
+  if (!state.step) return state.scope ? t('signin:stepup.title') : t(state.signedOut ? 'signin:signedOut.title' : 'signin:title');
   return screenFor(state.step).title(flowFor());
 }
 

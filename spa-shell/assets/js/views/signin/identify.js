@@ -8,7 +8,8 @@ import { actionButton, checkField, stepField, stepForm, submitButton } from './p
 
 export function title(flow) {
   if (flow.step.step === 'identify-recovery') return t('signin:step.recovery.title');
-  return flow.scope ? t('signin:stepup.title') : t('signin:title');
+  if (flow.scope) return t('signin:stepup.title');
+  return t(flow.signedOut ? 'signin:signedOut.title' : 'signin:title');
 }
 
 function idpButtons(flow) {
