@@ -128,6 +128,33 @@ class ProxySettings:
 # --------------------------------------------------------------------------------------------
 
 
+#: Okta profile attributes that self-service (``BFF_PROFILE_FIELDS``, progressive profiling)
+#: may never write: the tenant, what the admin API manages (roles, delegated groups, the
+#: compliance verdict, the account status) and the identity itself. Compared case-insensitively.
+PRIVILEGED_PROFILE_ATTRIBUTES: frozenset[str] = frozenset({
+    "orgId", "adminRole", "adminGroups", "complianceStatus",  # the tenant and the admin API's
+    "login", "email", "secondEmail", "status", "userType", "employeeNumber", "manager", "managerId",
+})
+
+
+def _profile_fields(r: EnvReader) -> tuple[str, ...]:
+    fields = r.items("BFF_PROFILE_FIELDS", ("company", "title", "mobilePhone", "preferredLanguage"))
+    denied = {a.lower() for a in PRIVILEGED_PROFILE_ATTRIBUTES}
+    for name in fields:
+        if name.lower() in denied:
+            r.error(f"BFF_PROFILE_FIELDS names {name!r}, a privileged attribute (tenant, admin API or "
+                    "identity) that self-service may never write")
+    return fields
+
+
+def _org_mode(r: EnvReader, dev: bool) -> str:
+    mode = r.choice("BFF_SIGNUP_ORG", "invitation", ("organisation", "invitation", "none"))
+    if mode == "organisation" and not dev:
+        r.error("BFF_SIGNUP_ORG=organisation (the typed company name becomes orgId: anyone joins any "
+                "tenant) is allowed under `bff dev` only; use invitation or none")
+    return mode
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
@@ -335,10 +362,8 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         okta_mgmt_client_id=r.opt("BFF_OKTA_MGMT_CLIENT_ID"),
         okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
         password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
-        org_mode=r.choice("BFF_SIGNUP_ORG", "organisation", ("organisation", "invitation", "none")),
-        profile_fields=r.items(
-            "BFF_PROFILE_FIELDS", ("company", "title", "mobilePhone", "preferredLanguage")
-        ),
+        org_mode=_org_mode(r, dev),
+        profile_fields=_profile_fields(r),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
         outbox=r.text("BFF_OUTBOX", "sqlite:///./.bff-data/outbox.sqlite3"),
         hook_secret=next(iter(r.items("BFF_OKTA_HOOK_SECRET")), None),

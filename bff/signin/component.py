@@ -19,6 +19,7 @@ from bff.signin import endpoints
 from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
 from bff.signin.transactions import SigninTransactions
+from bff.signup.idx_signup import IdxSignup
 from bff.signup.ratelimit import RateLimiter, open_limiter
 
 
@@ -35,7 +36,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,
-                auth: AuthArea) -> SigninService:
+                auth: AuthArea, signup: IdxSignup | None = None) -> SigninService:
     client = IdxClient(settings, http, auth.oidc, okta_origin=settings.signup.okta_org_url or None)
     transactions = SigninTransactions(
         auth.store, settings.secret_keys, default_ttl=settings.session.login_transaction_ttl,
@@ -43,4 +44,4 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5))
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
-    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter)
+    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, signup=signup)

@@ -28,7 +28,7 @@ not depend on whether the identifier exists, so a known and an unknown one look 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from bff.auth.completion import establish_session
@@ -41,6 +41,7 @@ from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import Form, IdxState, JSONValue, parse_state
 from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
+from bff.signup.idx_signup import PROFILE_STEPS, IdxSignup
 from bff.signup.ratelimit import RateLimiter
 
 log = logging.getLogger("bff.signin")
@@ -90,7 +91,7 @@ def normalise_identifier(value: str) -> str:
 class SigninService:
     def __init__(self, settings: Settings, client: IdxClient, transactions: SigninTransactions,
                  oidc: OIDCClient, sessions: SessionManager, limiter: RateLimiter, *,
-                 policy: StepPolicy = DEFAULT_POLICY) -> None:
+                 policy: StepPolicy = DEFAULT_POLICY, signup: IdxSignup | None = None) -> None:
         self.settings = settings
         self.client = client
         self.transactions = transactions
@@ -98,6 +99,7 @@ class SigninService:
         self.sessions = sessions
         self.limiter = limiter
         self.policy = policy
+        self.signup = signup  # sign-up and progressive profiling (bff.signup.idx_signup)
 
     # -- limits -------------------------------------------------------------------------------
 
@@ -187,7 +189,11 @@ class SigninService:
                 raise SigninEnded("This sign-in has ended; start again")
             txn = fresh
             state = parse_state(txn.idx)
+            if self.signup is not None and remediation in PROFILE_STEPS:
+                values = self.signup.check(remediation, values)  # the BFF's rules before Okta's
             request = prepare(state, remediation, values, policy=self.policy)  # refuses before sending
+            if remediation == "enroll-profile" and not txn.registering:
+                txn = replace(txn, registering=True)
             identifier = None
             if remediation in ("identify", "identify-recovery") and isinstance(values, dict):
                 raw = values.get("identifier")
@@ -274,6 +280,9 @@ class SigninService:
         except (InvalidToken, TransactionError) as exc:
             log.warning("ID token of the embedded sign-in rejected: %s", exc)
             raise SigninFailed("The identity provider's answer failed validation; start again") from None
+        if txn.registering and self.signup is not None:
+            principal = session[0].principal
+            await self.signup.verified(principal.user_id, principal.email or principal.login)
         log.info("signed in (embedded; session created)")
         step = to_step(state, policy=self.policy, location=txn.return_to)  # holds no code
         return Outcome(step, None, session)

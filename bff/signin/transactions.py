@@ -83,6 +83,7 @@ class SigninTransaction:
     expires_at: float
     identifier: str | None = None
     idx: Mapping[str, object] = field(default_factory=dict)  # Okta's latest state, as sent
+    registering: bool = False  # an enroll-profile was sent: success means a new, verified account
     version: int = 0
 
     def __repr__(self) -> str:  # never the state, verifier or state handle

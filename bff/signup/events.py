@@ -39,6 +39,11 @@ EVENT_NAMESPACE = uuid.UUID("6f1c1d8e-5a0b-4b53-9d6e-0c2f4f2a7b11")
 Source = Literal["bff-signup", "okta-hook"]
 
 
+def dedupe_key(user_id: str) -> str:
+    """The outbox key of a user's ``AccountCreated``: one per account, whichever path adds it."""
+    return f"{EVENT_TYPE}:{user_id}"
+
+
 def event_id_for(user_id: str) -> str:
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{EVENT_TYPE}:{user_id}"))
 

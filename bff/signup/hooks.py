@@ -5,8 +5,10 @@ Okta authenticates a delivery with a header whose name and value are configured 
 values (newest first) while the secret is rotated: the header is compared, in constant time, with
 every one of them, and any match is accepted. A delivery
 is ``{"eventType": "com.okta.event_hook", ..., "data": {"events": [LogEvent, ...]}}``; the
-``user.lifecycle.create`` events with a successful outcome and a ``User`` target become
-``AccountCreated`` (source ``okta-hook``), to be completed from the user's Okta profile by the
+``user.lifecycle.activate`` events with a successful outcome and a ``User`` target become
+``AccountCreated`` (source ``okta-hook``): an account is announced once it is ACTIVE, that is
+once its email is verified (issue 11); ``user.lifecycle.create`` is the creation of a STAGED
+user who may never verify, and produces nothing. They are completed from the user's Okta profile by the
 relay (the LogEvent carries only the id, login and display name) so the hook answers well
 within Okta's 3 s.
 """
@@ -26,7 +28,8 @@ from bff.errors import BadRequest, Forbidden, Unauthenticated
 from bff.signup.events import utc_now_iso
 
 AUTH_HEADER = "authorization"
-CREATE_EVENT = "user.lifecycle.create"
+#: The LogEvent that announces a new account: its activation (after email verification).
+CREATE_EVENT = "user.lifecycle.activate"
 MAX_EVENTS = 500
 _USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

@@ -22,9 +22,10 @@ from typing import Any
 
 from bff.errors import RateLimited, Unavailable
 from bff.settings import Settings
-from bff.signup.events import AccountCreated
+from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
 from bff.signup.hooks import CreatedUser
+from bff.signup.idx_signup import IdxSignup
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import OktaUser, OktaUsers
 from bff.signup.outbox import Outbox
@@ -32,10 +33,6 @@ from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 
 log = logging.getLogger("bff.signup")
-
-
-def dedupe_key(user_id: str) -> str:
-    return f"AccountCreated:{user_id}"
 
 
 def limiter_salt(settings: Settings) -> bytes:
@@ -111,6 +108,11 @@ class SignupService:
             self.relay.kick()
         log.info("created Okta user %s (status %s, org %s)", user.id, user.status, form.org_id)
         return user
+
+    def idx_signup(self) -> IdxSignup:
+        """The sign-up's part of the embedded sign-in (registration and progressive profiling)."""
+        return IdxSignup(outbox=self.outbox, relay=self.relay, locales=tuple(self.settings.content.locales),
+                         federated_domains=tuple(self.settings.okta.idp_discovery))
 
     # -- event hook ----------------------------------------------------------------------------
 

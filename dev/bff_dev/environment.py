@@ -46,6 +46,9 @@ def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
         "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
         "BFF_SESSION_STORE": f"sqlite:///{data_dir / 'sessions.sqlite3'}",
         "BFF_OUTBOX": f"sqlite:///{data_dir / 'outbox.sqlite3'}",
+        # The typed company name becomes orgId: allowed under `bff dev` only (the seeded
+        # journeys and their tests use it); production's default is `invitation`.
+        "BFF_SIGNUP_ORG": "organisation",
         "BFF_AEM_URL": f"http://localhost:{ports.aem}",
         "BFF_AEM_AUTHOR_URL": f"http://localhost:{ports.aem}/author",
         "BFF_AEM_AUTHOR_TOKEN": DEV_AEM_AUTHOR_TOKEN,

@@ -24,3 +24,9 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 def make_settings(**overrides: str) -> Settings:
     return Settings.from_env(base_env(**overrides))
+
+
+def organisation_settings(**overrides: str) -> Settings:
+    """``BFF_SIGNUP_ORG=organisation`` (the typed company name becomes ``orgId``) starts under
+    ``bff dev`` only: tests of that mode build their settings as ``bff dev`` does."""
+    return Settings.from_env(base_env(**{"BFF_SIGNUP_ORG": "organisation", **overrides}), dev=True)

@@ -89,3 +89,31 @@ def test_api_upstreams_parse_and_reject_bad_entries() -> None:
         "BFF_API_UPSTREAMS must be a comma-separated list of name=url, got 'admin'",
         "BFF_API_UPSTREAMS: reports must be an https URL or a Lambda ARN, got 'ftp://x'",
     ]
+
+
+def test_signup_org_defaults_to_invitation() -> None:
+    assert Settings.from_env(base_env()).signup.org_mode == "invitation"
+    assert Settings.from_env(base_env(BFF_SIGNUP_ORG="none")).signup.org_mode == "none"
+
+
+def test_signup_org_organisation_starts_under_bff_dev_only() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"))
+    assert any(line.startswith("BFF_SIGNUP_ORG=organisation") for line in err.value.lines)
+    dev = Settings.from_env(base_env(BFF_SIGNUP_ORG="organisation"), dev=True)
+    assert dev.signup.org_mode == "organisation"
+
+
+@pytest.mark.parametrize("field", ["orgId", "adminRole", "adminGroups", "complianceStatus", "ORGID", "login",
+                                   "email", "status"])
+def test_profile_fields_never_name_a_privileged_attribute(field: str) -> None:
+    for dev in (False, True):  # not even under bff dev
+        with pytest.raises(ConfigError) as err:
+            Settings.from_env(base_env(BFF_PROFILE_FIELDS=f"company,{field},title"), dev=dev)
+        assert [line for line in err.value.lines if field in line and "privileged" in line]
+
+
+def test_profile_fields_of_the_profile_screen_are_allowed() -> None:
+    fields = "company,title,mobilePhone,primaryPhone,countryCode,preferredLanguage,locale"
+    settings = Settings.from_env(base_env(BFF_PROFILE_FIELDS=fields))
+    assert settings.signup.profile_fields == tuple(fields.split(","))

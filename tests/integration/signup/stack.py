@@ -21,7 +21,7 @@ from bff.signup.service import SignupService
 from bff_dev.serving import free_port, serve_asgi
 from bff_dev.twins.okta import OktaTwin
 from tests.integration.signup.moto_topic import REGION, MotoTopic, moto_topic
-from tests.support.env import make_settings
+from tests.support.env import make_settings, organisation_settings
 from tests.support.login import register_bff_client
 from tests.support.okta import running_okta_twin
 
@@ -83,7 +83,9 @@ async def signup_stack(
                 okta.add_api_token(API_TOKEN)
                 values["BFF_OKTA_API_TOKEN"] = API_TOKEN
             values.update(env)
-            settings = make_settings(**values)
+            # The Users-API path with the typed company name (organisation mode, as `bff dev`).
+            settings = (organisation_settings(**values) if values.get("BFF_SIGNUP_ORG", "organisation")
+                        == "organisation" else make_settings(**values))
             register_bff_client(okta, settings)
             if hook:
                 okta.register_event_hook(

@@ -19,7 +19,7 @@ from bff.services import Services
 from bff.settings import Settings
 from bff.signup.publisher import MemoryPublisher
 from bff.signup.service import SignupService
-from tests.support.env import make_settings
+from tests.support.env import make_settings, organisation_settings
 
 API_TOKEN = "test-ssws-token-0123456789"
 HOOK_SECRET = "test-hook-secret-0123456789"
@@ -28,8 +28,11 @@ CSRF = {"X-CSRF": "1", "Origin": ORIGIN, "Sec-Fetch-Site": "same-origin"}
 
 
 def signup_settings(**overrides: str) -> Settings:
-    env = {"BFF_OKTA_API_TOKEN": API_TOKEN, "BFF_OKTA_HOOK_SECRET": HOOK_SECRET}
+    env = {"BFF_OKTA_API_TOKEN": API_TOKEN, "BFF_OKTA_HOOK_SECRET": HOOK_SECRET,
+           "BFF_SIGNUP_ORG": "organisation"}
     env.update(overrides)
+    if env["BFF_SIGNUP_ORG"] == "organisation":
+        return organisation_settings(**env)
     return make_settings(**env)
 
 

@@ -400,7 +400,7 @@ def create_event(user_id: str, login: str, event_uuid: str | None = None) -> dic
     return {
         "uuid": event_uuid or str(uuid.uuid4()),
         "published": "2025-01-31T12:00:00.000Z",
-        "eventType": "user.lifecycle.create",
+        "eventType": "user.lifecycle.activate",
         "version": "0",
         "severity": "INFO",
         "actor": {"id": "0oaadmin", "type": "PublicClientApp"},
@@ -472,7 +472,7 @@ async def test_hook_creates_one_enriched_event_per_user_and_dedupes() -> None:
     async with running_app(okta=okta) as app:
         auth = {"Authorization": HOOK_SECRET}
         event = create_event(user["id"], "grace@example.com")
-        other = {**create_event("00uother", "x@example.com"), "eventType": "user.lifecycle.activate"}
+        other = {**create_event("00uother", "x@example.com"), "eventType": "user.lifecycle.create"}
         failed = {**create_event("00ufailed", "y@example.com"), "outcome": {"result": "FAILURE"}}
         first = await app.client.post(
             "/bff/hooks/okta", json=hook_delivery(event, other, failed), headers=auth

@@ -26,7 +26,7 @@ from bff.signup.forms import parse_profile, parse_signup, signup_fields
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import OktaManagementClient
 from bff.signup.validation import ERROR_CODES, KNOWN_PROFILE_FIELDS, profile_error_codes
-from tests.support.env import TEST_SECRET, make_settings
+from tests.support.env import TEST_SECRET, make_settings, organisation_settings
 from tests.unit.signup.fakes import API_TOKEN, FakeOktaApi, okta_error
 
 BUNDLE = CopyBundle.load()
@@ -39,6 +39,8 @@ GOOD = {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}
 
 
 def signup_settings(org: str = "organisation", password: str = "optional") -> SignupSettings:
+    if org == "organisation":
+        return organisation_settings(BFF_SIGNUP_PASSWORD=password).signup
     return make_settings(BFF_SIGNUP_ORG=org, BFF_SIGNUP_PASSWORD=password).signup
 
 

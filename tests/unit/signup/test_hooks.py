@@ -46,7 +46,7 @@ def event(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
         "uuid": "e1",
         "published": "2025-01-31T12:00:00.000Z",
-        "eventType": "user.lifecycle.create",
+        "eventType": "user.lifecycle.activate",
         "outcome": {"result": "SUCCESS"},
         "target": [{"id": "00u1", "type": "User", "alternateId": "a@b.co", "displayName": "A B"}],
     }
@@ -59,7 +59,8 @@ def test_only_successful_creates_with_a_user_target_count() -> None:
         "data": {
             "events": [
                 event(),
-                event(uuid="e2", eventType="user.lifecycle.activate"),
+                # created, not yet verified (STAGED): no AccountCreated until its activation
+                event(uuid="e2", eventType="user.lifecycle.create"),
                 event(uuid="e3", outcome={"result": "FAILURE"}),
                 event(uuid="e4", target=[{"id": "0oa1", "type": "AppInstance"}]),
                 event(uuid="e5", target=[{"id": "../../x", "type": "User"}]),

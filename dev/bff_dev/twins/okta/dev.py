@@ -31,6 +31,11 @@ def public_jwks(private_key: str) -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
+#: What the BFF's event hook subscribes to (docs/signup.md "Event hook setup in Okta").
+HOOK_EVENTS = ("user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
+               "user.account.update_password", "user.mfa.factor.activate")
+
+
 async def start(ctx: DevContext) -> list[str]:
     from bff_dev.serving import serve_asgi
 
@@ -58,7 +63,7 @@ async def start(ctx: DevContext) -> list[str]:
     hook_secrets = [s.strip() for s in env.get("BFF_OKTA_HOOK_SECRET", "").split(",") if s.strip()]
     if hook_secrets:
         twin.register_event_hook(f"{public}/bff/hooks/okta", auth_header="Authorization",
-                                 auth_value=hook_secrets[0])
+                                 auth_value=hook_secrets[0], events=HOOK_EVENTS)
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.

@@ -44,16 +44,18 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from html import escape
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import pyotp
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bff_dev.twins.okta.directory import check_password
@@ -146,6 +148,25 @@ def totp_cli(login: str) -> int:
     return 0
 
 
+class IdxExtension(Protocol):
+    """A policy plugged into the IDX endpoints (the profile enrollment policy:
+    :class:`bff_dev.twins.okta.idx_registration.IdxRegistration`)."""
+
+    def identify_forms(self, ix: Interaction) -> list[dict[str, Any]]: ...
+
+    def registering(self, ix: Interaction) -> bool: ...
+
+    def state(self, ix: Interaction, doc: dict[str, Any], fm: dict[str, list[dict[str, Any]]],
+              cancel: dict[str, Any]) -> dict[str, Any]: ...
+
+    def answer(self, ix: Interaction, passcode: str) -> tuple[int, dict[str, Any]] | None: ...
+
+    def profile_step(self, ix: Interaction, user: User, doc: dict[str, Any],
+                     cancel: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def skip(self, ix: Interaction) -> bool: ...
+
+
 class IdxError(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(status)
@@ -158,6 +179,10 @@ def _message(text: str, key: str, cls: str = "ERROR", params: list[Any] | None =
     if params is not None:
         i18n["params"] = params
     return {"message": text, "i18n": i18n, "class": cls}
+
+
+#: The IDX message shape, for the twin's policy modules.
+idx_message = _message
 
 
 def _iso(ts: float) -> str:
@@ -194,6 +219,10 @@ class IdxEndpoints:
             "minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
             "excludeUsername": True, "excludeAttributes": [], "maxConsecutiveRepeatingCharacters": 3}
         self.outbox: list[dict[str, str]] = []
+        #: also called with every email of :attr:`outbox` (``bff dev``: to the dev mail page)
+        self.mailer: Callable[[dict[str, str]], None] | None = None
+        #: the profile enrollment policy (registration, progressive profiling), when installed
+        self.extension: IdxExtension | None = None
         self.failed_passwords: dict[str, int] = {}  # user id -> wrong passwords in a row
         self.locked: set[str] = set()  # user ids locked out
 
@@ -403,6 +432,9 @@ class IdxEndpoints:
         if not isinstance(passcode, str):
             passcode = ""
         t = self.twin
+        registered = self.extension.answer(ix, passcode) if self.extension is not None else None
+        if registered is not None:
+            return registered
         if ix.enrolling is not None:
             if not pyotp.TOTP(ix.enrolling.secret or "").verify(passcode, valid_window=1, for_time=t.now()):
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
@@ -553,6 +585,8 @@ class IdxEndpoints:
         return 200, self.state(ix)
 
     def _skip(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.extension is not None and self.extension.skip(ix):
+            return 200, self.state(ix)
         if not self.enrollment_grace or self._guarded(ix):
             return 400, self.state(ix, messages=[_message("Skip is not allowed.", "errors.E0000001")])
         ix.skipped_enrollment = True
@@ -601,9 +635,22 @@ class IdxEndpoints:
             parts = urlsplit(ix.redirect_uri)
             callback = f"{parts.scheme}://{parts.netloc}/bff/signin/email-callback"
         link = f"{callback}?{urlencode({'state': ix.state, 'otp': ix.email_code})}"
-        self.outbox.append({"to": str(user.profile.get("email", user.login)), "subject": "Sign in",
-                            "code": ix.email_code, "link": link})
+        registering = self.extension is not None and self.extension.registering(ix)
+        self.mail({"to": str(user.profile.get("email", user.login)),
+                   "subject": "Verify your email" if registering else "Sign in",
+                   "code": ix.email_code, "link": link})
         self.twin.counters["idx:email_sent"] += 1
+
+    def mail(self, message: dict[str, str]) -> None:
+        """Record an email the org "sent" (:attr:`outbox`) and hand it to :attr:`mailer`."""
+        self.outbox.append(message)
+        if self.mailer is not None:
+            self.mailer(message)
+
+    def twin_page(self, status: int, text: str) -> Response:
+        """A minimal page of the org (an email link's landing page)."""
+        return HTMLResponse(f"<!doctype html><title>Okta</title><p>{escape(text)}</p>", status_code=status,
+                            headers=NO_STORE)
 
     # -- states ---------------------------------------------------------------------------------
 
@@ -677,6 +724,8 @@ class IdxEndpoints:
             return doc
         if ix.unlocking:  # the email code, as for a recovery
             return self._recovery_state(ix, doc, user, fm, cancel)
+        if self.extension is not None and self.extension.registering(ix):
+            return self.extension.state(ix, doc, fm, cancel)
         if ix.user_id is None and not ix.unknown_user:
             identifier: dict[str, Any] = {"name": "identifier", "label": "Username", "required": True}
             if "identifier" in fm:
@@ -685,6 +734,8 @@ class IdxEndpoints:
                 identifier, {"name": "rememberMe", "label": "Remember this device", "type": "boolean"}])]
             if self.self_service_unlock:
                 forms.append(self._form(ix, "unlock-account", "unlock-account", []))
+            if self.extension is not None:
+                forms.extend(self.extension.identify_forms(ix))
             doc["remediation"] = {"type": "array", "value": forms}
             doc["cancel"] = cancel
             return doc
@@ -713,7 +764,8 @@ class IdxEndpoints:
         needed = self._needed(ix, user) if user is not None else 1
         if user is not None and (len(ix.verified) >= needed or (
                 ix.skipped_enrollment and ix.verified and not self._guarded(ix))):
-            return self._success(ix, user)
+            asked = self.extension.profile_step(ix, user, doc, cancel) if self.extension else None
+            return asked if asked is not None else self._success(ix, user)
 
         passcode: dict[str, Any] = {"name": "passcode", "label": "Enter code"}
         if "credentials.passcode" in fm:

@@ -29,6 +29,7 @@ from bff_dev.twins.okta.errors import api_error_body
 from bff_dev.twins.okta.faults import FaultInjector
 from bff_dev.twins.okta.hooks import EventHooks
 from bff_dev.twins.okta.idx import IdxEndpoints
+from bff_dev.twins.okta.idx_registration import IdxRegistration
 from bff_dev.twins.okta.mgmt import ManagementApi
 from bff_dev.twins.okta.minter import Minter
 from bff_dev.twins.okta.oidc import OidcEndpoints
@@ -54,9 +55,12 @@ class OktaTwin(OktaOrg):
         self.registration = Registration(self, oidc=self.oidc, pages=self.pages, hooks=self.hooks)
         self.idx = IdxEndpoints(self, oidc=self.oidc)  # the Identity Engine (Interaction Code, IDX)
         self.oidc.extra_grants["interaction_code"] = self.idx.interaction_code_grant
+        self.idx_registration = IdxRegistration(self.idx, self.hooks)  # profile enrollment policy
+        self.idx.extension = self.idx_registration
 
         routes: list[BaseRoute] = [*self.oidc.routes("/oauth2/default"), *self.mgmt.routes(),
-                                   *self.registration.routes(), *self.idx.routes("/oauth2/default")]
+                                   *self.registration.routes(), *self.idx.routes("/oauth2/default"),
+                                   *self.idx_registration.routes()]
         self.app = Starlette(
             routes=routes,
             middleware=[Middleware(_FaultMiddleware, twin=self)],

@@ -111,6 +111,7 @@ async def test_identify(idx: Idx, okta: OktaTwin) -> None:
 
 
 async def test_identify_with_unlock_and_the_unlock_journey(idx: Idx, okta: OktaTwin) -> None:
+    okta.idx_registration.enabled = False  # this mock's org has no self-service registration
     await idx.begin()
     # Okta's two identify mocks disagree on identifier.required (identify.json: true, this one
     # leaves it out); the twin follows identify.json, so only this flag is not compared.
