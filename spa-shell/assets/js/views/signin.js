@@ -22,7 +22,7 @@
 
 import { ApiError } from '../api.js';
 import { loginUrl, safeReturnTo } from '../auth.js';
-import { t } from '../copy.js';
+import { ensure, t, tFirst } from '../copy.js';
 import { announce, h } from '../dom.js';
 import { takeSignedOutFlag } from '../session.js';
 import {
@@ -154,6 +154,7 @@ function show(step, { replace = false, keepValues = false } = {}) {
     return;
   }
   const same = state.step && state.step.step === step.step;
+  if (screenFor(step) === profile) ensure(['signup']).then(rerender, () => null); // its field codes
   record(step, { replace });
   const before = state.step;
   state.step = step;
@@ -195,9 +196,13 @@ function fail(err) {
   if (!(err instanceof ApiError)) {
     console.error('sign-in step failed:', err);
     state.notice = { kind: 'error', text: t('signin:error.unknown') };
-  } else if (err.status === 400 && err.code === 'invalid_submission' && err.errors.length) {
+  } else if ((err.status === 400 || err.status === 422) && err.errors.length) {
+    // 400 invalid_submission: the step's own field codes; 422: the sign-up and profile rules
+    // the BFF applies to userProfile.* (codes of the signup journey, docs/signup.md).
     for (const e of err.errors) {
-      if (e && typeof e.field === 'string' && typeof e.code === 'string') state.errors[e.field] = fieldCodeText(e.code);
+      if (e && typeof e.field === 'string' && typeof e.code === 'string') {
+        state.errors[e.field] = err.status === 422 ? tFirst([`signup:${e.code}`, 'signin:error.field.invalid']) : fieldCodeText(e.code);
+      }
     }
     const declared = new Set(((state.step && state.step.fields) || []).map((f) => f.name));
     if (!Object.keys(state.errors).some((f) => declared.has(f))) {
