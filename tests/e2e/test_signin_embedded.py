@@ -298,7 +298,8 @@ def test_hana_locks_herself_out_then_unlocks_by_email(spa: Spa, restore: Any) ->
         expect(page.locator("#f-password-error")).to_be_visible()
     page.fill("#f-password", PASSWORD)  # even the right one: the factor is locked now
     page.click("#signin-submit")
-    expect(page.locator("#f-password-error")).to_have_text(copy("en", "okta.authfactor.challenge.suspended_factor"))
+    expect(page.locator("#f-password-error")).to_have_text(
+        copy("en", "okta.authfactor.challenge.suspended_factor"))
     spa.shot("locked-out")
 
     page.click("#signin-cancel")

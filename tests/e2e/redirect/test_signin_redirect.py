@@ -74,7 +74,8 @@ def test_the_admin_step_up_goes_through_okta_s_page(spa: Spa) -> None:
     page = sign_in(spa, "alice@acme.test")
     page.click("#go-admin")
     expect(page.locator("#admin-stepup h1")).to_have_text("Confirm it's you")
-    expect(page.locator("#stepup-button")).to_have_attribute("href", re.compile(r"^/bff/login\?.*scope=admin"))
+    expect(page.locator("#stepup-button")).to_have_attribute(
+        "href", re.compile(r"^/bff/login\?.*scope=admin"))
     page.click("#stepup-button")
     page.wait_for_url(re.compile(r".*(/admin|oauth2).*"))
     if not page.url.startswith(spa.url):
