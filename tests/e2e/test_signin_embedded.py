@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -369,6 +370,38 @@ def test_ivan_is_suspended_and_told_so_without_a_session(spa: Spa) -> None:
     assert spa.fetch_json(page, "/bff/user")["status"] == 401
     page.click("#signin-start-again")
     card(page, "identify")
+
+
+def test_a_newcomer_signs_up_from_the_sign_in_screen(spa: Spa) -> None:
+    """Okta's profile enrollment (docs/signup.md), on the same step screens."""
+    email = f"nia.{uuid.uuid4().hex[:8]}@example.test"
+    sent = len(spa.okta.idx.outbox)
+    page = spa.open("/")
+    card(page, "identify")
+    page.click("#signup-link")
+    profile = card(page, "enroll-profile")
+    expect(page.locator("h1")).to_have_text(copy("en", "step.enroll-profile.title"))
+    expect(page.locator("#f-userProfile-email")).to_be_focused()
+    page.fill("#f-userProfile-email", "not-an-email")
+    page.fill("#f-userProfile-firstName", "Nia")
+    page.fill("#f-userProfile-lastName", "Okafor")
+    page.click("#signin-submit")  # the BFF's sign-up rules first: 422, the signup copy
+    expect(page.locator("#f-userProfile-email-error")).to_be_visible()
+    expect(page.locator("#f-userProfile-email")).to_be_focused()
+    spa.shot("enroll-profile-error")
+    page.fill("#f-userProfile-email", email)
+    page.click("#signin-submit")
+    expect(profile).to_have_count(0)
+    card(page, "enroll-authenticator", "okta_email")
+    page.fill("#f-code", spa.outbox(email, after=sent)["code"])
+    page.click("#signin-submit")
+    card(page, "enroll-authenticator", "okta_password")
+    spa.shot("enroll-password")
+    page.fill("#f-new-password", "Correct-Horse-9")
+    page.fill("#f-confirm-password", "Correct-Horse-9")
+    page.click("#signin-submit")
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
 
 
 # -- step-up, locales, tabs ------------------------------------------------------------------------

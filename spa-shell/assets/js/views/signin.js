@@ -154,7 +154,7 @@ function show(step, { replace = false, keepValues = false } = {}) {
     return;
   }
   const same = state.step && state.step.step === step.step;
-  if (screenFor(step) === profile) ensure(['signup']).then(rerender, () => null); // its field codes
+  if (screenFor(step) === profile) ensure(['signup', 'profile']).then(rerender, () => null); // field codes
   record(step, { replace });
   const before = state.step;
   state.step = step;
@@ -201,7 +201,9 @@ function fail(err) {
     // the BFF applies to userProfile.* (codes of the signup journey, docs/signup.md).
     for (const e of err.errors) {
       if (e && typeof e.field === 'string' && typeof e.code === 'string') {
-        state.errors[e.field] = err.status === 422 ? tFirst([`signup:${e.code}`, 'signin:error.field.invalid']) : fieldCodeText(e.code);
+        const journeys = state.step && state.step.step === 'profile-update' ? ['profile', 'signup'] : ['signup', 'profile'];
+        state.errors[e.field] = err.status === 422
+          ? tFirst([...journeys.map((j) => `${j}:${e.code}`), 'signin:error.field.invalid']) : fieldCodeText(e.code);
       }
     }
     const declared = new Set(((state.step && state.step.fields) || []).map((f) => f.name));

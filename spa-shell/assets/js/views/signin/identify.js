@@ -53,12 +53,19 @@ export function render(flow) {
   if (alternatives.has('unlock-account')) {
     links.push(actionButton(flow, t('signin:action.unlock'), () => flow.act('unlock-account'), { id: 'signin-unlock' }));
   }
+  // Sign-up: Okta's profile enrollment when its policy offers it here (docs/signup.md), else
+  // the product's own sign-up screen.
+  const signup = alternatives.has('select-enroll-profile')
+    ? h('a', {
+      href: '/signup', id: 'signup-link',
+      on: { click: (event) => { event.preventDefault(); if (!flow.busy) flow.act('select-enroll-profile'); } },
+    }, t('signin:signup.link'))
+    : h('a', { href: '/signup', id: 'signup-link' }, t('signin:signup.link'));
   return [
     recovery ? h('p', { class: 'lead' }, t('signin:step.recovery.body')) : h('p', { class: 'lead' }, t(flow.scope ? 'signin:stepup.body' : 'signin:intro')),
     form,
     idpButtons(flow),
     links.length ? h('div', { class: 'actions signin-links' }, links) : null,
-    flow.scope ? null : h('p', { class: 'muted' }, t('signin:signup.prompt'), ' ',
-      h('a', { href: '/signup', id: 'signup-link' }, t('signin:signup.link'))),
+    flow.scope ? null : h('p', { class: 'muted' }, t('signin:signup.prompt'), ' ', signup),
   ];
 }
