@@ -377,7 +377,7 @@ function footer(flow) {
   if (!step || ['terminal', 'identify', 'identify-recovery'].includes(step.step)) {
     return step && step.step === 'identify-recovery'
       ? h('div', { class: 'actions signin-footer' },
-        actionButton(flow, t('signin:action.back'), () => startOver(), { id: 'signin-back' }))
+        actionButton(flow, t('common:action.back'), () => startOver(), { id: 'signin-back' }))
       : null;
   }
   const alternatives = new Set(step.alternatives || []);
@@ -385,7 +385,7 @@ function footer(flow) {
   for (const name of FOOTER) {
     if (!alternatives.has(name) && !(name === 'redirect' && step.step === 'unsupported')) continue;
     if (name === 'skip') items.push(actionButton(flow, t('signin:action.skip'), () => flow.act('skip'), { id: 'signin-skip', kind: 'secondary' }));
-    if (name === 'cancel') items.push(actionButton(flow, t('signin:action.cancel'), () => startOver(), { id: 'signin-cancel' }));
+    if (name === 'cancel') items.push(actionButton(flow, t('common:action.cancel'), () => startOver(), { id: 'signin-cancel' }));
     if (name === 'redirect') {
       items.push(h('a', {
         class: 'btn btn-ghost', id: 'signin-redirect', 'data-external': '',
