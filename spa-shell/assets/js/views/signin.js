@@ -387,9 +387,19 @@ function footer(flow) {
     if (name === 'skip') items.push(actionButton(flow, t('signin:action.skip'), () => flow.act('skip'), { id: 'signin-skip', kind: 'secondary' }));
     if (name === 'cancel') items.push(actionButton(flow, t('common:action.cancel'), () => startOver(), { id: 'signin-cancel' }));
     if (name === 'redirect') {
+      const href = loginUrl({ returnTo: state.returnTo, scope: state.scope, loginHint: state.identifier || null });
       items.push(h('a', {
-        class: 'btn btn-ghost', id: 'signin-redirect', 'data-external': '',
-        href: loginUrl({ returnTo: state.returnTo, scope: state.scope, loginHint: state.identifier || null }),
+        class: 'btn btn-ghost', id: 'signin-redirect', 'data-external': '', href,
+        on: {
+          click: (event) => { // this transaction ends first, then Okta's own page
+            event.preventDefault();
+            state.busy = 'leaving';
+            rerender();
+            const go = () => window.location.assign(href);
+            if (tabSignin()?.transaction) cancelSignin().then(go, go);
+            else go();
+          },
+        },
       }, t('signin:action.redirect')));
     }
   }

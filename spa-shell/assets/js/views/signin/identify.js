@@ -4,23 +4,14 @@
 
 import { t } from '../../copy.js';
 import { h } from '../../dom.js';
-import { actionButton, checkField, stepField, stepForm, submitButton } from './parts.js';
+import {
+  actionButton, checkField, idpButtons, stepField, stepForm, submitButton,
+} from './parts.js';
 
 export function title(flow) {
   if (flow.step.step === 'identify-recovery') return t('signin:step.recovery.title');
   if (flow.scope) return t('signin:stepup.title');
   return t(flow.signedOut ? 'signin:signedOut.title' : 'signin:title');
-}
-
-function idpButtons(flow) {
-  const idps = Array.isArray(flow.step.idps) ? flow.step.idps : [];
-  if (!idps.length) return null;
-  return h('div', { class: 'stack idp-list', id: 'signin-idps' },
-    h('p', { class: 'divider-text' }, t('signin:idp.prompt')),
-    idps.map((idp) => h('button', {
-      type: 'button', class: 'btn btn-secondary btn-block', 'data-idp': idp.id, disabled: Boolean(flow.busy),
-      on: { click: () => flow.submit('redirect-idp', { idp: idp.id }, { busy: `idp-${idp.id}` }) },
-    }, t('signin:idp.button', { name: idp.name || idp.id }))));
 }
 
 export function render(flow) {

@@ -98,3 +98,15 @@ export function lead(text, attrs = {}) {
 export function describedBy() {
   return uid('desc');
 }
+
+/** One button per IdP Okta offers (redirect-idp): the BFF answers a `redirect` step. */
+export function idpButtons(flow, { prompt = true } = {}) {
+  const idps = Array.isArray(flow.step.idps) ? flow.step.idps : [];
+  if (!idps.length) return null;
+  return h('div', { class: 'stack idp-list', id: 'signin-idps' },
+    prompt ? h('p', { class: 'divider-text' }, t('signin:idp.prompt')) : null,
+    idps.map((idp) => h('button', {
+      type: 'button', class: 'btn btn-secondary btn-block', 'data-idp': idp.id, disabled: Boolean(flow.busy),
+      on: { click: () => flow.submit('redirect-idp', { idp: idp.id }, { busy: `idp-${idp.id}` }) },
+    }, t('signin:idp.button', { name: idp.name || idp.id }))));
+}

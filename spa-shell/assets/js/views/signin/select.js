@@ -1,7 +1,8 @@
 // select-authenticator-authenticate / -enroll / -unlock-account: one button per supported
 // choice (and per method, for a phone that can take an SMS or a call). Unlock also asks for
-// the account's identifier. When Okta's first choice is one the BFF left out (Okta Verify,
-// Duo...), the step says so: "choose another way", the redirect flow being the last resort.
+// the account's identifier, a phone enrollment for the number. When Okta's first choice is
+// one the BFF left out (Okta Verify, Duo...), the step says so: "choose another way", the
+// redirect flow being the last resort.
 
 import { t } from '../../copy.js';
 import { h } from '../../dom.js';
@@ -53,6 +54,14 @@ export function render(flow) {
               const values = { 'authenticator.id': choice.id };
               if (choice.enrollmentId && fieldNames.has('authenticator.enrollmentId')) values['authenticator.enrollmentId'] = choice.enrollmentId;
               if (method) values['authenticator.methodType'] = method;
+              if (choice.key === 'phone_number' && fieldNames.has('authenticator.phoneNumber')) {
+                const phone = String(flow.values['authenticator.phoneNumber'] || '').trim();
+                if (!phone) {
+                  flow.setError('authenticator.phoneNumber', t('signin:error.phone.required'));
+                  return;
+                }
+                values['authenticator.phoneNumber'] = phone;
+              }
               if (needsIdentifier) {
                 const identifier = String(flow.values.identifier || flow.identifier || '').trim();
                 if (!identifier) {
@@ -76,6 +85,10 @@ export function render(flow) {
     needsIdentifier ? stepField(flow, {
       name: 'identifier', id: 'identifier', type: 'email', label: t('signin:email.label'), autocomplete: 'username',
       maxlength: 256,
+    }) : null,
+    fieldNames.has('authenticator.phoneNumber') && choices.some((c) => c.key === 'phone_number') ? stepField(flow, {
+      name: 'authenticator.phoneNumber', id: 'phone-number', type: 'tel', label: t('signin:field.authenticator.phoneNumber.label'),
+      hint: t('signin:field.phoneNumber.hint'), autocomplete: 'tel', required: false, maxlength: 32,
     }) : null,
     h('ul', { class: 'plain-list stack-tight', id: 'signin-choices' }, buttons),
   ];
