@@ -20,11 +20,12 @@ def test_keyboard_only_sign_up_path(spa: Spa) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
     # The sign-in screen puts the focus on its first field; from there by keyboard alone, in
-    # the order the screen reads: remember me, continue, unlock, sign up.
+    # the order the screen reads: remember me, continue, the IdPs Okta offers, unlock, sign up.
     page.goto(spa.url + "/")
     spa.ready(page)
     expect(page.locator("#f-identifier")).to_be_focused()
-    for expected in ("#f-rememberMe", "#signin-submit", "#signin-unlock", "#signup-link"):
+    idps = [f"#signin-idps button >> nth={i}" for i in range(page.locator("#signin-idps button").count())]
+    for expected in ("#f-rememberMe", "#signin-submit", *idps, "#signin-unlock", "#signup-link"):
         page.keyboard.press("Tab")
         expect(page.locator(expected)).to_be_focused()
     # Sign-up here is Okta's profile enrollment (the twin's policy offers it): its first field.
