@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Spa
 
@@ -75,3 +77,37 @@ def test_small_screens(spa: Spa) -> None:
     spa.sign_in("alice@acme.test", page=page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     spa.shot("home-mobile", page)
+
+
+def _labelled_inputs(page: Page) -> list[str]:
+    """ids of the sign-in card's visible inputs that have no label (should be none)."""
+    return page.evaluate("""() => [...document.querySelectorAll('#signin-card input, #signin-card select')]
+        .filter((el) => el.type !== 'hidden' && el.getAttribute('aria-hidden') !== 'true')
+        .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+        .map((el) => el.id || el.name)""")
+
+
+def test_the_sign_in_steps_are_labelled_announced_and_keep_their_place(spa: Spa) -> None:
+    page = spa.open("/")
+    steps = page.locator("#signin-card")
+    expect(steps).to_have_attribute("data-step", "identify")
+    # Messages have their live regions before anything goes wrong (announced when filled).
+    expect(page.locator("#signin-errors")).to_have_attribute("aria-live", "assertive")
+    expect(page.locator("#signin-status")).to_have_attribute("aria-live", "polite")
+    assert _labelled_inputs(page) == []
+    page.fill("#f-identifier", "bob@acme.test")
+    page.click("#signin-submit")
+    expect(page.locator("#signin-card[data-step=challenge-authenticator][aria-busy=false]")).to_be_visible()
+    assert _labelled_inputs(page) == []
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.fill("#f-password", "wrong")
+    page.keyboard.press("Enter")  # Enter submits the step
+    error = page.locator("#f-password-error")
+    expect(error).to_be_visible()
+    expect(page.locator("#f-password")).to_have_attribute("aria-describedby",
+                                                          re.compile(r"\bf-password-error\b"))
+    expect(page.locator("#f-password")).to_be_focused()
+    # Small screens: the step fits without sideways scrolling.
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    spa.shot("signin-password-mobile")

@@ -284,6 +284,26 @@ def test_bob_resets_a_forgotten_password(spa: Spa, restore: Any) -> None:
     signed_in_as(spa, page, "bob@acme.test")
 
 
+def test_a_recovery_link_opened_in_a_new_tab_goes_on_there(spa: Spa, restore: Any) -> None:
+    restore(reset_password("bob@acme.test"))
+    sent = len(spa.okta.idx.outbox)
+    page = spa.open("/")
+    spa.identify(page, "bob@acme.test")
+    card(page, "challenge-authenticator", "okta_password")
+    page.click("#signin-recover")
+    card(page, "challenge-authenticator", "okta_email")
+    other = spa.new_page()
+    other.goto(spa.outbox("bob@acme.test", after=sent)["link"])
+    other.wait_for_url(spa.url + "/signin")  # the code was applied; the next step is here
+    spa.ready(other)
+    card(other, "reset-authenticator", "okta_password")
+    other.fill("#f-new-password", "Linked-Reset-5")
+    other.fill("#f-confirm-password", "Linked-Reset-5")
+    other.click("#signin-submit")
+    other.wait_for_url(spa.url + "/")
+    signed_in_as(spa, other, "bob@acme.test")
+
+
 def test_hana_locks_herself_out_then_unlocks_by_email(spa: Spa, restore: Any) -> None:
     def unlock(okta: Any) -> None:
         user = okta.directory.user("hana@acme.test")

@@ -287,6 +287,24 @@ async function resume() {
   }
 }
 
+async function adoptOrBegin() {
+  const token = ++state.token;
+  state.loading = true;
+  rerender();
+  try {
+    const step = await currentStep();
+    if (token !== state.token) return;
+    if (step && step.step !== 'identify') {
+      show(step, { replace: true });
+      return;
+    }
+  } catch (err) {
+    if (token !== state.token) return;
+    if (!(err instanceof ApiError)) console.error('sign-in: the current step failed:', err);
+  }
+  await begin();
+}
+
 async function startOver() {
   if (state.step && !['terminal', 'unsupported'].includes(state.step.step) && tabSignin()?.transaction) {
     await cancelSignin().catch(() => null);
@@ -524,6 +542,13 @@ export default {
     state.identifier = (sameAsk && tab.identifier) || '';
     if (entry && sameAsk && tab.transaction) {
       resume(); // a reload: the current step again
+      return;
+    }
+    if (!entry && !(tab && tab.transaction) && ctx.route.name === 'signin' && !ctx.query.has('returnTo') && !scope) {
+      // Plain /signin in a tab with no sign-in of its own: where the BFF sends a magic link
+      // opened in a new tab when the sign-in goes on (BFF's continue_path). Take up the
+      // browser's sign-in if it is past the identifier, else start one.
+      adoptOrBegin();
       return;
     }
     // A step-up for the signed-in user starts at their password (the identifier is known).
