@@ -49,6 +49,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     content = await content_component.build(settings, http, stack)
     api = await proxy_component.build(settings, policy, stack)
     signup = await signup_component.build(settings, http, stack)
+    auth.revocation.subscribe(signup.hook)  # the Okta events that end sessions (bff.auth.revocation)
     signin = await signin_component.build(settings, http, stack, auth, signup.idx_signup())
     spa = spa_component.build(settings, content)
     ready: dict[str, ReadyCheck] = {

@@ -14,6 +14,7 @@ dev, placeholder secrets (:data:`PLACEHOLDER_MARKER`) are refused.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from bff.config import ConfigError, EnvReader
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.
 PLACEHOLDER_MARKER = "dev-only-insecure"
+#: An Okta IdP id (``0oa...``; Okta's own mocks use ``google-123``): what ``/bff/login?idp=`` may carry.
+IDP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +52,15 @@ class OktaSettings:
     # Okta groups whose members may attempt the admin step-up (the access policy's allow-list);
     # the SPA shows the admin entry points only to them.
     admin_groups: tuple[str, ...] = ("customer-admins",)
+    #: IdP ids ``/bff/login?idp=`` (and the embedded sign-in's ``redirect-idp``) may name beyond
+    #: those of ``idp_discovery`` (``BFF_OKTA_IDPS``: social / enterprise buttons)
+    idps: tuple[str, ...] = ()
+
+    @property
+    def allowed_idps(self) -> frozenset[str]:
+        """Every IdP id the BFF may send a browser to: ``BFF_OKTA_IDPS`` and the values of
+        ``BFF_OKTA_IDP_DISCOVERY``. Anything else is refused before Okta is asked."""
+        return frozenset(self.idps) | frozenset(self.idp_discovery.values())
 
 
 @dataclass(frozen=True)
@@ -293,6 +305,12 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
             "BFF_OKTA_CLIENT_SECRET or BFF_OKTA_PRIVATE_KEY is required (client authentication)")
     scopes = r.items("BFF_OKTA_SCOPES", ("openid", "profile", "email", "offline_access"), sep=None)
     r.check("openid" in scopes, "BFF_OKTA_SCOPES must contain openid")
+    idp_discovery = r.mapping("BFF_OKTA_IDP_DISCOVERY")
+    idps = r.items("BFF_OKTA_IDPS")
+    for name, ids in (("BFF_OKTA_IDP_DISCOVERY", tuple(idp_discovery.values())), ("BFF_OKTA_IDPS", idps)):
+        for idp in ids:
+            r.check(bool(IDP_ID.fullmatch(idp)),
+                    f"{name}: {idp[:80]!r} is not an Okta IdP id (letters, digits, '-' or '_', at most 64)")
     okta = OktaSettings(
         issuer=issuer,
         client_id=r.text("BFF_OKTA_CLIENT_ID", required=True),
@@ -300,7 +318,8 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         private_key=private_key,
         scopes=scopes,
         stepup_scopes=r.items("BFF_OKTA_STEPUP_SCOPES", ("admin",), sep=None),
-        idp_discovery=r.mapping("BFF_OKTA_IDP_DISCOVERY"),
+        idp_discovery=idp_discovery,
+        idps=idps,
         post_logout_path=r.text("BFF_POST_LOGOUT_PATH", "/"),
         clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
         http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),

@@ -80,8 +80,15 @@ class SessionAccess(Protocol):
 
 class SessionLookup(Protocol):
     async def load(self, conn: HTTPConnection) -> SessionAccess | None:
-        """The session of this request's cookie, or None (no/invalid/expired cookie)."""
+        """The session of this request's cookie, or None (no/invalid/expired cookie). When the
+        cookie is genuine but its session has ended, also sets ``conn.scope[ENDED] = True``."""
         ...
+
+
+#: The scope key a :class:`SessionLookup` sets when the request's cookie named a session that
+#: has ended (signed out elsewhere, revoked at Okta, expired): its 401 is ``session_ended``, and
+#: the SPA says so and sends the user to sign in.
+ENDED = "bff.session_ended"
 
 
 #: What every area reads the session through (``Services.sessions``).
@@ -101,8 +108,16 @@ async def current_session(conn: HTTPConnection) -> SessionAccess | None:
 async def require_session(conn: HTTPConnection) -> SessionAccess:
     session = await current_session(conn)
     if session is None:
-        raise Unauthenticated("No valid session; sign in again")
+        raise no_session(conn)
     return session
+
+
+def no_session(conn: HTTPConnection, headers: Mapping[str, str] | None = None) -> Unauthenticated:
+    """The 401 of a request without a usable session: ``session_ended`` when its cookie named a
+    session that has ended, ``unauthenticated`` otherwise."""
+    if conn.scope.get(ENDED):
+        return Unauthenticated("Your session has ended; sign in again", code="session_ended", headers=headers)
+    return Unauthenticated("No valid session; sign in again", headers=headers)
 
 
 _MISSING = object()

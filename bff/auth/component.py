@@ -12,7 +12,7 @@ import contextlib
 import httpx
 from starlette.routing import BaseRoute
 
-from bff.auth import endpoints
+from bff.auth import endpoints, session_endpoints
 from bff.auth.endpoints import AuthArea
 from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import SessionManager
@@ -22,7 +22,7 @@ from bff.settings import Settings
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return endpoints.routes(settings)
+    return [*endpoints.routes(settings), *session_endpoints.routes(settings)]
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack) -> AuthArea:

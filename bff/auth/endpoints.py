@@ -23,18 +23,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bff.auth.api import current_session
+from bff.auth.api import current_session, no_session
 from bff.auth.completion import end_previous_session, establish_session
 from bff.auth.csrf import check_csrf
 from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient
 from bff.auth.redirects import safe_return_to
+from bff.auth.revocation import SessionRevocation
 from bff.auth.sessions import ManagedSession, SessionManager
 from bff.auth.transactions import LoginTransactions, TransactionError
 from bff.errors import (
     BadRequest,
     BFFError,
     CSRFRejected,
-    Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
 )
@@ -73,6 +73,7 @@ class AuthArea:
         self.store = store  # for areas that need claim_once or locks
         self.transactions = transactions
         self.binding_cookie = f"{settings.session.cookie_name}-login"
+        self.revocation = SessionRevocation(sessions)  # the Okta events that end sessions
 
 
 AUTH: ServiceKey[AuthArea] = ServiceKey("auth")
@@ -143,6 +144,14 @@ async def login(request: Request) -> Response:
         domain = login_hint.rpartition("@")[2].lower() if "@" in login_hint else ""
         idp = settings.okta.idp_discovery.get(domain) if domain else None
         login_hint = login_hint or None
+    asked_idp = _single(request, "idp")
+    if asked_idp is not None:
+        # Only an IdP this BFF is configured for (BFF_OKTA_IDPS, BFF_OKTA_IDP_DISCOVERY): an
+        # arbitrary id would let any link send the browser to whatever IdP the org has.
+        if asked_idp not in settings.okta.allowed_idps:
+            raise BadRequest("idp is not an identity provider this application signs in with",
+                             code="idp_not_allowed")
+        idp = asked_idp
 
     binding = area.transactions.binding_of(request.cookies.get(area.binding_cookie))
     if binding is None:
@@ -252,7 +261,7 @@ async def user(request: Request) -> Response:
             probe = Response()
             area.sessions.clear_cookie(probe)
             headers["Set-Cookie"] = probe.headers["set-cookie"]
-        raise Unauthenticated("No valid session; sign in again", headers=headers)
+        raise no_session(request, headers)
     try:
         # Near expiry, renew now: a dead refresh token must read as "signed out" here, not
         # only on the next API call (bff-security.md, recurring problem 8).
@@ -357,9 +366,17 @@ async def backchannel_logout(request: Request) -> Response:
         raise BadRequest("This logout token was already used", code="invalid_logout_token")
     sid: str | None = claims.get("sid")
     sub: str | None = claims.get("sub")
-    ended = await area.sessions.end_for(idp_sid=sid) if sid else 0
-    if ended == 0 and sub:
-        ended = await area.sessions.end_for(user_id=sub)
+    # OIDC Back-Channel Logout 1.0, 2.6: a sid names ONE IdP session, and only its sessions end
+    # (of that sub, when both are given); a sid that matches none ends NOTHING (it once fell back
+    # to sub and signed the user out on every device). sub alone ends all of the user's sessions.
+    if sid and sub:
+        ended = await area.sessions.end_sessions_of(sub, idp_sid=sid)
+    elif sid:
+        ended = await area.sessions.end_for(idp_sid=sid)
+    elif sub:
+        ended = await area.sessions.end_sessions_of(sub)
+    else:  # validate_logout_token requires one of them
+        ended = 0
     log.info("back-channel logout ended %d session(s)", ended)
     return Response(status_code=200, headers=NO_STORE)
 

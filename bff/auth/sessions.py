@@ -64,7 +64,8 @@ from cachetools import TTLCache
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 
-from bff.auth.api import Principal
+from bff.auth.api import ENDED, Principal
+from bff.auth.devices import SessionHandles, coarse_network, device_label
 from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient, TokenSet
 from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable
 from bff.sessions.cookies import CookieSigner, new_session_id
@@ -101,6 +102,11 @@ class SessionData:
     created_at: float
     absolute_expires_at: float
     last_seen: float
+    # What the user's list of sessions shows (GET /bff/sessions), noted with ``last_seen``: a
+    # coarse label of the browser ("Firefox on Linux") and the client's network (an IPv4 /24, an
+    # IPv6 /48), never the raw User-Agent or the full address. None until the first request.
+    device: str | None = None
+    network: str | None = None
 
     def hard_deadline(self) -> float:
         """When the session ends at the latest, however active it is."""
@@ -282,6 +288,7 @@ class SessionManager:
         self._outcomes: TTLCache[str, _Outcome] = TTLCache(maxsize=10_000, ttl=60, timer=monotonic)
         self._cookie_ids: dict[str, str] = {}  # verified Cookie header(s) -> session id
         self._decoded: dict[str, _Decoded] = {}  # session id -> its last decoded record
+        self._handles = SessionHandles(secret_keys)
         self.token_calls = 0  # refresh-token grants sent by this process (tests, metrics)
 
     # -- encryption --------------------------------------------------------------------------
@@ -322,13 +329,18 @@ class SessionManager:
         return session_id
 
     async def load(self, conn: HTTPConnection) -> ManagedSession | None:
-        """The session of this request's cookie (ONE store read), or None."""
+        """The session of this request's cookie (ONE store read), or None. When the cookie is
+        genuine but its session has ended (signed out elsewhere, revoked, expired), it marks the
+        request (``conn.scope[ENDED]``) so its 401 says ``session_ended``."""
         session_id = self.session_id_of(conn)
         if session_id is None:
             return None
-        return await self.get(session_id)
+        session = await self.get(session_id, conn)
+        if session is None:
+            conn.scope[ENDED] = True
+        return session
 
-    async def get(self, session_id: str) -> ManagedSession | None:
+    async def get(self, session_id: str, conn: HTTPConnection | None = None) -> ManagedSession | None:
         record = await self.store.get(session_id)
         if record is None:  # ended (maybe by another instance): drop its decoded tokens too
             self._decoded.pop(session_id, None)
@@ -345,14 +357,18 @@ class SessionManager:
         if data.deadline(self.idle_timeout) <= now:
             return None
         session = ManagedSession(self, record, data, decoded)
-        if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data):
-            await self._touch(session, now)
+        if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data) \
+                or (conn is not None and data.device is None):
+            await self._touch(session, now, conn)
         return session
 
-    async def _touch(self, session: ManagedSession, now: float) -> None:
-        """Slide the idle deadline (and re-encrypt under the newest key). A lost race is fine:
-        whoever wrote first also kept the session alive."""
+    async def _touch(self, session: ManagedSession, now: float, conn: HTTPConnection | None) -> None:
+        """Slide the idle deadline (and re-encrypt under the newest key), noting the device the
+        request came from. A lost race is fine: whoever wrote first also kept the session alive."""
         data = replace(session.data, last_seen=now)
+        if conn is not None:
+            data = replace(data, device=device_label(conn.headers.get("user-agent")),
+                           network=coarse_network(conn.client.host if conn.client else None))
         record = self._next(session.record, data)
         try:
             if await self.store.replace(record, expected_version=session.record.version):
@@ -397,6 +413,52 @@ class SessionManager:
 
     async def end_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
         return await self.store.delete_for(user_id=user_id, idp_sid=idp_sid)
+
+    async def end_sessions_of(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                              created_before: float | None = None) -> int:
+        """End the user's sessions matching every filter (all; all but ``keep``; those of the
+        IdP session ``idp_sid``; those created before ``created_before``) in ONE store call,
+        then revoke each one's refresh token at the provider (failures are logged: the sessions
+        are gone either way). Returns how many live sessions ended."""
+        ended = await self.store.end_sessions(user_id, keep=keep, idp_sid=idp_sid,
+                                              created_before=created_before)
+        tokens = []
+        for record in ended:
+            self._decoded.pop(record.id, None)
+            self._outcomes[record.id] = _Outcome(at=self.monotonic())
+            data = self._open(record)
+            if data is not None and data.refresh_token:
+                tokens.append(data.refresh_token)
+        await asyncio.gather(*(self._revoke_quietly(token) for token in tokens))
+        return len(ended)
+
+    async def end_one(self, user_id: str, session_id: str) -> bool:
+        """End the session ``session_id`` if it is a live session of ``user_id``, revoking its
+        refresh token; False when there is no such session."""
+        record = await self.store.get(session_id)
+        if record is None or record.user_id != user_id:
+            return False
+        data = self._open(record)
+        await self.end(session_id)
+        if data is not None:
+            await self._revoke_quietly(data.refresh_token)
+        return True
+
+    async def sessions_of(self, user_id: str) -> list[tuple[SessionRecord, SessionData]]:
+        """The user's live sessions and their content, oldest first (one index lookup)."""
+        now = self.clock()
+        out = []
+        for record in await self.store.sessions_of(user_id):
+            data = self._open(record)
+            if data is not None and data.deadline(self.idle_timeout) > now:
+                out.append((record, data))
+        return out
+
+    def handle_of(self, session_id: str) -> str:
+        """A stable, public name of a session for the user's own list: an HMAC of its id under
+        the newest secret key. It names the session without being it: a handle cannot be turned
+        back into the id, and the cookie signer refuses it (it is not a signed id)."""
+        return self._handles.handle(session_id)
 
     def set_cookie(self, response: Response, value: str, session: ManagedSession) -> None:
         max_age = max(0, int(session.data.hard_deadline() - self.clock()))

@@ -13,6 +13,7 @@ Self-contained: it imports httpx, joserfc, authlib and the standard library, not
     core.py        the rules without I/O: request, retry decision, answer checking (OktaCore, Call)
     endpoints.py   the calls the project makes (users, groups), as data
     client.py      OktaClient (httpx.Client) and AsyncOktaClient (httpx.AsyncClient)
+    events.py      event hook deliveries: LogEvent, parse_delivery, EventHook (dispatch by event type)
 
 Callers convert :class:`OktaError` into their own errors at their boundary (the BFF's sign-up
 into problem+json, the admin API into its own, ``bff okta`` into a message and an exit code).

@@ -136,6 +136,10 @@ class OktaClient:
         """``activate``/``reactivate``/``deactivate``/``suspend``/``unsuspend`` ..."""
         self.send(endpoints.lifecycle(user_id, operation, send_email=send_email))
 
+    def clear_sessions(self, user_id: str, *, oauth_tokens: bool = True) -> None:
+        """End the user's Okta sessions (and, by default, revoke their OAuth tokens)."""
+        self.send(endpoints.clear_sessions(user_id, oauth_tokens=oauth_tokens))
+
     def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         return list(self._iterate(endpoints.user_groups(user_id)))
 
@@ -268,6 +272,10 @@ class AsyncOktaClient:
     async def lifecycle(self, user_id: str, operation: str, *, send_email: bool = False) -> None:
         """``activate``/``reactivate``/``deactivate``/``suspend``/``unsuspend`` ..."""
         await self.send(endpoints.lifecycle(user_id, operation, send_email=send_email))
+
+    async def clear_sessions(self, user_id: str, *, oauth_tokens: bool = True) -> None:
+        """End the user's Okta sessions (and, by default, revoke their OAuth tokens)."""
+        await self.send(endpoints.clear_sessions(user_id, oauth_tokens=oauth_tokens))
 
     async def user_groups(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(endpoints.user_groups(user_id))

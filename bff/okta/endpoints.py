@@ -70,6 +70,13 @@ def lifecycle(user_id: str, operation: str, *, send_email: bool = False) -> Call
     return Call("POST", f"/api/v1/users/{segment(user_id)}/lifecycle/{operation}", params)
 
 
+def clear_sessions(user_id: str, *, oauth_tokens: bool = True) -> Call:
+    """``DELETE /api/v1/users/{id}/sessions``: end every Okta session of the user; with
+    ``oauthTokens=true`` also revoke the OAuth tokens issued to them (Okta then emits
+    ``user.session.clear``, which the BFF's event hook turns into ended BFF sessions)."""
+    return Call("DELETE", f"/api/v1/users/{segment(user_id)}/sessions", query(oauthTokens=oauth_tokens))
+
+
 def user_groups(user_id: str) -> Call:
     return Call("GET", f"/api/v1/users/{segment(user_id)}/groups")
 
@@ -103,6 +110,7 @@ def remove_from_group(group_id: str, user_id: str) -> Call:
 
 
 __all__ = [
-    "LIFECYCLE", "add_to_group", "create_user", "get_group", "get_user", "group_users", "lifecycle",
-    "list_groups", "list_users", "query", "remove_from_group", "segment", "update_profile", "user_groups",
+    "LIFECYCLE", "add_to_group", "clear_sessions", "create_user", "get_group", "get_user", "group_users",
+    "lifecycle", "list_groups", "list_users", "query", "remove_from_group", "segment", "update_profile",
+    "user_groups",
 ]

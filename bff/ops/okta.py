@@ -460,6 +460,12 @@ class Reconciler:
                 await self._write(Change("activate", "app", spec.label), "POST",
                                   f"/api/v1/apps/{app_id}/lifecycle/activate")
         self.report.outputs["OktaClientId"] = self.client_id or ""
+        if spec.email_verify_callback_uri:
+            # Okta's Apps API documents no field for it: the Admin Console is the only way.
+            self.report.warnings.append(
+                f"set by hand: the app's Email verify callback URI = {spec.email_verify_callback_uri} "
+                "(Admin Console → Applications → the app → General → Email verification experience); "
+                "Okta's Apps API has no documented field for it (docs/signin.md)")
         assigned = set() if is_new(app_id) else {g.get("id") for g in
                                                   await self.api.list_all(f"/api/v1/apps/{app_id}/groups")}
         for name in spec.assign_groups:

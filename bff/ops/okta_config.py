@@ -13,6 +13,7 @@ The format is documented in ``docs/deploy.md`` and ``infra/okta.example.toml``. 
     [access_policy]                             # name, description
     [[access_policy.rules]]                     # name, groups, grant_types, scopes, token lifetimes
     [app]                                       # label, redirect/logout URIs, PKCE, rotation, ...
+                                                # embedded_signin, email_verify_callback_uri
     [[trusted_origins]]                         # name, origin, scopes = [CORS, REDIRECT]
     [[profile_attributes]]                      # name, title, type, self_access, enum, max_length
     [event_hook]                                # name, uri, events, auth_header, verify
@@ -21,6 +22,13 @@ Security rules enforced here, before anything reaches Okta: a profile attribute 
 reads (``user.adminRole``) may not be user-editable (``self_access = "READ_WRITE"``), or a user
 could grant themselves a role from the end-user dashboard; a rule that grants a custom scope
 to ``Everyone`` is refused; ``app.jwks`` must hold public keys only.
+
+The embedded sign-in (``BFF_SIGNIN_MODE=embedded``, the BFF's default; docs/signin.md) needs
+Okta's Interaction Code grant: with ``app.embedded_signin`` (default true) ``interaction_code``
+is added to the app's grant types and to every access-policy rule that allows
+``authorization_code``, and the app's email verify callback URI is
+``{public_url}/bff/signin/email-callback`` (``app.email_verify_callback_uri``; ``""`` for none).
+``embedded_signin = false`` leaves the grant types exactly as written.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +142,9 @@ class AppSpec:
     jwks: dict[str, Any] | None
     consent_method: str
     assign_groups: tuple[str, ...]
+    embedded_signin: bool = True
+    #: the target of the email magic link (Okta's "email verify callback URI" of the app)
+    email_verify_callback_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,12 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Okta
                             description=r.text(p, "description", "access_policy"), rules=tuple(rules))
 
     app = _parse_app(r, top["app"], public_url, base_dir) if "app" in top else None
+    if app is not None and app.embedded_signin and policy is not None:
+        # a rule that lets the app sign users in must let the embedded sign-in do so too
+        policy = replace(policy, rules=tuple(
+            replace(rule, grant_types=(*rule.grant_types, "interaction_code"))
+            if "authorization_code" in rule.grant_types and "interaction_code" not in rule.grant_types
+            else rule for rule in policy.rules))
 
     origins = []
     for i, raw in enumerate(r.array(top, "trusted_origins")):
@@ -364,7 +381,8 @@ def _parse_app(r: TableReader, raw: Any, public_url: str, base_dir: Path) -> App
     a = r.table(raw, where, {"label", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
                              "initiate_login_uri", "grant_types", "pkce_required", "refresh_token_rotation",
                              "refresh_token_leeway", "token_endpoint_auth_method", "jwks_file",
-                             "consent_method", "assign_groups"}, {"label"})
+                             "consent_method", "assign_groups", "embedded_signin",
+                             "email_verify_callback_uri"}, {"label"})
     redirect = r.strings(a, "redirect_uris", where, (f"{public_url}/bff/callback",))
     logout = r.strings(a, "post_logout_redirect_uris", where, (f"{public_url}/",))
     for i, uri in enumerate(redirect + logout):
@@ -376,6 +394,18 @@ def _parse_app(r: TableReader, raw: Any, public_url: str, base_dir: Path) -> App
         backchannel = r.url(r.text(a, "backchannel_logout_uri", where, backchannel),
                             f"{where}.backchannel_logout_uri")
     grants = r.strings(a, "grant_types", where, ("authorization_code", "refresh_token"), allowed=GRANT_TYPES)
+    embedded = r.boolean(a, "embedded_signin", where, True)
+    if embedded and "interaction_code" not in grants:
+        grants = (*grants, "interaction_code")
+    email_callback: str | None = None
+    if embedded:
+        default_callback = f"{public_url}/bff/signin/email-callback"
+        email_callback = r.text(a, "email_verify_callback_uri", where, default_callback)
+        if email_callback:
+            email_callback = r.url(email_callback, f"{where}.email_verify_callback_uri")
+        email_callback = email_callback or None
+    elif "email_verify_callback_uri" in a:
+        r.error(f"{where}.email_verify_callback_uri: only used with embedded_signin = true")
     for grant in grants:
         if grant not in WEB_APP_GRANTS:
             r.error(f"{where}.grant_types: {grant!r} is not available to a web app")
@@ -401,6 +431,7 @@ def _parse_app(r: TableReader, raw: Any, public_url: str, base_dir: Path) -> App
         token_endpoint_auth_method=method, jwks=jwks,
         consent_method=r.choice(a, "consent_method", where, "TRUSTED", ("TRUSTED", "REQUIRED")),
         assign_groups=r.strings(a, "assign_groups", where, (EVERYONE,), non_empty=False),
+        embedded_signin=embedded, email_verify_callback_uri=email_callback,
     )
 
 

@@ -10,8 +10,12 @@ One table, partition key ``pk`` (string), item types by prefix::
 Every item also has ``ttl`` (N, whole epoch seconds) for DynamoDB's TTL deletion. TTL is lazy
 (items linger up to ~48 h), so ``expires_at`` (exact, fractional) is compared on every read and
 inside every condition: an expired lock or session counts as absent. Two sparse global secondary
-indexes (``by_user_id``, ``by_idp_sid``, KEYS_ONLY) serve ``delete_for``; GSIs are eventually
-consistent, so a session created a split second before a back-channel logout may escape it.
+indexes (``by_user_id``, ``by_idp_sid``, KEYS_ONLY) serve ``delete_for``; ``by_user_id`` is also
+the per-user index of ``sessions_of`` and ``end_sessions``: one ``Query`` for the keys, then one
+strongly consistent ``BatchGetItem`` (100 keys a call) for the items, never a ``Scan``. GSIs are
+eventually consistent, so a session created a split second before a back-channel logout or an
+``end_sessions`` may escape it; DynamoDB keeps the GSI in step with every write and TTL deletion
+itself, and the expired items these calls meet are deleted at once.
 
 Atomicity comes from conditional writes: ``create`` and the lock/claim puts require
 ``attribute_not_exists(pk) OR expires_at <= :now``, ``replace`` requires ``ver = :expected``,
@@ -38,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bff.dynamo import create_table
-from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable
+from bff.sessions.store import SessionExists, SessionRecord, StoreUnavailable, ends
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -210,6 +214,80 @@ class DynamoDBStore:
                                        ExpressionAttributeValues={":v": _s(value)}):
             keys.update(item["pk"]["S"] for item in page.get("Items", []))
         return keys
+
+    def _session(self, item: Mapping[str, Any]) -> SessionRecord:
+        return SessionRecord(
+            id=str(item["pk"]["S"]).removeprefix("session#"), user_id=item["user_id"]["S"],
+            idp_sid=item["idp_sid"]["S"] if "idp_sid" in item else None,
+            created_at=float(item["created_at"]["N"]), expires_at=_expires(item),
+            version=int(item["ver"]["N"]), data=bytes(item["data"]["B"]))
+
+    def _batch_get(self, keys: list[str]) -> list[Mapping[str, Any]]:
+        items: list[Mapping[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            pending: Any = {self.table: {"Keys": [{"pk": _s(k)} for k in keys[start:start + 100]],
+                                         "ConsistentRead": True}}
+            for _ in range(10):  # unprocessed keys (throttling) are asked for again
+                resp = self._db.batch_get_item(RequestItems=pending)
+                items.extend(resp.get("Responses", {}).get(self.table, []))
+                pending = resp.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable(f"DynamoDB session store {self.table}: reads kept being throttled")
+        return items
+
+    async def _of(self, user_id: str) -> tuple[list[SessionRecord], list[SessionRecord]]:
+        """The user's (live, expired) sessions: one index query, one consistent batch read."""
+        keys = await self._run(lambda: self._query_keys(USER_INDEX, "user_id", user_id))
+        items = await self._run(lambda: self._batch_get(sorted(keys))) if keys else []
+        now = self._clock()
+        records = [self._session(i) for i in items if i.get("user_id", {}).get("S") == user_id]
+        live = sorted((r for r in records if r.expires_at > now), key=lambda r: (r.created_at, r.id))
+        return live, [r for r in records if r.expires_at <= now]
+
+    async def _delete_session(self, record: SessionRecord, condition: str,
+                              values: dict[str, AttributeValueTypeDef]) -> SessionRecord | None:
+        """Delete one session item if ``condition`` still holds; the record deleted, or None."""
+        key = self._key("session", record.id)
+        try:
+            old = await self._run(functools.partial(
+                self._db.delete_item, TableName=self.table, Key=key, ConditionExpression=condition,
+                ExpressionAttributeNames={"#u": "user_id", "#exp": "expires_at"},
+                ExpressionAttributeValues={":u": _s(record.user_id), **values}, ReturnValues="ALL_OLD"))
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None  # changed meanwhile (expired, or already deleted): not ours to report
+            raise  # pragma: no cover (_run converts every other ClientError)
+        attributes = old.get("Attributes")
+        return self._session(attributes) if attributes else None
+
+    async def _forget_expired(self, expired: list[SessionRecord]) -> None:
+        now = _n(self._clock())
+        for record in expired:
+            await self._delete_session(record, "#u = :u AND #exp <= :now", {":now": now})
+
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        live, expired = await self._of(user_id)
+        await self._forget_expired(expired)
+        return live
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        live, expired = await self._of(user_id)
+        await self._forget_expired(expired)
+        ended = []
+        for record in live:
+            if not ends(record, user_id, keep=keep, idp_sid=idp_sid, created_before=created_before):
+                continue
+            # The item as read is deleted only if it is still live and still this user's; a
+            # refresh that rotated its tokens meanwhile is deleted all the same (the version is
+            # not part of the condition) and its newest refresh token is what gets reported.
+            old = await self._delete_session(record, "#u = :u AND #exp > :now",
+                                             {":now": _n(self._clock())})
+            if old is not None and (idp_sid is None or old.idp_sid == idp_sid):
+                ended.append(old)
+        return ended
 
     # -- one-use transactions, locks, claim_once --------------------------------------------
 

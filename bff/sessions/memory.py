@@ -3,6 +3,8 @@
 Nothing survives a restart and nothing is shared between processes. Every method runs to
 completion without awaiting, under one ``threading.Lock``, so operations are atomic for all
 coroutines (and threads) of the process. Expired entries are ignored on read and purged lazily.
+The per-user index is a dict of sets of session ids (``_by_user``), kept in step with
+``_sessions`` by every write.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bff.sessions.store import SessionExists, SessionRecord
+from bff.sessions.store import SessionExists, SessionRecord, ends
 
 __all__ = ["MemoryStore"]
 
@@ -39,6 +41,7 @@ class MemoryStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._sessions: dict[str, SessionRecord] = {}
+        self._by_user: dict[str, set[str]] = {}  # user id -> ids of their sessions in _sessions
         self._transactions: dict[str, _Expiring] = {}
         self._locks: dict[str, _Expiring] = {}
         self._once: dict[str, _Expiring] = {}
@@ -50,11 +53,40 @@ class MemoryStore:
         now = self._clock()
         if now - self._last_purge > _PURGE_EVERY:
             self._last_purge = now
-            self._sessions = {k: r for k, r in self._sessions.items() if r.expires_at > now}
+            for record in [r for r in self._sessions.values() if r.expires_at <= now]:
+                self._forget(record.id)
             for table in (self._transactions, self._locks, self._once):
                 for key in [k for k, e in table.items() if e.expires_at <= now]:
                     del table[key]
         return now
+
+    def _put(self, record: SessionRecord) -> None:
+        old = self._sessions.get(record.id)
+        if old is not None and old.user_id != record.user_id:
+            self._forget(old.id)
+        self._sessions[record.id] = record
+        self._by_user.setdefault(record.user_id, set()).add(record.id)
+
+    def _forget(self, session_id: str) -> SessionRecord | None:
+        record = self._sessions.pop(session_id, None)
+        if record is not None:
+            ids = self._by_user.get(record.user_id)
+            if ids is not None:
+                ids.discard(session_id)
+                if not ids:
+                    del self._by_user[record.user_id]
+        return record
+
+    def _of(self, user_id: str, now: float) -> list[SessionRecord]:
+        """The user's live sessions through the index; expired ones met are forgotten."""
+        live: list[SessionRecord] = []
+        for session_id in list(self._by_user.get(user_id, ())):
+            record = self._sessions[session_id]
+            if record.expires_at > now:
+                live.append(record)
+            else:
+                self._forget(session_id)
+        return sorted(live, key=lambda r: (r.created_at, r.id))
 
     def _live(self, session_id: str, now: float) -> SessionRecord | None:
         record = self._sessions.get(session_id)
@@ -70,7 +102,7 @@ class MemoryStore:
         with self._lock:
             if self._live(record.id, self._now()) is not None:
                 raise SessionExists("a live session already has this id")
-            self._sessions[record.id] = record
+            self._put(record)
 
     async def replace(self, record: SessionRecord, *, expected_version: int) -> bool:
         if record.version != expected_version + 1:
@@ -79,12 +111,12 @@ class MemoryStore:
             current = self._live(record.id, self._now())
             if current is None or current.version != expected_version:
                 return False
-            self._sessions[record.id] = record
+            self._put(record)
             return True
 
     async def delete(self, session_id: str) -> None:
         with self._lock:
-            self._sessions.pop(session_id, None)
+            self._forget(session_id)
 
     async def delete_for(self, *, user_id: str | None = None, idp_sid: str | None = None) -> int:
         if user_id is None and idp_sid is None:
@@ -95,8 +127,21 @@ class MemoryStore:
                       if (user_id is not None and r.user_id == user_id)
                       or (idp_sid is not None and r.idp_sid == idp_sid)]
             for r in doomed:
-                del self._sessions[r.id]
+                self._forget(r.id)
             return sum(1 for r in doomed if r.expires_at > now)
+
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        with self._lock:
+            return self._of(user_id, self._now())
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        with self._lock:
+            doomed = [r for r in self._of(user_id, self._now())
+                      if ends(r, user_id, keep=keep, idp_sid=idp_sid, created_before=created_before)]
+            for r in doomed:
+                self._forget(r.id)
+            return doomed
 
     # -- one-use transactions, locks, claim_once --------------------------------------------
 

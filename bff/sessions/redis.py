@@ -7,7 +7,8 @@ Cluster forbids.
 Layout under ``prefix`` (default ``bff:``; tests use a unique one each)::
 
     {prefix}s:{session id}   hash u, i, c, e, v, d (user, idp sid, created, expires, version, data)
-    {prefix}u:{user id}      set of session ids (index for delete_for(user_id=...))
+    {prefix}u:{user id}      set of session ids (the per-user index: sessions_of, end_sessions,
+                             delete_for(user_id=...))
     {prefix}i:{idp sid}      set of session ids (index for delete_for(idp_sid=...))
     {prefix}tx:{key}         one-use transaction value        SET PX / GETDEL
     {prefix}lock:{key}       lock token                       SET NX PX / compare-and-delete
@@ -124,6 +125,43 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 redis.call('DEL', KEYS[1])
 return live
+"""
+
+# The user's sessions through their index set, for sessions_of (ARGV[4] == '0') and
+# end_sessions (ARGV[4] == '1'). Members whose hash is gone or belongs to someone else are dropped
+# from the set; expired sessions met are deleted with their index entries; with ARGV[4] == '1'
+# the live sessions matching every filter are deleted too. Returns the live records it kept
+# (sessions_of) or deleted (end_sessions), 7 strings each: id, u, i, c, e, v, d.
+# KEYS: the user's index set. ARGV: prefix, now, user id, mode, keep id or '',
+# idp sid filter ('1' + sid, or ''), created-before bound or ''.
+_OF_USER = """
+local out = {}
+local now = tonumber(ARGV[2])
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. 's:' .. id
+  local cur = redis.call('HMGET', key, 'u', 'i', 'c', 'e', 'v', 'd')
+  if not cur[4] or cur[1] ~= ARGV[3] then
+    redis.call('SREM', KEYS[1], id)
+  else
+    local live = tonumber(cur[4]) > now
+    local doomed = not live
+    if live and ARGV[4] == '1' then
+      doomed = id ~= ARGV[5]
+        and (ARGV[6] == '' or cur[2] == string.sub(ARGV[6], 2))
+        and (ARGV[7] == '' or tonumber(cur[3]) < tonumber(ARGV[7]))
+    end
+    if doomed then
+      redis.call('DEL', key)
+      redis.call('SREM', KEYS[1], id)
+      if cur[2] ~= '' then redis.call('SREM', ARGV[1] .. 'i:' .. cur[2], id) end
+    end
+    if live and (doomed == (ARGV[4] == '1')) then
+      table.insert(out, id)
+      for n = 1, 6 do table.insert(out, cur[n]) end
+    end
+  end
+end
+return out
 """
 
 # KEYS: lock. ARGV: token.
@@ -362,6 +400,7 @@ class RedisStore:
         self._delete_ids = client.register_script(_DELETE_IDS)
         self._delete_indexed = client.register_script(_DELETE_INDEXED)
         self._release = client.register_script(_RELEASE)
+        self._of_user = client.register_script(_OF_USER)
         self._reads = ReadChannel.mirroring(client)
 
     @classmethod
@@ -446,6 +485,27 @@ class RedisStore:
             total += int(await self._call(self._delete_indexed(
                 keys=[self._k("i", idp_sid)], args=[self._prefix, now, "i", idp_sid])))
         return total
+
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        return await self._user_sessions(user_id, "0", "", "", "")
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        return await self._user_sessions(user_id, "1", keep or "", "" if idp_sid is None else "1" + idp_sid,
+                                         "" if created_before is None else _num(created_before))
+
+    async def _user_sessions(self, user_id: str, mode: str, keep: str, idp_sid: str,
+                             created_before: str) -> list[SessionRecord]:
+        flat = cast(list[bytes], await self._call(self._of_user(
+            keys=[self._k("u", user_id)],
+            args=[self._prefix, _num(self._clock()), user_id, mode, keep, idp_sid, created_before])))
+        records = []
+        for n in range(0, len(flat), 7):
+            sid, user, idp, created, expires, version, data = flat[n:n + 7]
+            records.append(SessionRecord(id=sid.decode(), user_id=user.decode(), idp_sid=idp.decode() or None,
+                                         created_at=float(created), expires_at=float(expires),
+                                         version=int(version), data=bytes(data)))
+        return sorted(records, key=lambda r: (r.created_at, r.id))
 
     # -- one-use transactions, locks, claim_once --------------------------------------------
 

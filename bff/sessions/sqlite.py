@@ -46,6 +46,15 @@ _BATCH_SELECT = ("SELECT id, user_id, idp_sid, created_at, expires_at, version, 
                  "WHERE id IN ({}) AND expires_at > ?")
 _SELECT_ONE = ("SELECT id, user_id, idp_sid, created_at, expires_at, version, data FROM sessions "
                "WHERE id = ? AND expires_at > ?")
+# The per-user index is ``sessions_by_user`` (below): each of these is one index range, never a
+# scan of the table (tests/unit/sessions/test_sqlite_plans.py asks SQLite's query planner).
+_COLUMNS = "id, user_id, idp_sid, created_at, expires_at, version, data"
+_FORGET_EXPIRED_OF = "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?"
+_SESSIONS_OF = (f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? "  # noqa: S608 (constants)
+                "ORDER BY created_at, id")
+_END_SESSIONS = (f"DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id <> ?) "  # noqa: S608 (constants)
+                 "AND (? IS NULL OR idp_sid = ?) AND (? IS NULL OR created_at < ?) "
+                 f"RETURNING {_COLUMNS}")
 _PURGE_EVERY = 600.0
 _ROWS_MEMO = 4096  # rows the loop's reader keeps while the database is unchanged
 
@@ -304,6 +313,28 @@ class SQLiteStore:
             rows = c.execute("DELETE FROM sessions WHERE user_id = ? OR idp_sid = ? RETURNING expires_at",
                              (user_id, idp_sid)).fetchall()
             return sum(1 for (expires_at,) in rows if expires_at > now)
+
+        return await self._run(op)
+
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        now = self._clock()
+
+        def op(c: sqlite3.Connection) -> list[SessionRecord]:
+            c.execute(_FORGET_EXPIRED_OF, (user_id, now))
+            return [_record(row) for row in c.execute(_SESSIONS_OF, (user_id, now))]
+
+        return await self._run(op)
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        now = self._clock()
+
+        def op(c: sqlite3.Connection) -> list[SessionRecord]:
+            c.execute(_FORGET_EXPIRED_OF, (user_id, now))
+            rows = c.execute(_END_SESSIONS, (user_id, keep, keep, idp_sid, idp_sid, created_before,
+                                             created_before)).fetchall()
+            return sorted((r for r in map(_record, rows) if r.expires_at > now),
+                          key=lambda r: (r.created_at, r.id))
 
         return await self._run(op)
 

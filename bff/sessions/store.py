@@ -24,6 +24,17 @@ Rules every adapter follows (the contract test checks each one):
   and fails (False) when the stored version differs or the session is gone or expired.
 * ``delete_for`` removes matching sessions, expired leftovers included, and returns how many
   LIVE sessions it ended.
+* Every adapter keeps a per-user index of sessions (SQLite: the ``sessions_by_user`` index of
+  the sessions table; Redis: a set per user; memory: a dict of sets; DynamoDB: the
+  ``by_user_id`` GSI), so ``sessions_of`` and ``end_sessions`` are ONE index lookup, never a
+  scan of the store. ``delete``, ``delete_for`` and ``end_sessions`` leave no index entry
+  behind; ``sessions_of`` and ``end_sessions`` drop the expired sessions (and their index
+  entries) they meet, so expiry does not leave the index growing either.
+* ``sessions_of`` returns the user's LIVE sessions, oldest first.
+* ``end_sessions`` deletes the user's sessions that match every filter given (all of them; all
+  but ``keep``; only those of the IdP session ``idp_sid``; only those created before
+  ``created_before``) and returns the LIVE records it deleted, so the caller can revoke their
+  refresh tokens. Another user's session is never touched, whatever the filters.
 * TTLs (``ttl``) are seconds, may be fractional, must be > 0.
 * Back-end failures (unreachable server, timeouts) raise :class:`StoreUnavailable`, a 503
   ``Unavailable``; ``ping`` returns False instead of raising.
@@ -81,6 +92,15 @@ class SessionStore(Protocol):
         """Delete every session of this user or of this IdP session; returns how many."""
         ...
 
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        """The user's live sessions, oldest first (one index lookup)."""
+        ...
+
+    async def end_sessions(self, user_id: str, *, keep: str | None = None, idp_sid: str | None = None,
+                           created_before: float | None = None) -> list[SessionRecord]:
+        """Delete the user's sessions matching every given filter; the live ones deleted."""
+        ...
+
     async def put_transaction(self, key: str, value: bytes, ttl: float) -> None: ...
 
     async def take_transaction(self, key: str) -> bytes | None:
@@ -102,3 +122,12 @@ class SessionStore(Protocol):
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...
+
+
+def ends(record: SessionRecord, user_id: str, *, keep: str | None, idp_sid: str | None,
+         created_before: float | None) -> bool:
+    """Whether ``end_sessions(user_id, ...)`` with these filters ends ``record`` (the adapters
+    that filter in Python share this; SQL and Lua spell the same rule out)."""
+    return (record.user_id == user_id and record.id != keep
+            and (idp_sid is None or record.idp_sid == idp_sid)
+            and (created_before is None or record.created_at < created_before))

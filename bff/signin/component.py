@@ -18,6 +18,7 @@ from bff.settings import Settings
 from bff.signin import endpoints
 from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
+from bff.signin.steps import StepPolicy
 from bff.signin.transactions import SigninTransactions
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.ratelimit import RateLimiter, open_limiter
@@ -44,4 +45,7 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5))
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
-    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, signup=signup)
+    # Okta's redirect-idp buttons only for IdPs /bff/login?idp= accepts (BFF_OKTA_IDPS, discovery)
+    policy = StepPolicy(idps=settings.okta.allowed_idps)
+    return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, policy=policy,
+                         signup=signup)

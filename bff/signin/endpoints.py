@@ -4,6 +4,8 @@ Engine through these routes; every Okta handle stays on the server.
     POST /bff/signin                  {"returnTo", "scope"?, "identifier"?} → the first step
     GET  /bff/signin                  the current step again (404 problem when none)
     POST /bff/signin/cancel           ends the transaction (and Okta's)
+    POST /bff/signin/redirect-idp     {"idp": "<id of the step's idps>"} → a ``redirect`` step to
+                                      /bff/login?idp= (Okta's transaction cancelled, ours ended)
     POST /bff/signin/{remediation}    {"<dotted field>": value, ...} → the next step
     GET  /bff/signin/email-callback   ?state=&otp= (Okta's email magic link): a redirect
 
@@ -41,6 +43,7 @@ from bff.http.body import read_json_object
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 from bff.signin.service import Outcome, SigninService
+from bff.signin.steps import REDIRECT_IDP
 from bff.signin.transactions import Binding
 
 log = logging.getLogger("bff.signin.endpoints")
@@ -139,6 +142,9 @@ async def remediate(request: Request) -> Response:
         outcome = await service.cancel(binding, named, client_ip=_client_ip(request))
         return _render(service, outcome)
     values = await read_json_object(request, MAX_BODY)
+    if name == REDIRECT_IDP:
+        outcome = await service.redirect_idp(binding, named, values, client_ip=_client_ip(request))
+        return _render(service, outcome)
     outcome = await service.step(binding, named, name, values, client_ip=_client_ip(request))
     await _end_previous(service, request, outcome)
     return _render(service, outcome)

@@ -9,6 +9,8 @@
                 step whose ``location`` is /bff/login (federated users use the redirect flow)
     current()   the stored state as a step (no Okta call)
     cancel()    Okta's cancel, then the transaction ends whatever Okta said
+    redirect_idp() an IdP the state offers (``redirect-idp``) and the BFF is configured for:
+                Okta's cancel, the transaction ended, a ``redirect`` step to /bff/login?idp=
     email_link() the magic link's OTP, submitted when this browser owns the transaction
 
 ``_settle`` turns Okta's answer into the outcome: ``successWithInteractionCode`` → the code
@@ -39,7 +41,16 @@ from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLim
 from bff.settings import Settings
 from bff.signin.client import IdxClient, IdxRejected
 from bff.signin.idx import Form, IdxState, JSONValue, parse_state
-from bff.signin.steps import DEFAULT_POLICY, REDIRECT, StepPolicy, authenticator_key, prepare, to_step
+from bff.signin.steps import (
+    DEFAULT_POLICY,
+    REDIRECT,
+    InvalidSubmission,
+    StepPolicy,
+    authenticator_key,
+    prepare,
+    redirect_idp,
+    to_step,
+)
 from bff.signin.transactions import Binding, SigninTransaction, SigninTransactions, transaction_id
 from bff.signup.idx_signup import PROFILE_STEPS, IdxSignup
 from bff.signup.ratelimit import RateLimiter
@@ -208,16 +219,44 @@ class SigninService:
     async def cancel(self, binding: Binding | None, named: str | None, *, client_ip: str | None) -> Outcome:
         txn = await self.find(binding, named, for_post=True)
         async with self.transactions.lock(txn.id):
-            try:
-                state = parse_state(txn.idx)
-                if state.state_handle is not None:
-                    await self.client.cancel(state, client_ip=client_ip)
-            except BFFError as exc:  # ours ends anyway; Okta's expires on its own
-                log.info("okta cancel failed: %s", exc.instance_code)
-            finally:
-                await self.transactions.end(txn.id)
+            await self._cancel_at_okta(txn, client_ip)
         log.info("sign-in cancelled")
         return Outcome({"step": "terminal", "fields": [], "alternatives": [], "messages": []})
+
+    async def _cancel_at_okta(self, txn: SigninTransaction, client_ip: str | None) -> None:
+        """Okta's cancel, then ours ends whatever Okta said (Okta's expires on its own)."""
+        try:
+            state = parse_state(txn.idx)
+            if state.state_handle is not None:
+                await self.client.cancel(state, client_ip=client_ip)
+        except BFFError as exc:
+            log.info("okta cancel failed: %s", exc.instance_code)
+        finally:
+            await self.transactions.end(txn.id)
+
+    async def redirect_idp(self, binding: Binding | None, named: str | None, values: object, *,
+                           client_ip: str | None) -> Outcome:
+        """``{"idp": "<id>"}``: one of the current step's ``idps`` (else 400
+        ``invalid_submission``, nothing sent). The IDX transaction is cancelled at Okta and
+        ours ended; the browser continues with the redirect flow at that IdP
+        (``/bff/login?idp=...&returnTo=...``, the same ``redirect`` step as IdP discovery)."""
+        txn = await self.find(binding, named, for_post=True)
+        idp = _idp_value(values)
+        async with self.transactions.lock(txn.id):
+            fresh = await self.transactions.get(txn.id)
+            if fresh is None:
+                raise SigninEnded("This sign-in has ended; start again")
+            form = redirect_idp(parse_state(fresh.idx), idp, self.policy)
+            assert form.idp is not None  # redirect_idp() returns only forms with one
+            await self._limit(client_ip, None)
+            await self._cancel_at_okta(fresh, client_ip)
+        params = [("idp", form.idp.id), ("returnTo", fresh.return_to)]
+        extra = " ".join(s for s in fresh.scopes if s not in self.settings.okta.scopes)
+        if extra:
+            params.append(("scope", extra))
+        log.info("sign-in continues with the redirect flow at an IdP Okta offered")
+        return Outcome({"step": REDIRECT, "fields": [], "alternatives": [], "messages": [],
+                        "location": "/bff/login?" + urlencode(params)})
 
     # -- the email magic link ----------------------------------------------------------------
 
@@ -291,6 +330,22 @@ class SigninService:
         step = to_step(state, policy=self.policy)
         step["transaction"] = txn.id
         return Outcome(step, txn)
+
+
+def _idp_value(values: object) -> str:
+    """The ``idp`` of a ``redirect-idp`` submission, the only member it may have."""
+    if not isinstance(values, dict):
+        raise InvalidSubmission([{"field": "", "code": "not_an_object"}])
+    unknown = [k for k in values if k != "idp"]
+    if unknown:
+        raise InvalidSubmission([{"field": k if isinstance(k, str) and len(k) <= 64 and k.isidentifier()
+                                  else "(invalid name)", "code": "unknown_field"} for k in unknown[:20]])
+    idp = values.get("idp")
+    if idp is None:
+        raise InvalidSubmission([{"field": "idp", "code": "required"}])
+    if not isinstance(idp, str):
+        raise InvalidSubmission([{"field": "idp", "code": "type"}])
+    return idp
 
 
 def _email_code_step(state: IdxState) -> str | None:

@@ -101,10 +101,14 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 @dataclass(frozen=True, slots=True)
 class StepPolicy:
     """What the BFF supports. ``totp_issuer`` labels TOTP enrollments in the user's app (the
-    ``issuer`` of the otpauth URI); by default Okta's app label, else ``"Okta"``."""
+    ``issuer`` of the otpauth URI); by default Okta's app label, else ``"Okta"``. ``idps``: the
+    IdP ids a ``redirect-idp`` may continue with (``/bff/login?idp=`` accepts only configured
+    ones); None accepts any. A ``redirect-idp`` outside it is left out like an unsupported
+    authenticator."""
 
     authenticators: frozenset[str] = SUPPORTED_AUTHENTICATORS
     totp_issuer: str | None = None
+    idps: frozenset[str] | None = None
 
 
 DEFAULT_POLICY = StepPolicy()
@@ -295,7 +299,10 @@ def _judge(state: IdxState, form: Form, policy: StepPolicy) -> _Verdict:
         key = authenticator_key(_related(state, form))
         ok = key in policy.authenticators and not any(g.dropped and not g.choices for g in plan.groups)
         return _Verdict(ok, None if ok else key or name, plan)
-    if name in FORM_STEPS or name == REDIRECT_IDP:
+    if name == REDIRECT_IDP:
+        ok = form.idp is not None and (policy.idps is None or form.idp.id in policy.idps)
+        return _Verdict(ok, None if ok else name, plan)
+    if name in FORM_STEPS:
         # A field tied to an authenticator (sign-up's credentials.passcode): that authenticator
         # must be supported, and one that does not resolve is not.
         missing = [k for k in map(authenticator_key, plan.relates_to) if k not in policy.authenticators]
@@ -474,9 +481,21 @@ def _authenticator_view(state: IdxState, form: Form, plan: _Plan, policy: StepPo
     return view
 
 
-def _idps(state: IdxState) -> list[JSONValue]:
-    return [{"id": f.idp.id, "name": f.idp.name, "type": f.type}
-            for f in state.remediations if f.name == REDIRECT_IDP and f.idp is not None]
+def _idps(state: IdxState, policy: StepPolicy) -> list[JSONValue]:
+    return [{"id": f.idp.id, "name": f.idp.name, "type": f.type} for f in state.remediations
+            if f.name == REDIRECT_IDP and f.idp is not None
+            and (policy.idps is None or f.idp.id in policy.idps)]
+
+
+def redirect_idp(state: IdxState, idp: str, policy: StepPolicy = DEFAULT_POLICY) -> Form:
+    """The ``redirect-idp`` remediation of this live state for the IdP ``idp`` (one listed in
+    the step's ``idps``), or :class:`InvalidSubmission` (``idp``: ``not_an_option``)."""
+    if _live(state):
+        for form in state.remediations:
+            if form.name == REDIRECT_IDP and form.idp is not None and form.idp.id == idp \
+                    and _judge(state, form, policy).supported:
+                return form
+    raise InvalidSubmission([{"field": "idp", "code": "not_an_option"}])
 
 
 def to_step(state: IdxState, *, policy: StepPolicy = DEFAULT_POLICY,
@@ -538,7 +557,7 @@ def to_step(state: IdxState, *, policy: StepPolicy = DEFAULT_POLICY,
             step["choices"] = _choices(verdict.plan.groups[0])
         messages.extend(_message(m) for m in primary.all_messages())
     step["alternatives"] = list(alternatives)
-    idps = _idps(state)
+    idps = _idps(state, policy)
     if idps:
         step["idps"] = idps
     step["messages"] = messages

@@ -16,6 +16,7 @@ from bff.config import ConfigError
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.settings import Settings
 from bff.signup import endpoints
+from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
@@ -79,6 +80,8 @@ async def build(settings: Settings, http: httpx.AsyncClient,
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
 
-    return SignupService(
+    service = SignupService(
         settings=settings, okta=okta, outbox=outbox, relay=relay, limiter=limiter,
         invitations=Invitations(settings.secret_keys))
+    service.hook.on(CREATE_EVENT, service.accept_created)
+    return service

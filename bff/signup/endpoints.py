@@ -5,7 +5,8 @@
     GET  /bff/profile       the signed-in user's configurable profile fields
     POST /bff/profile       partial update of those fields
     GET  /bff/hooks/okta    Okta event hook verification challenge
-    POST /bff/hooks/okta    Okta event hook delivery (user.lifecycle.create)
+    POST /bff/hooks/okta    Okta event hook delivery, dispatched by event type (bff.okta.events):
+                            user.lifecycle.create here, the session-ending events in bff.auth
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from bff.http.negotiation import negotiate_language, parse_accept_language
 from bff.http.responses import NO_STORE
 from bff.lookup import SETTINGS, ServiceKey
 from bff.lookup import service as lookup
+from bff.okta.events import parse_delivery
 from bff.settings import Settings
 from bff.signup.forms import describe_signup
-from bff.signup.hooks import authenticate, created_users
+from bff.signup.hooks import authenticate
 from bff.signup.service import SignupService
 
 log = logging.getLogger("bff.signup")
@@ -95,10 +97,12 @@ async def okta_hook(request: Request) -> Response:
         return JSONResponse({"verification": challenge}, headers=NO_STORE)
     authenticate(request, secrets)
     body = await read_json_object(request, HOOK_MAX_BODY)
-    users, received = created_users(body)
-    result = await _service(request).accept_hook(users, received)
-    return JSONResponse({"received": result.received, "accepted": result.accepted,
-                         "duplicates": result.duplicates}, headers=NO_STORE)
+    try:
+        events, received = parse_delivery(body)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    counts = await _service(request).hook.deliver(events)  # each event type to its handlers
+    return JSONResponse({"received": received, "accepted": 0, "duplicates": 0, **counts}, headers=NO_STORE)
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

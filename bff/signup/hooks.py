@@ -1,14 +1,18 @@
 """Okta event hooks: authentication of a delivery and extraction of the users it created.
 
+The delivery is parsed and dispatched by event type in :mod:`bff.okta.events` (one
+:class:`~bff.okta.events.EventHook` per app, built by :mod:`bff.signup.component`); this module
+keeps the authentication and the ``user.lifecycle.create`` reading of the sign-up area.
+
 Okta authenticates a delivery with a header whose name and value are configured on the hook
 (``Authorization: <BFF_OKTA_HOOK_SECRET>`` here). ``BFF_OKTA_HOOK_SECRET`` may list several
 values (newest first) while the secret is rotated: the header is compared, in constant time, with
-every one of them, and any match is accepted. A delivery
-is ``{"eventType": "com.okta.event_hook", ..., "data": {"events": [LogEvent, ...]}}``; the
+every one of them, and any match is accepted. The
 ``user.lifecycle.activate`` events with a successful outcome and a ``User`` target become
 ``AccountCreated`` (source ``okta-hook``): an account is announced once it is ACTIVE, that is
 once its email is verified (issue 11); ``user.lifecycle.create`` is the creation of a STAGED
-user who may never verify, and produces nothing. They are completed from the user's Okta profile by the
+user who may never verify, and produces nothing. They are completed from the user's Okta profile
+by the
 relay (the LogEvent carries only the id, login and display name) so the hook answers well
 within Okta's 3 s.
 """
@@ -16,22 +20,18 @@ within Okta's 3 s.
 from __future__ import annotations
 
 import hmac
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from starlette.requests import HTTPConnection
 
-from bff.errors import BadRequest, Forbidden, Unauthenticated
+from bff.errors import Forbidden, Unauthenticated
+from bff.okta.events import LogEvent
 from bff.signup.events import utc_now_iso
 
 AUTH_HEADER = "authorization"
 #: The LogEvent that announces a new account: its activation (after email verification).
 CREATE_EVENT = "user.lifecycle.activate"
-MAX_EVENTS = 500
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -63,40 +63,14 @@ def authenticate(conn: HTTPConnection, secrets: str | Sequence[str], *, required
         raise Forbidden("Wrong hook secret")
 
 
-def _published(value: Any) -> str:
-    if isinstance(value, str) and len(value) <= 40:
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return value
-        except ValueError:
-            pass
-    return utc_now_iso()
-
-
-def created_users(body: Mapping[str, Any]) -> tuple[list[CreatedUser], int]:
-    """The users created by the events of one delivery, and how many events it held in all."""
-    data = body.get("data")
-    events = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(events, list):
-        raise BadRequest("Expected data.events to be a list")
-    if len(events) > MAX_EVENTS:
-        raise BadRequest(f"At most {MAX_EVENTS} events per delivery")
+def created_users(events: Sequence[LogEvent]) -> list[CreatedUser]:
+    """The users created by the ``user.lifecycle.create`` events among ``events`` (successful,
+    with a ``User`` target)."""
     out: list[CreatedUser] = []
     for event in events:
-        if not isinstance(event, dict) or event.get("eventType") != CREATE_EVENT:
+        if event.event_type != CREATE_EVENT or not event.succeeded:
             continue
-        outcome = event.get("outcome")
-        if isinstance(outcome, dict) and outcome.get("result") not in {None, "SUCCESS"}:
-            continue
-        uuid = event.get("uuid")
-        targets = event.get("target")
-        if not isinstance(uuid, str) or not isinstance(targets, list):
-            continue
-        for target in targets:
-            if not isinstance(target, dict) or target.get("type") != "User":
-                continue
-            user_id, login = target.get("id"), target.get("alternateId")
-            if isinstance(user_id, str) and _USER_ID.match(user_id):
-                out.append(CreatedUser(uuid[:64], user_id, login if isinstance(login, str) else "",
-                                       _published(event.get("published"))))
-    return out, len(events)
+        for target in event.users():
+            out.append(CreatedUser(event.uuid, target.id, target.alternate_id,
+                                   event.published or utc_now_iso()))
+    return out

@@ -155,7 +155,11 @@ class DynamoDBOutbox:
                 try:
                     updated = self._client.update_item(
                         TableName=self.table, Key={"pk": item["pk"]},
-                        UpdateExpression="SET lease_until = :until",
+                        # next_attempt_at moves with the lease: a leased entry leaves the due
+                        # range of the index, so it cannot fill another relay's `limit` with
+                        # entries it may not claim (a crashed relay's entry is due again when
+                        # its lease ends).
+                        UpdateExpression="SET lease_until = :until, next_attempt_at = :until",
                         ConditionExpression="lease_until < :now AND #st = :pending",
                         ExpressionAttributeNames={"#st": "status"},
                         ExpressionAttributeValues={":until": _n(now + lease), ":now": _n(now),

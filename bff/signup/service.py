@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bff.errors import RateLimited, Unavailable
+from bff.okta.events import EventHook, LogEvent
 from bff.settings import Settings
 from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
-from bff.signup.hooks import CreatedUser
+from bff.signup.hooks import created_users
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.invitations import Invitations
 from bff.signup.okta_users import OktaUser, OktaUsers
@@ -40,13 +41,6 @@ def limiter_salt(settings: Settings) -> bytes:
 
 
 @dataclass
-class HookResult:
-    received: int
-    accepted: int
-    duplicates: int
-
-
-@dataclass
 class SignupService:
     settings: Settings
     okta: OktaUsers | None
@@ -54,6 +48,7 @@ class SignupService:
     relay: Relay
     limiter: RateLimiter
     invitations: Invitations
+    hook: EventHook = field(default_factory=EventHook)  # the Okta event hook's dispatch, by event type
     stats: dict[str, int] = field(default_factory=lambda: {"created": 0, "outbox_failures": 0})
 
     # -- rate limits ---------------------------------------------------------------------------
@@ -116,8 +111,11 @@ class SignupService:
 
     # -- event hook ----------------------------------------------------------------------------
 
-    async def accept_hook(self, users: list[CreatedUser], received: int) -> HookResult:
+    async def accept_created(self, events: Sequence[LogEvent]) -> dict[str, int]:
+        """The ``CREATE_EVENT`` (``user.lifecycle.activate``) handler of the Okta event hook:
+        one ``AccountCreated`` per new account (:mod:`bff.okta.events`), de-duplicated by the outbox."""
         accepted = duplicates = 0
+        users = created_users(events)
         for created in users:
             event = AccountCreated.new(user_id=created.user_id, login=created.login,
                                        email=created.login or None, first_name=None, last_name=None,
@@ -133,9 +131,8 @@ class SignupService:
         if accepted:
             self.relay.kick()
         if users:
-            log.info("okta hook: %d event(s), %d new account(s), %d duplicate(s)",
-                     received, accepted, duplicates)
-        return HookResult(received, accepted, duplicates)
+            log.info("okta hook: %d new account(s), %d duplicate(s)", accepted, duplicates)
+        return {"accepted": accepted, "duplicates": duplicates}
 
     # -- profile -------------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ BUILD_DEFAULTS: dict[str, str] = {
     "BFF_OKTA_CLIENT_SECRET": f"{PLACEHOLDER_MARKER}-build-defaults",
     "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
     "BFF_AEM_URL": "http://localhost:9002",
+    "BFF_SIGNUP_ORG": "organisation",  # as the local stack (bff_dev.environment); dev=True only
 }
 
 

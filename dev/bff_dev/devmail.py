@@ -1,4 +1,5 @@
-"""``/__dev/mail``: the emails SES "sent" in ``bff dev`` (read from moto), for people and tests.
+"""``/__dev/mail``: the emails SES "sent" in ``bff dev`` (read from moto), and the sign-in codes
+the Okta twin "sent" by email, SMS or voice call (its IDX outbox), for people and tests.
 
 Mounted in the BFF by the dev stack only: the AWS dev part (:mod:`bff_dev.twins.aws.dev`) adds
 these routes for ``create_app(settings, extra_routes=...)``; the product never imports them.
@@ -8,6 +9,11 @@ these routes for ``create_app(settings, extra_routes=...)``; the product never i
   otherwise an HTML page listing them (each email's HTML in a sandboxed frame).
 - ``GET /__dev/mail/{id}/html`` → that email's HTML alone, under a ``sandbox`` CSP (no scripts,
   no network) so the list page can frame it.
+
+Other senders plug in as *mail sources* (callables answering :class:`SentMail` lists): the Okta
+part adds the twin's IDX outbox (:func:`idx_outbox_mail`: ``to`` is the email address or the
+phone number, ``subject`` ``Sign in`` / ``SMS`` / ``Voice call``, the code in ``text``). The
+list is newest first by ``sentAt`` (an entry without one keeps its place among its sender's).
 
 moto keeps SES's outbox as ``RawMessage`` (MIME, as sent by the welcome email: both parts and the
 ``Date`` header survive) and ``Message`` (``send_email`` with ``Simple`` content: moto keeps a
@@ -22,6 +28,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -50,6 +57,37 @@ class SentMail:
         data = asdict(self)
         data["from"] = data.pop("sender")
         return data
+
+
+#: Another sender of ``bff dev`` whose messages the page lists (the Okta twin's IDX outbox).
+MailSource = Callable[[], list["SentMail"]]
+
+
+def idx_outbox_mail(outbox: Sequence[dict[str, str]]) -> list[SentMail]:
+    """The Okta twin's IDX outbox (email codes and magic links, SMS and voice codes) as mail,
+    oldest first (as the outbox keeps them)."""
+    out: list[SentMail] = []
+    for i, item in enumerate(outbox):
+        channel = item.get("channel", "email")
+        out.append(SentMail(id=f"okta-idx-{i}", to=item.get("to", ""), subject=item.get("subject", ""),
+                            text=item.get("text") or f"code {item.get('code', '')} {item.get('link', '')}",
+                            html="", sentAt=item.get("sentAt"), sender=f"Okta (twin) {channel}"))
+    return out
+
+
+def _merge_newest_first(a: list[SentMail], b: list[SentMail]) -> list[SentMail]:
+    """Merge two newest-first lists; a mail without ``sentAt`` keeps its place in its own list."""
+    out: list[SentMail] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        first, second = a[i].sentAt, b[j].sentAt
+        if first is None or (second is not None and first >= second):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out + a[i:] + b[j:]
 
 
 def _iso(date_header: str | None) -> str | None:
@@ -177,22 +215,30 @@ def _page(mails: list[SentMail]) -> str:
     )
 
 
-def routes(moto_url: str) -> list[BaseRoute]:
-    """The ``/__dev/mail`` routes, reading SES's outbox from the moto server at ``moto_url``."""
+def routes(moto_url: str, sources: Sequence[MailSource] = ()) -> list[BaseRoute]:
+    """The ``/__dev/mail`` routes, reading SES's outbox from the moto server at ``moto_url``
+    and every source in ``sources`` (read at each request: a part started later may append
+    to the sequence it was given)."""
+
+    async def all_mail(request: Request) -> list[SentMail]:
+        mails = await fetch_sent_mail(moto_url, http_client(request))
+        for source in sources:
+            mails = _merge_newest_first(mails, list(reversed(source())))
+        return mails
 
     def http_client(request: Request) -> httpx.AsyncClient | None:
         client = getattr(getattr(request.app.state, "services", None), "http", None)
         return client if isinstance(client, httpx.AsyncClient) else None
 
     async def index(request: Request) -> Response:
-        mails = await fetch_sent_mail(moto_url, http_client(request))
+        mails = await all_mail(request)
         if _wants_json(request):
             return JSONResponse([m.as_json() for m in mails], headers=_NO_STORE)
         return HTMLResponse(_page(mails), headers={**_NO_STORE, "Content-Security-Policy": _PAGE_CSP})
 
     async def one_html(request: Request) -> Response:
         wanted = request.path_params["mail_id"]
-        for mail in await fetch_sent_mail(moto_url, http_client(request)):
+        for mail in await all_mail(request):
             if mail.id == wanted and mail.html:
                 return HTMLResponse(mail.html, headers={**_NO_STORE, "Content-Security-Policy": _MAIL_CSP,
                                                         "X-Frame-Options": "SAMEORIGIN"})

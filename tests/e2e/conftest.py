@@ -82,7 +82,7 @@ class Spa:
     context: BrowserContext
     test_name: str
     watch: PageWatch
-    stack_thread: StackThread
+    stack_thread: StackThread | None = None  # to change the twin's state on its loop
     pages: list[Page] = field(default_factory=list)
 
     @property

@@ -77,6 +77,7 @@ def test_a_plain_user_is_refused_the_admin_step_up(spa: Spa) -> None:
     finally:
         async def forget(okta: object = spa.okta) -> None:
             okta.idx.factors.pop(okta.directory.user("bob@acme.test").id, None)  # type: ignore[attr-defined]
+        assert spa.stack_thread is not None
         spa.stack_thread.call(forget())
     user = spa.fetch_json(page, "/bff/user")
     assert user["status"] == 200 and "adminRole" not in user["body"]

@@ -65,6 +65,7 @@ def restore(spa: Spa) -> Iterator[Callable[[Callable[[Any], None]], None]]:
         fn(spa.okta)
 
     thread = spa.stack_thread
+    assert thread is not None
     for fn in undo:
         thread.call(run(fn))
 

@@ -56,6 +56,7 @@ class FakeOktaOrg:
     _access: dict[str, tuple[frozenset[str], float]] = field(default_factory=dict)
     _seen_jti: set[str] = field(default_factory=set)
     _faults: list[_Fault] = field(default_factory=list)
+    cleared: list[tuple[str, bool]] = field(default_factory=list)  # (user id, oauthTokens) per clear
 
     # -- set-up (the same names as the twin's) ------------------------------------------------
 
@@ -105,6 +106,7 @@ class FakeOktaOrg:
             ("POST", rf"/api/v1/users/{seg}", "okta.users.manage", self._update_user),
             ("POST", rf"/api/v1/users/{seg}/lifecycle/deactivate", "okta.users.manage", self._deactivate),
             ("GET", rf"/api/v1/users/{seg}/groups", "okta.users.read", self._user_groups),
+            ("DELETE", rf"/api/v1/users/{seg}/sessions", "okta.users.manage", self._clear_sessions),
             ("POST", r"/api/v1/groups", "okta.groups.manage", self._create_group),
             ("GET", r"/api/v1/groups", "okta.groups.read", self._list_groups),
             ("GET", rf"/api/v1/groups/{seg}/users", "okta.groups.read", self._group_users),
@@ -197,6 +199,13 @@ class FakeOktaOrg:
             return _error(403, "E0000038", "This operation is not allowed in the user's current status.")
         user["status"] = "DEPROVISIONED"
         return httpx.Response(200, json={})
+
+    def _clear_sessions(self, request: httpx.Request, uid: str) -> httpx.Response:
+        user = self._user(uid)
+        if isinstance(user, httpx.Response):
+            return user
+        self.cleared.append((uid, request.url.params.get("oauthTokens") == "true"))
+        return httpx.Response(204)
 
     def _user_groups(self, request: httpx.Request, uid: str) -> httpx.Response:
         user = self._user(uid)

@@ -22,7 +22,7 @@ def _keys() -> dict[str, tuple[ServiceKey[object], object]]:
     seen: dict[int, str] = {}  # every ServiceKey object any module holds (defined or imported)
     for info in pkgutil.walk_packages(bff.__path__, "bff."):
         module = importlib.import_module(info.name)
-        for name, value in vars(module).items():
+        for name, value in list(vars(module).items()):  # reading __annotations__ may add it
             if not isinstance(value, ServiceKey):
                 continue
             seen.setdefault(id(value), f"{info.name}.{name}")

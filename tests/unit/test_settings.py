@@ -17,6 +17,20 @@ def test_valid_environment_builds_typed_settings() -> None:
     assert s.is_https and s.public_origin == "https://app.example.test"
 
 
+def test_idps_the_redirect_flow_may_name() -> None:
+    s = Settings.from_env(base_env(BFF_OKTA_IDP_DISCOVERY="partner.test=0oa1",
+                                   BFF_OKTA_IDPS="0oa2, google-123"))
+    assert s.okta.idps == ("0oa2", "google-123")
+    assert s.okta.allowed_idps == {"0oa1", "0oa2", "google-123"}
+    assert Settings.from_env(base_env()).okta.allowed_idps == frozenset()
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(base_env(BFF_OKTA_IDPS="0oa2,bad id", BFF_OKTA_IDP_DISCOVERY="a.test=0oa&x=1"))
+    assert info.value.lines == [
+        "BFF_OKTA_IDP_DISCOVERY: '0oa&x=1' is not an Okta IdP id (letters, digits, '-' or '_', at most 64)",
+        "BFF_OKTA_IDPS: 'bad id' is not an Okta IdP id (letters, digits, '-' or '_', at most 64)",
+    ]
+
+
 def test_every_problem_is_reported_on_its_own_line() -> None:
     env = base_env(BFF_PUBLIC_URL="http://app.example.test", BFF_SECRET_KEYS="short",
                    BFF_SESSION_IDLE_TIMEOUT="soon")

@@ -7,6 +7,7 @@ Customer admins manage their own organisation (see :mod:`admin_api.service` for 
     GET    /api/admin/users/{userId}                     one user, with their groups
     POST   /api/admin/users/{userId}/deactivate          deactivate
     POST   /api/admin/users/{userId}/reactivate          reactivate (or unsuspend)
+    POST   /api/admin/users/{userId}/sessions/revoke     end every session (Okta and, via the hook, BFF)
     PUT    /api/admin/users/{userId}/admin-role          {"role":"group_admin","groups":[...]} (org admins)
     DELETE /api/admin/users/{userId}/admin-role          remove the group-admin role (org admins)
     GET    /api/admin/groups                             groups of the org (a group admin: theirs)
@@ -191,6 +192,14 @@ def deactivate(user_id: str) -> dict[str, Any]:
     who = caller()
     result = service().deactivate(who, user_id)
     logger.info("user deactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
+    return result
+
+
+@app.post("/users/<user_id>/sessions/revoke")
+def revoke_sessions(user_id: str) -> dict[str, Any]:
+    who = caller()
+    result = service().revoke_sessions(who, user_id)
+    logger.info("user sessions revoked", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 

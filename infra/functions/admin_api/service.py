@@ -237,6 +237,17 @@ class AdminService:
             self.okta.lifecycle(str(user["id"]), "deactivate")
         return self._refetch(caller, str(user["id"]))
 
+    def revoke_sessions(self, caller: Caller, user_id: str) -> dict[str, Any]:
+        """End every session of the user: Okta's "clear user sessions" with their OAuth tokens
+        (``DELETE /api/v1/users/{id}/sessions?oauthTokens=true``). Okta then emits
+        ``user.session.clear``, whose event hook ends the user's BFF sessions on every instance
+        (bff.auth.revocation). The same tenancy and ``may_manage`` rules as deactivate."""
+        user, _ = self._visible_user(caller, user_id)
+        caller.may_manage(user)
+        with upstream("The directory"):
+            self.okta.clear_sessions(str(user["id"]), oauth_tokens=True)
+        return {"userId": str(user["id"]), "sessionsRevoked": True}
+
     def reactivate(self, caller: Caller, user_id: str) -> dict[str, Any]:
         user, _ = self._visible_user(caller, user_id)
         caller.may_manage(user)

@@ -73,6 +73,11 @@ export async function setActive(userId, active) {
   return body ? normaliseUser(body) : null;
 }
 
+/** Ends every session of the user (Okta's, and through its event hook the BFF's). */
+export function revokeSessions(userId) {
+  return request(`/api/admin/users/${enc(userId)}/sessions/revoke`, { method: 'POST' });
+}
+
 export async function listReviews() {
   return list(await getJSON('/api/admin/reviews', { cache: 'no-store' }), 'reviews', 'items').map(normaliseReview);
 }

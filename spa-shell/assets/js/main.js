@@ -11,7 +11,7 @@ import { announce, h, replaceChildren } from './dom.js';
 import { currentLocation, navigate, startRouter } from './router.js';
 import { match } from './routes.js';
 import {
-  currentUser, initSession, isContentAuthor, onUserChange, refreshUser, setUser, signOut,
+  currentUser, endedReason, initSession, isContentAuthor, onUserChange, refreshUser, setUser, signOut,
 } from './session.js';
 import { alertBox, button, spinner } from './ui.js';
 import { isAdminEligible, safeReturnTo } from './auth.js';
@@ -288,9 +288,10 @@ function sessionEnded(reason) {
   navigate(`/signin?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`, { replace: true });
 }
 
-function onUnauthenticated() {
-  if (currentUser()) setUser(null, 'expired');
-  else sessionEnded('expired');
+function onUnauthenticated(error) {
+  const reason = endedReason(error, 'expired');
+  if (currentUser()) setUser(null, reason);
+  else sessionEnded(reason);
 }
 
 onUserChange((user, previous, reason) => {
@@ -298,7 +299,7 @@ onUserChange((user, previous, reason) => {
   if (!app.header) return; // before the first render (the S3 variant's boot)
   if (previous && !user) {
     if (reason === 'signed-out') return; // this tab is on its way to the IdP's logout
-    sessionEnded(reason === 'signed-out-elsewhere' ? 'signed-out-elsewhere' : 'expired');
+    sessionEnded(reason === 'signed-out-elsewhere' || reason === 'session-ended' ? reason : 'expired');
     return;
   }
   renderHeader();

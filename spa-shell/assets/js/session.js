@@ -2,7 +2,12 @@
 // honest across tabs and time:
 // - sign-out in one tab is broadcast (BroadcastChannel, with a localStorage 'storage' event as
 //   the fallback) and the other tabs drop the user at once;
-// - returning to a tab (focus / visibilitychange) re-checks /bff/user, throttled;
+// - returning to a tab (focus / visibilitychange) re-checks /bff/user, at most every 5 s, and a
+//   visible tab re-checks it once a minute (never a loop faster than that): a session ended
+//   elsewhere (an admin's revoke, "sign out everywhere else", Okta) is noticed within seconds of
+//   coming back to the tab, and within a minute in a tab left open;
+// - a 401 'session_ended' (the cookie named a session that has ended) drops the user with the
+//   reason 'session-ended', which the app shows on the sign-in screen;
 // - when the session's absolute expiry passes, /bff/user is re-checked.
 
 import { ApiError, postJSON, request } from './api.js';
@@ -11,6 +16,7 @@ const CHANNEL_NAME = 'bff-session';
 const STORAGE_KEY = 'bff-session-event';
 const SIGNED_OUT_FLAG = 'bff-signed-out';
 const RECHECK_MIN_INTERVAL_MS = 5000;
+const RECHECK_POLL_MS = 60000; // a visible, signed-in tab; must stay >= 30 s (issue 12)
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const state = {
@@ -19,6 +25,7 @@ const state = {
   channel: null,
   lastCheck: 0,
   expiryTimer: null,
+  pollTimer: null,
 };
 
 export function currentUser() {
@@ -41,6 +48,7 @@ export function setUser(user, reason = 'update') {
   const previous = state.user;
   state.user = user || null;
   scheduleExpiryCheck();
+  if (!state.user || !previous) schedulePoll();
   if (!sameUser(previous, state.user)) {
     for (const fn of state.listeners) fn(state.user, previous, reason);
   }
@@ -53,10 +61,29 @@ export async function refreshUser(reason = 'recheck') {
     const user = await request('/bff/user', { on401: 'throw', cache: 'no-store' });
     setUser(user, reason);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) setUser(null, reason);
+    if (err instanceof ApiError && err.status === 401) setUser(null, endedReason(err, reason));
     else if (!(err instanceof ApiError)) throw err;
   }
   return state.user;
+}
+
+/** 'session-ended' for a 401 that says the session ended (revoked, signed out elsewhere). */
+export function endedReason(err, fallback) {
+  return err instanceof ApiError && err.code === 'session_ended' ? 'session-ended' : fallback;
+}
+
+function schedulePoll() {
+  clearTimeout(state.pollTimer);
+  state.pollTimer = null;
+  if (!state.user) return;
+  state.pollTimer = setTimeout(() => {
+    state.pollTimer = null;
+    if (state.user && document.visibilityState === 'visible' && Date.now() - state.lastCheck >= RECHECK_POLL_MS) {
+      refreshUser('recheck').catch(() => null).finally(schedulePoll);
+    } else {
+      schedulePoll();
+    }
+  }, RECHECK_POLL_MS);
 }
 
 function scheduleExpiryCheck() {
@@ -97,6 +124,7 @@ export function initSession(boot) {
   state.user = boot.user || null;
   state.lastCheck = Date.now();
   scheduleExpiryCheck();
+  schedulePoll();
   if ('BroadcastChannel' in window) {
     state.channel = new BroadcastChannel(CHANNEL_NAME);
     state.channel.addEventListener('message', (event) => onPeerMessage(event.data));

@@ -126,6 +126,15 @@ async def test_users_are_created_read_updated_and_deactivated(backend: Backend, 
     assert (await okta("get_user", staged["id"]))["status"] == "DEPROVISIONED"
 
 
+async def test_a_users_sessions_are_cleared(backend: Backend, flavour: str) -> None:
+    okta = Okta(flavour, backend)
+    user = await okta("create_user", person("sessions"), password=PASSWORD)
+    assert await okta("clear_sessions", user["id"]) is None
+    assert okta.sent[-1] == f"DELETE /api/v1/users/{user['id']}/sessions"
+    with pytest.raises(OktaNotFound):
+        await okta("clear_sessions", "00unosuchuser")
+
+
 async def test_refusals_are_typed_with_okta_s_codes(backend: Backend, flavour: str) -> None:
     okta = Okta(flavour, backend)
     someone = person("taken")

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bff.auth.revocation import EVENT_TYPES
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.ops.okta import ADMIN_SCOPES, run
 from bff.ops.okta_config import OktaConfig, parse_config
@@ -229,7 +230,9 @@ async def test_apply_provisions_the_design_and_a_second_apply_writes_nothing(
     client_id = app["credentials"]["oauthClient"]["client_id"]
     assert app["credentials"]["oauthClient"]["pkce_required"] is True
     oauth = app["settings"]["oauthClient"]
-    assert oauth["grant_types"] == ["authorization_code", "refresh_token"]
+    # the embedded sign-in's grant (app.embedded_signin defaults on), on the app and in the rules
+    assert oauth["grant_types"] == ["authorization_code", "refresh_token", "interaction_code"]
+    assert twin.clients[client_id].grant_types == ("authorization_code", "refresh_token", "interaction_code")
     assert oauth["refresh_token"] == {"rotation_type": "ROTATE", "leeway": 30}
     assert oauth["redirect_uris"] == [f"{public}/bff/callback"]
     assert oauth["post_logout_redirect_uris"] == [f"{public}/"]
@@ -254,6 +257,10 @@ async def test_apply_provisions_the_design_and_a_second_apply_writes_nothing(
     assert rules[1]["conditions"]["people"]["groups"]["include"] == [twin.directory.everyone.id]
     assert "admin" not in rules[1]["conditions"]["scopes"]["include"]
     assert rules[0]["actions"]["token"]["accessTokenLifetimeMinutes"] == 15
+    assert all(r["conditions"]["grantTypes"]["include"] == ["authorization_code", "interaction_code"]
+               for r in rules)
+    # the email verify callback URI has no Apps API field: a manual step, named exactly
+    assert f"set by hand: the app's Email verify callback URI = {public}/bff/signin/email-callback" in out
 
     # Trusted origin, profile schema (nothing a claim reads is user-editable), the verified hook.
     origin = next(iter(prov.origins.values()))
@@ -265,7 +272,7 @@ async def test_apply_provisions_the_design_and_a_second_apply_writes_nothing(
         assert props[name]["permissions"][0]["action"] in ("READ_ONLY", "HIDE")
     hook_json = next(iter(prov.hooks.values()))
     assert hook_json["name"] == "BFF user created (prod)"
-    assert [h.events for h in twin.event_hooks] == [("user.lifecycle.create",)]
+    assert [set(h.events) for h in twin.event_hooks] == [{"user.lifecycle.create", *EVENT_TYPES}]
     assert twin.event_hooks[0].verified and twin.event_hooks[0].url == f"{public}/bff/hooks/okta"
     assert hook.calls == [HOOK_SECRET]
 
@@ -309,6 +316,27 @@ async def test_drift_is_repaired_and_nothing_else(stack: Any) -> None:
         f"{public}/bff/callback"
     ]
     assert prov.apps[app["id"]]["credentials"]["oauthClient"]["pkce_required"] is True
+
+
+async def test_a_lost_interaction_code_grant_is_put_back(stack: Any) -> None:
+    twin, prov, hook, public = stack
+    cfg = config(public)
+    assert (await provision(twin, cfg, "apply", secrets_out=Path(os.devnull)))[0] == 0
+    app = next(iter(prov.apps.values()))
+    app["settings"]["oauthClient"]["grant_types"] = ["authorization_code", "refresh_token"]
+    policy = next(p for s in prov.policies.values() for p in s.values() if p["name"] == "BFF")
+    rule = next(iter(prov.rules[policy["id"]].values()))
+    rule["conditions"]["grantTypes"]["include"] = ["authorization_code"]
+    code, out = await provision(twin, cfg, "plan")
+    assert code == 0 and "0 to create, 2 to update, 0 other change(s)" in out, out
+    assert "interaction_code" in out
+    assert (await provision(twin, cfg, "apply"))[0] == 0
+    app = prov.apps[app["id"]]
+    rule = prov.rules[policy["id"]][rule["id"]]
+    assert "interaction_code" in app["settings"]["oauthClient"]["grant_types"]
+    assert "interaction_code" in rule["conditions"]["grantTypes"]["include"]
+    client_id = app["credentials"]["oauthClient"]["client_id"]
+    assert "interaction_code" in twin.clients[client_id].grant_types  # /v1/interact accepts it again
 
 
 async def test_the_audit_refuses_an_admin_scope_the_default_policy_would_grant_to_everyone(

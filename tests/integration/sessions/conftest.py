@@ -50,6 +50,7 @@ class Backend:
     clock: Clock
     holds: Callable[[str], Awaitable[bool]]  # does the back-end still physically hold this session?
     make: Callable[[], SessionStore]  # another store on the same data (another "instance")
+    indexed: Callable[[str], Awaitable[set[str]]]  # the session ids the back-end's per-user index holds
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +99,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         async def holds(sid: str) -> bool:
             return sid in memory._sessions
 
+        async def indexed(user: str) -> set[str]:
+            return set(memory._by_user.get(user, set()))
+
     elif name == "sqlite":
         path = tmp_path / "nested" / "dir" / "sessions.sqlite3"
 
@@ -107,6 +111,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         async def holds(sid: str) -> bool:
             with sqlite3.connect(path) as conn:
                 return conn.execute("SELECT 1 FROM sessions WHERE id = ?", (sid,)).fetchone() is not None
+
+        async def indexed(user: str) -> set[str]:
+            with sqlite3.connect(path) as conn:  # the sessions_by_user index answers this
+                return {r[0] for r in conn.execute(
+                    "SELECT id FROM sessions INDEXED BY sessions_by_user WHERE user_id = ?", (user,))}
 
     elif name == "redis":
         prefix = request.getfixturevalue("redis_prefix")
@@ -118,6 +127,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
         async def holds(sid: str) -> bool:
             return bool(await peek.exists(f"{prefix}s:{sid}"))
+
+        async def indexed(user: str) -> set[str]:
+            return {m.decode() for m in await peek.smembers(f"{prefix}u:{user}")}
 
     else:
         endpoint = request.getfixturevalue("moto_endpoint")
@@ -132,6 +144,12 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         async def holds(sid: str) -> bool:
             return "Item" in client.get_item(TableName=table, Key={"pk": {"S": f"session#{sid}"}})
 
+        async def indexed(user: str) -> set[str]:
+            items = client.query(TableName=table, IndexName="by_user_id",
+                                 KeyConditionExpression="user_id = :u",
+                                 ExpressionAttributeValues={":u": {"S": user}})["Items"]
+            return {i["pk"]["S"].removeprefix("session#") for i in items}
+
         async def drop() -> None:
             client.delete_table(TableName=table)
 
@@ -142,7 +160,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         stores.append(store)
         return store
 
-    yield Backend(name=name, store=tracked(), clock=clock, holds=holds, make=tracked)
+    yield Backend(name=name, store=tracked(), clock=clock, holds=holds, make=tracked, indexed=indexed)
     for store in {id(s): s for s in stores}.values():
         await store.close()
     for step in cleanup:

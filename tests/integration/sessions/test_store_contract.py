@@ -192,6 +192,122 @@ async def test_delete_for_by_both_counts_each_session_once(backend: Backend) -> 
         await store.delete_for()
 
 
+# -- the per-user index: sessions_of, end_sessions ------------------------------------------
+
+
+async def test_sessions_of_lists_the_users_live_sessions_oldest_first(backend: Backend) -> None:
+    store = backend.store
+    first = record(backend, user="00ualice", sid="sid-1")
+    backend.clock.advance(1)
+    second = record(backend, user="00ualice", sid=None)
+    backend.clock.advance(1)
+    third = record(backend, user="00ualice", sid="sid-3", lifetime=30)
+    bob = record(backend, user="00ubob")
+    for r in (third, bob, first, second):
+        await store.create(r)
+    assert await store.sessions_of("00ualice") == [first, second, third]
+    assert await backend.make().sessions_of("00ubob") == [bob]
+    assert await store.sessions_of("00unobody") == []
+    backend.clock.advance(31)  # third expires (still stored): not listed, and dropped from the index
+    assert await store.sessions_of("00ualice") == [first, second]
+    assert await backend.indexed("00ualice") == {first.id, second.id}
+    assert not await backend.holds(third.id)
+
+
+async def test_sessions_of_sees_a_replaced_record(backend: Backend) -> None:
+    rec = record(backend)
+    await backend.store.create(rec)
+    v2 = replace(rec, version=2, data=b"refreshed", idp_sid="sid-new")
+    assert await backend.store.replace(v2, expected_version=1)
+    assert await backend.store.sessions_of(rec.user_id) == [v2]
+
+
+async def test_end_sessions_ends_all_of_a_users_sessions_and_returns_them(backend: Backend) -> None:
+    store = backend.store
+    alice = [record(backend, user="00ualice", sid=s) for s in ("sid-a", "sid-b", None)]
+    stale = record(backend, user="00ualice", lifetime=10)
+    bob = record(backend, user="00ubob", sid="sid-a")  # same IdP sid, another user: untouched
+    for r in (*alice, stale, bob):
+        await store.create(r)
+    backend.clock.advance(11)
+    ended = await store.end_sessions("00ualice")
+    assert sorted(r.id for r in ended) == sorted(r.id for r in alice)  # the live ones only
+    assert {r.data for r in ended} == {alice[0].data}  # the records as stored (to revoke their tokens)
+    other = backend.make()
+    for r in (*alice, stale):
+        assert await other.get(r.id) is None
+        assert not await backend.holds(r.id)
+    assert await backend.indexed("00ualice") == set()
+    assert await store.get(bob.id) == bob
+    assert await store.end_sessions("00ualice") == []
+
+
+async def test_end_sessions_all_but_one(backend: Backend) -> None:
+    store = backend.store
+    mine, laptop, phone = (record(backend, user="00ualice", sid=s) for s in ("sid-1", "sid-2", "sid-3"))
+    for r in (mine, laptop, phone):
+        await store.create(r)
+    ended = await store.end_sessions("00ualice", keep=mine.id)
+    assert sorted(r.id for r in ended) == sorted([laptop.id, phone.id])
+    assert await store.sessions_of("00ualice") == [mine]
+    assert await backend.indexed("00ualice") == {mine.id}
+    # keep names a session of someone else: it protects nothing of alice's
+    bob = record(backend, user="00ubob")
+    await store.create(bob)
+    assert [r.id for r in await store.end_sessions("00ualice", keep=bob.id)] == [mine.id]
+    assert await store.get(bob.id) == bob
+
+
+async def test_end_sessions_of_one_idp_session(backend: Backend) -> None:
+    store = backend.store
+    tab = record(backend, user="00ualice", sid="sid-okta-1")
+    other = record(backend, user="00ualice", sid="sid-okta-2")
+    no_sid = record(backend, user="00ualice", sid=None)
+    for r in (tab, other, no_sid):
+        await store.create(r)
+    assert [r.id for r in await store.end_sessions("00ualice", idp_sid="sid-okta-1")] == [tab.id]
+    assert await store.end_sessions("00ualice", idp_sid="sid-unknown") == []
+    assert await store.end_sessions("00ubob", idp_sid="sid-okta-2") == []  # bob has no such session
+    assert {r.id for r in await store.sessions_of("00ualice")} == {other.id, no_sid.id}
+    assert await backend.indexed("00ualice") == {other.id, no_sid.id}
+    # the idp-sid index no longer lists the ended session either
+    assert await store.delete_for(idp_sid="sid-okta-1") == 0
+
+
+async def test_end_sessions_created_before(backend: Backend) -> None:
+    store = backend.store
+    old = record(backend, user="00ualice")
+    backend.clock.advance(10)
+    cutoff = backend.clock()
+    backend.clock.advance(10)
+    new = record(backend, user="00ualice")
+    for r in (old, new):
+        await store.create(r)
+    assert [r.id for r in await store.end_sessions("00ualice", created_before=cutoff)] == [old.id]
+    assert await store.sessions_of("00ualice") == [new]
+    both = await store.end_sessions("00ualice", keep=new.id, created_before=backend.clock() + 1)
+    assert both == []
+
+
+async def test_the_index_stays_clean_through_every_kind_of_ending(backend: Backend) -> None:
+    store = backend.store
+    deleted, by_user, by_sid, ended, expired, live = (
+        record(backend, user="00ualice", sid=f"sid-{n}", lifetime=30 if n == 4 else 3600) for n in range(6))
+    for r in (deleted, by_user, by_sid, ended, expired, live):
+        await store.create(r)
+    everyone = {r.id for r in (deleted, by_user, by_sid, ended, expired, live)}
+    assert await backend.indexed("00ualice") == everyone
+    await store.delete(deleted.id)
+    assert await store.delete_for(idp_sid="sid-2") == 1
+    assert [r.id for r in await store.end_sessions("00ualice", idp_sid="sid-3")] == [ended.id]
+    backend.clock.advance(31)
+    assert await store.sessions_of("00ualice") == [by_user, live]
+    assert await backend.indexed("00ualice") == {by_user.id, live.id}
+    assert await store.delete_for(user_id="00ualice") == 2
+    assert await backend.indexed("00ualice") == set()
+    assert await store.sessions_of("00ualice") == []
+
+
 # -- one-use transactions ------------------------------------------------------------------
 
 

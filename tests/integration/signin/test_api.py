@@ -246,6 +246,27 @@ async def test_limits_are_shared_across_instances_with_redis(okta: OktaTwin) -> 
         _problem(await start(b), 429)  # the third start from this IP, counted across both
 
 
+async def test_per_identifier_limits_are_shared_across_instances_with_redis(okta: OktaTwin) -> None:
+    prefix = f"test-signin-{uuid.uuid4().hex[:8]}:"
+    settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_SIGNIN_RATE_PER_IDENTIFIER="3",
+                             BFF_SESSION_STORE=f"redis://127.0.0.1:6379/0?prefix={prefix}")
+    register_embedded_client(okta, settings)
+    one, two = create_app(settings), create_app(settings)
+    async with bff_client(one) as a, bff_client(two) as b:
+        await start(a, identifier="bob@acme.test")  # 1 on one instance
+        await start(b, identifier=" BOB@acme.test ")  # 2 on the other (the same identifier)
+        await submit(b, "challenge-authenticator", {"credentials.passcode": "bad"})  # 3
+        before = _idx_calls(okta)
+        for browser in (a, b):  # the 4th on either instance: refused before Okta
+            r = await submit(browser, "challenge-authenticator", {"credentials.passcode": PASSWORD})
+            _problem(r, 429, "signin_rate_limited")
+            assert int(r.headers["retry-after"]) >= 1
+        _problem(await start(a, identifier="bob@acme.test"), 429, "signin_rate_limited")
+        assert _idx_calls(okta) == before
+        # per identifier, not per client: another identifier from the same browsers still goes through
+        assert (await start(a, identifier="gina@acme.test")).json()["step"] == "challenge-authenticator"
+
+
 # -- the email magic link ---------------------------------------------------------------------------------
 
 

@@ -89,7 +89,8 @@ async def signup_stack(
             register_bff_client(okta, settings)
             if hook:
                 okta.register_event_hook(
-                    f"{public}/bff/hooks/okta", auth_header="Authorization", auth_value=HOOK_SECRET
+                    f"{public}/bff/hooks/okta", auth_header="Authorization", auth_value=HOOK_SECRET,
+                    events=("user.lifecycle.create", "user.lifecycle.activate"),
                 )
             app = create_app(settings)
             async with contextlib.AsyncExitStack() as stack:

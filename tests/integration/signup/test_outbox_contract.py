@@ -153,9 +153,15 @@ async def test_dynamodb_instances_share_entries_and_claims(moto_url: str) -> Non
         assert await add(a, n)
     assert not await add(b, 3)  # the dedupe key is shared
     now = time.time() + 1
-    claims = await asyncio.gather(*(box.claim_due(now=now, limit=10, lease=30) for box in (a, b, a, b)))
+    # Interleaved, not concurrent: moto's server runs requests on threads and evaluates a
+    # ConditionExpression apart from the write (no table lock), so two concurrent conditional
+    # updates can both win there — real DynamoDB makes them atomic. What this test holds is the
+    # condition itself: an entry leased by one instance is not claimable by the other.
+    claims = [await box.claim_due(now=now, limit=4, lease=30) for box in (a, b, a, b, a, b)]
     claimed = [e.id for batch in claims for e in batch]
     assert sorted(claimed) == sorted(f"e{n}" for n in range(10))  # each exactly once
+    assert claims[0] and claims[1]  # both instances took part
+    assert not await b.claim_due(now=now, limit=10, lease=30)  # all leased: nothing left to claim
     await a.close()
     await b.close()
 

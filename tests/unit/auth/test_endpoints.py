@@ -503,6 +503,45 @@ async def test_backchannel_logout_by_sid() -> None:
         assert (await env.client.get("/bff/user")).status_code == 401
 
 
+async def test_backchannel_logout_by_sid_and_sub() -> None:
+    idp = FakeIdP()
+    idp.user = {**idp.user, "sid": "idp-sid-7"}
+    async with environment(idp) as env:
+        await env.login()
+        refresh = idp.revoked[:]
+        r = await post_logout_token(env, logout_token(idp, sid="idp-sid-7"))
+        assert r.status_code == 200
+        assert (await env.client.get("/bff/user")).status_code == 401
+        assert len(idp.revoked) == len(refresh) + 1  # its refresh token was revoked too
+
+
+@pytest.mark.parametrize("sub", ["00uuser1", None])
+async def test_backchannel_logout_with_an_unknown_sid_ends_nothing(sub: str | None) -> None:
+    """Regression: a sid that matched no session fell back to sub and ended every session."""
+    idp = FakeIdP()
+    idp.user = {**idp.user, "sid": "idp-sid-phone"}
+    async with environment(idp) as env:
+        await env.login()
+        r = await post_logout_token(env, logout_token(idp, sub=sub, sid="idp-sid-laptop"))
+        assert r.status_code == 200
+        assert (await env.client.get("/bff/user")).status_code == 200
+
+
+async def test_backchannel_logout_by_sub_ends_every_session_of_the_user() -> None:
+    idp = FakeIdP()
+    idp.user = {**idp.user, "sid": "idp-sid-a"}
+    async with environment(idp) as env:
+        await env.login()
+        first = env.session_cookie()
+        idp.user = {**idp.user, "sid": "idp-sid-b"}
+        env.client.cookies.clear()
+        await env.login()
+        assert env.session_cookie() != first
+        r = await post_logout_token(env, logout_token(idp))
+        assert r.status_code == 200
+        assert await env.area.sessions.sessions_of("00uuser1") == []
+
+
 async def test_backchannel_logout_other_user_keeps_session(env: Env) -> None:
     await env.login()
     r = await post_logout_token(env, logout_token(env.idp, sub="00uSOMEONEELSE"))

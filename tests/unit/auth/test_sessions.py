@@ -14,6 +14,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from bff.auth.api import ENDED
 from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import ManagedSession, SessionManager
 from bff.errors import Unauthenticated, Unavailable
@@ -167,6 +168,7 @@ async def test_record_moved_to_another_id_does_not_decrypt(world: World) -> None
 async def test_one_store_read_per_request_on_the_hot_path(world: World) -> None:
     m = world.manager()
     _, cookie = await world.login(m)
+    assert await m.load(request_with(cookie)) is not None  # the first request notes the device
     world.store.reads = world.store.writes = 0
     for _ in range(5):
         s = await m.load(request_with(cookie))
@@ -499,6 +501,7 @@ class CountingCipher:
 async def test_a_record_is_decrypted_once_per_version_but_read_on_every_request(world: World) -> None:
     m = world.manager()
     _, cookie = await world.login(m)
+    assert await m.load(request_with(cookie)) is not None  # the first request notes the device
     counting = CountingCipher(m)
     reads = world.store.reads
     first = await m.load(request_with(cookie))
@@ -597,3 +600,93 @@ async def test_cookie_memo_keys_are_size_capped(world: World) -> None:
     assert sum(len(key) for key in m._cookie_ids) <= MEMO_KEY_MAX
     assert m.session_id_of(request_with(cookie)) == session.id
     assert len(m._cookie_ids) == 1  # ordinary headers are still memoised
+
+
+# -- the user's own sessions, ending them ---------------------------------------------------------
+
+
+def browser_request(cookie: str, ua: str, ip: str) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "client": (ip, 50000),
+                    "headers": [(b"cookie", f"{COOKIE}={cookie}".encode()), (b"user-agent", ua.encode())]})
+
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+async def test_the_first_request_notes_the_device_once_then_with_the_idle_touch(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    assert session.data.device is None
+    world.store.writes = 0
+    loaded = await m.load(browser_request(cookie, FIREFOX, "203.0.113.77"))
+    assert loaded is not None and world.store.writes == 1
+    assert (loaded.data.device, loaded.data.network) == ("Firefox on Linux", "203.0.113.0/24")
+    await m.load(browser_request(cookie, "curl/8", "198.51.100.1"))
+    assert world.store.writes == 1  # known device: no write until the next idle-time touch
+    world.clock.now += m.touch_interval + 1
+    moved = await m.load(browser_request(cookie, FIREFOX, "2001:db8:1234:5678::1"))
+    assert moved is not None and world.store.writes == 2 and moved.data.network == "2001:db8:1234::/48"
+    raw = (await world.store.get(session.id))
+    assert raw is not None and b"203.0.113" not in raw.data and b"Firefox" not in raw.data  # encrypted
+
+
+async def test_a_genuine_cookie_of_an_ended_session_marks_the_request(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    await m.end(session.id)
+    ended = request_with(cookie)
+    assert await m.load(ended) is None and ended.scope.get(ENDED) is True
+    forged = request_with(cookie[:-2] + "xx")
+    assert await m.load(forged) is None and ENDED not in forged.scope
+    nothing = request_with(None)
+    assert await m.load(nothing) is None and ENDED not in nothing.scope
+
+
+async def test_end_sessions_of_ends_the_users_sessions_and_revokes_each_refresh_token(world: World) -> None:
+    m = world.manager()
+    keep, keep_cookie = await world.login(m)
+    other, other_cookie = await world.login(m)
+    third, _ = await world.login(m)
+    refresh = {s.id: s.data.refresh_token for s in (keep, other, third)}
+    assert all(refresh.values())
+    # another instance holds a decoded copy of the session that is about to end
+    _, peer = await world.second_process()
+    assert await peer.load(request_with(other_cookie)) is not None
+    assert await m.end_sessions_of("00uuser1", keep=keep.id) == 2
+    assert sorted(world.idp.revoked) == sorted([refresh[other.id], refresh[third.id]])
+    assert await peer.load(request_with(other_cookie)) is None  # refused on the next request
+    assert await m.load(request_with(keep_cookie)) is not None
+    assert [r.id for r, _ in await m.sessions_of("00uuser1")] == [keep.id]
+    assert await m.end_sessions_of("00uuser1") == 1
+    assert await m.sessions_of("00uuser1") == []
+
+
+async def test_a_failed_revocation_still_ends_the_session(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    world.idp.down_paths = ["/v1/revoke"]
+    assert await m.end_sessions_of("00uuser1") == 1
+    assert await m.load(request_with(cookie)) is None
+
+
+async def test_end_one_only_ends_a_session_of_that_user(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    assert await m.end_one("00uintruder", session.id) is False
+    assert await m.load(request_with(cookie)) is not None
+    assert await m.end_one("00uuser1", session.id) is True
+    assert world.idp.revoked == [session.data.refresh_token]
+    assert await m.load(request_with(cookie)) is None
+    assert await m.end_one("00uuser1", session.id) is False
+
+
+async def test_a_handle_is_stable_per_key_and_is_not_the_id_nor_a_cookie(world: World) -> None:
+    m = world.manager()
+    session, cookie = await world.login(m)
+    handle = m.handle_of(session.id)
+    assert handle == m.handle_of(session.id) and len(handle) == 22
+    assert handle not in (session.id, cookie) and handle not in session.id
+    assert await m.load(request_with(handle)) is None  # as a cookie it is nothing
+    assert await m.load(request_with(m.signer.sign(handle))) is None  # nor as a signed one
+    rotated = world.manager(keys=("another-secret-key-0123456789abcdefghij", TEST_SECRET))
+    assert rotated.handle_of(session.id) != handle

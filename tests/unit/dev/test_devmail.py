@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from bff.app import create_app
 from bff.errors import install_error_handlers
 from bff.settings import Settings
-from bff_dev.devmail import parse_moto_ses, routes
+from bff_dev.devmail import idx_outbox_mail, parse_moto_ses, routes
 from tests.support.env import base_env
 
 MOTO = "http://127.0.0.1:9"
@@ -137,3 +137,32 @@ async def test_moto_down_is_a_problem_503() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff.test") as c:
         resp = await c.get("/__dev/mail", headers={"Accept": "application/json"})
     assert resp.status_code == 503 and resp.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_okta_twins_codes_are_listed_with_the_emails() -> None:
+    def moto(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=DATA)
+
+    outbox = [
+        {"to": "dave@acme.test", "channel": "email", "subject": "Sign in", "code": "123456",
+         "link": "http://localhost:8000/bff/signin/email-callback?state=s&otp=123456",
+         "text": "Your sign-in code is 123456", "sentAt": "2026-11-26T09:00:00.000Z"},
+        {"to": "+15550100199", "channel": "sms", "subject": "SMS", "code": "654321", "link": "",
+         "text": "Your verification code is 654321", "sentAt": "2026-11-26T11:00:00.000Z"},
+    ]
+    sources = [lambda: idx_outbox_mail(outbox)]
+    app = Starlette(routes=routes(MOTO, sources))
+    install_error_handlers(app)
+    app.state.services = SimpleNamespace(http=httpx.AsyncClient(transport=httpx.MockTransport(moto)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff.test") as c:
+        body = (await c.get("/__dev/mail", headers={"Accept": "application/json"})).json()
+        # newest first across senders (moto's undated c keeps its place): the SMS (11:00) before
+        # moto's 10:00 ones, the email (09:00) last
+        assert [m["to"] for m in body] == ["c@x.test", "+15550100199", "b@x.test", "a@x.test",
+                                           "dave@acme.test"]
+        assert body[1]["text"] == "Your verification code is 654321" and body[1]["subject"] == "SMS"
+        assert body[1]["from"] == "Okta (twin) sms" and body[1]["sentAt"] == "2026-11-26T11:00:00.000Z"
+        outbox.append({"to": "paula@acme.test", "channel": "email", "subject": "Sign in", "code": "1",
+                       "link": "", "text": "later", "sentAt": "2026-11-26T12:00:00.000Z"})
+        page = await c.get("/__dev/mail")  # read at each request
+        assert "paula@acme.test" in page.text and "Your verification code is 654321" in page.text

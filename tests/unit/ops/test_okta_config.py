@@ -107,6 +107,43 @@ def test_the_embedded_sign_in_grant_is_allowed_for_the_app_and_its_rules() -> No
     assert all("interaction_code" in rule.grant_types for rule in cfg.policy.rules)
 
 
+def test_embedded_sign_in_is_on_by_default_for_the_app_and_the_rules_that_sign_in() -> None:
+    data = example()
+    data["access_policy"]["rules"].append({"name": "Machines", "groups": ["Everyone"], "scopes": ["openid"],
+                                           "grant_types": ["client_credentials"]})
+    cfg = parse_config(data, base_dir=Path("."))
+    assert cfg.app is not None and cfg.policy is not None
+    assert cfg.app.embedded_signin is True
+    assert cfg.app.grant_types == ("authorization_code", "refresh_token", "interaction_code")
+    assert cfg.app.email_verify_callback_uri == f"{data['public_url']}/bff/signin/email-callback"
+    by_name = {rule.name: rule.grant_types for rule in cfg.policy.rules}
+    assert by_name.pop("Machines") == ("client_credentials",)  # no authorization_code: left alone
+    assert set(by_name.values()) == {("authorization_code", "interaction_code")}
+
+
+def test_embedded_sign_in_can_be_switched_off_or_its_callback_moved() -> None:
+    off = example()
+    off["app"]["embedded_signin"] = False
+    cfg = parse_config(off, base_dir=Path("."))
+    assert cfg.app is not None and cfg.policy is not None
+    assert cfg.app.grant_types == ("authorization_code", "refresh_token")
+    assert cfg.app.email_verify_callback_uri is None
+    assert all(rule.grant_types == ("authorization_code",) for rule in cfg.policy.rules)
+    moved = example()
+    moved["app"]["email_verify_callback_uri"] = "https://login.example.com/bff/signin/email-callback"
+    app = parse_config(moved, base_dir=Path(".")).app
+    assert app is not None and app.email_verify_callback_uri == "https://login.example.com/bff/signin/email-callback"
+    none = example()
+    none["app"]["email_verify_callback_uri"] = ""
+    app = parse_config(none, base_dir=Path(".")).app
+    assert app is not None and app.email_verify_callback_uri is None
+    bad = example()
+    bad["app"]["email_verify_callback_uri"] = "http://evil.example/cb"
+    assert any("app.email_verify_callback_uri" in line for line in errors(bad))
+    off["app"]["email_verify_callback_uri"] = "https://app.example.com/x"
+    assert any("only used with embedded_signin = true" in line for line in errors(off))
+
+
 def test_private_key_jwt_needs_public_keys_only(tmp_path: Path) -> None:
     data = example()
     data["app"]["token_endpoint_auth_method"] = "private_key_jwt"

@@ -19,6 +19,7 @@ from bff.signin.steps import (
     StepNotSupported,
     StepPolicy,
     prepare,
+    redirect_idp,
     submittable,
     to_step,
 )
@@ -213,6 +214,30 @@ def test_redirect_idps_are_listed_without_their_hrefs() -> None:
         {"id": "apple-123", "name": "Apple IDP", "type": "APPLE"},
         {"id": "x509-123", "name": "X509 Authentication", "type": "X509"},
     ]
+
+
+def test_only_the_idps_of_the_policy_are_listed() -> None:
+    policy = StepPolicy(idps=frozenset({"google-123", "apple-123"}))
+    got = step("identify-with-third-party-idps.json", policy=policy)
+    assert [i["id"] for i in got["idps"]] == ["google-123", "apple-123"]
+    assert got["alternatives"] == ["redirect-idp", "select-enroll-profile", "cancel", "redirect"]
+    none = step("identify-with-third-party-idps.json", policy=StepPolicy(idps=frozenset()))
+    assert "idps" not in none and "redirect-idp" not in none["alternatives"]
+    assert none["alternatives"][-1] == "redirect"
+
+
+def test_redirect_idp_finds_only_an_offered_and_allowed_idp() -> None:
+    s = state("identify-with-third-party-idps.json")
+    form = redirect_idp(s, "apple-123")
+    assert form.idp is not None and form.idp.id == "apple-123" and form.method == "GET"
+    policy = StepPolicy(idps=frozenset({"google-123"}))
+    assert redirect_idp(s, "google-123", policy).type == "GOOGLE"
+    for idp, pol in (("apple-123", policy), ("nope", StepPolicy()), ("", StepPolicy())):
+        with pytest.raises(InvalidSubmission) as info:
+            redirect_idp(s, idp, pol)
+        assert info.value.errors == [{"field": "idp", "code": "not_an_option"}]
+    with pytest.raises(InvalidSubmission):  # a state without IdPs
+        redirect_idp(state("identify.json"), "google-123")
 
 
 def test_signup_email_taken() -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from starlette.requests import HTTPConnection
 
-from bff.errors import BadRequest, Forbidden, Unauthenticated
+from bff.errors import Forbidden, Unauthenticated
+from bff.okta.events import parse_delivery
 from bff.signup.hooks import authenticate, created_users
 
 
@@ -70,7 +71,8 @@ def test_only_successful_creates_with_a_user_target_count() -> None:
             ]
         }
     }
-    users, received = created_users(body)
+    events, received = parse_delivery(body)
+    users = created_users(events)
     assert received == 8
     assert [(u.event_uuid, u.user_id, u.login) for u in users] == [
         ("e1", "00u1", "a@b.co"),
@@ -84,5 +86,5 @@ def test_only_successful_creates_with_a_user_target_count() -> None:
     "body", [{}, {"data": []}, {"data": {"events": {}}}, {"data": {"events": [{}] * 501}}]
 )
 def test_malformed_deliveries(body: dict[str, object]) -> None:
-    with pytest.raises(BadRequest):
-        created_users(body)
+    with pytest.raises(ValueError):
+        parse_delivery(body)

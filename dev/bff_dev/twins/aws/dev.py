@@ -2,8 +2,8 @@
 
 Adds to the BFF's environment ``BFF_ACCOUNT_TOPIC_ARN``, ``BFF_AWS_ENDPOINT_URL`` and
 ``BFF_AWS_REGION``, and to its routes ``/__dev/mail`` (:mod:`bff_dev.devmail`: the emails SES
-"sent", read from moto); shares the running :class:`~bff_dev.twins.aws.server.AwsTwin` as
-``ctx.info["aws"]``.
+"sent", read from moto, and what later parts add to ``ctx.info["mail_sources"]``); shares the
+running :class:`~bff_dev.twins.aws.server.AwsTwin` as ``ctx.info["aws"]``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ async def start(ctx: DevContext) -> list[str]:
         "BFF_AWS_ENDPOINT_URL": aws.endpoint_url,
         "BFF_AWS_REGION": topo.region,
     })
-    ctx.routes.extend(devmail.routes(aws.endpoint_url))
+    # later parts add their senders (the Okta twin's sign-in codes) to ctx.info["mail_sources"]
+    sources: list[devmail.MailSource] = ctx.info.setdefault("mail_sources", [])
+    ctx.routes.extend(devmail.routes(aws.endpoint_url, sources))
     ctx.info["aws"] = aws
     queues = ", ".join(f"{q.name} (+dlq)" for q in topo.queues.values())
     return [

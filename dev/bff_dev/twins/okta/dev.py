@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc.jwk import ECKey, RSAKey, import_key
 
+from bff.auth.revocation import EVENT_TYPES as SESSION_EVENTS
+from bff_dev.devmail import idx_outbox_mail
+from bff_dev.twins.okta.idx import TwinIdp
 from bff_dev.twins.okta.provisioning import install_provisioning
 from bff_dev.twins.okta.twin import OktaTwin
 
@@ -18,6 +21,8 @@ if TYPE_CHECKING:
     from bff_dev.parts import DevContext
 
 DEV_CLIENT_NAME = "BFF (local)"
+#: The org's IdPs the twin offers as ``redirect-idp`` (when BFF_OKTA_IDP_DISCOVERY names them).
+DEV_IDPS = {"0oapartneridp": TwinIdp("0oapartneridp", "Partner SSO", "SAML2")}
 
 
 def public_jwks(private_key: str) -> dict[str, Any]:
@@ -32,8 +37,10 @@ def public_jwks(private_key: str) -> dict[str, Any]:
 
 
 #: What the BFF's event hook subscribes to (docs/signup.md "Event hook setup in Okta").
-HOOK_EVENTS = ("user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
-               "user.account.update_password", "user.mfa.factor.activate")
+#: Also the events that end the user's BFF sessions (bff.auth.revocation, docs/sessions.md).
+HOOK_EVENTS = tuple(dict.fromkeys((
+    "user.lifecycle.create", "user.lifecycle.activate", "user.account.lock",
+    "user.account.update_password", "user.mfa.factor.activate", *sorted(SESSION_EVENTS))))
 
 
 async def start(ctx: DevContext) -> list[str]:
@@ -68,14 +75,20 @@ async def start(ctx: DevContext) -> list[str]:
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
     ctx.info["okta_provisioning"] = install_provisioning(twin)
+    discovered = {v.strip() for item in env.get("BFF_OKTA_IDP_DISCOVERY", "").split(",")
+                  for v in item.partition("=")[2:]}
+    twin.idx.idps = [idp for key, idp in DEV_IDPS.items() if key in discovered]
+    # the sign-in codes the twin "sends" (email, SMS, voice) show on /__dev/mail
+    ctx.info.setdefault("mail_sources", []).append(lambda: idx_outbox_mail(twin.idx.outbox))
     await serve_asgi(ctx.stack, twin.app, port, name="okta")
     ctx.info["okta"] = twin
 
     lines = [f"Okta (twin)       {twin.issuer}   (password for every seeded user: Passw0rd!)",
              f"  Management API  {twin.base_url}/api/v1   (SSWS BFF_OKTA_API_TOKEN; "
              "`bff okta plan --config infra/okta.dev.toml`, docs/okta-twin.md)",
-             f"  IDX (embedded)  email codes and magic links: {twin.base_url}/__twin/idx/outbox; "
-             "alice's TOTP: `bff dev-totp alice@acme.test` (docs/signin.md)"]
+             f"  IDX (embedded)  email codes, magic links, SMS and voice codes: {public}/__dev/mail "
+             f"and {twin.base_url}/__twin/idx/outbox; alice's TOTP: `bff dev-totp alice@acme.test`; "
+             "journeys per user: README, docs/signin.md"]
     for user in twin.directory.users.values():
         p = user.profile
         role = p.get("adminRole") or ("content author" if twin.directory.in_group(user.id, "content-authors")

@@ -10,6 +10,8 @@ or a timeout/connection error is retried once, as Okta does. Every attempt is re
 
 from __future__ import annotations
 
+import asyncio
+
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ class EventHooks:
         self.org = org
         self.deliveries: list[Delivery] = []
         self.events: list[dict[str, Any]] = []  # every LogEvent emitted (a System Log of sorts)
+        self._verifying: dict[str, asyncio.Lock] = {}
 
     def log_event(self, event_type: str, user: User, *, actor: dict[str, Any],
                   display_message: str) -> dict[str, Any]:
@@ -105,8 +108,14 @@ class EventHooks:
         self.org.counters["hook:verify"] += 1
         return hook.verified
 
+    async def _verified(self, hook: EventHook) -> bool:
+        """Okta verifies a hook once: deliveries queued together wait for one verification."""
+        lock = self._verifying.setdefault(hook.id, asyncio.Lock())
+        async with lock:
+            return hook.verified or await self.verify(hook)
+
     async def _deliver(self, hook: EventHook, event: dict[str, Any]) -> None:
-        if not hook.verified and not await self.verify(hook):
+        if not await self._verified(hook):
             self.deliveries.append(Delivery(hook.id, "event", [event["uuid"]], event["eventType"]))
             return
         record = Delivery(hook.id, "event", [event["uuid"]], event["eventType"])

@@ -4,15 +4,16 @@
                                        [, nonce, acr_values]            -> {"interaction_handle"}
     POST /idp/idx/introspect           {"interactionHandle"} | {"stateHandle"}
     POST /idp/idx/identify             {"identifier", "rememberMe"?, "stateHandle"}
-    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?}}   (select)
+    POST /idp/idx/challenge            {"authenticator": {"id", "methodType"?, "enrollmentId"?}}
     POST /idp/idx/challenge/answer     {"credentials": {"passcode"}}
     POST /idp/idx/challenge/resend     POST /idp/idx/challenge/poll
-    POST /idp/idx/credential/enroll    {"authenticator": {"id"}}                  (select-enroll)
+    POST /idp/idx/credential/enroll    {"authenticator": {"id", "methodType"?, "phoneNumber"?}}
     POST /idp/idx/recover              (a forgotten password: email code, reset-authenticator)
     POST /idp/idx/unlock-account       (self-service unlock: identifier + email code)
     POST /idp/idx/skip                 POST /idp/idx/cancel
     grant_type=interaction_code        at /oauth2/default/v1/token (OidcEndpoints delegates here)
-    GET  /__twin/idx/outbox            the email codes and magic links "sent" (tests, dev page)
+    GET  /__twin/idx/outbox            the email codes and magic links, SMS and voice codes "sent"
+                                       (tests; ``bff dev`` shows them on /__dev/mail)
 
 Every IDX answer is ``application/ion+json; okta-version=1.0.0`` with ``version``,
 ``stateHandle``, ``expiresAt``, ``intent``, ion collections, forms whose fields carry
@@ -25,18 +26,29 @@ a suspended user's password step 401 ``errors.E0000004``, a new password that fa
 policy 400 ``password.passwordRequirementsNotMet``, a locked account's password step 401
 ``authfactor.challenge.suspended_factor`` (after ``lockout_attempts`` wrong passwords), a
 self-service unlock 200 ``oie.selfservice.unlock_user.success.message`` (INFO, terminal).
+Shapes of the phone (``phone_number``: ``sms`` / ``voice``), of the select among enrolled
+authenticators, of Okta Verify (``challenge-poll``) and of ``redirect-idp`` follow
+authenticator-verification-phone-sms.json, authenticator-enroll-phone.json,
+authenticator-verification-select-authenticator.json,
+authenticator-verification-okta-verify-push.json and identify-with-third-party-idps.json.
 
 The twin's sign-on policy (seeded, :data:`SEEDED_FACTORS`): every user with a password proves
 it first (frank's has expired: ``reenroll-authenticator`` with the policy's complexity, then
 on); ``mfa`` users (alice, erin) need a second factor always, everyone needs one for a
 guarded scope (``admin``, the step-up) or ``acr_values=urn:okta:loa:2fa:any``; a user
-without a second factor to use enrols TOTP (``skip`` offered while ``enrollment_grace`` is on).
+without a second factor to use enrols TOTP or a phone (``skip`` offered while
+``enrollment_grace`` is on). The policy's first authenticator is challenged at once (the
+password where there is one; Okta Verify first for oscar); once one is proven and several are
+left (paula: phone, email) the state is ``select-authenticator-authenticate`` alone. Okta
+Verify pushes are never approved (``challenge/poll`` answers the same state). The identify
+step offers ``redirect-idp`` for each of :attr:`IdxEndpoints.idps` (``bff dev``: the partner's);
+its ``href`` (``/sso/idps/{id}``) is not served: the BFF continues with ``/authorize?idp=``.
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
 Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
-the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email codes are 6 digits,
-valid ``email_code_ttl`` seconds; the email's magic link goes to the client's email verify
-callback (``{redirect_uri origin}/bff/signin/email-callback`` unless ``email_callback_uris``
-says otherwise) with ``state`` and ``otp``.
+the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email, SMS and voice
+codes are 6 digits, valid ``email_code_ttl`` / ``phone_code_ttl`` seconds; the email's magic
+link goes to the client's email verify callback (``{redirect_uri origin}/bff/signin/email-callback``
+unless ``email_callback_uris`` says otherwise) with ``state`` and ``otp``.
 """
 
 from __future__ import annotations
@@ -77,7 +89,19 @@ AUTHENTICATORS: dict[str, tuple[str, str, str, str]] = {
     "okta_password": ("autpassword000000001", "Password", "password", "password"),
     "okta_email": ("autemail000000000001", "Email", "email", "email"),
     "google_otp": ("autgoogleotp00000001", "Google Authenticator", "app", "otp"),
+    "phone_number": ("autphone000000000001", "Phone", "phone", "sms"),
+    "okta_verify": ("autoktaverify0000001", "Okta Verify", "app", "push"),
 }
+#: Authenticators with several methods: every method type the org allows, the default first.
+METHODS: dict[str, tuple[str, ...]] = {
+    "phone_number": ("sms", "voice"),
+    "okta_verify": ("signed_nonce", "push", "totp"),
+}
+#: What a user without a second factor may enrol, in the order the select offers them.
+ENROLLABLE = ("google_otp", "phone_number")
+#: ``amr`` values of the ID token, by authenticator (and method, for the phone).
+AMR = {"okta_password": "pwd", "google_otp": "otp", "okta_email": "email", "sms": "sms", "voice": "tel"}
+_PHONE = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +110,7 @@ class SeededFactors:
     mfa: bool = False  # a second factor at every sign-in
     totp_secret: str | None = None  # base32, for google_otp
     password_expired: bool = False  # must choose a new password after proving the old one
+    phone: str | None = None  # the enrolled phone number (E.164 with spaces), for phone_number
 
 
 #: What each seeded user can sign in with (by login); users not listed: password + email.
@@ -97,6 +122,13 @@ SEEDED_FACTORS: dict[str, SeededFactors] = {
     "erin@acme.test": SeededFactors(("okta_password",), mfa=True),
     "frank@acme.test": SeededFactors(("okta_password", "okta_email"), password_expired=True),
     "gina@acme.test": SeededFactors(("okta_password", "okta_email")),
+    # password, then a choice of phone (SMS or voice) or email as the second factor
+    "paula@acme.test": SeededFactors(("okta_password", "phone_number", "okta_email"), mfa=True,
+                                     phone="+1 555 010 0199"),
+    # Okta Verify first (the BFF does not support it), the password as the other way
+    "oscar@acme.test": SeededFactors(("okta_verify", "okta_password")),
+    # Okta Verify only: nothing the BFF's screens can do (the redirect flow is the way left)
+    "uma@acme.test": SeededFactors(("okta_verify",)),
 }
 DEFAULT_FACTORS = SeededFactors(("okta_password", "okta_email"))
 
@@ -106,6 +138,7 @@ class Factor:
     key: str
     id: str  # the enrollment id
     secret: str | None = field(default=None, repr=False)
+    phone: str | None = None  # phone_number: the number codes go to
 
 
 @dataclass
@@ -135,6 +168,9 @@ class Interaction:
     forwarded_for: list[str] = field(default_factory=list)  # X-Forwarded-For of each call (tests)
     recovering: bool = False  # a forgotten password: email code, then reset-authenticator
     unlocking: bool = False  # self-service unlock: identifier + email code, then a terminal INFO
+    method: str | None = None  # the phone's method type of the current challenge or enrollment
+    phone_code: str | None = field(default=None, repr=False)
+    phone_sent_at: float = 0.0
 
 
 def totp_cli(login: str) -> int:
@@ -195,6 +231,28 @@ def _mask_email(email: str) -> str:
     return f"{local[:1]}***{local[-1:]}@{name[:1]}***{name[-1:]}.{tld}" if name else email
 
 
+def normalise_phone(number: str) -> str | None:
+    """``+1 555-010 0199`` → ``+15550100199`` (E.164), or None when it is not a phone number."""
+    compact = re.sub(r"[\s().-]", "", number)
+    return compact if _PHONE.fullmatch(compact) else None
+
+
+def _mask_phone(number: str) -> str:
+    """As Okta masks it: ``+1 XXX-XXX-0199`` (the country code and the last four digits)."""
+    compact = normalise_phone(number) or number
+    country = number.split()[0] if number.startswith("+") and " " in number else compact[:2]
+    return f"{country} XXX-XXX-{compact[-4:]}"
+
+
+@dataclass(frozen=True)
+class TwinIdp:
+    """An identity provider of the org, offered as ``redirect-idp`` on the identify step."""
+
+    id: str
+    name: str
+    type: str = "SAML2"
+
+
 class IdxEndpoints:
     def __init__(self, twin: OktaOrg, *, oidc: OidcEndpoints) -> None:
         self.twin = twin
@@ -206,6 +264,9 @@ class IdxEndpoints:
         self.email_callback_uris: dict[str, str] = {}
         self.lockout_attempts = 3  # wrong passwords in a row before the account locks
         self.self_service_unlock = True  # `unlock-account` offered beside `identify`
+        self.phone_code_ttl = 300.0
+        #: the org's IdPs, offered as ``redirect-idp`` on the identify step (``bff dev``: the partner's)
+        self.idps: list[TwinIdp] = []
         # -- state --
         self.by_handle: dict[str, Interaction] = {}
         self.by_state: dict[str, Interaction] = {}
@@ -251,7 +312,8 @@ class IdxEndpoints:
         if found is None:
             seed = SEEDED_FACTORS.get(user.login.lower(), DEFAULT_FACTORS)
             found = [Factor(key, f"{key[:4]}{user.id[3:15]}enr",
-                            seed.totp_secret if key == "google_otp" else None) for key in seed.keys]
+                            seed.totp_secret if key == "google_otp" else None,
+                            phone=seed.phone if key == "phone_number" else None) for key in seed.keys]
             self.factors[user.id] = found
         return found
 
@@ -321,7 +383,8 @@ class IdxEndpoints:
         user = t.directory.users.get(ix.user_id or "")
         if user is None or user.status != "ACTIVE":
             raise OAuthError("invalid_grant", "The interaction code is invalid or has expired.")
-        amr = [{"okta_password": "pwd", "google_otp": "otp"}.get(k, "email") for k in ix.verified]
+        amr = [AMR.get(ix.method or "sms", "sms") if k == "phone_number" else AMR.get(k, "email")
+               for k in ix.verified]
         if len(ix.verified) > 1:
             amr.append("mfa")
         grant = Grant(id=random_id("grant", 12), client_id=client.client_id, user_id=user.id,
@@ -419,11 +482,23 @@ class IdxEndpoints:
             self._send_email(ix)  # unknown identifiers get the same answer and no email
             return 200, self.state(ix)
         for factor in self._pending(ix):
-            if AUTHENTICATORS[factor.key][0] == wanted:
-                ix.current = factor.key
-                if factor.key == "okta_email":
-                    self._send_email(ix)
-                return 200, self.state(ix)
+            if AUTHENTICATORS[factor.key][0] != wanted:
+                continue
+            method = auth.get("methodType") if isinstance(auth, dict) else None
+            if factor.key in METHODS:
+                method = method if method is not None else METHODS[factor.key][0]
+                if method not in METHODS[factor.key]:
+                    break
+            enrollment = auth.get("enrollmentId") if isinstance(auth, dict) else None
+            if factor.key == "phone_number" and enrollment != factor.id:
+                break
+            ix.current = factor.key
+            if factor.key == "okta_email":
+                self._send_email(ix)
+            if factor.key == "phone_number":
+                ix.method = method
+                self._send_phone(ix, factor.phone or "", str(method))
+            return 200, self.state(ix)
         return 400, self.state(ix, messages=[_message("Invalid authenticator.", "errors.E0000001")])
 
     def _answer(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -436,9 +511,14 @@ class IdxEndpoints:
         if registered is not None:
             return registered
         if ix.enrolling is not None:
-            if not pyotp.TOTP(ix.enrolling.secret or "").verify(passcode, valid_window=1, for_time=t.now()):
+            if ix.enrolling.key == "phone_number":
+                ok = self._phone_code_ok(ix, passcode)
+            else:
+                ok = pyotp.TOTP(ix.enrolling.secret or "").verify(passcode, valid_window=1, for_time=t.now())
+            if not ok:
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
                     "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            ix.phone_code = None
             self.factors_of(t.directory.users[ix.user_id or ""]).append(ix.enrolling)
             ix.verified.append(ix.enrolling.key)
             ix.enrolling, ix.current = None, None
@@ -483,8 +563,13 @@ class IdxEndpoints:
             if not secret or not pyotp.TOTP(secret).verify(passcode, valid_window=1, for_time=t.now()):
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
                     "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
-        else:
-            raise self._expired(ix.state_handle)
+        elif key == "phone_number":
+            if not self._phone_code_ok(ix, passcode):
+                return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
+                    "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
+            ix.phone_code = None
+        else:  # nothing to answer: a choice to make first (select), or Okta Verify (poll)
+            return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
         ix.verified.append(key)
         ix.current = None
         return 200, self.state(ix)
@@ -569,8 +654,13 @@ class IdxEndpoints:
         return 200, self.state(ix)
 
     def _resend(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if ix.recovering or (ix.current or self._default_challenge(ix)) == "okta_email":
+        if ix.enrolling is not None and ix.enrolling.key == "phone_number":
+            self._send_phone(ix, ix.enrolling.phone or "", ix.method or "sms")
+        elif ix.recovering or (ix.current or self._default_challenge(ix)) == "okta_email":
             self._send_email(ix)
+        elif (ix.current or self._default_challenge(ix)) == "phone_number":
+            phone = next((f.phone for f in self._pending(ix) if f.key == "phone_number"), None)
+            self._send_phone(ix, phone or "", ix.method or "sms")
         return 200, self.state(ix)
 
     def _poll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -578,10 +668,23 @@ class IdxEndpoints:
 
     def _enroll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         auth = body.get("authenticator")
-        if not isinstance(auth, dict) or auth.get("id") != AUTHENTICATORS["google_otp"][0] \
-                or ix.user_id is None:
+        wanted = auth.get("id") if isinstance(auth, dict) else None
+        if not isinstance(auth, dict) or ix.user_id is None or wanted not in (
+                AUTHENTICATORS["google_otp"][0], AUTHENTICATORS["phone_number"][0]):
             return 400, self.state(ix, messages=[_message("Invalid authenticator.", "errors.E0000001")])
-        ix.enrolling = Factor("google_otp", f"uft{ix.user_id[3:15]}enr", pyotp.random_base32())
+        if wanted == AUTHENTICATORS["google_otp"][0]:
+            ix.enrolling = Factor("google_otp", f"uft{ix.user_id[3:15]}enr", pyotp.random_base32())
+            return 200, self.state(ix)
+        method = auth.get("methodType", "sms")
+        number = auth.get("phoneNumber")
+        if not isinstance(number, str) or not number.strip():
+            return 400, self.state(ix, messages=[_message("This field cannot be left blank",
+                                                          "model.validation.field.blank")])
+        if method not in METHODS["phone_number"] or normalise_phone(number) is None:
+            return 400, self.state(ix, messages=[_message("Invalid Phone Number.", "errors.E0000001")])
+        ix.enrolling = Factor("phone_number", f"pae{ix.user_id[3:15]}enr", phone=number.strip())
+        ix.method = str(method)
+        self._send_phone(ix, number.strip(), ix.method)
         return 200, self.state(ix)
 
     def _skip(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -598,7 +701,8 @@ class IdxEndpoints:
         self.twin.counters["idx:cancelled"] += 1
         # Okta answers a new transaction's first state; this one is gone.
         fresh = Interaction(**{**ix.__dict__, "state_handle": "02" + secrets.token_urlsafe(30),
-                               "user_id": None, "identifier": None, "verified": [], "current": None})
+                               "user_id": None, "identifier": None, "verified": [], "current": None,
+                               "method": None, "phone_code": None, "enrolling": None})
         self.by_state[fresh.state_handle] = fresh
         return 200, self.state(fresh)
 
@@ -618,11 +722,31 @@ class IdxEndpoints:
         return [f for f in self.factors_of(user) if f.key not in ix.verified]
 
     def _default_challenge(self, ix: Interaction) -> str | None:
+        """The policy's first authenticator still to prove (the seeded order: the password
+        first where there is one); None when a first factor is proven and several others are
+        left: the user chooses (``select-authenticator-authenticate`` alone)."""
         pending = self._pending(ix)
-        if not pending:
+        if not pending or (len(pending) > 1 and ix.verified):
             return None
-        keys = [f.key for f in pending]
-        return "okta_password" if "okta_password" in keys else keys[0]
+        return pending[0].key
+
+    def _phone_code_ok(self, ix: Interaction, passcode: str) -> bool:
+        fresh = self.twin.now() - ix.phone_sent_at <= self.phone_code_ttl
+        return bool(fresh and ix.phone_code and secrets.compare_digest(passcode, ix.phone_code))
+
+    def _send_phone(self, ix: Interaction, number: str, method: str) -> None:
+        """"Send" a 6-digit code by SMS or voice call: into the outbox (``/__twin/idx/outbox``,
+        the dev mail page)."""
+        if not number:
+            return
+        ix.phone_code = f"{secrets.randbelow(10**6):06d}"
+        ix.phone_sent_at = self.twin.now()
+        text = (f"Your verification code is {ix.phone_code}" if method == "sms"
+                else f"(voice call) Your code is {' '.join(ix.phone_code)}")
+        self.outbox.append({"to": normalise_phone(number) or number, "channel": method,
+                            "subject": "SMS" if method == "sms" else "Voice call", "code": ix.phone_code,
+                            "link": "", "text": text, "sentAt": _iso(ix.phone_sent_at)})
+        self.twin.counters[f"idx:{method}_sent"] += 1
 
     def _send_email(self, ix: Interaction) -> None:
         user = self.twin.directory.users.get(ix.user_id or "")
@@ -636,13 +760,19 @@ class IdxEndpoints:
             callback = f"{parts.scheme}://{parts.netloc}/bff/signin/email-callback"
         link = f"{callback}?{urlencode({'state': ix.state, 'otp': ix.email_code})}"
         registering = self.extension is not None and self.extension.registering(ix)
-        self.mail({"to": str(user.profile.get("email", user.login)),
+        self.mail({"to": str(user.profile.get("email", user.login)), "channel": "email",
                    "subject": "Verify your email" if registering else "Sign in",
-                   "code": ix.email_code, "link": link})
+                   "code": ix.email_code, "link": link,
+                   "text": f"Your code is {ix.email_code}, or follow {link}",
+                   "sentAt": _iso(ix.email_sent_at)})
         self.twin.counters["idx:email_sent"] += 1
 
     def mail(self, message: dict[str, str]) -> None:
-        """Record an email the org "sent" (:attr:`outbox`) and hand it to :attr:`mailer`."""
+        """Record an email the org "sent" (:attr:`outbox`) and hand it to :attr:`mailer`. Every
+        outbox entry has ``to``, ``channel`` (``email`` here; ``sms`` / ``voice`` for phones),
+        ``subject``, ``code``, ``link``, ``text`` and ``sentAt``."""
+        message = {"channel": "email", "sentAt": _iso(self.twin.now()),
+                   "text": " ".join(v for v in (message.get("code"), message.get("link")) if v), **message}
         self.outbox.append(message)
         if self.mailer is not None:
             self.mailer(message)
@@ -685,14 +815,16 @@ class IdxEndpoints:
         return {**self._base(ix), "messages": {"type": "array", "value": list(messages)}}
 
     def _authenticator(self, key: str, *, enrollment_id: str | None = None,
-                       user: User | None = None) -> dict[str, Any]:
+                       user: User | None = None, factor: Factor | None = None) -> dict[str, Any]:
         aut_id, name, kind, method = AUTHENTICATORS[key]
         out: dict[str, Any] = {"type": kind, "key": key, "id": enrollment_id or aut_id, "displayName": name,
-                               "methods": [{"type": method}]}
+                               "methods": [{"type": m} for m in METHODS.get(key, (method,))]}
         if enrollment_id is not None:
             out["authenticatorId"] = aut_id
         if key == "okta_email" and user is not None and enrollment_id is not None:
             out["profile"] = {"email": _mask_email(str(user.profile.get("email", user.login)))}
+        if key == "phone_number" and factor is not None and factor.phone:
+            out["profile"] = {"phoneNumber": _mask_phone(factor.phone)}
         return out
 
     def state(self, ix: Interaction, *, messages: list[dict[str, Any]] | None = None,
@@ -732,6 +864,10 @@ class IdxEndpoints:
                 identifier["messages"] = {"type": "array", "value": fm["identifier"]}
             forms = [self._form(ix, "identify", "identify", [
                 identifier, {"name": "rememberMe", "label": "Remember this device", "type": "boolean"}])]
+            token = urlencode({"stateToken": ix.state_handle})
+            forms.extend({"name": "redirect-idp", "type": idp.type, "idp": {"id": idp.id, "name": idp.name},
+                          "href": f"{t.base_url}/sso/idps/{idp.id}?{token}", "method": "GET"}
+                         for idp in self.idps)
             if self.self_service_unlock:
                 forms.append(self._form(ix, "unlock-account", "unlock-account", []))
             if self.extension is not None:
@@ -772,38 +908,45 @@ class IdxEndpoints:
             passcode["messages"] = {"type": "array", "value": fm["credentials.passcode"]}
         credentials = {"name": "credentials", "type": "object", "form": {"value": [passcode]},
                        "required": True}
+        doc["authenticators"] = {"type": "array", "value": [self._authenticator(k) for k in ENROLLABLE]}
 
         if ix.enrolling is not None:
             passcode["required"], passcode["visible"] = True, True
-            current = self._authenticator("google_otp")
-            current["contextualData"] = {"sharedSecret": ix.enrolling.secret}
+            current = self._authenticator(ix.enrolling.key)
+            if ix.enrolling.key == "phone_number":  # the code went to the new number
+                del passcode["required"], passcode["visible"]
+                current["methods"] = [{"type": ix.method or "sms"}]
+                current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+            else:
+                current["contextualData"] = {"sharedSecret": ix.enrolling.secret}
             doc["remediation"] = {"type": "array", "value": [
                 self._form(ix, "enroll-authenticator", "challenge/answer", [credentials],
                            ["$.currentAuthenticator"]),
                 self._select_enroll(ix)]}
             doc["currentAuthenticator"] = {"type": "object", "value": current}
-            doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
             doc["cancel"] = cancel
             return doc
 
-        if not pending:  # a second factor is required and none is enrolled: enrol TOTP
+        if not pending:  # a second factor is required and none is enrolled: enrol TOTP or a phone
             forms = [self._select_enroll(ix)]
             if self.enrollment_grace and not self._guarded(ix):  # never for a step-up
                 forms.append(self._form(ix, "skip", "skip", []))
             doc["remediation"] = {"type": "array", "value": forms}
-            doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
             doc["cancel"] = cancel
             return doc
 
-        key = ix.current if ix.current in [f.key for f in pending] else self._default_challenge(ix)
-        factor = next(f for f in pending if f.key == key)
-        enrollments = [self._authenticator(f.key, enrollment_id=f.id, user=user) for f in pending]
-        options = [{"label": AUTHENTICATORS[f.key][1], "value": {"form": {"value": [
-            {"name": "id", "required": True, "value": AUTHENTICATORS[f.key][0], "mutable": False},
-            {"name": "methodType", "required": False, "value": AUTHENTICATORS[f.key][3], "mutable": False}]}},
-            "relatesTo": f"$.authenticatorEnrollments.value[{i}]"} for i, f in enumerate(pending)]
+        del doc["authenticators"]
+        enrollments = [self._authenticator(f.key, enrollment_id=f.id, user=user, factor=f) for f in pending]
         select = self._form(ix, "select-authenticator-authenticate", "challenge",
-                            [{"name": "authenticator", "type": "object", "options": options}])
+                            [{"name": "authenticator", "type": "object",
+                              "options": [self._select_option(f, i) for i, f in enumerate(pending)]}])
+        doc["authenticatorEnrollments"] = {"type": "array", "value": enrollments}
+        doc["cancel"] = cancel
+        key = ix.current if ix.current in [f.key for f in pending] else self._default_challenge(ix)
+        if key is None:  # several second factors: the user chooses (Okta's select step)
+            doc["remediation"] = {"type": "array", "value": [select]}
+            return doc
+        factor = next(f for f in pending if f.key == key)
         if key == "okta_password":
             passcode["label"], passcode["secret"] = "Password", True
         if key == "google_otp":
@@ -814,23 +957,52 @@ class IdxEndpoints:
                            ["$.currentAuthenticator"]), select]}
             doc["currentAuthenticator"] = {"type": "object", "value": current}
             doc["authenticators"] = {"type": "array", "value": [self._authenticator("google_otp")]}
-        else:
-            current = self._authenticator(key or "okta_password", enrollment_id=factor.id, user=user)
-            if key == "okta_password":
-                del current["methods"]  # as Okta's own password challenge (the fixture) has none
-                current["recover"] = self._form(ix, "recover", "recover", [])
-            if key == "okta_email":
-                if ix.email_code is None:
-                    self._send_email(ix)
-                current["resend"] = self._form(ix, "resend", "challenge/resend", [])
-                current["poll"] = self._form(ix, "poll", "challenge/poll", [], refresh=4000)
+            return doc
+        if key == "okta_verify":  # a push was "sent": Okta polls for the approval (never comes here)
+            current = self._authenticator("okta_verify")
+            current["methods"] = [{"type": "push"}]
             doc["remediation"] = {"type": "array", "value": [
-                self._form(ix, "challenge-authenticator", "challenge/answer", [credentials],
-                           ["$.currentAuthenticatorEnrollment"]), select]}
-            doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
-        doc["authenticatorEnrollments"] = {"type": "array", "value": enrollments}
-        doc["cancel"] = cancel
+                self._form(ix, "challenge-poll", "challenge/poll", [], ["$.currentAuthenticator"],
+                           refresh=4000), select]}
+            doc["currentAuthenticator"] = {"type": "object", "value": current}
+            doc["authenticators"] = {"type": "array", "value": [self._authenticator("okta_verify")]}
+            return doc
+        current = self._authenticator(key, enrollment_id=factor.id, user=user, factor=factor)
+        if key == "okta_password":
+            del current["methods"]  # as Okta's own password challenge (the fixture) has none
+            current["recover"] = self._form(ix, "recover", "recover", [])
+        if key == "okta_email":
+            if ix.email_code is None:
+                self._send_email(ix)
+            current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+            current["poll"] = self._form(ix, "poll", "challenge/poll", [], refresh=4000)
+        if key == "phone_number":
+            if ix.phone_code is None:
+                self._send_phone(ix, factor.phone or "", ix.method or "sms")
+            current["methods"] = [{"type": ix.method or "sms"}]
+            current["resend"] = self._form(ix, "resend", "challenge/resend", [])
+        doc["remediation"] = {"type": "array", "value": [
+            self._form(ix, "challenge-authenticator", "challenge/answer", [credentials],
+                       ["$.currentAuthenticatorEnrollment"]), select]}
+        doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
         return doc
+
+    def _select_option(self, factor: Factor, index: int) -> dict[str, Any]:
+        """One enrolled authenticator in ``select-authenticator-authenticate``, shaped as in
+        authenticator-verification-select-authenticator.json (a phone: the method is chosen,
+        the enrollment fixed; Okta Verify: the method is chosen)."""
+        aut_id, label, _, method = AUTHENTICATORS[factor.key]
+        fields: list[dict[str, Any]] = [{"name": "id", "required": True, "value": aut_id, "mutable": False}]
+        if factor.key in METHODS:
+            fields.append({"name": "methodType", "type": "string", "required": False, "options": [
+                {"label": m.upper() if factor.key == "phone_number" else m, "value": m}
+                for m in METHODS[factor.key]]})
+        else:
+            fields.append({"name": "methodType", "required": False, "value": method, "mutable": False})
+        if factor.key == "phone_number":
+            fields.append({"name": "enrollmentId", "required": True, "value": factor.id, "mutable": False})
+        return {"label": label, "value": {"form": {"value": fields}},
+                "relatesTo": f"$.authenticatorEnrollments.value[{index}]"}
 
     def _password_settings(self) -> dict[str, Any]:
         return {"complexity": dict(self.password_complexity), "age": {"minAgeMinutes": 0, "historyCount": 0}}
@@ -872,12 +1044,21 @@ class IdxEndpoints:
         return doc
 
     def _select_enroll(self, ix: Interaction) -> dict[str, Any]:
+        """TOTP or a phone (shaped as in authenticator-enroll-select-authenticator.json: the
+        phone's method and number are the user's to give)."""
+        options: list[dict[str, Any]] = []
+        for i, key in enumerate(ENROLLABLE):
+            fields: list[dict[str, Any]] = [{"name": "id", "required": True, "value": AUTHENTICATORS[key][0],
+                                             "mutable": False}]
+            if key == "phone_number":
+                fields += [{"name": "methodType", "type": "string", "required": False, "options": [
+                               {"label": m.upper(), "value": m} for m in METHODS[key]]},
+                           {"name": "phoneNumber", "label": "Phone number", "type": "string",
+                            "required": False}]
+            options.append({"label": AUTHENTICATORS[key][1], "value": {"form": {"value": fields}},
+                            "relatesTo": f"$.authenticators.value[{i}]"})
         return self._form(ix, "select-authenticator-enroll", "credential/enroll", [
-            {"name": "authenticator", "type": "object", "options": [{
-                "label": "Google Authenticator",
-                "value": {"form": {"value": [{"name": "id", "required": True,
-                                              "value": AUTHENTICATORS["google_otp"][0], "mutable": False}]}},
-                "relatesTo": "$.authenticators.value[0]"}]}])
+            {"name": "authenticator", "type": "object", "options": options}])
 
     def _success(self, ix: Interaction, user: User) -> dict[str, Any]:
         t = self.twin

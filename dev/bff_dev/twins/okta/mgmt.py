@@ -67,6 +67,8 @@ class ManagementApi:
                   methods=["POST"]),
             Route("/api/v1/users/{uid}/groups", e("users", "okta.users.read", self.user_groups),
                   methods=["GET"]),
+            Route("/api/v1/users/{uid}/sessions", e("users", "okta.users.manage", self.clear_sessions),
+                  methods=["DELETE"]),
             Route("/api/v1/groups", e("groups", "okta.groups.read", self.list_groups), methods=["GET"]),
             Route("/api/v1/groups", e("groups", "okta.groups.manage", self.create_group), methods=["POST"]),
             Route("/api/v1/groups/{gid}", e("groups", "okta.groups.read", self.get_group), methods=["GET"]),
@@ -446,6 +448,19 @@ class ManagementApi:
                               display_message="Unsuspend Okta user")
             return JSONResponse({})
         raise ApiError("E0000007", f"Resource not found: {op} (Lifecycle operation)")
+
+    async def clear_sessions(self, request: Request) -> Response:
+        """``DELETE /api/v1/users/{id}/sessions[?oauthTokens=true]``: Okta's "clear user
+        sessions". Every SSO session of the user ends (clients with a back-channel logout URI are
+        told), with ``oauthTokens=true`` every token issued to them is revoked too, and
+        ``user.session.clear`` goes to the event hooks. 204, also when there was nothing to end."""
+        user = self._user(request.path_params["uid"])
+        self.org.end_user_sessions(user.id)
+        if request.query_params.get("oauthTokens", "false").lower() == "true":
+            self.org.tokens.revoke_user(user.id)
+        self.hooks.log_event("user.session.clear", user, actor=request.state.actor,
+                             display_message="Clear user sessions")
+        return Response(status_code=204)
 
     async def user_groups(self, request: Request) -> Response:
         user = self._user(request.path_params["uid"])

@@ -120,8 +120,7 @@ class OktaOrg:
         self.api_tokens.add(token)
 
     def register_event_hook(self, url: str, *, auth_header: str = "Authorization", auth_value: str,
-                            events: Iterable[str] = ("user.lifecycle.create",
-                                                     "user.lifecycle.activate")) -> EventHook:
+                            events: Iterable[str] = ("user.lifecycle.create",)) -> EventHook:
         hook = EventHook(id="who" + secrets.token_hex(9)[:17], url=url, auth_header=auth_header,
                          auth_value=auth_value, events=tuple(events))
         self.event_hooks.append(hook)

@@ -71,6 +71,9 @@ HOOK_EVENTS = frozenset({
     "user.lifecycle.delete.completed", "user.account.update_profile", "user.account.lock",
     "user.session.start", "user.session.end", "group.user_membership.add", "group.user_membership.remove",
     "application.user_membership.add", "application.user_membership.remove",
+    # event-hook eligible in Okta's event type catalog; the BFF ends sessions on them
+    "user.session.clear", "user.account.reset_password", "user.account.update_password",
+    "user.mfa.factor.reset_all",
 })
 PROPERTY_TYPES = ("string", "boolean", "number", "integer", "array")
 PERMISSION_ACTIONS = ("HIDE", "READ_ONLY", "READ_WRITE")

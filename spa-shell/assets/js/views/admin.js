@@ -5,7 +5,7 @@
 // shows nothing of the admin area to anyone else. The admin API enforces all of it again.
 
 import {
-  decideReview, getUser, listGroups, listReviews, listUsers, setActive, setAdminGroups,
+  decideReview, getUser, listGroups, listReviews, listUsers, revokeSessions, setActive, setAdminGroups,
 } from '../adminApi.js';
 import { ApiError } from '../api.js';
 import { hasAdminRole, isAdminEligible, loginUrl, stepUpPath } from '../auth.js';
@@ -227,6 +227,11 @@ function userPanel(ctx) {
         onClick: () => act(ctx, 'active', { confirmRef: 'admin:confirm.reactivate', doneRef: 'admin:done.reactivate', params },
           () => setActive(u.id, true).then((updated) => { if (updated) state.user = updated; })),
       }));
+    actions.push(button(t('admin:action.revokeSessions'), {
+      kind: 'secondary', id: 'revoke-sessions', busy: state.busy.has('sessions'),
+      onClick: () => act(ctx, 'sessions', { confirmRef: 'admin:confirm.revokeSessions', doneRef: 'admin:done.revokeSessions', params },
+        () => revokeSessions(u.id)),
+    }));
   }
   const roleRows = [];
   if (orgAdmin && u.role !== 'org_admin') {

@@ -112,6 +112,34 @@ async def test_admins_cannot_deactivate_themselves_or_group_admins_other_admins(
     assert admin.user(GINA_ID).status == "ACTIVE" and admin.user(ALICE_ID).status == "ACTIVE"
 
 
+async def test_revoking_sessions_follows_the_deactivate_rules(admin: AdminStack) -> None:
+    await admin.login(GINA)
+    await admin.login(ALICE)
+    await admin.login(BOB, scope=None)  # bob has an Okta session (and tokens) now
+    assert any(s.user_id == BOB_ID for s in admin.okta.sessions.values())
+    response = await admin.call(GINA, "POST", f"/users/{BOB_ID}/sessions/revoke")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"userId": BOB_ID, "sessionsRevoked": True}
+    assert not any(s.user_id == BOB_ID for s in admin.okta.sessions.values())
+    cleared = [e for e in admin.okta.hooks.events if e["eventType"] == "user.session.clear"]
+    assert [e["target"][0]["id"] for e in cleared] == [BOB_ID]
+    # tenancy and may_manage, exactly as deactivate: another group's user is not found, nobody
+    # acts on their own account, a group admin never on another administrator
+    assert (await admin.call(GINA, "POST", f"/users/{FRANK_ID}/sessions/revoke")).status_code == 404
+    assert (await admin.call(ALICE, "POST", f"/users/{GARY_ID}/sessions/revoke")).status_code == 404
+    assert (await admin.call(GINA, "POST", f"/users/{GINA_ID}/sessions/revoke")).status_code == 403
+    dave = "00udave0000000000001"  # in gina's group: made a group admin, she may not touch him
+    promoted = await admin.call(ALICE, "PUT", f"/users/{dave}/admin-role",
+                                json={"role": "group_admin", "groups": ["acme-sales"]})
+    assert promoted.status_code == 200, promoted.text
+    assert (await admin.call(GINA, "GET", f"/users/{dave}")).status_code == 200
+    assert (await admin.call(GINA, "POST", f"/users/{dave}/sessions/revoke")).status_code == 403
+    assert (await admin.call(ALICE, "POST", f"/users/{GINA_ID}/sessions/revoke")).status_code == 200
+    assert len([e for e in admin.okta.hooks.events if e["eventType"] == "user.session.clear"]) == 2
+    refused = await admin.call(GINA, "GET", f"/users/{BOB_ID}/sessions/revoke")
+    assert refused.status_code in (404, 405) and refused.headers["content-type"] == "application/problem+json"
+
+
 async def test_org_admin_assigns_and_removes_group_admin(admin: AdminStack) -> None:
     await admin.login(ALICE)
     await admin.login(GINA)

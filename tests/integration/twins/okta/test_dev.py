@@ -49,8 +49,19 @@ async def test_dev_part_serves_the_twin_wired_to_the_bff(tmp_path: Path) -> None
             "bob@acme.test",
             "carol@acme.test",
             "olga@globex.test",
+            "paula@acme.test",
+            "oscar@acme.test",
+            "uma@acme.test",
+            "pat@partner.test",
         ):
             assert login in text
+        # the partner IdP of BFF_OKTA_IDP_DISCOVERY is offered on the identify step
+        assert [(i.id, i.name) for i in okta.idx.idps] == [("0oapartneridp", "Partner SSO")]
+        # the twin's sign-in codes reach /__dev/mail through the mail sources
+        (source,) = ctx.info["mail_sources"]
+        okta.idx.outbox.append({"to": "+15550100199", "channel": "sms", "subject": "SMS", "code": "1",
+                                "link": "", "text": "Your verification code is 1", "sentAt": "x"})
+        assert [m.to for m in source()] == ["+15550100199"]
 
         public = env["BFF_PUBLIC_URL"]
         client = okta.clients[env["BFF_OKTA_CLIENT_ID"]]

@@ -9,7 +9,7 @@ import time
 import httpx
 
 from bff_dev.twins.okta import OktaTwin
-from tests.integration.twins.okta.flows import API_TOKEN
+from tests.integration.twins.okta.flows import API_TOKEN, refresh, tokens_for
 from tests.integration.twins.okta.receiver import receiver
 
 SSWS = {"Authorization": f"SSWS {API_TOKEN}"}
@@ -135,3 +135,27 @@ async def test_unreachable_hook_is_recorded_not_raised(okta: OktaTwin, http: htt
     async with asyncio.timeout(5):
         await okta.idle()
     assert okta.hooks.deliveries[0].attempts == [0] and okta.counters["server_error"] == 0
+
+
+async def test_clearing_a_users_sessions_ends_them_revokes_tokens_and_emits_session_clear(
+        okta: OktaTwin, http: httpx.AsyncClient) -> None:
+    async with receiver() as hook:
+        okta.register_event_hook(hook.url, auth_value=SECRET, events=("user.session.clear",))
+        tokens = await tokens_for(http, okta, "alice@acme.test", scope="openid offline_access")
+        alice = next(u for u in okta.directory.users.values() if u.login == "alice@acme.test")
+        assert any(s.user_id == alice.id for s in okta.sessions.values())
+        r = await http.delete(f"{okta.base_url}/api/v1/users/{alice.id}/sessions?oauthTokens=true",
+                              headers=SSWS)
+        assert r.status_code == 204
+        assert not any(s.user_id == alice.id for s in okta.sessions.values())
+        assert (await refresh(http, okta, tokens["refresh_token"])).status_code == 400  # revoked
+        async with asyncio.timeout(5):
+            await okta.idle()
+        (event,) = json.loads(hook.posts[0].body)["data"]["events"]
+        assert event["eventType"] == "user.session.clear"
+        assert event["target"][0]["id"] == alice.id
+        assert event["actor"]["alternateId"] == "api-admin@okta-twin.test"
+        missing = await http.delete(f"{okta.base_url}/api/v1/users/00unosuch/sessions", headers=SSWS)
+        assert missing.status_code == 404
+        unauthenticated = await http.delete(f"{okta.base_url}/api/v1/users/{alice.id}/sessions")
+        assert unauthenticated.status_code == 401
