@@ -11,7 +11,6 @@ or a timeout/connection error is retried once, as Okta does. Every attempt is re
 from __future__ import annotations
 
 import asyncio
-
 import secrets
 import uuid
 from dataclasses import dataclass, field
