@@ -561,6 +561,7 @@ export default {
     state.timer = null;
     state.token += 1;
     state.ctx = null;
+    state.step = null; // coming back (history) redraws the step from the BFF
   },
   render(ctx) {
     if (!embedded(ctx)) return redirectView.render(ctx);
