@@ -27,6 +27,7 @@ from bff.content.endpoints import content as content_endpoint
 from bff.http.edge import Edge
 from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
+from bff.openapi import component as openapi_component
 from bff.proxy import component as proxy_component
 from bff.proxy import proxy
 from bff.proxy.policy import RoutePolicy
@@ -48,7 +49,7 @@ async def build_services(settings: Settings, http: httpx.AsyncClient, stack: con
     auth = await auth_component.build(settings, http, stack)
     content = await content_component.build(settings, http, stack)
     api = await proxy_component.build(settings, policy, stack)
-    signup = await signup_component.build(settings, http, stack)
+    signup = await signup_component.build(settings, http, stack, auth.store)
     auth.revocation.subscribe(signup.hook)  # the Okta events that end sessions (bff.auth.revocation)
     signin = await signin_component.build(settings, http, stack, auth, signup.idx_signup())
     spa = spa_component.build(settings, content)
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *proxy_component.routes(settings),
         *signup_component.routes(settings),
         *signin_component.routes(settings),
+        *openapi_component.routes(settings),
         *extra_routes,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]

@@ -55,6 +55,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from bff.openapi.document import ContractOptions, build_document
+
+    options = ContractOptions()
+    if args.from_env:
+        try:
+            options = ContractOptions.from_settings(Settings.from_env(load_environment()))
+        except ConfigError as exc:
+            for line in exc.lines:
+                print(f"config error: {line}", file=sys.stderr)
+            return 2
+    text = json.dumps(build_document(options), indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bff", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,11 +117,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-send BFF_OKTA_HOOK_SECRET to the event hook (Okta never returns it)")
     p.add_argument("--verbose", action="store_true", help="also list what is unchanged")
 
-    p = sub.add_parser("invite", help="print a sign-up invitation code for an organisation")
-    p.add_argument("org", help="the organisation id (orgId)")
-    p.add_argument("--email", default=None, help="bind the code to this address")
+    p = sub.add_parser("invite", help="invite one email address into an organisation (prints the code)")
+    p.add_argument("email", help="the address invited (the code works for it alone)")
+    p.add_argument("--org", required=True, help="the organisation id (orgId)")
+    p.add_argument("--ttl", default=None, help="validity: seconds, or with a unit (12h, 7d); "
+                   "default BFF_INVITATION_TTL (7 days)")
+    p.add_argument("--by", default="bff invite", help="who invites, for the audit (default 'bff invite')")
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
+
+    p = sub.add_parser("openapi", help="write the OpenAPI 3.1 document of the BFF's API (default: stdout)")
+    p.add_argument("--output", type=Path, default=None, help="write it to this file instead")
+    p.add_argument("--from-env", action="store_true",
+                   help="use this deployment's cookie, CSRF header and sign-in mode (from BFF_* variables)")
+
+    p = sub.add_parser("doctor", help="check this deployment against Okta, AEM, AWS and the session store "
+                                      "(read-only; exit 0 only when every check passes)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per check")
 
     args, unknown = parser.parse_known_args(argv)
     if args.command == "dev" and "dev" not in plugins:
@@ -131,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         from bff.signup.cli import outbox_cli
 
         return outbox_cli(args)
+    if args.command == "openapi":
+        return _openapi(args)
+    if args.command == "doctor":
+        from bff.doctor.cli import doctor_cli
+
+        return doctor_cli(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

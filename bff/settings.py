@@ -92,6 +92,9 @@ class SigninSettings:
     email_code_path: str = "/signin/email-code"
     #: the SPA page that continues a sign-in (GET /bff/signin) after a magic link
     continue_path: str = "/signin"
+    #: passkeys (the ``webauthn`` authenticator) offered; only with an Okta custom domain whose
+    #: relying-party id admits the app's host (bff.signin.passkeys, docs/signin.md)
+    webauthn: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,13 +170,25 @@ def _org_mode(r: EnvReader, dev: bool) -> str:
     return mode
 
 
+def _password_mode(r: EnvReader) -> str:
+    """The Users-API sign-up (``POST /bff/signup``) never sets a password: Okta activates a user
+    created with one at once, before anyone has verified the address (issue 11). The user is
+    created PROVISIONED and chooses the password on Okta's activation page (the email's link)."""
+    mode = r.choice("BFF_SIGNUP_PASSWORD", "none", ("optional", "required", "none"))
+    if mode != "none":
+        r.error(f"BFF_SIGNUP_PASSWORD={mode} is no longer supported: a password sent with the Users API "
+                "activates the account before its email address is verified; use none (Okta's "
+                "activation email asks for the password)")
+    return mode
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
     okta_api_token: str | None  # SSWS
     okta_mgmt_client_id: str | None  # OAuth service app (private_key_jwt), preferred
     okta_mgmt_private_key: str | None
-    password_mode: str  # optional | required | none
+    password_mode: str  # none (optional | required refuse to start: see _password_mode)
     org_mode: str  # organisation | invitation | none
     profile_fields: tuple[str, ...]
     account_topic_arn: str | None
@@ -185,6 +200,7 @@ class SignupSettings:
     # BFF_OKTA_HOOK_SECRET, comma-separated, newest first: the event hook accepts any of them,
     # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
     hook_secrets: tuple[str, ...] = ()
+    invitation_ttl: int = 7 * 24 * 3600  # BFF_INVITATION_TTL, seconds: how long an invitation is valid
 
 
 @dataclass(frozen=True)
@@ -380,7 +396,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         okta_api_token=r.opt("BFF_OKTA_API_TOKEN"),
         okta_mgmt_client_id=r.opt("BFF_OKTA_MGMT_CLIENT_ID"),
         okta_mgmt_private_key=r.opt("BFF_OKTA_MGMT_PRIVATE_KEY"),
-        password_mode=r.choice("BFF_SIGNUP_PASSWORD", "optional", ("optional", "required", "none")),
+        password_mode=_password_mode(r),
         org_mode=_org_mode(r, dev),
         profile_fields=_profile_fields(r),
         account_topic_arn=r.opt("BFF_ACCOUNT_TOPIC_ARN"),
@@ -390,6 +406,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_email=r.integer("BFF_SIGNUP_RATE_PER_EMAIL", 3, minimum=1),
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
+        invitation_ttl=r.integer("BFF_INVITATION_TTL", 7 * 24 * 3600, minimum=60, maximum=90 * 24 * 3600),
     )
 
     signin = SigninSettings(
@@ -398,6 +415,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_per_identifier=r.integer("BFF_SIGNIN_RATE_PER_IDENTIFIER", 10, minimum=1),
         rate_window=r.integer("BFF_SIGNIN_RATE_WINDOW", 300, minimum=1),
         stepup_acr=r.text("BFF_SIGNIN_STEPUP_ACR", "urn:okta:loa:2fa:any"),
+        webauthn=r.flag("BFF_SIGNIN_WEBAUTHN", False),
     )
 
     aws = AwsSettings(

@@ -2,7 +2,7 @@
 the IDX client (on the shared ``httpx`` client and the auth area's OIDC client), the
 transaction store (the auth area's session store), and the attempt limiter (Redis when the
 session store is Redis, else per process), in one :class:`~bff.signin.service.SigninService`
-(``service(request, SIGNIN)``).
+(``service(request, SIGNIN)``), whose step policy adds passkeys when ``BFF_SIGNIN_WEBAUTHN`` is on.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from starlette.routing import BaseRoute
 
 from bff.auth.endpoints import AuthArea
 from bff.settings import Settings
-from bff.signin import endpoints
+from bff.signin import endpoints, passkeys
 from bff.signin.client import IdxClient
 from bff.signin.service import SigninService
-from bff.signin.steps import StepPolicy
+from bff.signin.steps import SUPPORTED_AUTHENTICATORS, StepPolicy
 from bff.signin.transactions import SigninTransactions
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.ratelimit import RateLimiter, open_limiter
@@ -46,6 +46,7 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
     limiter = build_limiter(settings)
     stack.push_async_callback(limiter.close)
     # Okta's redirect-idp buttons only for IdPs /bff/login?idp= accepts (BFF_OKTA_IDPS, discovery)
-    policy = StepPolicy(idps=settings.okta.allowed_idps)
+    policy = StepPolicy(authenticators=passkeys.authenticators(settings.signin, SUPPORTED_AUTHENTICATORS),
+                        idps=settings.okta.allowed_idps)
     return SigninService(settings, client, transactions, auth.oidc, auth.sessions, limiter, policy=policy,
                          signup=signup)

@@ -1,7 +1,7 @@
 """The embedded sign-in API (issue 10): the SPA's own sign-in screens drive Okta's Identity
 Engine through these routes; every Okta handle stays on the server.
 
-    POST /bff/signin                  {"returnTo", "scope"?, "identifier"?} → the first step
+    POST /bff/signin                  {"returnTo", "scope"?, "identifier"?, "invitation"?} → the first step
     GET  /bff/signin                  the current step again (404 problem when none)
     POST /bff/signin/cancel           ends the transaction (and Okta's)
     POST /bff/signin/redirect-idp     {"idp": "<id of the step's idps>"} → a ``redirect`` step to
@@ -48,11 +48,11 @@ from bff.signin.transactions import Binding
 
 log = logging.getLogger("bff.signin.endpoints")
 
-MAX_BODY = 8 * 1024
+MAX_BODY = 32 * 1024  # a WebAuthn attestation with its certificate chain (bff.signin.passkeys.LIMITS)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: The header a tab names its own transaction with (the step's ``transaction``).
 TRANSACTION_HEADER = "x-bff-signin"
-_START_KEYS = frozenset({"returnTo", "scope", "identifier"})
+_START_KEYS = frozenset({"returnTo", "scope", "identifier", "invitation"})
 
 SIGNIN: ServiceKey[SigninService] = ServiceKey("signin")
 
@@ -121,7 +121,8 @@ async def start(request: Request) -> Response:
     known = _binding(request, service)
     binding = known.binding if known is not None else service.transactions.new_binding()
     outcome = await service.begin(binding=binding, return_to=safe_return_to(return_to), scopes=scopes,
-                                  identifier=identifier, client_ip=_client_ip(request))
+                                  identifier=identifier, client_ip=_client_ip(request),
+                                  invitation=body.get("invitation"))
     await _end_previous(service, request, outcome)
     return _render(service, outcome)
 

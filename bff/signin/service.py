@@ -145,7 +145,10 @@ class SigninService:
     # -- begin ---------------------------------------------------------------------------------
 
     async def begin(self, *, binding: str, return_to: str, scopes: tuple[str, ...],
-                    identifier: str | None, client_ip: str | None) -> Outcome:
+                    identifier: str | None, client_ip: str | None, invitation: object = None) -> Outcome:
+        """``invitation``: the code of an invitation the browser arrived with (a sign-up into an
+        organisation); checked now (unknown, expired, revoked, used: a 422 before Okta is
+        asked), bound to the address at ``enroll-profile``, redeemed at ``success``."""
         if identifier is not None and (not identifier.strip() or len(identifier) > MAX_IDENTIFIER
                                        or not identifier.isprintable()):
             raise BadRequest("identifier must be a non-empty printable string of at most "
@@ -154,7 +157,12 @@ class SigninService:
         if federated is not None:
             return federated
         await self._limit(client_ip, identifier)
+        code = None
+        if self.signup is not None and invitation is not None:
+            code = await self.signup.invitation(invitation)
         txn = self.transactions.new(binding=binding, return_to=return_to, scopes=scopes)
+        if code is not None:
+            txn = replace(txn, invitation=code)
         stepup = [s for s in scopes if s in self.settings.okta.stepup_scopes]
         acr = self.settings.signin.stepup_acr if stepup and self.settings.signin.stepup_acr else None
         handle = await self.client.interact(code_verifier=txn.code_verifier, state=txn.state, scopes=scopes,
@@ -202,6 +210,8 @@ class SigninService:
             state = parse_state(txn.idx)
             if self.signup is not None and remediation in PROFILE_STEPS:
                 values = self.signup.check(remediation, values)  # the BFF's rules before Okta's
+                if remediation == "enroll-profile":  # the invitation is for this address only
+                    await self.signup.check_invitation(txn.invitation, values)
             request = prepare(state, remediation, values, policy=self.policy)  # refuses before sending
             if remediation == "enroll-profile" and not txn.registering:
                 txn = replace(txn, registering=True)
@@ -321,7 +331,8 @@ class SigninService:
             raise SigninFailed("The identity provider's answer failed validation; start again") from None
         if txn.registering and self.signup is not None:
             principal = session[0].principal
-            await self.signup.verified(principal.user_id, principal.email or principal.login)
+            await self.signup.verified(principal.user_id, principal.email or principal.login,
+                                       invitation=txn.invitation)
         log.info("signed in (embedded; session created)")
         step = to_step(state, policy=self.policy, location=txn.return_to)  # holds no code
         return Outcome(step, None, session)

@@ -41,14 +41,16 @@ A state with ``successWithInteractionCode`` is ``success``; one with no remediat
 Submissions (:func:`prepare`): the remediation must be offered by the current state AND
 supported, every key must be a declared field of it (dotted), values are type-checked
 (``string`` / ``boolean`` / ``integer`` / ``number``), ``required``, ``options``, ``minLength`` /
-``maxLength`` and :data:`MAX_VALUE_CHARS` enforced; an object choice (``authenticator.id``
+``maxLength`` and :data:`MAX_VALUE_CHARS` enforced (a WebAuthn ceremony's credential fields:
+base64url or JSON within their own bounds, :mod:`bff.signin.passkeys`); an object choice (``authenticator.id``
 with its ``enrollmentId`` / ``methodType`` / ``phoneNumber``) must match exactly one supported
 option, whose fixed values are filled in. The state handle comes from the state, never from the
 submission. Errors never echo a submitted value::
 
     InvalidSubmission  400 invalid_submission  (+ errors: [{field, code}])
                        codes: not_an_object, too_many_fields, unknown_field, required, type,
-                       not_an_option, ambiguous, too_short, too_long
+                       not_an_option, ambiguous, too_short, too_long,
+                       not_base64url, not_json (WebAuthn credentials)
     StepNotSupported   400 step_not_supported  offered by Okta, left out by the BFF
     StepNotOffered     409 step_not_offered    not in the current state (stale tab, finished)
 """
@@ -61,6 +63,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from bff.errors import BadRequest, Conflict
+from bff.signin import passkeys
 from bff.signin.idx import Authenticator, Field, Form, IdxState, JSONScalar, JSONValue, Message, Option
 
 #: Authenticators the BFF's screens handle by default.
@@ -575,8 +578,9 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _check(item: _Input, value: object) -> str | None:
-    """The error code for ``value`` in ``item``, or None."""
+def _check(item: _Input, value: object, *, webauthn: bool = False) -> str | None:
+    """The error code for ``value`` in ``item``, or None. ``webauthn``: the form is a WebAuthn
+    ceremony's, whose credential fields have their own encodings and bounds (:mod:`.passkeys`)."""
     kind = item.type
     if kind == "boolean":
         ok = isinstance(value, bool)
@@ -591,6 +595,11 @@ def _check(item: _Input, value: object) -> str | None:
     if isinstance(value, str):
         if item.required and not value:
             return "required"
+        if webauthn and item.name in passkeys.LIMITS:
+            problem = passkeys.field_problem(item.name, value) if value else None
+            if problem is not None or item.max_length is None or len(value) <= item.max_length:
+                return problem
+            return "too_long"
         if len(value) > MAX_VALUE_CHARS or (item.max_length is not None and len(value) > item.max_length):
             return "too_long"
         if item.min_length is not None and value and len(value) < item.min_length:
@@ -616,10 +625,10 @@ def _safe(name: str) -> str:
 
 
 def _fill(item: _Input, values: Mapping[str, object], body: dict[str, JSONValue],
-          errors: list[dict[str, str]]) -> None:
+          errors: list[dict[str, str]], *, webauthn: bool = False) -> None:
     if item.name in values:
         value = values[item.name]
-        problem = _check(item, value)
+        problem = _check(item, value, webauthn=webauthn)
         if problem is not None:
             errors.append({"field": item.name, "code": problem})
         elif isinstance(value, str | int | float | bool):
@@ -672,13 +681,14 @@ def prepare(state: IdxState, remediation: str, values: object, *,
     if len(values) > MAX_FIELDS:
         raise InvalidSubmission([{"field": "", "code": "too_many_fields"}])
     plan = _plan(form, policy)
+    webauthn = form.name in AUTHENTICATOR_STEPS and authenticator_key(_related(state, form)) == passkeys.KEY
     errors: list[dict[str, str]] = []
     body: dict[str, JSONValue] = {}
     for parts, value in plan.fixed:
         _put(body, parts, value)
     consumed: set[str] = set()
     for item in plan.inputs:
-        _fill(item, values, body, errors)
+        _fill(item, values, body, errors, webauthn=webauthn)
         consumed.add(item.name)
     for group in plan.groups:
         consumed |= _fill_group(group, values, body, errors)

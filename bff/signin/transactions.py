@@ -84,6 +84,7 @@ class SigninTransaction:
     identifier: str | None = None
     idx: Mapping[str, object] = field(default_factory=dict)  # Okta's latest state, as sent
     registering: bool = False  # an enroll-profile was sent: success means a new, verified account
+    invitation: str | None = None  # the invitation code of a sign-up (server-side only; never shown)
     version: int = 0
 
     def __repr__(self) -> str:  # never the state, verifier or state handle

@@ -1,6 +1,6 @@
 """Operations commands of the registration area (wired into ``bff`` by bff/cli.py):
 
-    bff invite ORG_ID [--email ADDRESS]     print an invitation code (BFF_SIGNUP_ORG=invitation)
+    bff invite EMAIL --org ORG [--ttl 7d]   invite one address into an organisation (prints the code)
     bff outbox                              entries per status and when the next retry is due
 """
 
@@ -12,8 +12,9 @@ import sys
 import time
 
 from bff.config import ConfigError
+from bff.sessions import open_store
 from bff.settings import Settings, load_environment
-from bff.signup.invitations import Invitations
+from bff.signup.invitations import Invitations, Issued
 from bff.signup.outbox import open_outbox
 from bff.signup.validation import Errors, check_email, org_slug
 
@@ -27,6 +28,18 @@ def _settings() -> Settings | None:
         return None
 
 
+def parse_ttl(text: str) -> int | None:
+    """``3600``, ``12h``, ``7d``, ``30m`` → seconds (None when malformed or out of 60 s..90 d)."""
+    text = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    factor = units.get(text[-1:], 0)
+    number = text[:-1] if factor else text
+    if not number.isdigit() or len(number) > 9:
+        return None
+    seconds = int(number) * (factor or 1)
+    return seconds if 60 <= seconds <= 90 * 86400 else None
+
+
 def invite_cli(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
@@ -35,17 +48,31 @@ def invite_cli(args: argparse.Namespace) -> int:
     if not org:
         print("the organisation id must contain letters or digits", file=sys.stderr)
         return 2
-    email = None
-    if args.email:
-        errors = Errors()
-        email = check_email(errors, args.email)
-        if email is None:
-            print(f"not a valid email address: {args.email!r}", file=sys.stderr)
+    email = check_email(Errors(), args.email)
+    if email is None:
+        print(f"not a valid email address: {args.email!r}", file=sys.stderr)
+        return 2
+    ttl = settings.signup.invitation_ttl
+    if args.ttl is not None:
+        parsed = parse_ttl(args.ttl)
+        if parsed is None:
+            print(f"--ttl must be 60s..90d (e.g. 3600, 12h, 7d), got {args.ttl!r}", file=sys.stderr)
             return 2
-    invitations = Invitations(settings.secret_keys)
-    print(invitations.issue(org, email))
-    days = invitations.max_age // 86400
-    print(f"(organisation {org!r}{', for ' + email if email else ''}; valid {days} days)", file=sys.stderr)
+        ttl = parsed
+
+    async def issue() -> Issued:
+        store = open_store(settings)
+        try:
+            return await Invitations(store, settings.secret_keys, ttl=ttl).issue(org, email,
+                                                                                  invited_by=str(args.by)[:100])
+        finally:
+            await store.close()
+
+    issued = asyncio.run(issue())
+    print(issued.code)
+    print(f"(organisation {org!r}, for {email}; valid until "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(issued.invitation.expires_at))}; "
+          f"id {issued.invitation.id[:16]})", file=sys.stderr)
     return 0
 
 

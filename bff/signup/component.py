@@ -14,10 +14,12 @@ from starlette.routing import BaseRoute
 
 from bff.config import ConfigError
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
+from bff.sessions.store import SessionStore
 from bff.settings import Settings
 from bff.signup import endpoints
 from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
+from bff.signup.membership import Membership
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
@@ -52,8 +54,9 @@ def build_limiter(settings: Settings) -> RateLimiter:
     return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window)
 
 
-async def build(settings: Settings, http: httpx.AsyncClient,
-                stack: contextlib.AsyncExitStack) -> SignupService:
+async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,
+                store: SessionStore) -> SignupService:
+    """``store``: the session store, which also keeps the invitations (bff.signup.invitations)."""
     s = settings.signup
     try:
         outbox = open_outbox(s.outbox, region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
@@ -82,6 +85,6 @@ async def build(settings: Settings, http: httpx.AsyncClient,
 
     service = SignupService(
         settings=settings, okta=okta, outbox=outbox, relay=relay, limiter=limiter,
-        invitations=Invitations(settings.secret_keys))
+        invitations=Membership(Invitations(store, settings.secret_keys, ttl=s.invitation_ttl), okta))
     service.hook.on(CREATE_EVENT, service.accept_created)
     return service

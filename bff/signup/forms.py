@@ -8,17 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bff.settings import SignupSettings
-from bff.signup.invitations import InvalidInvitation, Invitations
+from bff.signup.invitations import MAX_CODE
 from bff.signup.validation import (
     NAME_MAX,
-    PASSWORD_POLICY,
     Errors,
     check_email,
     check_locale,
     check_name,
     check_organisation,
     check_profile_value,
-    password_problem,
     reject_unknown,
 )
 
@@ -32,6 +30,7 @@ class SignupForm:
     company: str | None  # the organisation as typed (org mode ``organisation``)
     password: str | None
     locale: str | None  # BCP 47, one of the supported locales
+    invitation_code: str | None = None  # org mode ``invitation``: checked by the service (a store read)
 
     def __repr__(self) -> str:  # never print the password
         return f"SignupForm(email={self.email!r}, org_id={self.org_id!r}, locale={self.locale!r})"
@@ -47,9 +46,8 @@ def signup_fields(settings: SignupSettings) -> tuple[str, ...]:
         fields.append("company")
     elif settings.org_mode == "invitation":
         fields.append("invitationCode")
-    pw_policy = settings.password_mode
-    if pw_policy != "none":
-        fields.append("password")
+    # No password field: the Users-API sign-up creates the user PROVISIONED and Okta's activation
+    # page asks for the password once the address is verified (bff.settings._password_mode).
     fields.extend(("terms", "locale"))
     return tuple(fields)
 
@@ -61,22 +59,19 @@ def describe_signup(settings: SignupSettings, locales: Iterable[str]) -> dict[st
         required.append("company")
     elif settings.org_mode == "invitation":
         required.append("invitationCode")
-    pw_policy = settings.password_mode
-    if pw_policy == "required":
-        required.append("password")
     return {
         "fields": list(signup_fields(settings)),
         "required": required,
         "orgMode": settings.org_mode,
         "passwordMode": settings.password_mode,
-        "passwordPolicy": PASSWORD_POLICY if pw_policy != "none" else None,
+        "passwordPolicy": None,
         "nameMaxLength": NAME_MAX,
         "locales": list(locales),
     }
 
 
 def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: Iterable[str],
-                 invitations: Invitations, fallback_locale: str | None,
+                 fallback_locale: str | None,
                  federated_domains: Iterable[str] = ()) -> SignupForm:
     """Validate a sign-up body. ``federated_domains`` sign in through their own IdP (IdP
     discovery), so self-registration is refused for them (``error.email.domain``)."""
@@ -95,6 +90,7 @@ def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: 
 
     org_id: str | None = None
     company: str | None = None
+    invitation_code: str | None = None
     if settings.org_mode == "organisation":
         org = check_organisation(errors, body.get(org_field), org_field)
         if org:
@@ -103,33 +99,10 @@ def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: 
         code = body.get("invitationCode")
         if code is None or (isinstance(code, str) and not code.strip()):
             errors.add("invitationCode", "required")
-        elif not isinstance(code, str) or len(code) > 1024:
-            errors.add("invitationCode", "invalid")
+        elif not isinstance(code, str) or len(code) > MAX_CODE:
+            errors.add("invitationCode", "unknown")
         else:
-            try:
-                invitation = invitations.check(code.strip())
-            except InvalidInvitation as exc:
-                errors.add("invitationCode", exc.reason)
-            else:
-                if invitation.email and email and invitation.email != email:
-                    errors.add("invitationCode", "invalid")
-                else:
-                    org_id = invitation.org_id
-
-    password: str | None = None
-    raw_password = body.get("password")
-    pw_policy = settings.password_mode
-    if pw_policy == "required" and (raw_password is None or raw_password == ""):
-        errors.add("password", "required")
-    elif raw_password is not None and raw_password != "":
-        if not isinstance(raw_password, str):
-            errors.add("password", "weak")
-        else:
-            problem = password_problem(raw_password, email=email, first=first, last=last)
-            if problem:
-                errors.add("password", problem)
-            else:
-                password = raw_password
+            invitation_code = code.strip()
 
     terms = body.get("terms")
     if terms is not None and terms is not True:
@@ -139,7 +112,7 @@ def parse_signup(body: Mapping[str, Any], settings: SignupSettings, *, locales: 
     errors.raise_if_any()
     assert email is not None and first is not None and last is not None
     return SignupForm(email=email, first_name=first, last_name=last, org_id=org_id, company=company,
-                      password=password, locale=locale or fallback_locale)
+                      password=None, locale=locale or fallback_locale, invitation_code=invitation_code)
 
 
 def parse_profile(body: Mapping[str, Any], fields: Iterable[str], *,

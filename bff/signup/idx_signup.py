@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from bff.errors import ValidationFailed
 from bff.signup.events import AccountCreated, dedupe_key
+from bff.signup.membership import InvitationInvalid, Membership
 from bff.signup.outbox import Outbox
 from bff.signup.relay import Relay
 from bff.signup.validation import Errors, FieldError, check_email, check_name, check_profile_value
@@ -43,6 +44,26 @@ class IdxSignup:
     relay: Relay
     locales: tuple[str, ...]
     federated_domains: Iterable[str] = ()
+    invitations: Membership | None = None  # org mode ``invitation``; None: no invitations here
+
+    async def invitation(self, code: object) -> str | None:
+        """The sign-in's ``invitation`` (a sign-up into an organisation), checked: 422
+        ``invitation_*`` when it cannot be used. The address is bound later (enroll-profile)."""
+        if self.invitations is None:
+            raise InvitationInvalid("unknown", "invitation")
+        inv = await self.invitations.check_or_raise(code, None, field="invitation")
+        assert isinstance(code, str)
+        log.info("sign-up with invitation %s (org %s)", inv.id[:16], inv.org_id)
+        return code.strip()
+
+    async def check_invitation(self, code: str | None, values: object) -> None:
+        """At enroll-profile: the invitation must be for ``userProfile.email`` (case-insensitive),
+        and still usable; refused before the account is created."""
+        if code is None or self.invitations is None:
+            return
+        email = values.get(PREFIX + "email") if isinstance(values, Mapping) else None
+        address = email if isinstance(email, str) else ""
+        await self.invitations.check_or_raise(code, address, field="invitation")
 
     def check(self, remediation: str, values: object) -> object:
         """The submission with its ``userProfile.*`` values validated and normalised; anything
@@ -79,9 +100,12 @@ class IdxSignup:
             raise ValidationFailed([e.as_dict() for e in errors.items])
         return out
 
-    async def verified(self, user_id: str, login: str | None) -> bool:
-        """The registration of ``user_id`` succeeded: ``AccountCreated`` through the outbox.
-        False when the event was already there (the event hook came first)."""
+    async def verified(self, user_id: str, login: str | None, *, invitation: str | None = None) -> bool:
+        """The registration of ``user_id`` succeeded: its invitation redeemed (``orgId`` set),
+        then ``AccountCreated`` through the outbox. False when the event was already there (the
+        event hook came first)."""
+        if invitation is not None and self.invitations is not None:
+            await self.invitations.redeem(invitation, user_id=user_id, email=login)
         event = AccountCreated.new(user_id=user_id, login=login or "", email=login, first_name=None,
                                    last_name=None, org_id=None, locale=None, source="bff-signup")
         try:

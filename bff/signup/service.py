@@ -7,9 +7,11 @@ Order of a sign-up, and why:
 2. validate the form (422 lists every problem at once);
 3. rate limit per email (only well-formed addresses count);
 4. create the Okta user (409 taken, 503 busy, 502 other);
-5. write ``AccountCreated`` to the outbox, then wake the relay. If even that write fails
-   (disk full...), the user exists, so the answer is still 201 and Okta's event hook, which
-   reports the same user, becomes the event's source: the derived event id keeps it single.
+5. the user is PROVISIONED (no password): Okta emails the activation link. Nothing is announced
+   yet; the invitation (org mode ``invitation``) is reserved for the new user.
+6. on activation (the address is verified, the password chosen on Okta's page), Okta's event hook
+   (``user.lifecycle.activate``): the reserved invitation is redeemed (``orgId`` set through the
+   Management API), then ``AccountCreated`` goes to the outbox and the relay wakes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
 from bff.signup.hooks import created_users
 from bff.signup.idx_signup import IdxSignup
-from bff.signup.invitations import Invitations
+from bff.signup.invitations import InvitationRefused
+from bff.signup.membership import Membership
 from bff.signup.okta_users import OktaUser, OktaUsers
 from bff.signup.outbox import Outbox
 from bff.signup.ratelimit import RateLimiter
@@ -47,7 +50,7 @@ class SignupService:
     outbox: Outbox
     relay: Relay
     limiter: RateLimiter
-    invitations: Invitations
+    invitations: Membership
     hook: EventHook = field(default_factory=EventHook)  # the Okta event hook's dispatch, by event type
     stats: dict[str, int] = field(default_factory=lambda: {"created": 0, "outbox_failures": 0})
 
@@ -73,41 +76,42 @@ class SignupService:
 
     def parse(self, body: Mapping[str, Any], fallback_locale: str | None) -> SignupForm:
         return parse_signup(body, self.settings.signup, locales=self.settings.content.locales,
-                            invitations=self.invitations, fallback_locale=fallback_locale,
+                            fallback_locale=fallback_locale,
                             federated_domains=self.settings.okta.idp_discovery)
 
     async def register(self, form: SignupForm) -> OktaUser:
         okta = self.require_okta()
         await self.limit_email(form.email)
+        if form.invitation_code is not None:  # refused before anything reaches Okta
+            await self.invitations.check_or_raise(form.invitation_code, form.email, field="invitationCode")
         profile: dict[str, Any] = {"firstName": form.first_name, "lastName": form.last_name,
                                    "email": form.email, "login": form.email}
-        if form.org_id:
+        if form.org_id:  # organisation mode (bff dev only); an invitation's org is set on activation
             profile["orgId"] = form.org_id
         if form.company:
             profile["company"] = form.company
         if form.locale:
             profile["locale"] = form.locale.replace("-", "_")  # Okta's format: fr_CA
-        user = await okta.create_user(profile, password=form.password, activate=True)
+        # PROVISIONED, never ACTIVE: Okta emails the activation link; the account is ACTIVE once its
+        # owner opened it (the address is verified) and chose a password there, and Okta's event hook
+        # (user.lifecycle.activate) is what announces it: AccountCreated is written then, not now.
+        user = await okta.create_user(profile, password=None, activate=True)
         self.stats["created"] += 1
-        event = AccountCreated.new(user_id=user.id, login=form.email, email=form.email,
-                                   first_name=form.first_name, last_name=form.last_name, org_id=form.org_id,
-                                   locale=form.locale, source="bff-signup")
-        try:
-            await self.outbox.add(id=event.eventId, dedupe_key=dedupe_key(user.id), kind=event.eventType,
-                                  payload=event.to_json())
-        except Exception:
-            self.stats["outbox_failures"] += 1
-            log.critical("outbox write failed for new user %s; the Okta event hook must deliver its event",
-                         user.id, exc_info=True)
-        else:
-            self.relay.kick()
-        log.info("created Okta user %s (status %s, org %s)", user.id, user.status, form.org_id)
+        if form.invitation_code is not None:
+            try:
+                await self.invitations.reserve(form.invitation_code, form.email, user.id)
+            except InvitationRefused as exc:  # revoked or used between the check and now: no org
+                log.warning("invitation not reserved for new user %s: %s", user.id, exc.reason)
+        log.info("created Okta user %s (status %s, org %s); announced once activated", user.id, user.status,
+                 form.org_id)
         return user
 
     def idx_signup(self) -> IdxSignup:
         """The sign-up's part of the embedded sign-in (registration and progressive profiling)."""
         return IdxSignup(outbox=self.outbox, relay=self.relay, locales=tuple(self.settings.content.locales),
-                         federated_domains=tuple(self.settings.okta.idp_discovery))
+                         federated_domains=tuple(self.settings.okta.idp_discovery),
+                         invitations=(self.invitations if self.settings.signup.org_mode == "invitation"
+                                      else None))
 
     # -- event hook ----------------------------------------------------------------------------
 
@@ -117,6 +121,9 @@ class SignupService:
         accepted = duplicates = 0
         users = created_users(events)
         for created in users:
+            # The account is verified now: a Users-API sign-up's invitation is redeemed first, so
+            # the relay reads the profile with its orgId when it completes the event.
+            await self.invitations.redeem_reserved(created.user_id)
             event = AccountCreated.new(user_id=created.user_id, login=created.login,
                                        email=created.login or None, first_name=None, last_name=None,
                                        org_id=None, locale=None, source="okta-hook",

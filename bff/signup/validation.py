@@ -57,8 +57,9 @@ ERROR_CODES: tuple[str, ...] = (
     "error.company.required", "error.company.invalid", "error.company.tooLong",
     # the same under the accepted alias ``organisation`` (errors use the name the client sent)
     "error.organisation.required", "error.organisation.invalid", "error.organisation.tooLong",
-    "error.invitationCode.required", "error.invitationCode.invalid", "error.invitationCode.expired",
-    "error.password.required", "error.password.tooShort", "error.password.tooLong", "error.password.weak",
+    "error.invitationCode.required", "error.invitationCode.unknown", "error.invitationCode.expired",
+    "error.invitationCode.revoked", "error.invitationCode.used", "error.invitationCode.email",
+    "error.password.weak",  # Okta's verdict (bff.signup.okta_users); the form has no password
     "error.terms.required",
     "error.locale.invalid",
 )

@@ -72,3 +72,29 @@ class TotpCommand:
 
 #: The entry point ``bff.commands: dev-totp``.
 totp_command = TotpCommand()
+
+
+@dataclass(frozen=True)
+class DoctorCommand:
+    help: str = "run `bff doctor` against a running `bff dev` (its embedded settings)"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=DevPorts.bff, help="the port `bff dev` serves on")
+        parser.add_argument("--data-dir", type=Path, default=Path(".bff-dev"))
+        parser.add_argument("--timeout", type=float, default=10.0)
+
+    def run(self, args: argparse.Namespace) -> int:
+        import os
+
+        from bff.doctor.cli import doctor_cli
+        from bff_dev.environment import dev_environment
+
+        # moto accepts any credentials; the stack's own process sets the same defaults
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        env = dev_environment(DevPorts(bff=args.port), args.data_dir.resolve())
+        return doctor_cli(args, dev=True, env=env)
+
+
+#: The entry point ``bff.commands: dev-doctor``.
+doctor_command = DoctorCommand()

@@ -44,6 +44,8 @@ def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
         "BFF_OKTA_API_TOKEN": DEV_OKTA_API_TOKEN,
         "BFF_OKTA_HOOK_SECRET": DEV_HOOK_SECRET,
         "BFF_OKTA_IDP_DISCOVERY": "partner.test=0oapartneridp",
+        # passkeys: the twin's RP id is the app's host (localhost), as a custom domain would allow
+        "BFF_SIGNIN_WEBAUTHN": "on",
         "BFF_SESSION_STORE": f"sqlite:///{data_dir / 'sessions.sqlite3'}",
         "BFF_OUTBOX": f"sqlite:///{data_dir / 'outbox.sqlite3'}",
         # The typed company name becomes orgId: allowed under `bff dev` only (the seeded

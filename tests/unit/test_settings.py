@@ -118,6 +118,23 @@ def test_signup_org_organisation_starts_under_bff_dev_only() -> None:
     assert dev.signup.org_mode == "organisation"
 
 
+@pytest.mark.parametrize("mode", ["optional", "required"])
+def test_a_users_api_password_refuses_to_start(mode: str) -> None:
+    # A password sent with POST /api/v1/users makes the account ACTIVE before its address is verified.
+    for dev in (False, True):
+        with pytest.raises(ConfigError) as err:
+            Settings.from_env(base_env(BFF_SIGNUP_PASSWORD=mode), dev=dev)
+        assert any(line.startswith(f"BFF_SIGNUP_PASSWORD={mode}") for line in err.value.lines)
+    assert Settings.from_env(base_env()).signup.password_mode == "none"
+
+
+@pytest.mark.parametrize("value", ["59", "abc", str(91 * 86400)])
+def test_invitation_ttl_is_bounded(value: str) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env(base_env(BFF_INVITATION_TTL=value))
+    assert Settings.from_env(base_env()).signup.invitation_ttl == 7 * 86400
+
+
 @pytest.mark.parametrize("field", ["orgId", "adminRole", "adminGroups", "complianceStatus", "ORGID", "login",
                                    "email", "status"])
 def test_profile_fields_never_name_a_privileged_attribute(field: str) -> None:

@@ -25,7 +25,6 @@ NEW = {
     "firstName": "Zoë",
     "lastName": "Müller-Lüdenscheidt",
     "company": "Acme",
-    "password": "Correct-Horse-9-Battery",
     "locale": "de",
 }
 
@@ -38,13 +37,26 @@ async def settle(stack: Stack, seconds: float = 5.0) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_sign_up_creates_the_okta_user_and_publishes_once(tmp_path: Path) -> None:
+async def activate(stack: Stack, email: str, password: str = "Correct-Horse-9-Battery") -> None:
+    """Open the activation email's link (the address is verified) and choose the password."""
+    (mail,) = [m for m in stack.okta.idx.outbox
+               if m["to"] == email and m["subject"] == "Activate your account"]
+    async with httpx.AsyncClient() as http:
+        page = await http.get(mail["link"])
+        assert page.status_code == 200 and "Choose a password" in page.text
+        done = await http.post(mail["link"], data={"password": password})
+        assert done.status_code == 200, done.text
+        reused = await http.get(mail["link"])
+        assert reused.status_code == 404  # single-use
+
+
+async def test_an_unverified_address_is_never_active_and_announces_nothing(tmp_path: Path) -> None:
     async with signup_stack(tmp_path) as stack:
         resp = await stack.post_signup(NEW)
         assert resp.status_code == 201, resp.text
-        assert resp.json()["next"] == "signIn"
+        assert resp.json()["next"] == "activateByEmail"
         user = stack.okta.directory.user("new.user@example.com")
-        assert user is not None and user.status == "ACTIVE"
+        assert user is not None and user.status == "PROVISIONED" and user.password_hash is None
         assert {
             k: user.profile.get(k) for k in ("login", "email", "firstName", "lastName", "orgId", "locale")
         } == {
@@ -55,23 +67,19 @@ async def test_sign_up_creates_the_okta_user_and_publishes_once(tmp_path: Path) 
             "orgId": "acme",
             "locale": "de",
         }
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.5) == []  # no AccountCreated
+        assert (await stack.signup.outbox.counts())["sent"] == 0
+        # The activation link of Okta's email: ACTIVE now, and exactly one event.
+        await activate(stack, "new.user@example.com")
+        assert user.status == "ACTIVE"
         (message,) = await asyncio.to_thread(stack.moto.receive, 1)
         body = message["body"]
         assert body["eventId"] == event_id_for(user.id) and body["userId"] == user.id
-        assert body["source"] == "bff-signup" and body["firstName"] == "Zoë" and body["locale"] == "de"
-        assert message["attributes"] == {
-            "eventType": "AccountCreated",
-            "orgId": "acme",
-            "source": "bff-signup",
-        }
-        # Okta ALSO reports the new user through the event hook: it must not become a second event.
+        assert body["source"] == "okta-hook" and body["firstName"] == "Zoë" and body["locale"] == "de"
+        assert message["attributes"] == {"eventType": "AccountCreated", "orgId": "acme",
+                                         "source": "okta-hook"}
         await settle(stack)
-        hook_events = [
-            d
-            for d in stack.okta.hooks.deliveries
-            if d.kind == "event" and d.event_type == "user.lifecycle.create"
-        ]
-        assert hook_events and all(d.ok for d in hook_events)
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.5) == []
         assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
 
@@ -79,20 +87,13 @@ async def test_sign_up_creates_the_okta_user_and_publishes_once(tmp_path: Path) 
 async def test_sign_up_with_the_dynamodb_outbox(tmp_path: Path) -> None:
     async with signup_stack(tmp_path, BFF_OUTBOX="dynamodb://bff-outbox") as stack:
         assert (await stack.post_signup(NEW)).status_code == 201
+        await activate(stack, NEW["email"])
         (message,) = await asyncio.to_thread(stack.moto.receive, 1)
         user = stack.okta.directory.user(NEW["email"])
         assert user is not None and message["body"]["userId"] == user.id
         await settle(stack)  # the hook's report of the same user is a duplicate
         assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
-
-
-async def test_without_a_password_the_user_waits_for_activation(tmp_path: Path) -> None:
-    async with signup_stack(tmp_path) as stack:
-        resp = await stack.post_signup({k: v for k, v in NEW.items() if k != "password"})
-        assert resp.status_code == 201 and resp.json()["next"] == "activateByEmail"
-        user = stack.okta.directory.user(NEW["email"])
-        assert user is not None and user.status == "PROVISIONED"
 
 
 async def test_taken_login_is_409(tmp_path: Path) -> None:

@@ -13,9 +13,7 @@ import pytest
 
 from bff.services import Services
 from bff.signup.events import event_id_for
-from bff.signup.invitations import Invitations
 from bff.signup.publisher import MemoryPublisher
-from tests.support.env import TEST_SECRET
 from tests.support.fake_sessions import FakeSessions, principal
 from tests.unit.signup.fakes import (
     CSRF,
@@ -32,7 +30,6 @@ GOOD: dict[str, Any] = {
     "firstName": "Ada",
     "lastName": "Lovelace",
     "company": "Acme",
-    "password": "Correct-Horse-9-Battery",
     "locale": "fr-CA",
 }
 
@@ -50,7 +47,7 @@ async def wait_for(predicate: Any, seconds: float = 2.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_sign_up_creates_the_user_and_publishes_account_created() -> None:
+async def test_sign_up_creates_a_provisioned_user_and_announces_it_only_once_activated() -> None:
     async with running_app() as app:
         resp = await post(app, GOOD)
         assert resp.status_code == 201, resp.text
@@ -58,10 +55,11 @@ async def test_sign_up_creates_the_user_and_publishes_account_created() -> None:
         assert resp.json() == {
             "status": "created",
             "login": "ada@example.com",
-            "accountStatus": "ACTIVE",
-            "next": "signIn",
+            "accountStatus": "PROVISIONED",
+            "next": "activateByEmail",
         }
         (user,) = app.okta.users.values()
+        assert user["status"] == "PROVISIONED" and "credentials" not in user
         assert user["profile"] == {
             "firstName": "Ada",
             "lastName": "Lovelace",
@@ -71,32 +69,29 @@ async def test_sign_up_creates_the_user_and_publishes_account_created() -> None:
             "company": "Acme",
             "locale": "fr_CA",
         }
+        await asyncio.sleep(0.1)
+        assert app.published.messages == [] and (await app.signup.outbox.counts())["pending"] == 0
+        # Okta's hook reports the activation (the address verified): now, and once.
+        for _ in range(2):
+            resp = await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
+                                         headers={"Authorization": HOOK_SECRET})
+            assert resp.status_code == 200
         await wait_for(lambda: app.published.messages)
-        message, attributes = app.published.messages[0]
+        await asyncio.sleep(0.05)
+        (message, attributes), = app.published.messages
         assert message["eventId"] == event_id_for(user["id"])
         uuid.UUID(message["eventId"])
-        assert message["eventType"] == "AccountCreated" and message["source"] == "bff-signup"
-        assert {k: message[k] for k in ("userId", "login", "firstName", "lastName", "orgId", "locale")} == {
-            "userId": user["id"],
-            "login": "ada@example.com",
-            "firstName": "Ada",
-            "lastName": "Lovelace",
-            "orgId": "acme",
-            "locale": "fr-CA",
-        }
-        assert message["occurredAt"].endswith("Z")
-        assert attributes == {"eventType": "AccountCreated", "source": "bff-signup", "orgId": "acme"}
+        assert message["eventType"] == "AccountCreated" and message["source"] == "okta-hook"
+        assert message["userId"] == user["id"] and message["login"] == "ada@example.com"
         assert "password" not in json.dumps(message)
 
 
-async def test_without_password_okta_sends_the_activation_email() -> None:
+async def test_a_password_is_refused_the_activation_page_asks_for_it() -> None:
     async with running_app() as app:
-        body = {k: v for k, v in GOOD.items() if k != "password"}
-        resp = await post(app, body, headers={"Accept-Language": "de-CH,de;q=0.9,en;q=0.5"})
-        assert resp.status_code == 201
-        assert resp.json()["next"] == "activateByEmail"
-        (user,) = app.okta.users.values()
-        assert user["status"] == "PROVISIONED"
+        resp = await post(app, {**GOOD, "password": "Correct-Horse-9-Battery"})
+        assert resp.status_code == 422
+        assert resp.json()["errors"] == [{"field": "password", "code": "error.field.unknown"}]
+        assert app.okta.users == {}
 
 
 async def test_locale_defaults_from_accept_language() -> None:
@@ -169,24 +164,6 @@ HOSTILE: list[tuple[str, Any, int, list[dict[str, str]] | None]] = [
             {"field": "firstName", "code": "error.firstName.invalid"},
             {"field": "lastName", "code": "error.lastName.invalid"},
         ],
-    ),
-    (
-        "password as number",
-        {**GOOD, "password": 123456789012},
-        422,
-        [{"field": "password", "code": "error.password.weak"}],
-    ),
-    (
-        "weak password",
-        {**GOOD, "password": "password1234"},
-        422,
-        [{"field": "password", "code": "error.password.weak"}],
-    ),
-    (
-        "short password",
-        {**GOOD, "password": "Ab1"},
-        422,
-        [{"field": "password", "code": "error.password.tooShort"}],
     ),
     (
         "missing everything",
@@ -316,7 +293,7 @@ async def test_not_configured_is_503() -> None:
 
 async def test_form_description_for_the_spa() -> None:
     async with running_app(
-        signup_settings(BFF_SIGNUP_PASSWORD="required", BFF_SIGNUP_ORG="invitation")
+        signup_settings(BFF_SIGNUP_ORG="invitation")
     ) as app:
         form = (await app.client.get("/bff/signup")).json()
         assert form["fields"] == [
@@ -324,47 +301,41 @@ async def test_form_description_for_the_spa() -> None:
             "firstName",
             "lastName",
             "invitationCode",
-            "password",
             "terms",
             "locale",
         ]
-        assert form["required"] == ["email", "firstName", "lastName", "invitationCode", "password"]
-        assert form["passwordPolicy"]["minLength"] == 12
+        assert form["required"] == ["email", "firstName", "lastName", "invitationCode"]
+        assert form["passwordMode"] == "none" and form["passwordPolicy"] is None
 
 
-async def test_invitation_mode_binds_the_organisation() -> None:
-    settings = signup_settings(BFF_SIGNUP_ORG="invitation", BFF_SIGNUP_PASSWORD="none")
-    code = Invitations([TEST_SECRET]).issue("acme", email="ada@example.com")
+async def test_invitation_is_reserved_at_sign_up_and_redeemed_on_activation() -> None:
+    settings = signup_settings(BFF_SIGNUP_ORG="invitation")
     body = {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}
     async with running_app(settings) as app:
+        issued = await app.signup.invitations.issue("acme", "Ada@Example.com", invited_by="00uadmin")
+        code = issued.code
         missing = await post(app, body)
         assert missing.json()["errors"] == [
             {"field": "invitationCode", "code": "error.invitationCode.required"}
         ]
         forged = await post(app, {**body, "invitationCode": code[:-2] + "xx"})
+        assert forged.status_code == 422 and forged.json()["code"] == "invitation_unknown"
         assert forged.json()["errors"] == [
-            {"field": "invitationCode", "code": "error.invitationCode.invalid"}
-        ]
+            {"field": "invitationCode", "code": "error.invitationCode.unknown"}]
         other = await post(app, {**body, "email": "eve@example.com", "invitationCode": code})
-        assert other.json()["errors"] == [{"field": "invitationCode", "code": "error.invitationCode.invalid"}]
-        pw = await post(app, {**body, "invitationCode": code, "password": "Correct-Horse-9-Battery"})
-        assert pw.json()["errors"] == [{"field": "password", "code": "error.field.unknown"}]
-        ok = await post(app, {**body, "invitationCode": code})
+        assert other.json()["code"] == "invitation_email"
+        assert app.okta.users == {}
+        ok = await post(app, {**body, "email": "ADA@example.com", "invitationCode": code})
         assert ok.status_code == 201
         (user,) = app.okta.users.values()
+        assert "orgId" not in user["profile"]  # not before the address is verified
+        again = await post(app, {**body, "email": "ada@example.com", "invitationCode": code})
+        assert again.json()["code"] == "invitation_used"
+        await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
+                              headers={"Authorization": HOOK_SECRET})
         assert user["profile"]["orgId"] == "acme"
-
-
-async def test_outbox_failure_still_answers_201(caplog: pytest.LogCaptureFixture) -> None:
-    async with running_app() as app:
-
-        async def broken(**kwargs: Any) -> bool:
-            raise OSError("disk full")
-
-        app.signup.outbox.add = broken  # type: ignore[method-assign]
-        resp = await post(app, GOOD)
-        assert resp.status_code == 201
-        assert app.signup.stats["outbox_failures"] == 1
+        (listed,) = await app.signup.invitations.list("acme")
+        assert (listed.status, listed.redeemed_by, listed.invited_by) == ("redeemed", user["id"], "00uadmin")
 
 
 async def test_sns_failure_keeps_the_event_pending_then_delivers() -> None:
@@ -373,6 +344,9 @@ async def test_sns_failure_keeps_the_event_pending_then_delivers() -> None:
         app.signup.relay.backoff.base = 0.05
         app.signup.relay.backoff.cap = 0.1
         assert (await post(app, GOOD)).status_code == 201
+        (user,) = app.okta.users.values()
+        await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
+                              headers={"Authorization": HOOK_SECRET})
         await wait_for(lambda: app.signup.relay.failures >= 1)
         assert (await app.signup.outbox.counts())["pending"] == 1
         publisher.fail = None
@@ -381,6 +355,11 @@ async def test_sns_failure_keeps_the_event_pending_then_delivers() -> None:
 
 
 # -- event hook ---------------------------------------------------------------------------------
+
+
+def activated(user_id: str) -> dict[str, Any]:
+    """Okta's hook delivery of ``user_id``'s activation (its address verified)."""
+    return hook_delivery(create_event(user_id, "ada@example.com"))
 
 
 def hook_delivery(*events: dict[str, Any]) -> dict[str, Any]:
@@ -494,22 +473,6 @@ async def test_hook_creates_one_enriched_event_per_user_and_dedupes() -> None:
         )
         assert message["eventId"] == event_id_for(user["id"])
         assert attributes["source"] == "okta-hook"
-
-
-async def test_hook_for_a_user_created_by_the_bff_adds_nothing() -> None:
-    async with running_app() as app:
-        assert (await post(app, GOOD)).status_code == 201
-        (user,) = app.okta.users.values()
-        resp = await app.client.post(
-            "/bff/hooks/okta",
-            json=hook_delivery(create_event(user["id"], "ada@example.com")),
-            headers={"Authorization": HOOK_SECRET},
-        )
-        assert resp.json()["duplicates"] == 1
-        await wait_for(lambda: app.published.messages)
-        await asyncio.sleep(0.05)
-        assert len(app.published.messages) == 1
-        assert app.published.messages[0][0]["source"] == "bff-signup"
 
 
 @pytest.mark.parametrize("body", [b"[]", b'{"data": {}}', b'{"data": {"events": "x"}}', b"{"])

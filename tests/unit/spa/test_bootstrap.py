@@ -27,10 +27,10 @@ def test_locale_names_are_endonyms_with_direction() -> None:
 
 
 def test_bootstrap_carries_client_settings_but_no_secrets() -> None:
-    settings = make_settings(BFF_SIGNUP_PASSWORD="required", BFF_CSRF_HEADER="X-Requested-By")
+    settings = make_settings(BFF_CSRF_HEADER="X-Requested-By")
     boot = build_bootstrap(settings, locale="en", page="signup", copy={}, user=None)
     assert boot["settings"]["csrf"]["header"] == "X-Requested-By"
-    assert boot["settings"]["signup"]["password"] == "required"
+    assert boot["settings"]["signup"]["password"] == "none"
     text = json.dumps(boot)
     for secret in settings.secret_keys + (settings.okta.client_secret or "",):
         assert secret not in text

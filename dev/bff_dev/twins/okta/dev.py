@@ -13,6 +13,7 @@ from joserfc.jwk import ECKey, RSAKey, import_key
 
 from bff.auth.revocation import EVENT_TYPES as SESSION_EVENTS
 from bff_dev.devmail import idx_outbox_mail
+from bff_dev.twins.okta.described import describe_dev_org
 from bff_dev.twins.okta.idx import TwinIdp
 from bff_dev.twins.okta.provisioning import install_provisioning
 from bff_dev.twins.okta.twin import OktaTwin
@@ -74,7 +75,11 @@ async def start(ctx: DevContext) -> list[str]:
     # The Management API's provisioning endpoints for `bff okta plan|apply`. They only read and
     # write their own state until something changes the `default` server; the seeded sign-in
     # behaviour (admin scope for customer-admins only) is the twin's own.
-    ctx.info["okta_provisioning"] = install_provisioning(twin)
+    provisioning = install_provisioning(twin)
+    # What the twin does, readable through that API (`bff doctor` on `bff dev` passes).
+    describe_dev_org(provisioning, client_id=env["BFF_OKTA_CLIENT_ID"], public_url=public,
+                     post_logout_path=env.get("BFF_POST_LOGOUT_PATH", "/"))
+    ctx.info["okta_provisioning"] = provisioning
     discovered = {v.strip() for item in env.get("BFF_OKTA_IDP_DISCOVERY", "").split(",")
                   for v in item.partition("=")[2:]}
     twin.idx.idps = [idp for key, idp in DEV_IDPS.items() if key in discovered]

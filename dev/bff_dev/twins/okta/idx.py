@@ -43,6 +43,8 @@ left (paula: phone, email) the state is ``select-authenticator-authenticate`` al
 Verify pushes are never approved (``challenge/poll`` answers the same state). The identify
 step offers ``redirect-idp`` for each of :attr:`IdxEndpoints.idps` (``bff dev``: the partner's);
 its ``href`` (``/sso/idps/{id}``) is not served: the BFF continues with ``/authorize?idp=``.
+Passkeys (``webauthn``, :mod:`bff_dev.twins.okta.webauthn`): pia is offered one after her
+password and, once enrolled, signs in with it alone; refusals are 400 ``authfactor.webauthn.error.*``.
 Unknown identifiers are not revealed: they get a password challenge that always fails, as
 Okta's user-enumeration protection does. TOTP is RFC 6238 (pyotp; SHA-1, 6 digits, 30 s);
 the seeded secrets are in :data:`SEEDED_FACTORS` and docs/signin.md. Email, SMS and voice
@@ -59,6 +61,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -74,6 +77,8 @@ from bff_dev.twins.okta.directory import check_password
 from bff_dev.twins.okta.errors import NO_STORE, OAuthError
 from bff_dev.twins.okta.forms import read_form
 from bff_dev.twins.okta.tokens import Grant, random_id
+from bff_dev.twins.okta.webauthn import AUTHENTICATOR as WEBAUTHN
+from bff_dev.twins.okta.webauthn import Passkeys, WebAuthnRefused
 
 if TYPE_CHECKING:
     from bff_dev.twins.okta.clients import Client
@@ -91,6 +96,7 @@ AUTHENTICATORS: dict[str, tuple[str, str, str, str]] = {
     "google_otp": ("autgoogleotp00000001", "Google Authenticator", "app", "otp"),
     "phone_number": ("autphone000000000001", "Phone", "phone", "sms"),
     "okta_verify": ("autoktaverify0000001", "Okta Verify", "app", "push"),
+    "webauthn": WEBAUTHN,  # passkeys: bff_dev.twins.okta.webauthn
 }
 #: Authenticators with several methods: every method type the org allows, the default first.
 METHODS: dict[str, tuple[str, ...]] = {
@@ -100,7 +106,8 @@ METHODS: dict[str, tuple[str, ...]] = {
 #: What a user without a second factor may enrol, in the order the select offers them.
 ENROLLABLE = ("google_otp", "phone_number")
 #: ``amr`` values of the ID token, by authenticator (and method, for the phone).
-AMR = {"okta_password": "pwd", "google_otp": "otp", "okta_email": "email", "sms": "sms", "voice": "tel"}
+AMR = {"okta_password": "pwd", "google_otp": "otp", "okta_email": "email", "sms": "sms", "voice": "tel",
+       "webauthn": "hwk"}
 _PHONE = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
@@ -267,6 +274,7 @@ class IdxEndpoints:
         self.phone_code_ttl = 300.0
         #: the org's IdPs, offered as ``redirect-idp`` on the identify step (``bff dev``: the partner's)
         self.idps: list[TwinIdp] = []
+        self.passkeys = Passkeys()  # the webauthn authenticator: its policy, credentials, challenges
         # -- state --
         self.by_handle: dict[str, Interaction] = {}
         self.by_state: dict[str, Interaction] = {}
@@ -510,6 +518,8 @@ class IdxEndpoints:
         registered = self.extension.answer(ix, passcode) if self.extension is not None else None
         if registered is not None:
             return registered
+        if ix.enrolling is not None and ix.enrolling.key == "webauthn":
+            return self._passkey_register(ix, creds)
         if ix.enrolling is not None:
             if ix.enrolling.key == "phone_number":
                 ok = self._phone_code_ok(ix, passcode)
@@ -568,6 +578,12 @@ class IdxEndpoints:
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
                     "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
             ix.phone_code = None
+        elif key == "webauthn" and user is not None:
+            try:
+                self.passkeys.authenticate(user, ix.redirect_uri, ix.state_handle, creds)
+            except WebAuthnRefused as exc:
+                t.counters["signin:failed"] += 1
+                return 400, self.state(ix, messages=[exc.message])
         else:  # nothing to answer: a choice to make first (select), or Okta Verify (poll)
             return 400, self.state(ix, messages=[_message("Invalid request.", "errors.E0000001")])
         ix.verified.append(key)
@@ -668,6 +684,9 @@ class IdxEndpoints:
 
     def _enroll(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         auth = body.get("authenticator")
+        if isinstance(auth, dict) and auth.get("id") == WEBAUTHN[0] and ix.user_id and self.passkeys.enabled:
+            ix.enrolling = Factor("webauthn", f"fwf{ix.user_id[3:15]}enr")
+            return 200, self.state(ix)
         wanted = auth.get("id") if isinstance(auth, dict) else None
         if not isinstance(auth, dict) or ix.user_id is None or wanted not in (
                 AUTHENTICATORS["google_otp"][0], AUTHENTICATORS["phone_number"][0]):
@@ -688,6 +707,9 @@ class IdxEndpoints:
         return 200, self.state(ix)
 
     def _skip(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self._passkey_offered(ix):  # the passkey is offered, never demanded (shown before the profile)
+            self.passkeys.skip(ix.state_handle)
+            return 200, self.state(ix)
         if self.extension is not None and self.extension.skip(ix):
             return 200, self.state(ix)
         if not self.enrollment_grace or self._guarded(ix):
@@ -728,6 +750,9 @@ class IdxEndpoints:
         pending = self._pending(ix)
         if not pending or (len(pending) > 1 and ix.verified):
             return None
+        keys = [f.key for f in pending]
+        if "webauthn" in keys and self.passkeys.passwordless:  # a passkey alone, where the policy allows
+            return "webauthn"
         return pending[0].key
 
     def _phone_code_ok(self, ix: Interaction, passcode: str) -> bool:
@@ -825,6 +850,8 @@ class IdxEndpoints:
             out["profile"] = {"email": _mask_email(str(user.profile.get("email", user.login)))}
         if key == "phone_number" and factor is not None and factor.phone:
             out["profile"] = {"phoneNumber": _mask_phone(factor.phone)}
+        if key == "webauthn" and user is not None and enrollment_id is not None:
+            out.update(self.passkeys.enrollment(user))  # credentialId, as Okta lists it
         return out
 
     def state(self, ix: Interaction, *, messages: list[dict[str, Any]] | None = None,
@@ -898,6 +925,11 @@ class IdxEndpoints:
             return doc
         pending = self._pending(ix)
         needed = self._needed(ix, user) if user is not None else 1
+        if self._passkey_offered(ix):  # the sign-on policy is met and the policy offers a passkey
+            return self.passkeys.offer_state(doc, partial(self._form, ix), cancel)
+        if user is not None and ix.enrolling is not None and ix.enrolling.key == "webauthn":
+            return self.passkeys.enroll_state(doc, user, ix.redirect_uri, ix.state_handle,
+                                              partial(self._form, ix), cancel)
         if user is not None and (len(ix.verified) >= needed or (
                 ix.skipped_enrollment and ix.verified and not self._guarded(ix))):
             asked = self.extension.profile_step(ix, user, doc, cancel) if self.extension else None
@@ -949,6 +981,9 @@ class IdxEndpoints:
         factor = next(f for f in pending if f.key == key)
         if key == "okta_password":
             passcode["label"], passcode["secret"] = "Password", True
+        if key == "webauthn":
+            return self.passkeys.challenge_state(doc, ix.redirect_uri, ix.state_handle,
+                                                 partial(self._form, ix), select, enrollments, cancel)
         if key == "google_otp":
             passcode["required"], passcode["visible"] = True, True
             current = self._authenticator("google_otp")
@@ -1083,3 +1118,23 @@ class IdxEndpoints:
                       {"name": "code_verifier", "required": True}],
             "accepts": "application/x-www-form-urlencoded"}
         return doc
+
+    # -- passkeys (the webauthn authenticator: bff_dev.twins.okta.webauthn) ----------------------
+
+    def _passkey_offered(self, ix: Interaction) -> bool:
+        user = self.twin.directory.users.get(ix.user_id or "")
+        return (user is not None and ix.enrolling is None and not ix.recovering and not ix.unlocking
+                and len(ix.verified) >= self._needed(ix, user)
+                and self.passkeys.offers_enrollment(user, ix.state_handle))
+
+    def _passkey_register(self, ix: Interaction, creds: object) -> tuple[int, dict[str, Any]]:
+        user = self.twin.directory.users[ix.user_id or ""]
+        assert ix.enrolling is not None
+        try:
+            self.passkeys.register(user, ix.enrolling.id, ix.redirect_uri, ix.state_handle, creds)
+        except WebAuthnRefused as exc:
+            return 400, self.state(ix, messages=[exc.message])
+        self.factors_of(user).append(ix.enrolling)
+        self.twin.counters["idx:passkey_enrolled"] += 1
+        ix.enrolling, ix.current = None, None
+        return 200, self.state(ix)

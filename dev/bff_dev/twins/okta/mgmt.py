@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bff_dev.twins.okta import search
+from bff_dev.twins.okta.activation import Activation
 from bff_dev.twins.okta.directory import Group, User, hash_password, iso, okta_id
 from bff_dev.twins.okta.errors import NO_STORE, ApiError, OAuthError
 from bff_dev.twins.okta.forms import read_form
@@ -48,6 +49,8 @@ class ManagementApi:
         self.hooks = hooks
         self.org_keys: SigningKeys | None = None
         self.windows: dict[str, tuple[int, int]] = {}  # bucket -> (window start, used)
+        #: The activation emails and welcome page (set by the twin; None: no email is sent).
+        self.activation: Activation | None = None
 
     def routes(self) -> list[BaseRoute]:
         e = self.endpoint
@@ -333,9 +336,13 @@ class ManagementApi:
             t.directory.groups[gid].last_membership_updated = now
         self.hooks.log_event("user.lifecycle.create", user, actor=request.state.actor,
                           display_message="Create okta user")
-        if status != "STAGED":
+        if status == "ACTIVE":
             self.hooks.log_event("user.lifecycle.activate", user, actor=request.state.actor,
                               display_message="Activate Okta user")
+        elif status == "PROVISIONED" and self.activation is not None:
+            # Okta emails the activation link; the user is ACTIVE once they open it and choose
+            # a password (bff_dev.twins.okta.activation): the address is verified by then.
+            self.activation.issue(user, send_email=True)
         return JSONResponse(self.user_json(user))
 
     async def update_user(self, request: Request) -> Response:
@@ -410,11 +417,20 @@ class ManagementApi:
                 raise ApiError("E0000016")
             if user.status not in ("STAGED", "DEPROVISIONED", "PROVISIONED"):
                 raise ApiError("E0000038")
-            user.set_status("ACTIVE" if user.password_hash else "PROVISIONED", now)
-            user.activated = now
-            self.hooks.log_event("user.lifecycle.activate", user, actor=actor,
-                              display_message="Activate Okta user")
-            if request.query_params.get("sendEmail", "true").lower() == "false":
+            send_email = request.query_params.get("sendEmail", "true").lower() != "false"
+            if user.password_hash:
+                user.set_status("ACTIVE", now)
+                user.activated = now
+                self.hooks.log_event("user.lifecycle.activate", user, actor=actor,
+                                  display_message="Activate Okta user")
+            else:  # the welcome flow: ACTIVE once the link is opened and a password chosen
+                user.set_status("PROVISIONED", now)
+            if self.activation is not None and not user.password_hash:
+                token = self.activation.issue(user, send_email=send_email)
+                if not send_email:
+                    return JSONResponse({"activationUrl": self.activation.url(token),
+                                         "activationToken": token})
+            elif not send_email:
                 token = okta_id("")[:20]
                 return JSONResponse({"activationUrl": f"{t.base_url}/welcome/{token}",
                                      "activationToken": token})

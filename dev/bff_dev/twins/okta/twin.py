@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bff_dev.twins.okta.activation import Activation
 from bff_dev.twins.okta.errors import api_error_body
 from bff_dev.twins.okta.faults import FaultInjector
 from bff_dev.twins.okta.hooks import EventHooks
@@ -57,10 +58,12 @@ class OktaTwin(OktaOrg):
         self.oidc.extra_grants["interaction_code"] = self.idx.interaction_code_grant
         self.idx_registration = IdxRegistration(self.idx, self.hooks)  # profile enrollment policy
         self.idx.extension = self.idx_registration
+        self.activation = Activation(self.idx, self.hooks)  # the Users API's activation email and page
+        self.mgmt.activation = self.activation
 
         routes: list[BaseRoute] = [*self.oidc.routes("/oauth2/default"), *self.mgmt.routes(),
                                    *self.registration.routes(), *self.idx.routes("/oauth2/default"),
-                                   *self.idx_registration.routes()]
+                                   *self.idx_registration.routes(), *self.activation.routes()]
         self.app = Starlette(
             routes=routes,
             middleware=[Middleware(_FaultMiddleware, twin=self)],

@@ -6,12 +6,13 @@ methods, resend/poll, enrollment kind), the message keys and where they sit, the
 paths, the ion envelope and the HTTP status. The twin cannot drift into a private dialect.
 
 Differences the comparison ignores, each on purpose: Okta's mocks offer authenticators and
-forms the twin's org does not have (WebAuthn, security question, vendors' authenticators;
+forms the twin's org does not have (security question, vendors' authenticators;
 ``select-enroll-profile``, more IdPs), so the twin's alternatives and choices are a SUBSET of the
 fixture's; values (ids, masked emails and phone numbers, dates) differ. Covered here: identify
 (with unlock, with IdPs), password, email, TOTP, phone SMS (and voice), the select among
 enrolled authenticators with a phone, TOTP and phone enrollment, Okta Verify (push, with and
 without another way), expiry, denial, expired password, recovery, unlock.
+WebAuthn states are compared with WebAuthn supported (the twin's passkeys).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import pyotp
 import pytest
 
 from bff.signin.idx import ION_MEDIA_TYPE, IdxState, parse_state
-from bff.signin.steps import SELECT_STEPS, prepare, to_step
+from bff.signin.steps import DEFAULT_POLICY, SELECT_STEPS, StepPolicy, prepare, to_step
 from bff_dev.twins.okta import OktaTwin
 from tests.integration.twins.okta.flows import CLIENT_ID, REDIRECT, SECRET
 from tests.support.okta import PASSWORD
+from tests.support.webauthn import SoftAuthenticator, b64url, unb64url
 from tests.unit.signin.samples import load
 
 ION = {"Accept": ION_MEDIA_TYPE, "Content-Type": ION_MEDIA_TYPE}
@@ -38,6 +40,7 @@ class Idx:
     def __init__(self, okta: OktaTwin, http: httpx.AsyncClient) -> None:
         self.okta, self.http = okta, http
         self.state: IdxState | None = None
+        self.policy: StepPolicy = DEFAULT_POLICY  # what prepare() accepts (WebAuthn is opt-in)
         self.status = 0
         self.doc: dict[str, Any] = {}
 
@@ -57,7 +60,7 @@ class Idx:
 
     async def submit(self, remediation: str, values: dict[str, Any]) -> None:
         assert self.state is not None
-        req = prepare(self.state, remediation, values)
+        req = prepare(self.state, remediation, values, policy=self.policy)
         assert req.form.href is not None and req.form.href.startswith(f"{self.okta.base_url}/idp/idx/")
         await self._read(await self.http.post(req.form.href, headers=ION, json=req.body))
 
@@ -68,8 +71,8 @@ async def idx(okta: OktaTwin, http: httpx.AsyncClient) -> Idx:
     return Idx(okta, http)
 
 
-def structure(state: IdxState, doc: dict[str, Any]) -> dict[str, Any]:
-    step = to_step(state)
+def structure(state: IdxState, doc: dict[str, Any], policy: StepPolicy = DEFAULT_POLICY) -> dict[str, Any]:
+    step = to_step(state, policy=policy)
     auth = step.get("authenticator")
     first = state.remediations[0] if state.remediations else None
     return {
@@ -89,7 +92,7 @@ def same_structure(twin: Idx, fixture: str, *, status: int = 200) -> None:
     assert twin.state is not None
     real_doc = load(fixture)
     real = parse_state(real_doc)
-    ours, theirs = structure(twin.state, twin.doc), structure(real, real_doc)
+    ours, theirs = structure(twin.state, twin.doc, twin.policy), structure(real, real_doc, twin.policy)
     ours_env, theirs_env = list(ours["envelope"]), list(theirs["envelope"])
     if theirs_env[1] is False:  # a mock's "expiresAt": "DATE" (authenticator-reset-password)
         ours_env[1] = False
@@ -102,7 +105,8 @@ def same_structure(twin: Idx, fixture: str, *, status: int = 200) -> None:
         assert set(ours["fields"]) <= set(theirs["fields"]), f"{fixture}: fields differ"
     else:
         assert ours["fields"] == theirs["fields"], f"{fixture}: fields differ"
-    ours_alt, theirs_alt = to_step(twin.state)["alternatives"], to_step(real)["alternatives"]
+    ours_alt = to_step(twin.state, policy=twin.policy)["alternatives"]
+    theirs_alt = to_step(real, policy=twin.policy)["alternatives"]
     assert set(ours_alt) - {"redirect"} <= set(theirs_alt), f"{fixture}: {ours_alt} vs {theirs_alt}"
     assert twin.status == status
 
@@ -321,3 +325,78 @@ async def test_okta_verify_only(idx: Idx) -> None:
     step = to_step(idx.state)
     assert step["step"] == "unsupported" and step["unsupported"] == "okta_verify"
     assert step["alternatives"] == ["cancel", "redirect"] and step["fields"] == []
+
+
+# -- passkeys (WebAuthn): the same parser and translator, with WebAuthn supported --------------
+
+WEBAUTHN = StepPolicy(authenticators=DEFAULT_POLICY.authenticators | {"webauthn"})
+ORIGIN = "https://app.example.test"  # REDIRECT's origin: the twin's RP id is its host
+
+
+def _contextual(idx: Idx) -> Any:
+    assert idx.state is not None and idx.state.current_authenticator is not None
+    return idx.state.current_authenticator.contextual_data
+
+
+async def _enrol_pia(idx: Idx, key: SoftAuthenticator) -> None:
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "pia@acme.test"})
+    await idx.submit("challenge-authenticator", {"credentials.passcode": PASSWORD})
+    same_structure(idx, "authenticator-enroll-select-authenticator-with-skip.json")
+    await idx.submit("select-authenticator-enroll", {"authenticator.id": "autwebauthn000000001"})
+    same_structure(idx, "authenticator-enroll-webauthn.json")
+    data = _contextual(idx)
+    assert data is not None and data.activation_data is not None
+    assert data.activation_data["rp"] == {"id": "app.example.test", "name": "BFF"}
+    made = key.create(data.activation_data, ORIGIN)
+    await idx.submit("enroll-authenticator", {f"credentials.{k}": v for k, v in made.items()})
+
+
+async def test_passkey_enrollment_then_passwordless_challenge(idx: Idx, okta: OktaTwin) -> None:
+    idx.policy = WEBAUTHN
+    key = SoftAuthenticator()
+    await _enrol_pia(idx, key)
+    same_structure(idx, "success-with-interaction-code.json")
+    assert okta.counters["idx:passkey_enrolled"] == 1
+
+    await idx.begin()  # the next sign-in: identify, then the passkey alone
+    await idx.submit("identify", {"identifier": "pia@acme.test"})
+    same_structure(idx, "authenticator-verification-webauthn.json")
+    assert idx.state is not None
+    step = to_step(idx.state, policy=WEBAUTHN)
+    assert step["authenticator"]["challenge"]["credentialIds"] == [b64url(key.credentials[0].id)]
+    data = _contextual(idx)
+    assert data is not None and data.challenge_data is not None
+    assert data.challenge_data["rpId"] == "app.example.test"
+    await idx.submit("challenge-authenticator",
+                     {f"credentials.{k}": v for k, v in key.get(data.challenge_data, ORIGIN).items()})
+    same_structure(idx, "success-with-interaction-code.json")
+
+
+async def test_refused_assertion_matches_okta_failure(idx: Idx) -> None:
+    idx.policy = WEBAUTHN
+    key = SoftAuthenticator()
+    await _enrol_pia(idx, key)
+    await idx.begin()
+    await idx.submit("identify", {"identifier": "pia@acme.test"})
+    data = _contextual(idx)
+    assert data is not None and data.challenge_data is not None
+    answer = key.get(data.challenge_data, ORIGIN)
+    sig = bytearray(unb64url(answer["signatureData"]))
+    sig[-1] ^= 0x01
+    answer["signatureData"] = b64url(bytes(sig))
+    await idx.submit("challenge-authenticator", {f"credentials.{k}": v for k, v in answer.items()})
+    # Okta's mock lists the three credentials in another order than its verification mock: the
+    # fields are compared as a set here, everything else as same_structure() does.
+    assert idx.state is not None and idx.status == 400
+    real_doc = load("error-authenticator-webauthn-failure.json")
+    ours = structure(idx.state, idx.doc, WEBAUTHN)
+    theirs = structure(parse_state(real_doc), real_doc, WEBAUTHN)
+    assert ours["messages"] == theirs["messages"] == [
+        ("authfactor.webauthn.error.assertion_validation_failure", "ERROR", None)]
+    for part in ("step", "authenticator", "relatesTo", "envelope"):
+        assert ours[part] == theirs[part], part
+    assert set(ours["fields"]) == set(theirs["fields"])
+    fresh = _contextual(idx)
+    assert fresh is not None and fresh.challenge_data is not None
+    assert fresh.challenge_data["challenge"] != data.challenge_data["challenge"]  # single use

@@ -125,7 +125,7 @@ async def test_create_user_validation(api: httpx.AsyncClient) -> None:
 
 async def test_list_search_filter_and_pagination(api: httpx.AsyncClient) -> None:
     acme = (await api.get("/api/v1/users", params={"search": 'profile.orgId eq "acme"'})).json()
-    assert {u["profile"]["orgId"] for u in acme} == {"acme"} and len(acme) == 13
+    assert {u["profile"]["orgId"] for u in acme} == {"acme"} and len(acme) == 14
     admins = (
         await api.get(
             "/api/v1/users", params={"search": 'profile.orgId eq "globex" and profile.adminRole pr'}
@@ -138,7 +138,7 @@ async def test_list_search_filter_and_pagination(api: httpx.AsyncClient) -> None
     assert [u["profile"]["login"] for u in group_admins] == ["gina@acme.test"]
 
     active = (await api.get("/api/v1/users", params={"filter": 'status eq "ACTIVE"'})).json()
-    assert "ivan@acme.test" not in {u["profile"]["login"] for u in active} and len(active) == 14
+    assert "ivan@acme.test" not in {u["profile"]["login"] for u in active} and len(active) == 15
     # Okta's filter only supports a few attributes: custom attributes need `search`
     assert_okta_error(
         await api.get("/api/v1/users", params={"filter": 'profile.orgId eq "acme"'}), 400, "E0000031"
@@ -157,7 +157,7 @@ async def test_list_search_filter_and_pagination(api: httpx.AsyncClient) -> None
         assert 'rel="self"' in page.headers["link"]
         links = httpx.Response(200, headers={"link": page.headers["link"]}).links
         url = links.get("next", {}).get("url")
-    assert len(seen) == len(set(seen)) == 15
+    assert len(seen) == len(set(seen)) == 16
 
 
 async def test_get_update_and_replace(api: httpx.AsyncClient) -> None:
