@@ -113,3 +113,46 @@ def test_uma_has_only_okta_verify_and_continues_on_okta_s_page(spa: Spa) -> None
         page.click("#signin-redirect")
     spa.okta_form(page, "uma@acme.test")
     signed_in_as(spa, page, "uma@acme.test")
+
+
+def test_pia_creates_a_passkey_then_signs_in_with_it_alone(spa: Spa) -> None:
+    page = spa.new_page()
+    cdp = spa.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True}})["authenticatorId"]
+    pia = spa.okta.directory.user("pia@acme.test")
+
+    async def forget() -> None:
+        spa.okta.idx.passkeys.credentials.pop(pia.id, None)
+    try:
+        spa.open("/", page)
+        spa.identify(page, "pia@acme.test")
+        card(page, "challenge-authenticator", "okta_password")
+        page.fill("#f-password", PASSWORD)
+        page.click("#signin-submit")
+        select = card(page, "select-authenticator-enroll")
+        expect(page.locator("#signin-skip")).to_be_visible()
+        select.locator("button[data-choice=webauthn]").click()
+        card(page, "enroll-authenticator", "webauthn")
+        expect(page.locator("h1")).to_have_text("Create a passkey")
+        spa.shot("passkey-enroll", page)
+        page.click("#signin-submit")  # navigator.credentials.create → the virtual authenticator
+        page.wait_for_url(spa.url + "/")
+        signed_in_as(spa, page, "pia@acme.test")
+        assert spa.okta.idx.passkeys.has_passkey(pia)
+
+        spa.context.clear_cookies()  # a new visit: the passkey alone
+        spa.open("/", page)
+        spa.identify(page, "pia@acme.test")
+        card(page, "challenge-authenticator", "webauthn")
+        expect(page.locator("h1")).to_have_text("Sign in with your passkey")
+        spa.shot("passkey-challenge", page)
+        page.click("#signin-submit")  # navigator.credentials.get
+        page.wait_for_url(spa.url + "/")
+        signed_in_as(spa, page, "pia@acme.test")
+    finally:
+        cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+        assert spa.stack_thread is not None
+        spa.stack_thread.call(forget())

@@ -9,6 +9,7 @@
 //   challenge-/enroll-authenticator (email, SMS/voice, TOTP code)   -> passcode.js
 //   enroll-authenticator with a TOTP enrollment -> enrollTotp.js (QR code drawn here)
 //   reenroll-/reset-authenticator, password enrollment -> newPassword.js
+//   challenge-/enroll-authenticator for a passkey (webauthn)         -> passkey.js
 //   select-authenticator-authenticate|enroll|unlock-account          -> select.js
 //   enroll-profile, profile-update, other plain forms                -> profile.js
 //   terminal -> terminal.js; unsupported (and anything unknown) -> unsupported.js
@@ -36,6 +37,7 @@ import * as newPassword from './signin/newPassword.js';
 import { sessionNotice } from './signin/notice.js';
 import { actionButton, messageArea, splitMessages } from './signin/parts.js';
 import * as passcode from './signin/passcode.js';
+import * as passkey from './signin/passkey.js';
 import * as password from './signin/password.js';
 import * as profile from './signin/profile.js';
 import redirectView from './signin/redirect.js';
@@ -59,6 +61,7 @@ export function screenFor(step) {
   if (name === 'reenroll-authenticator' || name === 'reset-authenticator') return newPassword;
   if (name === 'challenge-authenticator' || name === 'enroll-authenticator') {
     if (auth.key === 'okta_password') return name === 'enroll-authenticator' ? newPassword : password;
+    if (auth.key === 'webauthn') return passkey;
     if (auth.enrollment && auth.enrollment.type === 'totp') return enrollTotp;
     if (PASSCODE_KEYS.has(auth.key)) return passcode;
     return unsupported;
@@ -365,6 +368,17 @@ function flowFor() {
       rememberIdentifier(identifier);
     },
     resendSecondsLeft: secondsLeft,
+    busyWith: (what) => {
+      state.busy = what;
+      state.notice = null;
+      rerender();
+    },
+    notify: (text) => {
+      state.busy = null;
+      state.notice = { kind: 'error', text };
+      state.focus = 'field';
+      rerender();
+    },
     submit: (remediation, values, { busy = 'submit' } = {}) => {
       state.errors = {};
       run(busy, () => submitStep(remediation, values));
@@ -458,6 +472,7 @@ function applyFocus() {
     const target = card.querySelector('[aria-invalid="true"]')
       || card.querySelector('#signin-form input:not([type=hidden]):not([tabindex="-1"]), #signin-form select')
       || card.querySelector('#signin-errors p')
+      || card.querySelector('#signin-form button[type=submit]')
       || card.querySelector('#signin-choices button, #signin-start-again, .signin-footer a, .signin-footer button');
     if (target) {
       if (target.tagName === 'P') target.setAttribute('tabindex', '-1');
