@@ -44,8 +44,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]
 # 0.0.0.0 inside the container so the orchestrator's port mapping reaches it. Set
-# FORWARDED_ALLOW_IPS to the load balancer's subnet (CIDR) so X-Forwarded-* is trusted from it
-# only (client IPs feed the sign-up rate limits); the default trusts nobody but 127.0.0.1.
+# BFF_TRUSTED_PROXIES to the load balancer's subnet (CIDR) so X-Forwarded-For is trusted from it
+# only (client IPs feed the rate limits, logs and upstreams); the default trusts nobody.
 # The route policy: BFF_API_ROUTES=/app/infra/routes.toml (built in from infra/routes.toml when
 # present in the build context) or a mounted file.
 CMD ["python", "-m", "bff.cli", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -232,6 +232,8 @@ async def run(args: argparse.Namespace) -> int:
         "BFF_OUTBOX": "memory://",
         "BFF_AEM_URL": f"http://127.0.0.1:{ports['aem']}",
         "BFF_CONTENT_TTL": "1",
+        # the uncached copy's variations must be served ones (else 400 without an AEM call)
+        "BFF_CONTENT_VARIATIONS": ",".join(f"v{n}" for n in range(200)),
         "BFF_API_ROUTES": str(work / "routes.toml"),
         "BFF_TOKEN_REFRESH_SKEW": "5",
         "BFF_LOG_LEVEL": "WARNING",

@@ -24,6 +24,7 @@ from bff.auth import component as auth_component
 from bff.content import component as content_component
 from bff.content.endpoints import PREFIX as CONTENT_PREFIX
 from bff.content.endpoints import content as content_endpoint
+from bff.http.client_ip import ClientAddress
 from bff.http.edge import Edge
 from bff.http.responses import NO_STORE
 from bff.logs import configure_logging
@@ -86,13 +87,15 @@ class BFFApp(Starlette):
     ``ServerErrorMiddleware`` or ``ExceptionMiddleware`` (the edge renders every error)."""
 
     def __init__(self, *, routes: Sequence[BaseRoute], lifespan: Any, https: bool,
-                 prefixes: Sequence[tuple[str, ASGIApp]]) -> None:
+                 prefixes: Sequence[tuple[str, ASGIApp]], client_address: ClientAddress) -> None:
         super().__init__(routes=routes, lifespan=lifespan)
         self._https = https
         self._prefixes = tuple(prefixes)
+        self._client_address = client_address
 
     def build_middleware_stack(self) -> ASGIApp:
-        return Edge(self.router, https=self._https, prefixes=self._prefixes)
+        return Edge(self.router, https=self._https, prefixes=self._prefixes,
+                    client_address=self._client_address)
 
 
 def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
@@ -141,7 +144,8 @@ def create_app(settings: Settings, *, http: httpx.AsyncClient | None = None,
         *spa_component.routes(settings),  # last: its history fallback matches every other path
     ]
     app = BFFApp(routes=routes, lifespan=lifespan, https=settings.is_https,
-                 prefixes=[("/api", proxy.endpoint), (CONTENT_PREFIX, content_endpoint)])
+                 prefixes=[("/api", proxy.endpoint), (CONTENT_PREFIX, content_endpoint)],
+                 client_address=settings.client_address.resolver())
     app.state.settings = settings
     return app
 

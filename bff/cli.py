@@ -49,8 +49,9 @@ def _serve(args: argparse.Namespace) -> int:
         for line in exc.lines:
             print(f"config error: {line}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
-                forwarded_allow_ips=args.forwarded_allow_ips, access_log=False,
+    # proxy_headers off: the client address is derived once, by the BFF's edge, from
+    # BFF_TRUSTED_PROXIES (bff.http.client_ip); uvicorn must not rewrite it first.
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False, access_log=False,
                 log_level=settings.log_level.lower())
     return 0
 
@@ -84,9 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the BFF in production mode, configured from BFF_* variables")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--forwarded-allow-ips", default=None,
-                   help="proxies whose X-Forwarded-* headers are trusted (uvicorn semantics; "
-                        "default: $FORWARDED_ALLOW_IPS or 127.0.0.1)")
 
     plugins = plugin_commands()
     for name, command in plugins.items():

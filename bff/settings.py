@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bff.config import ConfigError, EnvReader
+from bff.http.client_ip import ClientAddress
 
 #: Marker contained in every secret that ships with the code (the dev stack's, in
 #: ``bff_dev.environment``): refused outside ``bff dev``.
@@ -52,6 +53,10 @@ class OktaSettings:
     # Okta groups whose members may attempt the admin step-up (the access policy's allow-list);
     # the SPA shows the admin entry points only to them.
     admin_groups: tuple[str, ...] = ("customer-admins",)
+    #: BFF_ADMIN_MAX_AGE: a step-up needs a sign-in at most this old (max_age, auth_time)
+    admin_max_age: int = 600
+    #: BFF_ADMIN_SCOPE_TTL: how long a step-up scope lasts before the session is refreshed down
+    admin_scope_ttl: int = 1800
     #: IdP ids ``/bff/login?idp=`` (and the embedded sign-in's ``redirect-idp``) may name beyond
     #: those of ``idp_discovery`` (``BFF_OKTA_IDPS``: social / enterprise buttons)
     idps: tuple[str, ...] = ()
@@ -98,6 +103,49 @@ class SigninSettings:
 
 
 # --------------------------------------------------------------------------------------------
+# Who the client is (issue 12 §2): bff.http.client_ip
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientAddressSettings:
+    """``BFF_TRUSTED_PROXIES``: CIDRs of the proxies whose ``X-Forwarded-For`` is believed, and/or
+    ``cloudfront`` (then ``BFF_CLOUDFRONT_ORIGIN_SECRET``, the value CloudFront sends in
+    ``X-BFF-Origin-Verify``, proves a request came through the distribution and its
+    ``CloudFront-Viewer-Address`` is believed). Empty: the TCP peer is the client."""
+
+    trusted_proxies: tuple[str, ...] = ()  # normalised CIDRs
+    cloudfront: bool = False
+    cloudfront_origin_secret: str | None = None
+
+    def resolver(self) -> ClientAddress:
+        import ipaddress
+
+        return ClientAddress([ipaddress.ip_network(c) for c in self.trusted_proxies],
+                             cloudfront_secret=self.cloudfront_origin_secret if self.cloudfront else None)
+
+
+def _client_address(r: EnvReader) -> ClientAddressSettings:
+    import ipaddress
+
+    cidrs: list[str] = []
+    cloudfront = False
+    for item in r.items("BFF_TRUSTED_PROXIES"):
+        if item.lower() == "cloudfront":
+            cloudfront = True
+            continue
+        try:
+            cidrs.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            r.error(f"BFF_TRUSTED_PROXIES entries must be CIDRs, addresses or cloudfront, got {item!r}")
+    secret = r.opt("BFF_CLOUDFRONT_ORIGIN_SECRET")
+    if cloudfront and (not secret or len(secret) < 32):
+        r.error("BFF_TRUSTED_PROXIES=cloudfront needs BFF_CLOUDFRONT_ORIGIN_SECRET (>= 32 characters): "
+                "the X-BFF-Origin-Verify value the distribution sends (infra/template.yaml)")
+    return ClientAddressSettings(tuple(cidrs), cloudfront, secret)
+
+
+# --------------------------------------------------------------------------------------------
 # Localized copy (issue: AEM)
 # --------------------------------------------------------------------------------------------
 
@@ -123,6 +171,14 @@ class ContentSettings:
     webhook_secret: str | None
     bus_url: str | None  # redis:// for cross-instance eviction; defaults to a redis session store
     cloudfront_distribution: str | None
+    #: BFF_AEM_EVENTS_CLIENT_ID: our Adobe Developer Console client id; every event must name it
+    #: as its recipient (required for signed deliveries)
+    events_client_id: str | None = None
+    #: BFF_AEM_EVENTS_MAX_AGE: events older than this (seconds, by their ``time``) are replays
+    events_max_age: int = 86400
+    #: BFF_CONTENT_VARIATIONS: the variations ``?variation=`` may name besides master and those
+    #: of the bundled copy; anything else is 400 without an AEM call
+    variations: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,6 +238,15 @@ def _password_mode(r: EnvReader) -> str:
     return mode
 
 
+def _invitations_secrets(r: EnvReader) -> tuple[str, ...]:
+    secrets = r.items("BFF_INVITATIONS_SECRET")
+    for i, secret in enumerate(secrets):
+        r.check(len(secret) >= 32 and secret.isascii() and secret.isprintable() and " " not in secret,
+                f"BFF_INVITATIONS_SECRET entry {i + 1} must be at least 32 printable ASCII characters "
+                "without spaces (e.g. `openssl rand -hex 32`)")
+    return secrets
+
+
 @dataclass(frozen=True)
 class SignupSettings:
     okta_org_url: str
@@ -201,6 +266,9 @@ class SignupSettings:
     # so the secret rotates without a gap (docs/signup.md "Rotating the hook secret").
     hook_secrets: tuple[str, ...] = ()
     invitation_ttl: int = 7 * 24 * 3600  # BFF_INVITATION_TTL, seconds: how long an invitation is valid
+    # BFF_INVITATIONS_SECRET, comma-separated, newest first: the admin API's credential for the
+    # BFF's invitation endpoints (/bff/internal/invitations); unset = those endpoints are off (404).
+    invitations_secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,6 +333,7 @@ class Settings:
     spa_dir: str
     signin: SigninSettings = field(default_factory=SigninSettings)
     extra: dict[str, str] = field(default_factory=dict)
+    client_address: ClientAddressSettings = field(default_factory=ClientAddressSettings)
 
     @property
     def is_https(self) -> bool:
@@ -295,6 +364,18 @@ def _upstream_urls(r: EnvReader) -> dict[str, str]:
         else:
             out[name] = target.rstrip("/")
     return out
+
+
+def _variations(r: EnvReader) -> tuple[str, ...]:
+    from bff.content.variations import is_variation  # the one definition of a variation name
+
+    names = r.items("BFF_CONTENT_VARIATIONS")
+    for name in names:
+        if not is_variation(name):
+            r.error(f"BFF_CONTENT_VARIATIONS entries must be 1-64 letters, digits, - or _, got {name[:80]!r}")
+    if len(names) > 1000:
+        r.error("BFF_CONTENT_VARIATIONS lists more than 1000 variations")
+    return names
 
 
 def _secret_keys(r: EnvReader, dev: bool) -> tuple[str, ...]:
@@ -340,6 +421,8 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         clock_skew=r.integer("BFF_OKTA_CLOCK_SKEW", 60, maximum=600),
         http_timeout=r.number("BFF_OKTA_TIMEOUT", 10.0, minimum=0.1),
         admin_groups=r.items("BFF_OKTA_ADMIN_GROUPS", ("customer-admins",)),
+        admin_max_age=r.integer("BFF_ADMIN_MAX_AGE", 600, minimum=30, maximum=86400),
+        admin_scope_ttl=r.integer("BFF_ADMIN_SCOPE_TTL", 1800, minimum=60, maximum=7 * 24 * 3600),
     )
 
     store = r.text("BFF_SESSION_STORE", "sqlite:///./.bff-data/sessions.sqlite3")
@@ -380,6 +463,9 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         webhook_secret=r.opt("BFF_AEM_WEBHOOK_SECRET"),
         bus_url=r.opt("BFF_CACHE_BUS") or redis_default,
         cloudfront_distribution=r.opt("BFF_CLOUDFRONT_DISTRIBUTION"),
+        events_client_id=r.opt("BFF_AEM_EVENTS_CLIENT_ID"),
+        events_max_age=r.integer("BFF_AEM_EVENTS_MAX_AGE", 86400, minimum=60, maximum=7 * 86400),
+        variations=_variations(r),
     )
 
     proxy = ProxySettings(
@@ -407,6 +493,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         rate_window=r.integer("BFF_SIGNUP_RATE_WINDOW", 3600, minimum=1),
         hook_secrets=r.items("BFF_OKTA_HOOK_SECRET"),
         invitation_ttl=r.integer("BFF_INVITATION_TTL", 7 * 24 * 3600, minimum=60, maximum=90 * 24 * 3600),
+        invitations_secrets=_invitations_secrets(r),
     )
 
     signin = SigninSettings(
@@ -436,6 +523,7 @@ def _build(r: EnvReader, *, dev: bool) -> Settings:
         aws=aws,
         spa_dir=r.text("BFF_SPA_DIR", str(REPO_ROOT / "spa-shell")),
         signin=signin,
+        client_address=_client_address(r),
     )
     if not dev:
         _refuse_placeholders(r, settings)
@@ -450,6 +538,7 @@ def _refuse_placeholders(r: EnvReader, s: Settings) -> None:
         "BFF_OKTA_HOOK_SECRET": ",".join(s.signup.hook_secrets),  # every entry, not only the newest
         "BFF_AEM_AUTHOR_TOKEN": s.content.aem_author_token,
         "BFF_AEM_WEBHOOK_SECRET": s.content.webhook_secret,
+        "BFF_CLOUDFRONT_ORIGIN_SECRET": s.client_address.cloudfront_origin_secret,
     }
     for name, value in secrets.items():
         if value and PLACEHOLDER_MARKER in value:

@@ -52,6 +52,8 @@ class Principal:
             "scopes": sorted(self.scopes),
             "expiresAt": self.expires_at,
             "preview": self.preview,
+            # the admin step-up is in force (it lasts BFF_ADMIN_SCOPE_TTL; bff.auth.stepup)
+            "admin": "admin" in self.scopes,
         }
         if self.admin_role:
             view["adminRole"] = self.admin_role

@@ -9,6 +9,10 @@ fills a thin ID token's profile from userinfo (whose ``sub`` must be the ID toke
 creates a NEW session (a new random id: no fixation). :func:`end_previous_session` then ends
 the browser's earlier session, if any, and revokes its refresh token.
 
+A sign-in granting a step-up scope must be recent and multi-factor (:mod:`bff.auth.stepup`):
+else :class:`~bff.auth.stepup.StepUpRequired` (403 ``step_up_required``), no session, the
+refresh token revoked.
+
 Errors: :class:`~bff.auth.oidc.InvalidToken` for an unusable ID token, and
 :class:`~bff.auth.transactions.TransactionError` (``invalid_id_token``, ``invalid_userinfo``)
 for a missing ID token or a userinfo of another subject; the store's and the provider's own
@@ -24,7 +28,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from bff.auth.oidc import OIDCClient, TokenSet
-from bff.auth.sessions import ManagedSession, SessionManager
+from bff.auth.sessions import ManagedSession, SessionManager, granted_scopes
+from bff.auth.stepup import StepUpRequired, check_step_up
 from bff.auth.transactions import TransactionError
 from bff.errors import BFFError
 
@@ -51,6 +56,17 @@ async def establish_session(oidc: OIDCClient, sessions: SessionManager, tokens: 
         if info.get("sub") != id_claims["sub"]:
             raise TransactionError("invalid_userinfo", "userinfo sub differs from the ID token")
         id_claims = {**{k: v for k, v in info.items() if k in _PROFILE_CLAIMS}, **id_claims}
+    try:  # a step-up scope only for a recent multi-factor sign-in (bff.auth.stepup)
+        check_step_up(oidc.okta, id_claims, granted_scopes(tokens, access_claims or {}, tuple(scopes)),
+                      now=sessions.clock())
+    except StepUpRequired:
+        if tokens.refresh_token:
+            try:
+                await oidc.revoke(tokens.refresh_token, "refresh_token")
+            except BFFError as exc:
+                log.warning("could not revoke the refused step-up's refresh token: %s", exc.instance_code)
+        log.info("step-up refused: the sign-in was not recent or not multi-factor")
+        raise
     return await sessions.create(tokens=tokens, id_claims=id_claims, access_claims=access_claims,
                                  requested_scopes=tuple(scopes))
 

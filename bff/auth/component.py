@@ -36,6 +36,7 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         idle_timeout=settings.session.idle_timeout,
         absolute_lifetime=settings.session.absolute_lifetime,
         refresh_skew=settings.session.refresh_skew,
+        stepup_scopes=settings.okta.stepup_scopes, admin_scope_ttl=settings.okta.admin_scope_ttl,
         # The lock must outlive one token call (timeout) with room to write the result.
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5),
     )

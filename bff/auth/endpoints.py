@@ -30,6 +30,7 @@ from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient
 from bff.auth.redirects import safe_return_to
 from bff.auth.revocation import SessionRevocation
 from bff.auth.sessions import ManagedSession, SessionManager
+from bff.auth.stepup import StepUpRequired, authorize_params
 from bff.auth.transactions import LoginTransactions, TransactionError
 from bff.errors import (
     BadRequest,
@@ -161,7 +162,8 @@ async def login(request: Request) -> Response:
         txn = await area.transactions.begin(binding=binding, return_to=return_to, scopes=tuple(scopes))
         url = await area.oidc.authorization_url(
             state=txn.state, nonce=txn.nonce, code_verifier=txn.code_verifier, scopes=scopes,
-            prompt=prompt, login_hint=login_hint, idp=idp)
+            prompt=prompt, login_hint=login_hint, idp=idp,
+            extra=authorize_params(settings, scopes))  # a step-up: max_age + acr_values
     except BFFError as exc:
         if exc.status < 500:
             raise
@@ -231,6 +233,8 @@ async def _callback(request: Request, area: AuthArea) -> Response:
             from None
     except InvalidToken as exc:
         raise TransactionError("invalid_id_token", str(exc.detail)) from None
+    except StepUpRequired as exc:
+        raise TransactionError("step_up_required", str(exc.detail)) from None
     except OAuthError as exc:
         raise TransactionError("token_error", f"token endpoint error {exc.error}") from None
     except Unavailable as exc:

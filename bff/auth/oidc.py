@@ -378,7 +378,9 @@ class OIDCClient:
 
     async def authorization_url(self, *, state: str, nonce: str, code_verifier: str,
                                 scopes: Iterable[str], prompt: str | None = None,
-                                login_hint: str | None = None, idp: str | None = None) -> str:
+                                login_hint: str | None = None, idp: str | None = None,
+                                extra: Mapping[str, str] | None = None) -> str:
+        """``extra``: further parameters (the step-up's ``max_age`` and ``acr_values``)."""
         meta = await self.metadata()
         params: list[tuple[str, str]] = [
             ("client_id", self.okta.client_id),
@@ -396,6 +398,7 @@ class OIDCClient:
             params.append(("login_hint", login_hint))
         if idp:
             params.append(("idp", idp))
+        params.extend((extra or {}).items())
         return _with_query(meta.authorization_endpoint, params)
 
     def check_response_issuer(self, iss: str | None) -> None:

@@ -66,8 +66,9 @@ from starlette.responses import Response
 
 from bff.auth.api import ENDED, Principal
 from bff.auth.devices import SessionHandles, coarse_network, device_label
-from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient, TokenSet
+from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient, TokenSet
 from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable
+from bff.http.client_ip import client_ip
 from bff.sessions.cookies import CookieSigner, new_session_id
 from bff.sessions.crypto import DecryptError, TokenCipher
 from bff.sessions.store import SessionRecord, SessionStore
@@ -107,6 +108,8 @@ class SessionData:
     # IPv6 /48), never the raw User-Agent or the full address. None until the first request.
     device: str | None = None
     network: str | None = None
+    #: when the step-up scope granted at sign-in ends (bff.auth.stepup); None: no step-up scope
+    admin_until: float | None = None
 
     def hard_deadline(self) -> float:
         """When the session ends at the latest, however active it is."""
@@ -238,6 +241,10 @@ class ManagedSession:
     def needs_refresh(self) -> bool:
         return self._data.access_expires_at - self._manager.refresh_skew <= self._manager.clock()
 
+    def step_up_expired(self) -> bool:
+        until = self._data.admin_until
+        return until is not None and until <= self._manager.clock()
+
     async def access_token(self, *, force_refresh: bool = False) -> str:
         if not force_refresh and not self.needs_refresh():
             return self._data.access_token
@@ -270,8 +277,12 @@ class SessionManager:
                  refresh_skew: float, lock_ttl: float = 30.0,
                  clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 stepup_scopes: tuple[str, ...] = ("admin",), admin_scope_ttl: float = 1800.0) -> None:
         self.store = store
+        # the step-up scopes and how long their grant lasts (bff.auth.stepup, "Expiring")
+        self.stepup_scopes = frozenset(stepup_scopes)
+        self.admin_scope_ttl = admin_scope_ttl
         self.oidc = oidc
         self.signer = CookieSigner(secret_keys)
         self.cipher = TokenCipher(secret_keys)
@@ -357,6 +368,11 @@ class SessionManager:
         if data.deadline(self.idle_timeout) <= now:
             return None
         session = ManagedSession(self, record, data, decoded)
+        if data.admin_until is not None and data.admin_until <= now:
+            # The step-up scope has expired: refresh down to the normal scopes before anyone
+            # reads this session (bff.auth.stepup, "Expiring").
+            await self.refresh(session, force=True, narrow=True)
+            return session
         if now - data.last_seen >= self.touch_interval or not self.cipher.is_current(record.data) \
                 or (conn is not None and data.device is None):
             await self._touch(session, now, conn)
@@ -368,7 +384,7 @@ class SessionManager:
         data = replace(session.data, last_seen=now)
         if conn is not None:
             data = replace(data, device=device_label(conn.headers.get("user-agent")),
-                           network=coarse_network(conn.client.host if conn.client else None))
+                           network=coarse_network(client_ip(conn)))  # the edge's trusted address
         record = self._next(session.record, data)
         try:
             if await self.store.replace(record, expected_version=session.record.version):
@@ -384,6 +400,7 @@ class SessionManager:
         """A NEW session (fresh random id: no fixation). Returns it and the cookie value."""
         now = self.clock()
         atc = dict(access_claims or {})
+        granted = granted_scopes(tokens, atc, requested_scopes)
         data = SessionData(
             access_token=tokens.access_token,
             access_expires_at=tokens.expires_at,
@@ -392,11 +409,12 @@ class SessionManager:
             id_token=tokens.id_token,
             id_claims=dict(id_claims),
             access_claims=atc,
-            scopes=sorted(_granted_scopes(tokens, atc, requested_scopes)),
+            scopes=sorted(granted),
             flags={},
             created_at=now,
             absolute_expires_at=now + self.absolute_lifetime,
             last_seen=now,
+            admin_until=now + self.admin_scope_ttl if granted & self.stepup_scopes else None,
         )
         session_id = new_session_id()
         record = SessionRecord(id=session_id, user_id=str(id_claims["sub"]),
@@ -497,13 +515,17 @@ class SessionManager:
     def _is_fresh(self, data: SessionData) -> bool:
         return data.access_expires_at - self.refresh_skew > self.clock()
 
-    def _usable(self, data: SessionData, seen_token: str, force: bool) -> bool:
+    def _usable(self, data: SessionData, seen_token: str, force: bool, narrow: bool = False) -> bool:
         """Another flight's result serves this caller: a different token that is fresh (for a
-        forced refresh, any token other than the one the upstream rejected)."""
+        forced refresh, any token other than the one the upstream rejected; for a narrowing,
+        one without the expired step-up scope)."""
+        if narrow:
+            return data.admin_until is None
         return data.access_token != seen_token and (force or self._is_fresh(data))
 
-    async def refresh(self, session: ManagedSession, *, force: bool) -> None:
-        """Bring ``session`` a fresh access token, single-flight (see the module docstring)."""
+    async def refresh(self, session: ManagedSession, *, force: bool, narrow: bool = False) -> None:
+        """Bring ``session`` a fresh access token, single-flight (see the module docstring).
+        ``narrow``: refresh down to the normal scopes (the step-up scope expired)."""
         seen_token = session.data.access_token
         started = self.monotonic()
         async with self._lock(session.id):
@@ -513,11 +535,11 @@ class SessionManager:
                     raise type(outcome.error)(outcome.error.detail)
                 if outcome.record is None or outcome.data is None:
                     raise Unauthenticated("The session has ended; sign in again")
-                if self._usable(outcome.data, seen_token, force):
+                if self._usable(outcome.data, seen_token, force, narrow):
                     session._adopt(outcome.record, outcome.data)
                     return
             try:
-                record, data = await self._refresh_across_processes(session, seen_token, force)
+                record, data = await self._refresh_across_processes(session, seen_token, force, narrow)
             except Unauthenticated:
                 self._outcomes[session.id] = _Outcome(at=self.monotonic())
                 raise
@@ -535,7 +557,8 @@ class SessionManager:
         return record, data
 
     async def _refresh_across_processes(self, session: ManagedSession, seen_token: str,
-                                        force: bool) -> tuple[SessionRecord, SessionData]:
+                                        force: bool, narrow: bool = False,
+                                        ) -> tuple[SessionRecord, SessionData]:
         lock_key = f"refresh:{session.id}"
         deadline = self.monotonic() + self.lock_ttl + 5.0
         delay = 0.01
@@ -545,7 +568,7 @@ class SessionManager:
                 break
             # Another process is refreshing: wait for its result to land in the store.
             record, data = await self._reread(session.id)
-            if self._usable(data, seen_token, force):
+            if self._usable(data, seen_token, force, narrow):
                 return record, data
             if self.monotonic() > deadline:
                 raise Unavailable("A token refresh elsewhere did not finish; try again")
@@ -553,6 +576,10 @@ class SessionManager:
             delay = min(delay * 2, 0.2)
         try:
             record, data = await self._reread(session.id)
+            if narrow:
+                if self._usable(data, seen_token, force, narrow):
+                    return record, data  # narrowed by another process meanwhile
+                return await self._refresh_locked(record, data, narrow=True)
             if self._usable(data, seen_token, force) or (not force and self._is_fresh(data)):
                 return record, data  # refreshed by another process meanwhile
             return await self._refresh_locked(record, data)
@@ -562,19 +589,28 @@ class SessionManager:
             except Unavailable:
                 log.warning("could not release a refresh lock (it expires by itself)")
 
-    async def _refresh_locked(self, record: SessionRecord,
-                              data: SessionData) -> tuple[SessionRecord, SessionData]:
+    async def _refresh_locked(self, record: SessionRecord, data: SessionData, *,
+                              narrow: bool = False) -> tuple[SessionRecord, SessionData]:
         if data.refresh_token is None:
             await self.end(record.id)
             raise Unauthenticated("The session's access token expired and cannot be renewed")
         began = self.clock()
         self.token_calls += 1
+        # Narrowing: the scopes of the session without the step-up ones (Okta accepts a subset).
+        scope = " ".join(s for s in data.scopes if s not in self.stepup_scopes) if narrow else None
         try:
-            tokens = await self.oidc.refresh(data.refresh_token)
+            tokens = await self.oidc.refresh(data.refresh_token, scope=scope)
         except InvalidGrant:
             log.info("refresh token rejected (invalid_grant): session ended")
             await self.end(record.id)
             raise Unauthenticated("The session has ended; sign in again") from None
+        except OAuthError:
+            if not narrow:
+                raise
+            # The narrower scope was refused: the session must not keep the step-up scope.
+            log.warning("refresh down to the normal scopes refused: session ended")
+            await self.end(record.id)
+            raise Unauthenticated("The administrator sign-in has expired; sign in again") from None
         try:
             id_claims = data.id_claims
             if tokens.id_token is not None and tokens.id_token != data.id_token:
@@ -600,8 +636,18 @@ class SessionManager:
                 id_token=tokens.id_token or current.id_token,
                 id_claims=id_claims,
                 access_claims=access_claims,
-                scopes=sorted(_granted_scopes(tokens, access_claims, tuple(current.scopes))),
+                scopes=scopes,
+                admin_until=None if narrow else current.admin_until,
             )
+
+        requested = tuple(scope.split()) if scope is not None else tuple(data.scopes)
+        scopes = sorted(granted_scopes(tokens, access_claims, requested))
+        if narrow and self.stepup_scopes.intersection(scopes):
+            # Okta ignored the narrower scope: never keep what expired.
+            log.error("the narrowing refresh still granted a step-up scope: session ended")
+            await self.end(record.id)
+            await self._revoke_quietly(tokens.refresh_token)
+            raise Unauthenticated("The administrator sign-in has expired; sign in again")
 
         try:
             return await self.update(record, data, apply)
@@ -619,8 +665,10 @@ class SessionManager:
             log.warning("refresh token revocation failed: %s", exc.instance_code)
 
 
-def _granted_scopes(tokens: TokenSet, access_claims: Mapping[str, Any],
-                    requested: tuple[str, ...]) -> set[str]:
+def granted_scopes(tokens: TokenSet, access_claims: Mapping[str, Any],
+                   requested: tuple[str, ...]) -> set[str]:
+    """The scopes a token response granted (``scope``, else the access token's ``scp``, else
+    as requested: RFC 6749 5.1)."""
     if tokens.scope is not None:
         return set(tokens.scope)
     scp = access_claims.get("scp")

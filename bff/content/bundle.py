@@ -35,7 +35,9 @@ class BundleError(Exception):
     """The bundled copy is unreadable (a deployment error: fail at start-up)."""
 
 
-def _load_tree(root: Path) -> dict[str, dict[str, Strings]]:
+def _load_tree(root: Path, variations: set[str] | None = None) -> dict[str, dict[str, Strings]]:
+    """``{locale: {journey: strings}}``; ``{journey}@{variation}.json`` files only add the
+    variation's name to ``variations`` (their strings are AEM's to serve)."""
     tree: dict[str, dict[str, Strings]] = {}
     if not root.is_dir():
         return tree
@@ -44,7 +46,15 @@ def _load_tree(root: Path) -> dict[str, dict[str, Strings]]:
         if locale is None:
             raise BundleError(f"{locale_dir}: folder name is not a language tag")
         for file in sorted(locale_dir.glob("*.json")):
-            journey = file.stem
+            journey, at, variation = file.stem.partition("@")
+            if at:
+                from bff.content.variations import is_variation
+
+                if journey not in JOURNEYS or not is_variation(variation):
+                    raise BundleError(f"{file}: expected {{journey}}@{{variation}}.json")
+                if variations is not None:
+                    variations.add(variation)
+                continue
             if journey not in JOURNEYS:
                 raise BundleError(f"{file}: unknown journey {journey!r}")
             try:
@@ -63,10 +73,13 @@ def _load_tree(root: Path) -> dict[str, dict[str, Strings]]:
 class CopyBundle:
     copy: Mapping[str, Mapping[str, Strings]]  # locale -> journey -> strings
     drafts: Mapping[str, Mapping[str, Strings]] = field(default_factory=dict)
+    variations: frozenset[str] = frozenset()  # named by {journey}@{variation}.json files
 
     @classmethod
     def load(cls, root: Path = CONTENT_DIR) -> CopyBundle:
-        return cls(copy=_load_tree(root / "copy"), drafts=_load_tree(root / "drafts"))
+        names: set[str] = set()
+        copy = _load_tree(root / "copy", names)
+        return cls(copy=copy, drafts=_load_tree(root / "drafts"), variations=frozenset(names))
 
     @property
     def locales(self) -> tuple[str, ...]:

@@ -71,7 +71,10 @@ class FragmentCache:
         self._entries: cachetools.TTLCache[Key, Entry] = cachetools.TTLCache(
             maxsize=maxsize, ttl=ttl + stale_ttl, timer=lambda: self.clock())  # clock replaceable (tests)
         self._inflight: dict[Key, asyncio.Task[Entry | None]] = {}
-        self._failed_until: dict[Key, float] = {}
+        # Keys whose last fetch failed, until when they are not retried. Bounded: entries expire
+        # with the hold-off and the oldest go first when full, however many keys fail at once.
+        self._failed_until: cachetools.TTLCache[Key, float] = cachetools.TTLCache(
+            maxsize=maxsize, ttl=max(holdoff, 0.001), timer=lambda: self.clock())
         self._evicted_in_flight: set[Key] = set()
         self._tasks: set[asyncio.Task[Entry | None]] = set()
         self.fetches = 0  # fetches started (tests, metrics)

@@ -24,6 +24,7 @@ from bff.content.endpoints import ContentArea
 from bff.content.hooks import HookProcessor, SignatureVerifier
 from bff.content.locales import LocalePolicy, to_aem
 from bff.content.service import ContentService
+from bff.content.variations import VariationPolicy
 from bff.settings import Settings
 
 log = logging.getLogger("bff.content")
@@ -82,6 +83,8 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         cdn = CloudFrontInvalidator(c.cloudfront_distribution, region=settings.aws.region,
                                     endpoint_url=settings.aws.endpoint_url)
     hooks = HookProcessor(site=c.aem_site, secret=c.webhook_secret, verifier=SignatureVerifier(http),
-                          bus=bus, policy=policy, cdn=cdn)
+                          bus=bus, policy=policy, cdn=cdn, client_id=c.events_client_id,
+                          max_age=float(c.events_max_age))
     return ContentArea(settings=settings, policy=policy, service=service, hooks=hooks, publish=publish,
+                       variations=VariationPolicy(c.variations, bundle.variations),
                        bus=bus)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import HTTPConnection, Request, cookie_parser
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import SessionAccess, current_session, require_session
@@ -29,7 +29,7 @@ from bff.content.hooks import MAX_BODY as HOOK_MAX_BODY
 from bff.content.hooks import HookProcessor, parse_events, parse_fragment_path, valid_challenge
 from bff.content.locales import COOKIE_NAME, LocalePolicy
 from bff.content.service import ContentService, Rendered
-from bff.content.variations import MASTER, parse_variation
+from bff.content.variations import MASTER, VariationPolicy, parse_variation
 from bff.errors import (
     BadRequest,
     BFFError,
@@ -79,6 +79,7 @@ class ContentArea:
     hooks: HookProcessor
     publish: AemClient
     bus: EvictionBus
+    variations: VariationPolicy = field(default_factory=VariationPolicy)
 
     def __post_init__(self) -> None:
         c = self.settings.content
@@ -165,7 +166,7 @@ class ContentEndpoint:
         if journey not in JOURNEYS:
             raise NotFound(f"Unknown journey; expected one of {', '.join(JOURNEYS)}", code="unknown_journey")
         query = area.parse_query(scope["query_string"])
-        param, variation = query.locale, query.variation
+        param, variation = query.locale, area.variations.check(query.variation)  # before any AEM call
         cookie = accept_language = if_none_match = None
         for name, value in scope["headers"]:
             if name == b"cookie":
@@ -256,7 +257,7 @@ async def preview_entry(request: Request) -> Response:
     if ref is None:
         raise BadRequest(f"path must be a UI copy fragment: /content/dam/{area.settings.content.aem_site}"
                          "/{locale}/ui-copy/{journey}", code="invalid_preview_path")
-    variation = parse_variation(request.query_params.get("variation"))
+    variation = area.variations.check(parse_variation(request.query_params.get("variation")))
     session = await current_session(request)
     if session is None:
         here = request.url.path + ("?" + request.url.query if request.url.query else "")
@@ -276,13 +277,14 @@ async def aem_hook(request: Request) -> Response:
     area = _area(request)
     challenge = request.query_params.get("challenge")
     if challenge is not None:
-        if not valid_challenge(challenge):
+        if not valid_challenge(challenge) or len(request.query_params.getlist("challenge")) != 1:
             raise BadRequest("Invalid challenge", code="invalid_challenge")
-        return _no_store({"challenge": challenge})
+        return PlainTextResponse(challenge, headers=NO_STORE)
     if request.method != "POST":
         raise BadRequest("Expected a challenge or a POSTed event", code="invalid_event")
     body = await read_limited(request, HOOK_MAX_BODY)
-    await area.hooks.authenticate(body, request.headers)
+    how = await area.hooks.authenticate(body, request.headers)
     events = parse_events(body, request.headers.get("content-type", ""), request.headers)
+    area.hooks.check(events, how)
     result = await area.hooks.process(events)
     return _no_store(result)

@@ -4,7 +4,9 @@ Per request, for every path:
 
 1. the request id: the client's well-formed ``X-Request-Id`` (the first one) or a new one
    (:mod:`bff.http.ids`), put in ``scope["state"]["request_id"]`` and the logging context,
-   and echoed on the response (replacing any the handler or an upstream set);
+   and echoed on the response (replacing any the handler or an upstream set); likewise the
+   client address, derived once from a trusted source (:mod:`bff.http.client_ip`), in
+   ``scope["state"]["client_ip"]`` and the logging context;
 2. the prefix dispatch: ``/api`` and ``/api/*`` go to the API proxy's raw-ASGI handler,
    ``/bff/content/*`` to the copy endpoint's, everything else to the Starlette router (whose
    route table still lists both, for tools that walk it);
@@ -28,8 +30,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bff.errors import response_for
+from bff.http.client_ip import ClientAddress
 from bff.http.ids import request_id_from
-from bff.logs import request_id_var
+from bff.logs import client_ip_var, request_id_var
 
 # A CSP for responses that are not the SPA's HTML (JSON, problems, redirects): nothing may run.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -57,8 +60,10 @@ class Edge:
     ending in ``/`` matches paths under it, any other matches itself and paths under
     ``prefix + "/"`` (so ``/api`` takes ``/api`` and ``/api/x``, never ``/apis``)."""
 
-    def __init__(self, router: ASGIApp, *, https: bool, prefixes: Sequence[tuple[str, ASGIApp]] = ()) -> None:
+    def __init__(self, router: ASGIApp, *, https: bool, prefixes: Sequence[tuple[str, ASGIApp]] = (),
+                 client_address: ClientAddress | None = None) -> None:
         self.router = router
+        self.client_address = client_address or ClientAddress()
         self.security = tuple(security_headers(https))
         self.security_names = frozenset(name for name, _ in self.security)
         self.prefixes = tuple(prefixes)
@@ -80,7 +85,9 @@ class Edge:
                 incoming = value
                 break
         rid = request_id_from(incoming)
-        scope.setdefault("state", {})["request_id"] = rid
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state["client_ip"] = client = self.client_address.resolve(scope)
         rid_header = (_REQUEST_ID, rid.encode("latin-1"))
         security = self.security
         started = False
@@ -100,6 +107,7 @@ class Edge:
             await send(message)
 
         token = request_id_var.set(rid)
+        client_token = client_ip_var.set(client)
         try:
             await self.route(scope["path"])(scope, receive, send_with_headers)
         except ClientDisconnect:
@@ -111,3 +119,4 @@ class Edge:
             await response(scope, receive, send_with_headers)
         finally:
             request_id_var.reset(token)
+            client_ip_var.reset(client_token)

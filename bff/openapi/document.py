@@ -67,6 +67,12 @@ def _json(schema: str, description: str, headers: dict[str, Any] | None = None) 
     return out
 
 
+#: Adobe's ``?challenge=`` as the hook echoes it (bff.content.hooks.valid_challenge).
+_CHALLENGE: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"}
+_CHALLENGE_ECHO: dict[str, Any] = {"description": "The challenge, echoed as text/plain",
+                                   "content": {"text/plain": {"schema": _CHALLENGE}}}
+
+
 def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "description": description,
@@ -168,6 +174,16 @@ def _json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
 
 
 def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
+    bearer = _header("Authorization", {"type": "string"}, "``Bearer <BFF_INVITATIONS_SECRET>``")
+    internal_note = ("Server to server: the admin API (infra/functions/admin_api) authorizes the org "
+                     "admin, then calls this with the shared secret; 404 when BFF_INVITATIONS_SECRET "
+                     "is unset. No session, no CSRF header.")
+    internal_errors: Responses = {
+        "401": _problem("``unauthenticated``: no bearer credential"),
+        "403": _problem("``forbidden``: a wrong credential"),
+        "404": _problem("``not_found``: not configured, or no such invitation in that organisation"),
+        "422": _problem("``validation_failed`` with ``errors``"),
+    }
     o = b.o
     return_to = _query(
         "returnTo",
@@ -384,7 +400,8 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                         headers={"ETag": {"schema": {"type": "string"}}},
                     ),
                     "304": {"description": "Not modified (If-None-Match)"},
-                    "400": _problem("``invalid_variation``"),
+                    "400": _problem("``invalid_variation``, ``unknown_variation`` (not master, listed "
+                                    "in BFF_CONTENT_VARIATIONS or bundled)"),
                     "404": _problem("``unknown_journey`` / ``not_found``"),
                 },
                 params=[
@@ -429,17 +446,11 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 "Adobe I/O Events challenge",
                 "content",
                 {
-                    "200": _json("AemChallenge", "The challenge, echoed"),
-                    "400": _problem("``invalid_challenge``, ``invalid_event`` (no challenge)"),
+                    "200": _CHALLENGE_ECHO,
+                    "400": _problem("``invalid_challenge`` (not of Adobe's shape, or repeated), "
+                                    "``invalid_event`` (no challenge)"),
                 },
-                params=[
-                    _query(
-                        "challenge",
-                        {"type": "string", "pattern": "^[!-~]{1,256}$"},
-                        "The challenge to echo",
-                        required=True,
-                    )
-                ],
+                params=[_query("challenge", _CHALLENGE, "The challenge to echo", required=True)],
             ),
             "post": b.op(
                 "aemHook",
@@ -447,24 +458,23 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 "content",
                 {
                     "200": {
-                        "description": "What was evicted; with ``?challenge=``, the challenge echoed",
-                        "content": {
-                            JSON: {"schema": {"oneOf": [s.ref("AemHookResult"), s.ref("AemChallenge")]}}
-                        },
+                        "description": "What was evicted; with ``?challenge=``, the challenge echoed "
+                                       "(text/plain)",
+                        "content": {JSON: {"schema": s.ref("AemHookResult")},
+                                    "text/plain": {"schema": _CHALLENGE}},
                     },
-                    "400": _problem("``invalid_challenge``, ``invalid_event``, ``bad_request`` (not JSON)"),
+                    "400": _problem("``invalid_challenge``, ``invalid_event``, ``stale_event`` (outside "
+                                    "BFF_AEM_EVENTS_MAX_AGE), ``bad_request`` (not JSON)"),
                     "401": _problem(
                         "``invalid_webhook_auth``: no valid X-Webhook-Secret or Adobe I/O signature"
                     ),
+                    "403": _problem("``wrong_recipient`` (not for BFF_AEM_EVENTS_CLIENT_ID), "
+                                    "``events_client_not_configured``"),
                     **BODY_ERRORS,
                     "503": _problem("``hook_failed`` / ``unavailable``: the eviction bus is down (retry)"),
                 },
                 params=[
-                    _query(
-                        "challenge",
-                        {"type": "string", "pattern": "^[!-~]{1,256}$"},
-                        "A challenge (then echoed, nothing else happens)",
-                    )
+                    _query("challenge", _CHALLENGE, "A challenge (then echoed, nothing else happens)")
                 ],
                 body={
                     "required": True,
@@ -565,6 +575,38 @@ def _bff_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
                 body={"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
                 params=[_header("Authorization", {"type": "string"}, "The hook's shared secret")],
             ),
+        },
+        "/bff/internal/invitations": {
+            "get": b.op(
+                "internalListInvitations",
+                "An organisation's invitations (for the admin API)",
+                "admin",
+                {"200": _json("Invitations", "Newest first; never a code"), **internal_errors},
+                params=[_query("orgId", {"type": "string"}, "The organisation", required=True), bearer],
+                description=internal_note,
+            ),
+            "post": b.op(
+                "internalIssueInvitation",
+                "Invite one address into an organisation (for the admin API)",
+                "admin",
+                {"201": _json("InvitationIssued", "The code, shown once"), **internal_errors, **BODY_ERRORS},
+                params=[bearer],
+                body=_json_body("InternalInviteRequest"),
+                description=internal_note,
+            ),
+        },
+        "/bff/internal/invitations/{invitation_id}/revoke": {
+            "post": b.op(
+                "internalRevokeInvitation",
+                "Revoke a pending invitation (for the admin API)",
+                "admin",
+                {"200": _json("InvitationResult", "Revoked (revoking twice changes nothing)"),
+                 "409": _problem("``conflict``: the invitation was already used"),
+                 **internal_errors, **BODY_ERRORS},
+                params=[_path("invitation_id", {"type": "string"}, "The invitation's ``id``"), bearer],
+                body=_json_body("InternalRevokeRequest"),
+                description=internal_note,
+            )
         },
         "/bff/csp-report": {
             "post": b.op(
@@ -804,6 +846,28 @@ def _admin_paths(b: _Builder) -> dict[str, dict[str, Operation]]:
         },
         "/api/admin/reviews/{review_id}": {
             "get": admin("adminGetReview", "One review", "AdminReview", params=[review_id])
+        },
+        "/api/admin/invitations": {
+            "get": admin("adminListInvitations", "The org's invitations (org admins)", "Invitations"),
+            "post": b.op(
+                "adminInvite",
+                "Invite one address into the caller's organisation (org admins)",
+                "admin",
+                {"201": _json("InvitationIssued", "The code, shown once"), **gates, **validation,
+                 "413": BODY_ERRORS["413"]},
+                body=_json_body("AdminInviteRequest"),
+                session=True,
+                csrf=True,
+                description="Needs a session with the ``admin`` scope and the org-admin role (a "
+                "group admin gets 403); the invitation is bound to the address, single-use, and "
+                "expires (BFF_INVITATION_TTL).",
+            ),
+        },
+        "/api/admin/invitations/{invitation_id}/revoke": {
+            "post": admin("adminRevokeInvitation", "Revoke a pending invitation (org admins)",
+                          "InvitationResult", conflict,
+                          [_path("invitation_id", {"type": "string", "minLength": 1},
+                                 "The invitation's ``id``")])
         },
         "/api/admin/reviews/{review_id}/approve": {
             "post": admin("adminApprove", "Approve a review", "AdminReview", conflict, [review_id])

@@ -73,10 +73,11 @@ USER: Schema = closed(
         "scopes": STRINGS,
         "expiresAt": INTEGER,
         "preview": BOOLEAN,
+        "admin": BOOLEAN,  # the admin step-up is in force (BFF_ADMIN_SCOPE_TTL)
         "adminRole": STRING,
         "adminGroups": STRINGS,
     },
-    required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview"],
+    required=["sub", "login", "name", "email", "groups", "orgId", "scopes", "expiresAt", "preview", "admin"],
 )
 
 LOGOUT: Schema = closed({"logoutUrl": STRING})
@@ -116,7 +117,6 @@ PREVIEW_STATE: Schema = closed({"enabled": BOOLEAN, "allowed": BOOLEAN})
 PREVIEW_TOGGLE: Schema = closed({"enabled": BOOLEAN})
 
 #: ``GET|POST /bff/hooks/aem``: :meth:`bff.content.hooks.HookProcessor.process`.
-AEM_CHALLENGE: Schema = closed({"challenge": STRING})
 AEM_HOOK_RESULT: Schema = closed(
     {
         "received": INTEGER,
@@ -343,6 +343,34 @@ ADMIN_ROLE: Schema = {
     "additionalProperties": False,
 }
 
+#: An invitation as the admin screen sees it (bff.signup.invitations.Invitation.public): never the code.
+INVITATION: Schema = closed({
+    "id": {"type": "string", "description": "The first 16 hex digits of the code's SHA-256"},
+    "email": STRING, "orgId": STRING,
+    "status": {"type": "string", "enum": ["pending", "reserved", "redeemed", "revoked", "expired"]},
+    "invitedBy": STRING, "createdAt": STRING, "expiresAt": STRING,
+    "redeemedBy": NULLABLE_STRING, "redeemedAt": NULLABLE_STRING,
+    "revokedBy": NULLABLE_STRING, "revokedAt": NULLABLE_STRING,
+})
+INVITATIONS: Schema = closed({"invitations": {"type": "array", "items": ref("Invitation")}})
+INVITATION_ISSUED: Schema = closed({
+    "code": {"type": "string", "description": "Shown once: the store keeps only its hash"},
+    "invitation": ref("Invitation"),
+})
+INVITATION_ONE: Schema = closed({"invitation": ref("Invitation")})
+ADMIN_INVITE: Schema = closed({"email": {"type": "string", "maxLength": 100}})
+#: The admin API's call of the BFF (bff/signup/invitation_endpoints.py).
+INTERNAL_INVITE: Schema = closed({
+    "orgId": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
+    "email": {"type": "string", "maxLength": 100},
+    "invitedBy": {"type": "string", "pattern": "^[\\w.@+:-]{1,100}$"},
+    "ttl": {"type": "integer", "minimum": 60, "maximum": 7776000},
+}, required=["orgId", "email", "invitedBy"])
+INTERNAL_REVOKE: Schema = closed({
+    "orgId": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
+    "revokedBy": {"type": "string", "pattern": "^[\\w.@+:-]{1,100}$"},
+})
+
 #: Every named schema of the document (``#/components/schemas``).
 COMPONENTS: dict[str, Schema] = {
     "Problem": PROBLEM,
@@ -357,7 +385,6 @@ COMPONENTS: dict[str, Schema] = {
     "Copy": COPY,
     "PreviewState": PREVIEW_STATE,
     "PreviewToggle": PREVIEW_TOGGLE,
-    "AemChallenge": AEM_CHALLENGE,
     "AemHookResult": AEM_HOOK_RESULT,
     "SignupForm": SIGNUP_FORM,
     "SignupRequest": SIGNUP_REQUEST,
@@ -380,4 +407,11 @@ COMPONENTS: dict[str, Schema] = {
     "AdminReview": ADMIN_REVIEW,
     "AdminReviews": ADMIN_REVIEWS,
     "AdminRoleRequest": ADMIN_ROLE,
+    "Invitation": INVITATION,
+    "Invitations": INVITATIONS,
+    "InvitationIssued": INVITATION_ISSUED,
+    "InvitationResult": INVITATION_ONE,
+    "AdminInviteRequest": ADMIN_INVITE,
+    "InternalInviteRequest": INTERNAL_INVITE,
+    "InternalRevokeRequest": INTERNAL_REVOKE,
 }

@@ -2,14 +2,20 @@
 
 Towards the upstream the client's credentials and routing claims are removed (``Cookie``,
 ``Authorization``, ``Proxy-Authorization``, ``Forwarded``/``X-Forwarded-*``/``X-Real-IP``,
+CloudFront's ``CloudFront-Viewer-Address`` and the origin secret ``X-BFF-Origin-Verify``,
 method-override and URL-override headers, hop-by-hop headers and any header the client named
 in ``Connection``) and the proxy's own are set: ``Authorization: Bearer <access token>``,
-``X-Forwarded-For/Proto/Host`` (from the connection and the configured public URL, never from
-the client), ``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when
-its ``traceparent`` is well-formed, with a new parent id).
+``X-Forwarded-For/Proto/Host`` (the client address the edge derived from trusted hops,
+:mod:`bff.http.client_ip`, and the configured public URL, never the client's own claims),
+``X-Request-Id`` and a W3C ``traceparent`` (continuing the client's trace when its
+``traceparent`` is well-formed, with a new parent id).
 
-Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for the session
-cookie's name is dropped: an upstream can never replace or clear the BFF session.
+Towards the browser hop-by-hop headers are removed, and a ``Set-Cookie`` for any of the BFF's
+own cookies is dropped: every name that starts with the session cookie's name (``__Host-bff``,
+the login binding ``__Host-bff-login``, the sign-in binding ``__Host-bff-signin``, whatever
+comes next under that prefix) and the locale cookie ``bff_locale``, compared case-insensitively
+(browsers do not, but some proxies in between do): an upstream can never set, replace or clear
+a BFF cookie.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ STRIPPED_REQUEST = HOP_BY_HOP | frozenset({
     "x-request-id", "traceparent", "tracestate",
     "x-http-method-override", "x-http-method", "x-method-override",
     "x-original-url", "x-rewrite-url",
+    "x-bff-origin-verify", "cloudfront-viewer-address",  # CloudFront's hop to the BFF: a secret
 })
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
@@ -92,15 +99,23 @@ def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, prot
 
 
 def _cookie_name(set_cookie: bytes) -> bytes:
-    return set_cookie.split(b"=", 1)[0].strip()
+    return set_cookie.split(b"=", 1)[0].strip().lower()
+
+
+def own_cookie_prefixes(session_cookie: bytes, *others: bytes) -> tuple[bytes, ...]:
+    """The (lower-case) name prefixes of the BFF's own cookies: the session cookie's name,
+    which the login and sign-in binding cookies extend, and any other name given."""
+    return tuple(name.lower() for name in (session_cookie, *others))
 
 
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 
 
 def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
-                       session_cookie: bytes) -> list[tuple[bytes, bytes]]:
-    """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs."""
+                       own_cookies: tuple[bytes, ...]) -> list[tuple[bytes, bytes]]:
+    """Upstream response headers (raw pairs) to pass to the browser, as ASGI header pairs.
+    ``own_cookies``: lower-case name prefixes of cookies no upstream may set
+    (:func:`own_cookie_prefixes`)."""
     out: list[tuple[bytes, bytes]] = []
     named: set[bytes] | None = None  # headers the upstream's Connection header lists
     has_cache_control = False
@@ -110,7 +125,7 @@ def downstream_headers(items: Iterable[tuple[bytes, bytes]], *,
             if key == b"connection":
                 named = (named or set()) | {t.strip().lower() for t in value.split(b",") if t.strip()}
             continue
-        if key == b"set-cookie" and _cookie_name(value) == session_cookie:
+        if key == b"set-cookie" and _cookie_name(value).startswith(own_cookies):
             continue
         if key == b"cache-control":
             has_cache_control = True

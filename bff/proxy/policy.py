@@ -322,11 +322,16 @@ def unsafe_path(path: str, raw_path: bytes | None) -> str | None:
     """Why a request path must not be matched (upstreams could normalise it differently), or None.
 
     ``path`` is the percent-decoded path, ``raw_path`` the bytes as sent. Rejected: dot
-    segments (``/api/admin/../x``), empty segments (``//``), backslashes, control characters,
-    and encoded ``/``, ``\\`` or NUL in the raw form. (On the hot path: plain substring tests.)
+    segments (``/api/admin/../x``), ``;`` path parameters, raw or encoded (``/..;/x``,
+    ``/users;jsessionid=1``: Tomcat, Spring and some gateways strip them before routing, so
+    ``/api/public/..;/admin`` could reach what the policy never matched), empty segments
+    (``//``), backslashes, control characters, and encoded ``/``, ``\\`` or NUL in the raw form.
+    (On the hot path: plain substring tests.)
     """
     if "/." in path and ("/./" in path or "/../" in path or path.endswith(("/.", "/.."))):
         return "dot segments"
+    if ";" in path:  # the decoded path: %3B is caught here too
+        return "path parameters (;)"
     if "//" in path:
         return "empty segments"
     if _CONTROL.search(path):

@@ -29,10 +29,12 @@ from starlette.types import Receive, Scope, Send
 
 from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
+from bff.content.locales import COOKIE_NAME as LOCALE_COOKIE
 from bff.errors import BadRequest, InsufficientScope, MethodNotAllowed, NotFound
 from bff.http.body import read_body
+from bff.http.client_ip import client_ip as edge_client_ip
 from bff.lookup import ServiceKey, service
-from bff.proxy.headers import downstream_headers, upstream_headers
+from bff.proxy.headers import downstream_headers, own_cookie_prefixes, upstream_headers
 from bff.proxy.policy import IDEMPOTENT, RoutePolicy, unsafe_path
 from bff.proxy.transport import OutboundRequest, Transport, UpstreamResponse, UpstreamStreamError
 from bff.settings import Settings
@@ -49,7 +51,8 @@ class Proxy:
         self.policy = policy
         self.transports = dict(transports)
         self.max_body = settings.proxy.max_body
-        self.session_cookie = settings.session.cookie_name.encode("latin-1")
+        self.own_cookies = own_cookie_prefixes(settings.session.cookie_name.encode("latin-1"),
+                                               LOCALE_COOKIE.encode("latin-1"))
         public = urlsplit(settings.public_url)
         self.public_proto = public.scheme
         self.public_netloc = public.netloc
@@ -84,8 +87,7 @@ class Proxy:
                                     requiredRoles=need_roles)
 
         body = await read_body(scope["headers"], receive, self.max_body)
-        client = scope.get("client")
-        client_ip = client[0] if client else "127.0.0.1"
+        client_ip = edge_client_ip(scope)  # derived once by the edge, from trusted hops only
         request_id: str = scope.get("state", {}).get("request_id", "-")
         request = OutboundRequest(
             method=method,
@@ -117,7 +119,7 @@ class Proxy:
             await send({
                 "type": "http.response.start",
                 "status": response.status,
-                "headers": downstream_headers(response.headers, session_cookie=self.session_cookie),
+                "headers": downstream_headers(response.headers, own_cookies=self.own_cookies),
             })
             remaining = response.length
             try:

@@ -6,6 +6,7 @@ One table, partition key ``pk`` (string), item types by prefix::
     tx#{key}      value B, expires_at N            one-use login transaction
     lock#{key}    token S, expires_at N            refresh lock
     once#{key}    expires_at N                     claim_once marker
+    rl#{hash}     n N, expires_at N                rate-limit window (bff.signup.ratelimit_dynamodb)
 
 Every item also has ``ttl`` (N, whole epoch seconds) for DynamoDB's TTL deletion. TTL is lazy
 (items linger up to ~48 h), so ``expires_at`` (exact, fractional) is compared on every read and

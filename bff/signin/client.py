@@ -174,6 +174,7 @@ class IdxClient:
 
     async def interact(self, *, code_verifier: str, state: str, scopes: Iterable[str],
                        nonce: str | None = None, acr_values: str | None = None,
+                       max_age: int | None = None,
                        redirect_uri: str | None = None, client_ip: str | None = None) -> str:
         """Start an interaction: PKCE S256 from ``code_verifier`` (never sent here), the OAuth
         ``state``, the scopes. Returns the interaction handle (keep it server-side)."""
@@ -188,6 +189,8 @@ class IdxClient:
             form.append(("nonce", nonce))
         if acr_values:
             form.append(("acr_values", acr_values))
+        if max_age is not None:  # a step-up: the sign-in must be this recent (okta-auth-js sends it too)
+            form.append(("max_age", str(max_age)))
         if self.oidc.auth_method == "private_key_jwt":
             # The OIDC client's own assertion, audience = this endpoint; client_id in the form.
             auth = self.oidc.client_auth(self.interact_url)  # the OIDC client owns the key

@@ -21,7 +21,8 @@ from bff.signin.service import SigninService
 from bff.signin.steps import SUPPORTED_AUTHENTICATORS, StepPolicy
 from bff.signin.transactions import SigninTransactions
 from bff.signup.idx_signup import IdxSignup
-from bff.signup.ratelimit import RateLimiter, open_limiter
+from bff.signup.limiters import open_limiter
+from bff.signup.ratelimit import RateLimiter
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -33,7 +34,8 @@ def limiter_salt(settings: Settings) -> bytes:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signin.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signin.rate_window,
+                        region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,

@@ -40,6 +40,7 @@ from bff.auth.endpoints import login_scopes
 from bff.auth.redirects import safe_return_to
 from bff.errors import BadRequest, BFFError, NotFound
 from bff.http.body import read_json_object
+from bff.http.client_ip import client_ip
 from bff.lookup import ServiceKey, service
 from bff.settings import Settings
 from bff.signin.service import Outcome, SigninService
@@ -70,8 +71,8 @@ def _binding(request: Request, service: SigninService) -> Binding | None:
 
 
 def _client_ip(request: Request) -> str | None:
-    # The BFF's trusted view of the client (uvicorn applies --forwarded-allow-ips).
-    return request.client.host if request.client else None
+    # The BFF's trusted view of the client, derived once by the edge (bff.http.client_ip).
+    return client_ip(request)
 
 
 def _render(service: SigninService, outcome: Outcome) -> Response:

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 from bff.auth.completion import establish_session
 from bff.auth.oidc import InvalidGrant, InvalidToken, OIDCClient
 from bff.auth.sessions import ManagedSession, SessionManager
+from bff.auth.stepup import authorize_params
 from bff.auth.transactions import TransactionError
 from bff.errors import BadGateway, BadRequest, BFFError, Gone, NotFound, RateLimited
 from bff.settings import Settings
@@ -163,10 +164,11 @@ class SigninService:
         txn = self.transactions.new(binding=binding, return_to=return_to, scopes=scopes)
         if code is not None:
             txn = replace(txn, invitation=code)
-        stepup = [s for s in scopes if s in self.settings.okta.stepup_scopes]
-        acr = self.settings.signin.stepup_acr if stepup and self.settings.signin.stepup_acr else None
+        stepup = authorize_params(self.settings, scopes)  # a step-up: acr_values + max_age
+        max_age = stepup.get("max_age")
         handle = await self.client.interact(code_verifier=txn.code_verifier, state=txn.state, scopes=scopes,
-                                            nonce=txn.nonce, acr_values=acr, client_ip=client_ip)
+                                            nonce=txn.nonce, acr_values=stepup.get("acr_values"),
+                                            max_age=int(max_age) if max_age else None, client_ip=client_ip)
         state = await self.client.introspect(interaction_handle=handle, client_ip=client_ip)
         if state.terminal or state.interaction_code is not None:
             return await self._settle(txn, state, None, stored=False)

@@ -16,14 +16,15 @@ from bff.config import ConfigError
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.sessions.store import SessionStore
 from bff.settings import Settings
-from bff.signup import endpoints
+from bff.signup import endpoints, invitation_endpoints
 from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
+from bff.signup.limiters import open_limiter
 from bff.signup.membership import Membership
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
-from bff.signup.ratelimit import RateLimiter, open_limiter
+from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 from bff.signup.service import SignupService, limiter_salt
 
@@ -31,7 +32,7 @@ log = logging.getLogger("bff.signup")
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
-    return endpoints.routes(settings)
+    return [*endpoints.routes(settings), *invitation_endpoints.routes(settings)]
 
 
 def build_okta_auth(settings: Settings) -> httpx.Auth | None:
@@ -51,7 +52,8 @@ def build_okta_auth(settings: Settings) -> httpx.Auth | None:
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window)
+    return open_limiter(settings.session.store, limiter_salt(settings), window=settings.signup.rate_window,
+                        region=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
 
 
 async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.AsyncExitStack,

@@ -21,6 +21,7 @@ from bff.auth.api import require_session
 from bff.auth.csrf import check_csrf
 from bff.errors import BadRequest, NotFound
 from bff.http.body import read_json_object
+from bff.http.client_ip import client_ip
 from bff.http.negotiation import negotiate_language, parse_accept_language
 from bff.http.responses import NO_STORE
 from bff.lookup import SETTINGS, ServiceKey
@@ -54,7 +55,7 @@ async def signup(request: Request) -> Response:
     settings = lookup(request, SETTINGS)
     service = _service(request)
     check_csrf(request, settings)
-    await service.limit_ip(request.client.host if request.client else "unknown")
+    await service.limit_ip(client_ip(request))
     body = await read_json_object(request, SIGNUP_MAX_BODY)
     fallback = negotiate_language(parse_accept_language(request.headers.get("accept-language")),
                                   settings.content.locales)

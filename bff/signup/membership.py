@@ -97,6 +97,9 @@ class Membership:
 
     # -- administration ------------------------------------------------------------------------
 
+    def now(self) -> float:
+        return self.invitations.clock()
+
     async def issue(self, org_id: str, email: str, *, invited_by: str, ttl: float | None = None) -> Issued:
         return await self.invitations.issue(org_id, email, invited_by=invited_by, ttl=ttl)
 

@@ -1,17 +1,23 @@
-"""Fixed-window rate limits for sign-up (per client IP, per email).
+"""Fixed-window rate limits for sign-up and sign-in (per client IP, per email or identifier).
 
-:class:`RedisRateLimiter` shares the counters between every instance (one atomic Lua call:
-``INCR`` + ``PEXPIRE`` on the first hit + ``PTTL``); it is used whenever the session store is
-Redis (``BFF_SESSION_STORE=redis://...``). Otherwise :class:`MemoryRateLimiter` counts per
-process (bounded: at most ``max_keys`` keys, the oldest windows evicted first), so N instances
-allow up to N times the configured rate; docs/signup.md says so.
+The counts are shared by every instance through the session store's own back-end
+(``BFF_SESSION_STORE``), so a limit holds where the product is deployed:
+
+- ``redis://``: :class:`RedisRateLimiter` (one atomic Lua call: ``INCR`` + ``PEXPIRE`` on the
+  first hit + ``PTTL``);
+- ``dynamodb://``: :class:`~bff.signup.ratelimit_dynamodb.DynamoDBRateLimiter` (the Lambda
+  deployment: one atomic ``UpdateItem ADD`` per hit in the sessions table, with a TTL);
+- ``sqlite:///``: :class:`~bff.signup.ratelimit_sqlite.SQLiteRateLimiter` (one host: every
+  process on the file shares the counts);
+- ``memory://`` (tests): :class:`MemoryRateLimiter`, per process (bounded: at most
+  ``max_keys`` keys, the oldest windows evicted first).
 
 Keys are hashed (SHA-256, keyed with a per-deployment salt) so neither Redis nor a memory dump
 holds email addresses in clear.
 
-:func:`open_limiter` is how every area (sign-up, sign-in) gets one: Redis wrapped in
-:class:`FallbackRateLimiter` (a Redis outage must not turn sign-up or sign-in into 500s: the
-counts continue in this process until Redis answers again), else memory.
+:func:`bff.signup.limiters.open_limiter` is how every area (sign-up, sign-in) gets one: the
+shared limiter wrapped in :class:`FallbackRateLimiter` (an outage of the shared back-end must not
+turn sign-up or sign-in into 500s: the counts continue in this process until it answers again).
 """
 
 from __future__ import annotations
@@ -130,12 +136,3 @@ class FallbackRateLimiter:
             await self.shared.close()
         finally:
             await self.local.close()
-
-
-def open_limiter(store_url: str, salt: bytes, *, window: int) -> RateLimiter:
-    """The limiter for a deployment whose session store is ``store_url``: shared through Redis
-    (with the in-process fallback) when the store is Redis, else in this process."""
-    local = MemoryRateLimiter(salt, window=window)
-    if store_url.startswith(("redis://", "rediss://")):
-        return FallbackRateLimiter(RedisRateLimiter.from_url(store_url, salt), local)
-    return local

@@ -7,6 +7,14 @@ fills in the Okta profile for entries that came from the event hook, publishes, 
 entry sent. A failure schedules the next attempt with capped exponential backoff and full
 jitter; entries are retried FOREVER (an outage of any length delays events, never drops them)
 except the ones that can never succeed (the user no longer exists in Okta: ``dead``, logged).
+
+The relay announces only ACTIVE users (issue 11: never an account whose email is unverified).
+When it reads the profile of a hook entry, a user Okta reports as anything but ``ACTIVE`` is not
+announced: ``DEPROVISIONED`` parks the entry as ``dead``; any other status (``PROVISIONED``,
+``STAGED``, ``SUSPENDED`` ...) keeps it pending with the usual backoff, so it is announced once
+the user is ACTIVE (e.g. a ``user.lifecycle.activate`` that Okta logged before the address was
+verified). The hook handler (:meth:`bff.signup.service.SignupService.accept_created`) already
+drops such events when it can read the status; this is the check at publish time.
 """
 
 from __future__ import annotations
@@ -37,6 +45,12 @@ class Backoff:
         """Full jitter between ``base`` and ``min(cap, base * 2**attempts)``."""
         ceiling = min(self.cap, self.base * (2 ** min(attempts, 30)))
         return random.uniform(min(self.base, ceiling), ceiling)  # noqa: S311 - jitter, not crypto
+
+
+class NotActive(BFFError):
+    """The user is not ACTIVE at Okta (yet): nothing is announced."""
+
+    title = "User not active"
 
 
 class Relay:
@@ -135,6 +149,18 @@ class Relay:
                         entry.id, entry.payload.get("userId"))
             await self.outbox.mark_dead(entry.id, error="user not found in Okta")
             return False
+        except NotActive as exc:
+            if exc.detail == "DEPROVISIONED":
+                log.warning("outbox entry %s: user %s is DEPROVISIONED; not announced, parked as dead",
+                            entry.id, entry.payload.get("userId"))
+                await self.outbox.mark_dead(entry.id, error="user DEPROVISIONED at Okta")
+                return False
+            delay = self.backoff.delay(entry.attempts + 1)
+            log.warning("outbox entry %s: user %s is %s, not ACTIVE; not announced, next look in %.1fs",
+                        entry.id, entry.payload.get("userId"), exc.detail, delay)
+            await self.outbox.retry_later(entry.id, next_attempt_at=self._clock() + delay,
+                                          error=f"user not ACTIVE at Okta ({exc.detail})")
+            return False
         except (PublishFailed, BFFError) as exc:
             self.failures += 1
             delay = self.backoff.delay(entry.attempts + 1)
@@ -157,6 +183,8 @@ class Relay:
         if self.okta is None:
             raise PublishFailed("Okta Management API not configured: cannot read the new user's profile")
         user = await self.okta.get_user(event.userId)
+        if user.status != "ACTIVE":
+            raise NotActive(user.status[:40] or "unknown")
         enriched = event.with_profile(user.profile)
         if enriched.locale is None and self.default_locale:
             enriched = replace(enriched, locale=self.default_locale)

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bff.errors import RateLimited, Unavailable
+from bff.errors import BFFError, RateLimited, Unavailable
 from bff.okta.events import EventHook, LogEvent
 from bff.settings import Settings
 from bff.signup.events import AccountCreated, dedupe_key
@@ -31,7 +31,7 @@ from bff.signup.hooks import created_users
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.invitations import InvitationRefused
 from bff.signup.membership import Membership
-from bff.signup.okta_users import OktaUser, OktaUsers
+from bff.signup.okta_users import OktaUser, OktaUsers, UserNotFound
 from bff.signup.outbox import Outbox
 from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
@@ -120,10 +120,22 @@ class SignupService:
         one ``AccountCreated`` per new account (:mod:`bff.okta.events`), de-duplicated by the outbox."""
         accepted = duplicates = 0
         users = created_users(events)
+        skipped = 0
         for created in users:
+            status = await self._okta_status(created.user_id)
+            if status not in ("ACTIVE", None):
+                # Okta logged an activation of a user that is not ACTIVE (e.g. PROVISIONED: the
+                # address is not verified): nothing is announced and no invitation redeemed. The
+                # real activation later logs another event, which is then accepted.
+                log.warning("okta hook: activation of user %s who is %s, not ACTIVE: ignored",
+                            created.user_id, status)
+                skipped += 1
+                continue
             # The account is verified now: a Users-API sign-up's invitation is redeemed first, so
-            # the relay reads the profile with its orgId when it completes the event.
-            await self.invitations.redeem_reserved(created.user_id)
+            # the relay reads the profile with its orgId when it completes the event. (Status
+            # unknown, Okta unreadable: no redemption; the relay checks ACTIVE before publishing.)
+            if status == "ACTIVE":
+                await self.invitations.redeem_reserved(created.user_id)
             event = AccountCreated.new(user_id=created.user_id, login=created.login,
                                        email=created.login or None, first_name=None, last_name=None,
                                        org_id=None, locale=None, source="okta-hook",
@@ -138,8 +150,25 @@ class SignupService:
         if accepted:
             self.relay.kick()
         if users:
-            log.info("okta hook: %d new account(s), %d duplicate(s)", accepted, duplicates)
-        return {"accepted": accepted, "duplicates": duplicates}
+            log.info("okta hook: %d new account(s), %d duplicate(s), %d not active", accepted, duplicates,
+                     skipped)
+        result = {"accepted": accepted, "duplicates": duplicates}
+        if skipped:
+            result["notActive"] = skipped
+        return result
+
+    async def _okta_status(self, user_id: str) -> str | None:
+        """The user's status at Okta; ``"GONE"`` when deleted; ``None`` when it cannot be read."""
+        if self.okta is None:
+            return None
+        try:
+            return (await self.okta.get_user(user_id)).status
+        except UserNotFound:
+            return "GONE"
+        except BFFError as exc:
+            log.error("okta hook: status of user %s unreadable (%s); the relay checks it before publishing",
+                      user_id, exc.instance_code)
+            return None
 
     # -- profile -------------------------------------------------------------------------------
 

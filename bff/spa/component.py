@@ -12,6 +12,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from bff.content.endpoints import ContentArea
+from bff.content.variations import MASTER
 from bff.settings import Settings
 from bff.spa import endpoints
 from bff.spa.assets import AssetCatalog
@@ -28,9 +29,12 @@ def content_copy_source(content: ContentArea) -> CopySource:
     """The first-paint copy from the content area: the same document ``GET /bff/content/{journey}``
     answers, from the same cache (no HTTP round trip)."""
     service = content.service
+    allowed = content.variations
 
     async def source(journey: str, requested: str, locale: str, *, preview: bool,
                      variation: str) -> Mapping[str, Any] | None:
+        if variation not in allowed:  # a page ignores what the copy API refuses (400)
+            variation = MASTER
         render = service.render_preview if preview else service.render
         rendered = await render(journey, requested, locale, variation)
         body: Mapping[str, Any] = json.loads(rendered.body)

@@ -18,6 +18,7 @@ DEV_OKTA_CLIENT_SECRET = "dev-only-insecure-client-secret"  # noqa: S105 (dev pl
 DEV_HOOK_SECRET = "dev-only-insecure-hook-secret"  # noqa: S105 (dev placeholder, refused outside dev)
 DEV_OKTA_API_TOKEN = "dev-only-insecure-okta-api-token"  # noqa: S105 (dev placeholder, refused outside dev)
 DEV_AEM_AUTHOR_TOKEN = "dev-only-insecure-aem-author-token"  # noqa: S105 (dev placeholder, refused outside dev)
+AEM_EVENTS_CLIENT_ID = "bff-dev-aem-events-client"  # an id, not a secret
 DEV_COMPLIANCE_KEY = "dev-only-insecure-compliance-key"  # noqa: S105 (dev placeholder, refused outside dev)
 
 
@@ -59,4 +60,7 @@ def dev_environment(ports: DevPorts, data_dir: Path) -> dict[str, str]:
         "BFF_ACCOUNT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:account-events",
         "BFF_AWS_REGION": "eu-west-1",
         "BFF_AWS_ENDPOINT_URL": f"http://localhost:{ports.moto}",
+        # the twin's events name this recipient (bff/content/hooks.py: only events for us count)
+        "BFF_AEM_EVENTS_CLIENT_ID": AEM_EVENTS_CLIENT_ID,
+        "BFF_CONTENT_VARIATIONS": "summer",
     }

@@ -24,8 +24,10 @@ class _Server(uvicorn.Server):
 
 async def serve_asgi(stack: contextlib.AsyncExitStack, app: Any, port: int, *, name: str) -> None:
     """Serve ``app`` on 127.0.0.1:``port`` until the stack closes."""
+    # proxy_headers off: the BFF derives the client address itself (bff.http.client_ip,
+    # BFF_TRUSTED_PROXIES); uvicorn rewriting scope["client"] first would be a second derivation.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            access_log=False)
+                            access_log=False, proxy_headers=False)
     server = _Server(config)
     task = asyncio.create_task(server.serve(), name=f"serve-{name}")
     while not server.started:

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from bff_dev.devstack import StackInfo
+from bff_dev.twins.okta.hosted_mfa import hosted_totp_secret
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -187,6 +188,9 @@ class Spa:
         if not username.input_value():
             username.fill(email)
         page.fill("#okta-signin-password", PASSWORD)
+        otp = page.locator("#okta-signin-otp")
+        if otp.count():  # the admin step-up asks Okta for a second factor (acr_values)
+            otp.fill(pyotp.TOTP(hosted_totp_secret(username.input_value() or email)).now())
         with page.expect_navigation(url=re.compile(re.escape(self.url) + ".*")):
             page.click("#okta-signin-submit")
 

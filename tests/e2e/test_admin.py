@@ -20,6 +20,20 @@ def _sign_up_for_review(spa: Spa) -> str:
     answer = spa.context.request.post(spa.url + "/bff/signup", headers={"X-CSRF": "1"}, data={
         "email": email, "firstName": "Rita", "lastName": "Review", "company": "acme", "terms": True})
     assert answer.status == 201, answer.text()
+    # PROVISIONED: nothing is announced until Okta's activation link is opened (address verified)
+    okta = spa.stack.info["okta"]
+    deadline = time.monotonic() + 15
+    mails: list[dict[str, str]] = []
+    while not mails and time.monotonic() < deadline:
+        mails = [m for m in list(okta.idx.outbox)
+                 if m["to"] == email and m["subject"] == "Activate your account"]
+        time.sleep(0.2)
+    assert mails, "no activation email"
+    page = spa.page  # the Okta-hosted activation page, then the SPA on the same tab
+    page.goto(mails[0]["link"])
+    page.fill("#act-password", "Correct-Horse-9-Battery")
+    page.click("#act-submit")
+    expect(page.locator("body")).to_contain_text("Your account is active")
     return email
 
 
@@ -76,3 +90,35 @@ def test_the_group_admin_sees_only_their_groups(spa: Spa) -> None:
     expect(table.locator("tr[data-user='alice@acme.test']")).to_have_count(0)
     expect(table.locator("tr[data-user='carol@acme.test']")).to_have_count(0)
     spa.shot("admin-users-gina")
+
+
+def test_the_org_admin_invites_and_revokes(spa: Spa) -> None:
+    invitee = f"ivy.{uuid.uuid4().hex[:8]}@example.test"
+    page = _open_admin(spa, "alice@acme.test")
+    section = page.locator("#invitations")
+    expect(section.locator("h2")).to_have_text("Invitations")
+    page.locator("#invite-email").fill(invitee)
+    page.click("#invite-button")
+    expect(page.locator("#invite-issued")).to_contain_text(f"Invitation created for {invitee}")
+    code = page.locator("#invite-code").inner_text()
+    assert len(code) >= 40
+    row = page.locator(f"#invitations-table tr[data-invitation='{invitee}']")
+    expect(row).to_contain_text("Pending")
+    expect(row).to_contain_text("alice@acme.test")
+    spa.shot("admin-invitation-issued")
+    page.reload()
+    spa.ready(page)
+    expect(page.locator("#invite-code")).to_have_count(0)  # shown once
+    expect(row).to_contain_text("Pending")
+    assert code not in page.content()
+    row.get_by_role("button", name="Revoke").click()
+    page.click("#confirm-yes")
+    expect(page.locator(".alert-success")).to_contain_text(f"The invitation for {invitee} was revoked.")
+    expect(row).to_contain_text("Revoked")
+    expect(row.get_by_role("button", name="Revoke")).to_have_count(0)
+
+
+def test_a_group_admin_has_no_invitations(spa: Spa) -> None:
+    page = _open_admin(spa, "gina@acme.test")
+    expect(page.locator("#users-table")).to_be_visible()
+    expect(page.locator("#invitations")).to_have_count(0)

@@ -137,3 +137,61 @@ async def test_signed_in_hostile_input_never_gets_a_5xx(stack: StackInfo) -> Non
         still: Any = (await client.get("/bff/user")).json()
         assert still["login"] == "carol@acme.test"  # nothing above ended the session by accident
         _check(await client.post("/bff/logout", content=NESTED, headers=SAME_ORIGIN), "logout", stack)
+
+
+HOSTILE_FORWARDING: list[dict[str, str | bytes]] = [
+    {"X-Forwarded-For": "1.2.3.4, <script>, " + "9" * 5000},
+    {"X-Forwarded-For": ",,,,", "CloudFront-Viewer-Address": "[::1]:99999999"},
+    {"CloudFront-Viewer-Address": "fe80::1%eth0:80", "X-BFF-Origin-Verify": "x" * 8000},
+    {"CloudFront-Viewer-Address": b"\xff" * 40, "X-Forwarded-For": "::ffff:999.1.1.1"},
+]
+AEM_HOOK_INPUTS: list[tuple[str, bytes | None, dict[str, str]]] = [
+    ("GET", None, {}),
+    ("POST", b'{"specversion":"1.0","id":"1","source":"s","type":"aem.sites.contentFragment.published",'
+             b'"time":"9999-99-99","recipientclientid":["x"],"data":{"path":"/content/dam/bff/en/ui-copy/signin"}}',
+     {"Content-Type": "application/cloudevents+json", "X-Webhook-Secret": "wrong"}),
+    ("POST", b"[" + b'{"specversion":"1.0","id":"1","source":"s","type":"t",'
+     b'"time":"1970-01-01T00:00:00Z"},' * 50 + b"{}]",
+     {"Content-Type": "application/cloudevents-batch+json"}),
+    ("POST", b"{}", {"Content-Type": "application/json", "x-adobe-digital-signature-1": "%%%",
+                     "x-adobe-public-key1-path": "/../../etc/passwd"}),
+    ("POST", b"{}", {"Content-Type": "application/json", "x-adobe-digital-signature-1": "AAAA",
+                     "x-adobe-public-key1-path": "/prod/keys/pub-key-" + "a" * 64 + ".pem"}),
+]
+ISSUE_12_PATHS = [
+    "/bff/hooks/aem?challenge=%3Cscript%3E", "/bff/hooks/aem?challenge=" + "a" * 5000,
+    "/bff/hooks/aem?challenge=a&challenge=b", "/bff/hooks/aem?challenge=%0d%0aX:%20y",
+    "/bff/content/signin?variation=" + "v" * 64, "/bff/content/signin?variation=autumn&variation=summer",
+    "/bff/content/signin?variation=%00", "/preview?path=/content/dam/bff/en/ui-copy/signin&variation=nope",
+    "/api/admin/..;/users", "/api/admin/users;jsessionid=ABC", "/api/admin/users%3Bx", "/api/;/admin",
+    "/bff/login?scope=admin&prompt=none&max_age=0&acr_values=urn:okta:loa:1fa:any",
+    "/bff/login?scope=admin%20admin", "/bff/callback?code=x&state=y&error=step_up_required",
+]
+
+
+async def test_issue_12_inputs_never_get_a_5xx(stack: StackInfo) -> None:
+    """Issue 12 §2-§6's new inputs: forged forwarding headers on every route, the webhook's
+    recipient/time/challenge/key-path, unknown variations, ; path parameters, step-up logins."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        for (path, methods), headers in itertools.product(_paths(), HOSTILE_FORWARDING):
+            concrete = _concrete(path)[0]
+            for method in sorted(methods):
+                answer = await client.request(method, concrete, headers={**SAME_ORIGIN, **headers})
+                _check(answer, f"{method} {concrete} [forwarding]", stack)
+        for method, body, headers in AEM_HOOK_INPUTS:
+            answer = await client.request(method, "/bff/hooks/aem", content=body, headers=headers)
+            _check(answer, f"{method} /bff/hooks/aem", stack)
+            assert answer.status_code in {400, 401, 403, 413, 415}, answer.text
+        await login_as(client, "alice@acme.test", scope="admin")
+        for path in ISSUE_12_PATHS:
+            for method in ("GET", "POST"):
+                answer = await client.request(method, path, headers=SAME_ORIGIN)
+                _check(answer, f"{method} {path[:60]}", stack)
+        for path in ("/api/admin/..;/users", "/api/admin/users;jsessionid=ABC", "/api/admin/users%3Bx"):
+            answer = await client.get(path, headers=SAME_ORIGIN)
+            assert answer.status_code == 400 and answer.json()["code"] == "bad_path", path
+        unknown = await client.get("/bff/content/signin?variation=autumn")
+        assert unknown.json()["code"] == "unknown_variation"
+        challenge = await client.get("/bff/hooks/aem?challenge=8ec8d794-e0ab-42df")
+        assert challenge.text == "8ec8d794-e0ab-42df"
+        assert challenge.headers["content-type"].startswith("text/plain")

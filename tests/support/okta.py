@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 
 from bff_dev.serving import free_port, serve_asgi
 from bff_dev.twins.okta import OktaTwin
+from bff_dev.twins.okta.hosted_mfa import hosted_totp_secret
 
 PASSWORD = "Passw0rd!"
 _STATE_TOKEN = re.compile(r'name="stateToken" value="([^"]*)"')
@@ -56,5 +58,7 @@ async def browser_sign_in(http: httpx.AsyncClient, authorize_url: str, *, userna
     if username is None:
         hint = re.search(r'name="username" value="([^"]*)"', response.text)
         username = unescape(hint.group(1)) if hint else ""
-    return await http.post(unescape(action.group(1)), follow_redirects=False, data={
-        "stateToken": unescape(state_token.group(1)), "username": username, "password": password})
+    data = {"stateToken": unescape(state_token.group(1)), "username": username, "password": password}
+    if 'name="otp"' in response.text:  # a step-up (acr_values=...2fa...): the second factor too
+        data["otp"] = pyotp.TOTP(hosted_totp_secret(username)).now()
+    return await http.post(unescape(action.group(1)), follow_redirects=False, data=data)

@@ -148,3 +148,15 @@ def test_profile_fields_of_the_profile_screen_are_allowed() -> None:
     fields = "company,title,mobilePhone,primaryPhone,countryCode,preferredLanguage,locale"
     settings = Settings.from_env(base_env(BFF_PROFILE_FIELDS=fields))
     assert settings.signup.profile_fields == tuple(fields.split(","))
+
+
+def test_invitations_secret_is_a_list_of_strong_values() -> None:
+    off = Settings.from_env(base_env())
+    assert off.signup.invitations_secrets == ()
+    on = Settings.from_env(base_env(BFF_INVITATIONS_SECRET=f" {'n' * 32} , {'o' * 40} "))
+    assert on.signup.invitations_secrets == ("n" * 32, "o" * 40)
+    for weak in ("short", "x" * 31, f"{'a' * 32},tiny"):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_env(base_env(BFF_INVITATIONS_SECRET=weak))
+        assert any("BFF_INVITATIONS_SECRET" in line for line in info.value.lines)
+        assert weak.split(",")[-1] not in " ".join(info.value.lines)  # the value is never echoed

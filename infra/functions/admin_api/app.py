@@ -15,18 +15,27 @@ Customer admins manage their own organisation (see :mod:`admin_api.service` for 
     GET    /api/admin/reviews/{reviewId}
     POST   /api/admin/reviews/{reviewId}/approve         Okta complianceStatus=passed + Marketo lead
     POST   /api/admin/reviews/{reviewId}/reject          complianceStatus=rejected + user deactivated
+    GET    /api/admin/invitations                        the org's invitations (org admins)
+    POST   /api/admin/invitations                        {"email": ...}: invite one address (org admins)
+    POST   /api/admin/invitations/{invitationId}/revoke  revoke a pending invitation (org admins)
+
+The invitation records are the BFF's (its session store, encrypted with its keys): these routes
+authorize the admin here and then call the BFF's ``/bff/internal/invitations`` endpoints
+(fnlib.invitations; ``BFF_INTERNAL_URL`` + the secret's ``BFF_INVITATIONS_SECRET``).
 
 Errors are ``application/problem+json`` ``{type,title,status,code,detail}`` like the BFF's.
 
 Environment (fnlib.names): ``SECRETS_ARN`` (JSON: ``OKTA_API_TOKEN`` or ``OKTA_CLIENT_ID`` +
 ``OKTA_PRIVATE_KEY``; ``MARKETO_CLIENT_ID``, ``MARKETO_CLIENT_SECRET``), ``OKTA_ORG_URL``,
 ``REVIEW_TABLE``, ``MARKETO_IDENTITY_URL``, ``MARKETO_REST_URL``; optional ``ADMINS_GROUP``
-(default ``customer-admins``). Read once, at cold start.
+(default ``customer-admins``), ``BFF_INTERNAL_URL`` (the invitation actions). Read once, at cold start.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -37,8 +46,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from admin_api.authz import Caller, Denied
+from admin_api.authz import Caller, Denied, authorize
 from admin_api.service import AdminError, AdminService, Invalid, Unavailable
+from fnlib.invitations import BffInvitations
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
 from fnlib.okta import okta_client
@@ -54,6 +64,7 @@ REVIEW_TABLE = env("REVIEW_TABLE")
 MARKETO_IDENTITY_URL = env("MARKETO_IDENTITY_URL")
 MARKETO_REST_URL = env("MARKETO_REST_URL")
 ADMINS_GROUP = env("ADMINS_GROUP", "customer-admins")
+BFF_INTERNAL_URL = env("BFF_INTERNAL_URL", "")
 
 logger = Logger()
 app = APIGatewayHttpResolver(strip_prefixes=["/api/admin"])
@@ -88,7 +99,16 @@ def service() -> AdminService:
                                            str(secret.get("MARKETO_CLIENT_SECRET", "")), http=http))
             return built[0]
 
-        _current.update(secret=secret, service=AdminService(okta, reviews, marketo, ADMINS_GROUP))
+        invitations = None
+        bff_secret = str(secret.get("BFF_INVITATIONS_SECRET") or "")
+        if BFF_INTERNAL_URL and bff_secret:
+            client = BffInvitations(BFF_INTERNAL_URL, bff_secret, http=http)
+
+            def invitations() -> BffInvitations:
+                return client
+
+        _current.update(secret=secret, service=AdminService(okta, reviews, marketo, ADMINS_GROUP,
+                                                            invitations))
     result: AdminService = _current["service"]
     return result
 
@@ -131,10 +151,30 @@ def _unexpected(exc: Exception) -> Response[str]:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def caller() -> Caller:
-    """The authenticated admin; every route calls this FIRST, before any I/O."""
+def _authorizer_jwt() -> Any:
     raw = app.current_event.raw_event.get("requestContext", {}).get("authorizer", {})
-    return Caller.from_authorizer(raw.get("jwt") if isinstance(raw, dict) else None)
+    return raw.get("jwt") if isinstance(raw, dict) else None
+
+
+Handler = Callable[..., Any]
+
+
+def admin_route(method: str, path: str, action: str) -> Callable[[Handler], Handler]:
+    """Register a route of the admin API: the ONLY way routes are added. The handler runs after
+    :func:`~admin_api.authz.authorize` (before any I/O) and receives the caller first."""
+
+    def register(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def authorized(**params: str) -> Any:
+            who = authorize(_authorizer_jwt(), action)
+            return handler(who, **params)
+
+        authorized.admin_action = action  # type: ignore[attr-defined]
+        authorized.authorized_by = authorize  # type: ignore[attr-defined]
+        app.route(path, method)(authorized)
+        return authorized
+
+    return register
 
 
 def query(name: str) -> str | None:
@@ -174,55 +214,48 @@ def json_body() -> Any:
 # ---------------------------------------------------------------------------------- users
 
 
-@app.get("/users")
-def list_users() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/users", "users.list")
+def list_users(who: Caller) -> dict[str, Any]:
     return service().list_users(who, q=query("q"), status=query("status"), limit=limit(),
                                 after=query("after"))
 
 
-@app.get("/users/<user_id>")
-def get_user(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/users/<user_id>", "users.get")
+def get_user(who: Caller, user_id: str) -> dict[str, Any]:
     return service().get_user(who, user_id)
 
 
-@app.post("/users/<user_id>/deactivate")
-def deactivate(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/users/<user_id>/deactivate", "users.deactivate")
+def deactivate(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().deactivate(who, user_id)
     logger.info("user deactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.post("/users/<user_id>/sessions/revoke")
-def revoke_sessions(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/users/<user_id>/sessions/revoke", "users.revoke_sessions")
+def revoke_sessions(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().revoke_sessions(who, user_id)
     logger.info("user sessions revoked", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.post("/users/<user_id>/reactivate")
-def reactivate(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/users/<user_id>/reactivate", "users.reactivate")
+def reactivate(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().reactivate(who, user_id)
     logger.info("user reactivated", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.put("/users/<user_id>/admin-role")
-def assign_role(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("PUT", "/users/<user_id>/admin-role", "roles.assign")
+def assign_role(who: Caller, user_id: str) -> dict[str, Any]:
     body = json_body()  # parsed before any I/O
     result = service().assign_group_admin(who, user_id, body)
     logger.info("group admin assigned", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
 
 
-@app.delete("/users/<user_id>/admin-role")
-def remove_role(user_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("DELETE", "/users/<user_id>/admin-role", "roles.remove")
+def remove_role(who: Caller, user_id: str) -> dict[str, Any]:
     result = service().remove_group_admin(who, user_id)
     logger.info("group admin removed", extra={"by": who.login, "userId": user_id, "orgId": who.org_id})
     return result
@@ -231,38 +264,61 @@ def remove_role(user_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- groups
 
 
-@app.get("/groups")
-def list_groups() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/groups", "groups.list")
+def list_groups(who: Caller) -> dict[str, Any]:
     return service().list_groups(who)
+
+
+# ---------------------------------------------------------------------------------- invitations
+
+
+@admin_route("GET", "/invitations", "invitations.list")
+def list_invitations(who: Caller) -> dict[str, Any]:
+    return service().list_invitations(who)
+
+
+@admin_route("POST", "/invitations", "invitations.issue")
+def invite(who: Caller) -> Response[str]:
+    body = json_body()  # parsed before any I/O
+    result = service().invite(who, body)
+    invitation = result.get("invitation") or {}
+    logger.info("invitation issued", extra={"by": who.login, "orgId": who.org_id,
+                                            "invitationId": invitation.get("id"),
+                                            "email": invitation.get("email")})
+    return Response(status_code=201, content_type="application/json", body=json.dumps(result),
+                    headers={"Cache-Control": "no-store"})
+
+
+@admin_route("POST", "/invitations/<invitation_id>/revoke", "invitations.revoke")
+def revoke_invitation(who: Caller, invitation_id: str) -> dict[str, Any]:
+    result = service().revoke_invitation(who, invitation_id)
+    logger.info("invitation revoked", extra={"by": who.login, "orgId": who.org_id,
+                                             "invitationId": invitation_id})
+    return result
 
 
 # ---------------------------------------------------------------------------------- reviews
 
 
-@app.get("/reviews")
-def list_reviews() -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/reviews", "reviews.list")
+def list_reviews(who: Caller) -> dict[str, Any]:
     return service().list_reviews(who, status=query("status"), limit=limit(), cursor=query("cursor"))
 
 
-@app.get("/reviews/<review_id>")
-def get_review(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("GET", "/reviews/<review_id>", "reviews.get")
+def get_review(who: Caller, review_id: str) -> dict[str, Any]:
     return service().get_review(who, review_id)
 
 
-@app.post("/reviews/<review_id>/approve")
-def approve(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/reviews/<review_id>/approve", "reviews.approve")
+def approve(who: Caller, review_id: str) -> dict[str, Any]:
     result = service().decide(who, review_id, APPROVED)
     logger.info("review approved", extra={"by": who.login, "reviewId": review_id, "orgId": who.org_id})
     return result
 
 
-@app.post("/reviews/<review_id>/reject")
-def reject(review_id: str) -> dict[str, Any]:
-    who = caller()
+@admin_route("POST", "/reviews/<review_id>/reject", "reviews.reject")
+def reject(who: Caller, review_id: str) -> dict[str, Any]:
     result = service().decide(who, review_id, REJECTED)
     logger.info("review rejected", extra={"by": who.login, "reviewId": review_id, "orgId": who.org_id})
     return result

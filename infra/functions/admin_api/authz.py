@@ -6,14 +6,27 @@ such as ``adminGroups`` as ``"[acme-sales acme-support]"``; a JSON array string 
 too) and ``scopes`` may be null, so ``scp``/``scope`` are read as well. Group names therefore
 must not contain spaces (Okta group names used as admin groups here never do).
 
+Every action of the API goes through ONE function, :func:`authorize` (``admin_api.app``
+registers routes only through ``admin_route``, which calls it before the handler runs;
+tests/unit/functions/admin_api/test_authz.py enumerates the resolver's routes to prove it). It
+knows every action by name (:data:`ACTIONS`, fail-closed for any other) and the role each needs;
+the rules that depend on the target (who the user is) are :meth:`Caller.may_manage`, which the
+service applies to every change of a user: deactivate, reactivate, roles, and the review
+decisions (a reject deactivates the user).
+
 Rules:
 - the ``admin`` scope and an ``orgId`` are required; ``adminRole`` must be ``org_admin`` or
   ``group_admin``; anything else is 403;
+- role changes (``roles.assign``, ``roles.remove``) are for org admins only;
+- nobody changes their own account or decides their own review; a group admin never acts on
+  another administrator (deactivate, reactivate, approve or reject their review);
 - an org admin acts on users and groups of their own ``orgId`` only;
 - a group admin acts only on users who belong to one of their ``adminGroups`` (groups of their
   own org), and never on another administrator;
 - a user, group or review of another org does not exist for the caller (404), as does a user
-  outside a group admin's groups.
+  outside a group admin's groups;
+- invitations (invite, list, revoke) are an org admin's, into their own ``orgId`` only: a group
+  admin gets 403 (an invitation grants membership of the whole organisation, not of a group).
 """
 
 from __future__ import annotations
@@ -31,6 +44,27 @@ ADMIN_SCOPE = "admin"
 
 class Denied(Exception):
     """The caller may not do this at all (403)."""
+
+
+ANY_ADMIN = "any_admin"
+#: Every action of the admin API and the role it needs (beyond the admin scope and a role).
+ACTIONS: dict[str, str] = {
+    "users.list": ANY_ADMIN,
+    "users.get": ANY_ADMIN,
+    "users.deactivate": ANY_ADMIN,
+    "users.reactivate": ANY_ADMIN,
+    "users.revoke_sessions": ANY_ADMIN,
+    "roles.assign": ORG_ADMIN,
+    "roles.remove": ORG_ADMIN,
+    "groups.list": ANY_ADMIN,
+    "reviews.list": ANY_ADMIN,
+    "reviews.get": ANY_ADMIN,
+    "reviews.approve": ANY_ADMIN,
+    "reviews.reject": ANY_ADMIN,
+    "invitations.list": ORG_ADMIN,
+    "invitations.issue": ORG_ADMIN,
+    "invitations.revoke": ORG_ADMIN,
+}
 
 
 def parse_list_claim(value: Any) -> tuple[str, ...]:
@@ -128,3 +162,22 @@ class Caller:
     def may_assign_roles(self) -> None:
         if not self.is_org_admin:
             raise Denied("only an org admin can assign or remove the group-admin role")
+
+    def may_invite(self) -> None:
+        if not self.is_org_admin:
+            raise Denied("only an org admin can invite into, or manage the invitations of, the organisation")
+
+
+def authorize(jwt: Mapping[str, Any] | None, action: str) -> Caller:
+    """THE authorization of every admin action: who calls (from the authorizer's claims) and
+    whether their role allows ``action`` at all; raises :class:`Denied` (403). An action this
+    table does not know is denied (a new route cannot be forgotten open)."""
+    needed = ACTIONS.get(action)
+    if needed is None:
+        raise Denied("unknown action")
+    caller = Caller.from_authorizer(jwt)
+    if needed == ORG_ADMIN and not caller.is_org_admin:
+        raise Denied("only an org admin can assign or remove the group-admin role"
+                     if action.startswith("roles.") else
+                     "only an org admin can invite into, or manage the invitations of, the organisation")
+    return caller

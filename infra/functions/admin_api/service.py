@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from admin_api.authz import GROUP_ADMIN, ORG_ADMIN, Caller
 from bff.okta import OktaClient, OktaError, OktaNotFound, OktaRateLimited
+from fnlib.invitations import BffInvitations, InvitationsError
 from fnlib.marketo import MarketoClient, MarketoError
 from fnlib.review import APPROVED, REJECTED, STATUSES, BadCursor, Review, ReviewConflict, ReviewRepository
 
@@ -32,6 +33,8 @@ _QUERY = re.compile(r"^[\w .@'+-]{1,100}$")
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 _GROUP_NAME = re.compile(r"^\S{1,255}$")
 MAX_GROUPS = 50
+_INVITATION_ID = re.compile(r"^[0-9a-f]{8,64}$")
+EMAIL_MAX = 100
 
 
 class AdminError(Exception):
@@ -96,6 +99,27 @@ def upstream(what: str) -> Iterator[None]:
         raise BadGateway(f"{what} failed") from exc
 
 
+@contextmanager
+def bff_invitations() -> Iterator[None]:
+    """The BFF's answers as this API's problems: its field errors (422) pass, nothing else."""
+    try:
+        yield
+    except InvitationsError as exc:
+        if exc.status == 422:
+            errors = exc.body.get("errors")
+            safe = [{"field": str(e.get("field"))[:40], "code": str(e.get("code"))[:80]}
+                    for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+            raise Invalid(safe or [{"field": "body", "code": "invalid"}]) from None
+        if exc.status == 404:
+            raise NotFound("No such invitation") from None
+        if exc.status == 409:
+            raise Conflict("The invitation was already used") from None
+        if exc.retryable:
+            raise Unavailable("Invitations are temporarily unavailable; try again",
+                              headers={"Retry-After": "5"}) from None
+        raise BadGateway("Invitations failed") from None
+
+
 def _search_value(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -132,6 +156,8 @@ class AdminService:
     reviews: ReviewRepository
     marketo: Callable[[], MarketoClient]  # built lazily: only approvals need it
     admins_group: str = "customer-admins"
+    #: The BFF's invitation endpoints (fnlib.invitations); None: not configured (503).
+    invitations: Callable[[], BffInvitations] | None = None
 
     # -------------------------------------------------------------------------- lookups
 
@@ -323,6 +349,43 @@ class AdminService:
         groups = [g for g in self._org_groups(caller) if caller.sees_group(g)]
         return {"groups": sorted((group_view(g) for g in groups), key=lambda g: str(g["name"]))}
 
+    # -------------------------------------------------------------------------- invitations
+
+    def _bff(self) -> BffInvitations:
+        if self.invitations is None:
+            raise Unavailable("Invitations are not configured (BFF_INTERNAL_URL, BFF_INVITATIONS_SECRET)")
+        return self.invitations()
+
+    def invite(self, caller: Caller, body: Any) -> dict[str, Any]:
+        """Invite one address into the caller's organisation. The answer carries the code,
+        shown once (the BFF keeps only its hash)."""
+        caller.may_invite()
+        if not isinstance(body, dict):
+            raise Invalid([{"field": "body", "code": "invalid"}], "A JSON object is required")
+        errors = [{"field": str(k)[:40], "code": "unknown"} for k in sorted(set(body) - {"email"})[:5]]
+        email = body.get("email")
+        if not isinstance(email, str) or not email.strip():
+            errors.append({"field": "email", "code": "required"})
+        elif len(email) > EMAIL_MAX:
+            errors.append({"field": "email", "code": "tooLong"})
+        if errors:
+            raise Invalid(errors)
+        assert isinstance(email, str)
+        with bff_invitations():
+            return self._bff().issue(caller.org_id, email, invited_by=caller.login)
+
+    def list_invitations(self, caller: Caller) -> dict[str, Any]:
+        caller.may_invite()
+        with bff_invitations():
+            return self._bff().list(caller.org_id)
+
+    def revoke_invitation(self, caller: Caller, invitation_id: str) -> dict[str, Any]:
+        caller.may_invite()
+        if not _INVITATION_ID.match(invitation_id or ""):
+            raise NotFound("No such invitation")
+        with bff_invitations():
+            return self._bff().revoke(caller.org_id, invitation_id, revoked_by=caller.login)
+
     # -------------------------------------------------------------------------- reviews
 
     def list_reviews(self, caller: Caller, *, status: str | None, limit: int,
@@ -355,8 +418,20 @@ class AdminService:
     def get_review(self, caller: Caller, review_id: str) -> dict[str, Any]:
         return self._visible_review(caller, review_id).public()
 
+    def _review_subject(self, review: Review) -> dict[str, Any]:
+        """The user a review is about, for :meth:`Caller.may_manage` (the directory's view; the
+        review's own copy when the user is gone from the directory)."""
+        with upstream("The directory"):
+            try:
+                return self.okta.get_user(review.user_id)
+            except OktaNotFound:
+                return {"id": review.user_id, "profile": {"login": review.login}}
+
     def decide(self, caller: Caller, review_id: str, decision: str) -> dict[str, Any]:
         review = self._visible_review(caller, review_id)
+        # The same rule as deactivate (a reject deactivates): not your own review, and a group
+        # admin never decides on another administrator's.
+        caller.may_manage(self._review_subject(review))
         if review.status != "pending":
             raise Conflict(f"The review was already {review.status}", review=review.public())
         try:
@@ -373,7 +448,8 @@ class AdminService:
             self.reviews.release(caller.org_id, review.review_id, decision)  # stays pending: retry
             raise
         try:
-            decided = self.reviews.decide(caller.org_id, review.review_id, decision, caller.login)
+            decided = self.reviews.decide(caller.org_id, review.review_id, decision, caller.login,
+                                          by_id=caller.user_id, role=caller.role)
         except ReviewConflict as exc:
             current = exc.review.public() if exc.review else None
             raise Conflict("The review was decided concurrently", review=current) from None

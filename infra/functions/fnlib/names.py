@@ -31,7 +31,9 @@ OPTIONAL_ENV: dict[str, tuple[str, ...]] = {
     "account_validation": ("COMPLIANCE_TIMEOUT", "IDEMPOTENCY_TTL_SECONDS"),
     # ADMINS_GROUP: the Okta group whose members the authorization server grants the admin
     # scope (a group admin is added to / removed from it); default "customer-admins".
-    "admin_api": ("ADMINS_GROUP",),
+    # BFF_INTERNAL_URL: the BFF's base URL as the function reaches it; the invitation actions call
+    # its /bff/internal/invitations endpoints (unset: they answer 503 "not configured").
+    "admin_api": ("ADMINS_GROUP", "BFF_INTERNAL_URL"),
 }
 
 # Keys of the JSON secret named by SECRETS_ARN (Secrets Manager) that account_validation reads
@@ -43,7 +45,10 @@ ACCOUNT_VALIDATION_SECRET_KEYS: tuple[str, ...] = (
 
 # Keys of the same JSON secret that admin_api reads: the Okta credentials (an API token, or the
 # service app's client id + private key for private_key_jwt) and the Marketo client.
-ADMIN_API_SECRET_KEYS: tuple[str, ...] = ("MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET")
+# BFF_INVITATIONS_SECRET: the bearer credential of the BFF's invitation endpoints (the newest value
+# of the BFF's BFF_INVITATIONS_SECRET).
+ADMIN_API_SECRET_KEYS: tuple[str, ...] = (
+    "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET", "BFF_INVITATIONS_SECRET")
 ADMIN_API_OKTA_SECRET_KEYS: tuple[tuple[str, ...], ...] = (
     ("OKTA_API_TOKEN",), ("OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY"))
 

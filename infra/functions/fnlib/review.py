@@ -4,8 +4,10 @@ reviews) and the admin API (which lists and decides them).
 Table (``fnlib.names.MANUAL_REVIEW_TABLE``; ``REVIEW_TABLE`` names the deployed one): partition
 key ``orgId``, sort key ``reviewId``; attributes ``userId, login, firstName, lastName, reason``
 (or ``reasons``: a list of ``{code, message}`` from the compliance API), ``status``
-(``pending|approved|rejected``), ``createdAt``, ``decidedAt``, ``decidedBy``; while a decision
-is being carried out also ``decision`` and ``decisionStartedAt``.
+(``pending|approved|rejected``), ``createdAt``, ``decidedAt``, ``decidedBy``, ``decidedById``
+(the admin's Okta user id) and ``audit`` (a list, one entry per decision: ``{at, by, byId,
+role, action}``: who, when, what); while a decision is being carried out also ``decision`` and
+``decisionStartedAt``.
 
 A decision happens ONCE and is never half-done: :meth:`ReviewRepository.claim` marks the review
 as being decided (conditional on ``status = pending`` and no other live claim), the caller does
@@ -66,6 +68,8 @@ class Review:
     email: str | None = None
     reasons: tuple[dict[str, str], ...] = ()
     decision: str | None = None  # a decision in progress
+    decided_by_id: str | None = None
+    audit: tuple[dict[str, str], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -77,7 +81,7 @@ class Review:
             reason = "; ".join(r.get("message") or r.get("code", "") for r in reasons)
         known = {"orgId", "reviewId", "userId", "login", "firstName", "lastName", "reason", "reasons",
                  "status", "createdAt", "decidedAt", "decidedBy", "email", "decision", "decisionStartedAt",
-                 "decisionBy"}
+                 "decisionBy", "decidedById", "audit"}
         return cls(
             org_id=str(item["orgId"]),
             review_id=str(item["reviewId"]),
@@ -93,6 +97,9 @@ class Review:
             email=item.get("email"),
             reasons=reasons,
             decision=item.get("decision"),
+            decided_by_id=item.get("decidedById"),
+            audit=tuple({str(k): str(v) for k, v in a.items()} for a in item.get("audit") or []
+                        if isinstance(a, Mapping)),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -102,10 +109,13 @@ class Review:
             "firstName": self.first_name, "lastName": self.last_name, "reason": self.reason,
             "status": self.status, "createdAt": self.created_at,
         }
-        optional = {"decidedAt": self.decided_at, "decidedBy": self.decided_by, "email": self.email}
+        optional = {"decidedAt": self.decided_at, "decidedBy": self.decided_by, "email": self.email,
+                    "decidedById": self.decided_by_id}
         item.update({k: v for k, v in optional.items() if v is not None})
         if self.reasons:
             item["reasons"] = [dict(r) for r in self.reasons]
+        if self.audit:
+            item["audit"] = [dict(a) for a in self.audit]
         item.update(self.extra)
         return item
 
@@ -116,6 +126,7 @@ class Review:
             "email": self.email or self.login, "firstName": self.first_name, "lastName": self.last_name,
             "reason": self.reason, "reasons": [dict(r) for r in self.reasons], "status": self.status,
             "createdAt": self.created_at, "decidedAt": self.decided_at, "decidedBy": self.decided_by,
+            "audit": [dict(a) for a in self.audit],
         }
 
 
@@ -246,19 +257,25 @@ class ReviewRepository:
             if not _conditional_failed(exc):
                 raise
 
-    def decide(self, org_id: str, review_id: str, decision: str, by: str) -> Review:
-        """Record the outcome, once: only a pending review claimed for this decision changes."""
+    def decide(self, org_id: str, review_id: str, decision: str, by: str, *, by_id: str | None = None,
+               role: str | None = None) -> Review:
+        """Record the outcome, once: only a pending review claimed for this decision changes.
+        The audit entry (who: ``by``/``by_id``/``role``, when, what) is written in the same
+        conditional update, so a decision never exists without it."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}")
+        now = self._iso()
+        entry = {"at": now, "by": by, "byId": by_id or "", "role": role or "", "action": decision}
         try:
             result = self.table.update_item(
                 Key={"orgId": org_id, "reviewId": review_id},
-                UpdateExpression=("SET #s = :d, decidedAt = :now, decidedBy = :by "
+                UpdateExpression=("SET #s = :d, decidedAt = :now, decidedBy = :by, decidedById = :byid, "
+                                  "audit = list_append(if_not_exists(audit, :none), :entry) "
                                   "REMOVE #d, decisionStartedAt, decisionBy"),
                 ConditionExpression="#s = :pending AND (attribute_not_exists(#d) OR #d = :d)",
                 ExpressionAttributeNames={"#s": "status", "#d": "decision"},
-                ExpressionAttributeValues={":d": decision, ":now": self._iso(), ":by": by,
-                                           ":pending": PENDING},
+                ExpressionAttributeValues={":d": decision, ":now": now, ":by": by, ":byid": by_id or "",
+                                           ":pending": PENDING, ":none": [], ":entry": [entry]},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:

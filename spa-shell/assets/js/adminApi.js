@@ -85,3 +85,30 @@ export async function listReviews() {
 export function decideReview(id, approve) {
   return request(`/api/admin/reviews/${enc(id)}/${approve ? 'approve' : 'reject'}`, { method: 'POST' });
 }
+
+// -- invitations (org admins; the admin API calls the BFF's invitation store) -----------------
+
+export function normaliseInvitation(raw) {
+  return {
+    id: raw.id,
+    email: raw.email || '',
+    status: raw.status || 'pending',
+    invitedBy: raw.invitedBy || '',
+    expires: raw.expiresAt || null,
+  };
+}
+
+export async function listInvitations() {
+  return list(await getJSON('/api/admin/invitations', { cache: 'no-store' }), 'invitations').map(normaliseInvitation);
+}
+
+/** Invites one address; resolves to {code, invitation} (the code is shown once). */
+export async function invite(email) {
+  const body = await request('/api/admin/invitations', { method: 'POST', body: { email } });
+  return { code: body && body.code, invitation: normaliseInvitation((body && body.invitation) || {}) };
+}
+
+export async function revokeInvitation(id) {
+  const body = await request(`/api/admin/invitations/${enc(id)}/revoke`, { method: 'POST' });
+  return normaliseInvitation((body && body.invitation) || {});
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,11 @@ from bff_dev.serving import free_port
 from bff_dev.twins.aem import AemTwin
 from tests.integration.content.conftest import HOOK_SECRET, aem_env, bff
 from tests.support.env import make_settings
+
+
+def now_iso() -> str:
+    """A CloudEvents ``time`` inside the hook's replay window."""
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +76,7 @@ async def test_publish_event_invalidates_the_journey_paths(aem: AemTwin, moto_ur
         batch = [
             {
                 "specversion": "1.0",
+                "time": now_iso(),
                 "id": str(uuid.uuid4()),
                 "source": "urn:test",
                 "type": "aem.sites.contentFragment.published",
@@ -103,6 +110,7 @@ async def test_cdn_failure_does_not_fail_the_eviction(aem: AemTwin, moto_url: st
     async with bff(settings) as client:
         e = {
             "specversion": "1.0",
+            "time": now_iso(),
             "id": "x1",
             "source": "urn:test",
             "type": "aem.sites.contentFragment.published",

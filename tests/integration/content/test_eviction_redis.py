@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
@@ -16,9 +17,15 @@ from tests.integration.content.conftest import HOOK_SECRET, REDIS_URL, aem_env, 
 from tests.support.env import make_settings
 
 
+def now_iso() -> str:
+    """A CloudEvents ``time`` inside the hook's replay window."""
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
 def event(path: str) -> dict[str, object]:
     return {
         "specversion": "1.0",
+        "time": now_iso(),
         "id": str(uuid.uuid4()),
         "source": f"urn:test:{uuid.uuid4()}",
         "type": "aem.sites.contentFragment.published",

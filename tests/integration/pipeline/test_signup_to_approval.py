@@ -5,7 +5,8 @@ with the real SNS -> SQS topology, the subscriber workers running the Lambda han
 compliance and Marketo twins, the API Gateway twin in front of the admin API) on free loopback
 ports, driven over HTTP the way the SPA does:
 
-* pass: ``POST /bff/signup`` -> the Okta user exists -> ``AccountCreated`` on SNS -> both
+* pass: ``POST /bff/signup`` -> the Okta user exists (PROVISIONED) -> its activation link is
+  opened (address verified, ACTIVE) -> ``AccountCreated`` on SNS -> both
   queues -> the welcome email in SES -> compliance passes -> Okta ``complianceStatus=passed``
   and the Marketo lead exists;
 * fail: compliance flags the name -> ``complianceStatus=review`` and a manual-review record ->
@@ -64,6 +65,18 @@ async def _sign_up(stack: StackInfo, last_name: str, locale: str = "en") -> str:
             "email": email, "firstName": "Pat", "lastName": last_name, "company": "acme",
             "locale": locale, "terms": True})
     assert answer.status_code == 201, answer.text
+    assert answer.json()["next"] == "activateByEmail"  # PROVISIONED: nothing announced yet
+    # Okta's activation email (the twin's outbox): opening its link verifies the address; the
+    # account is ACTIVE once a password is chosen, and only then is AccountCreated published.
+    okta = stack.info["okta"]
+    mail = await _eventually(lambda: next((m for m in okta.idx.outbox if m["to"] == email
+                                           and m["subject"] == "Activate your account"), None),
+                             what="the activation email")
+    async with httpx.AsyncClient(timeout=20) as browser:
+        done = await browser.post(mail["link"], data={"password": "Correct-Horse-9-Battery"})
+        assert done.status_code == 200, done.text
+    user = okta.directory.user(email)
+    assert user is not None and user.status == "ACTIVE"
     return email
 
 

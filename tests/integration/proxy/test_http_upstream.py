@@ -51,10 +51,9 @@ async def test_headers_stripped_and_set_on_the_wire(bff: Bff, upstream: Recordin
     assert seen.header("authorization") == ["Bearer at-test"]
     assert seen.header("cookie") == []
     assert seen.header("forwarded") == [] and seen.header("x-drop-me") == []
-    # uvicorn trusts X-Forwarded-For from loopback (forwarded_allow_ips), so the client address is
-    # what that trusted hop reported; the proxy sends exactly that one address, never the chain.
-    # (Without a trusted hop the client's header is ignored: tests/unit/proxy/test_proxy.py.)
-    assert seen.header("x-forwarded-for") == ["6.6.6.6"]
+    # No BFF_TRUSTED_PROXIES: the client's X-Forwarded-For is a claim nobody vouches for; the
+    # upstream gets the peer's address (issue 12 §2; the trusted case: test_trusted_proxy_...).
+    assert seen.header("x-forwarded-for") == ["127.0.0.1"]
     assert seen.header("x-forwarded-host") == [bff.url.removeprefix("http://")]
     assert seen.header("x-forwarded-proto") == ["http"]
     assert seen.header("x-keep") == ["kept"]
@@ -179,3 +178,25 @@ async def test_streamed_body_over_limit_is_413_before_the_upstream(tmp_path: Pat
         assert upstream.seen == []
         ok = await bff.client.post("/api/admin/users", content=gzip.compress(b"{}"))
         assert ok.status_code == 200 and len(upstream.seen) == 1
+
+
+async def test_trusted_proxy_hops_decide_the_forwarded_address(tmp_path: Path,
+                                                                upstream: RecordingUpstream) -> None:
+    """BFF_TRUSTED_PROXIES=127.0.0.1: the loopback peer is a proxy whose X-Forwarded-For is
+    believed, from the right, up to the first hop that is not itself trusted: a client cannot
+    prepend its own address. CloudFront-Viewer-Address from a trusted peer counts; the origin
+    secret and the viewer header never reach the upstream."""
+    async with running_bff(tmp_path, ROUTES.format(url=upstream.url, timeout=1),
+                           BFF_TRUSTED_PROXIES="127.0.0.1") as bff:
+        bff.sign_in()
+        for sent, expected in ((None, "127.0.0.1"), ("6.6.6.6", "6.6.6.6"),
+                               ("1.1.1.1, 203.0.113.9", "203.0.113.9"),
+                               ("203.0.113.9, 127.0.0.1", "203.0.113.9"), ("garbage", "127.0.0.1")):
+            headers = {"X-Forwarded-For": sent} if sent else {}
+            assert (await bff.client.get("/api/admin/users", headers=headers)).status_code == 200
+            assert upstream.seen[-1].header("x-forwarded-for") == [expected], sent
+        await bff.client.get("/api/admin/users", headers={
+            "CloudFront-Viewer-Address": "198.51.100.10:46532", "X-BFF-Origin-Verify": "guess"})
+        seen = upstream.seen[-1]
+        assert seen.header("x-forwarded-for") == ["198.51.100.10"]
+        assert seen.header("cloudfront-viewer-address") == [] and seen.header("x-bff-origin-verify") == []

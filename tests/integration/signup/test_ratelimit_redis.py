@@ -52,8 +52,10 @@ async def test_the_window_expires() -> None:
 
 async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
     from bff.errors import RateLimited
+    from bff.sessions.memory import MemoryStore
     from bff.signup.component import build_limiter
     from bff.signup.invitations import Invitations
+    from bff.signup.membership import Membership
     from bff.signup.outbox import MemoryOutbox
     from bff.signup.relay import Relay
     from bff.signup.service import SignupService
@@ -72,7 +74,7 @@ async def test_a_redis_outage_falls_back_to_counting_in_process() -> None:
         outbox=outbox,
         relay=Relay(outbox, None, None),
         limiter=limiter,
-        invitations=Invitations(settings.secret_keys),
+        invitations=Membership(Invitations(MemoryStore(), settings.secret_keys), None),
     )
     await service.limit_ip("198.51.100.1")
     await service.limit_ip("198.51.100.1")

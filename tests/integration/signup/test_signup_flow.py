@@ -148,7 +148,13 @@ async def test_sns_down_during_sign_up_is_delivered_after_recovery(tmp_path: Pat
         resp = await stack.post_signup(NEW)
         assert resp.status_code == 201
         user = stack.okta.directory.user(NEW["email"])
-        assert user is not None
+        assert user is not None and user.status == "PROVISIONED"
+        await settle(stack)
+        assert stack.signup.relay.failures == 0  # nothing to announce before the address is verified
+        assert await stack.signup.outbox.get(event_id_for(user.id)) is None
+        # The activation link is opened while SNS is down: the event waits in the outbox.
+        await activate(stack, NEW["email"])
+        assert user.status == "ACTIVE"
         async with asyncio.timeout(10):
             while stack.signup.relay.failures < 2:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -156,9 +162,10 @@ async def test_sns_down_during_sign_up_is_delivered_after_recovery(tmp_path: Pat
         assert entry is not None and entry.status == "pending" and entry.attempts >= 2
         await asyncio.to_thread(stack.moto.restart)
         (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
-        assert message["body"]["userId"] == user.id and message["body"]["source"] == "bff-signup"
+        assert message["body"]["userId"] == user.id and message["body"]["source"] == "okta-hook"
         await settle(stack)
         assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}
 
 
 async def test_users_registered_on_the_okta_page_enter_through_the_hook_once(tmp_path: Path) -> None:
@@ -235,9 +242,22 @@ async def test_users_created_by_an_admin_are_enriched_from_okta(tmp_path: Path) 
                                          params={"sendEmail": "false"},
                                          headers={"Authorization": f"SSWS {API_TOKEN}"})
             assert activated.status_code == 200, activated.text
+        # No password yet: Okta keeps the user PROVISIONED until the activation link is used.
+        user = stack.okta.directory.user("ada@navy.test")
+        assert user is not None and user.status == "PROVISIONED"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        link = activated.json()["activationUrl"]
+        async with httpx.AsyncClient() as browser:
+            done = await browser.post(link, data={"password": "Correct-Horse-9-Battery"})
+            assert done.status_code == 200, done.text
+        assert user.status == "ACTIVE"
         (message,) = await asyncio.to_thread(stack.moto.receive, 1, 15)
         body = message["body"]
         assert body["userId"] == uid and body["locale"] == "en-US" and body["firstName"] == "Ada"
+        assert body["orgId"] == "navy" and body["source"] == "okta-hook"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
 
 
 async def test_hook_with_a_wrong_secret_is_refused(tmp_path: Path) -> None:
@@ -333,3 +353,33 @@ async def test_profile_completion_with_a_real_session(tmp_path: Path) -> None:
         no_csrf = await stack.http.post("/bff/profile", json={"title": "x"})
         assert no_csrf.status_code == 403
         assert json.dumps(bob.profile).count("<b>") == 0
+
+
+async def test_an_activation_logged_for_an_unverified_user_announces_nothing(tmp_path: Path) -> None:
+    """Should Okta log ``user.lifecycle.activate`` while the user is still PROVISIONED (address
+    not verified), the hook reads the status: no AccountCreated, no invitation redeemed; the real
+    activation later announces the account exactly once, in the invited organisation."""
+    async with signup_stack(tmp_path, BFF_SIGNUP_ORG="invitation") as stack:
+        issued = await stack.signup.invitations.issue("navy", NEW["email"], invited_by="00uadmin")
+        form = {k: v for k, v in NEW.items() if k != "company"}
+        resp = await stack.post_signup({**form, "invitationCode": issued.code})
+        assert resp.status_code == 201, resp.text
+        user = stack.okta.directory.user(NEW["email"])
+        assert user is not None and user.status == "PROVISIONED"
+        actor = {"id": user.id, "type": "User", "alternateId": user.login, "displayName": user.display_name,
+                 "detailEntry": None}
+        stack.okta.hooks.log_event("user.lifecycle.activate", user, actor=actor,
+                                   display_message="Activate Okta user")
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.5) == []
+        assert await stack.signup.outbox.get(event_id_for(user.id)) is None
+        assert not user.profile.get("orgId")
+        (inv,) = await stack.signup.invitations.list("navy")
+        assert inv.status == "reserved" and inv.reserved_for == user.id
+        await activate(stack, NEW["email"])
+        (message,) = await asyncio.to_thread(stack.moto.receive, 1)
+        assert message["body"]["userId"] == user.id and message["body"]["orgId"] == "navy"
+        assert user.profile["orgId"] == "navy"
+        await settle(stack)
+        assert await asyncio.to_thread(stack.moto.receive, 1, 1.0) == []
+        assert await stack.signup.outbox.counts() == {"pending": 0, "sent": 1, "dead": 0}

@@ -115,6 +115,9 @@ class FakeIdP:
     down_paths: tuple[str, ...] = ()
     userinfo_claims: Claims | None = None
     private_key_jwt_key: Any = None  # verify client assertions with this public key
+    # acr_values=...2fa... asked: the ID token says so (amr mfa, acr) unless this is False (a
+    # policy that let one factor through)
+    honour_mfa: bool = True
     # observations --------------------------------------------------------------------------
     calls: Counter[str] = field(default_factory=Counter)
     refresh_tokens_seen: list[str] = field(default_factory=list)
@@ -180,9 +183,10 @@ class FakeIdP:
                      "sub": self.user["email"], "groups": self.user.get("groups", []),
                      "orgId": self.user.get("orgId")}, self.keys[0])
 
-    def issue_code(self, *, nonce: str, verifier_challenge: str, scopes: list[str]) -> str:
+    def issue_code(self, *, nonce: str, verifier_challenge: str, scopes: list[str],
+                   acr: str | None = None) -> str:
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"nonce": nonce, "challenge": verifier_challenge, "scopes": scopes}
+        self.codes[code] = {"nonce": nonce, "challenge": verifier_challenge, "scopes": scopes, "acr": acr}
         return code
 
     def authorize(self, url: str) -> str:
@@ -190,9 +194,10 @@ class FakeIdP:
         q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         assert q["code_challenge_method"] == "S256"
         return self.issue_code(nonce=q["nonce"], verifier_challenge=q["code_challenge"],
-                               scopes=q["scope"].split())
+                               scopes=q["scope"].split(), acr=q.get("acr_values"))
 
-    def _tokens(self, scopes: list[str], nonce: str | None, *, id_token: bool = True) -> dict[str, Any]:
+    def _tokens(self, scopes: list[str], nonce: str | None, *, id_token: bool = True,
+                acr: str | None = None) -> dict[str, Any]:
         access = self.access_token(scopes)
         body: dict[str, Any] = {"token_type": "Bearer", "access_token": access, "expires_in": self.access_ttl,
                                 "scope": " ".join(scopes)}
@@ -203,7 +208,9 @@ class FakeIdP:
             if self.refresh_ttl is not None:
                 body["refresh_expires_in"] = self.refresh_ttl
         if id_token and "openid" in scopes:
-            claims = self.id_claims(self.base_id_claims(nonce))
+            asked = acr is not None and "2fa" in acr and self.honour_mfa
+            mfa = {"amr": ["pwd", "otp", "mfa"], "acr": acr} if asked else {}
+            claims = self.id_claims(self.base_id_claims(nonce, **mfa))
             body["id_token"] = self.id_token(claims)
         return body
 
@@ -267,14 +274,21 @@ class FakeIdP:
                 hashlib.sha256(form.get("code_verifier", "").encode()).digest()).rstrip(b"=").decode()
             if challenge != entry["challenge"]:
                 return httpx.Response(400, json={"error": "invalid_grant"})
-            return httpx.Response(200, json=self._tokens(entry["scopes"], entry["nonce"]))
+            return httpx.Response(200, json=self._tokens(entry["scopes"], entry["nonce"],
+                                                         acr=entry.get("acr")))
         if grant == "refresh_token":
             rt = form.get("refresh_token", "")
             self.refresh_tokens_seen.append(rt)
             entry = self.live_refresh.get(rt)
             if entry is None:
                 return httpx.Response(400, json={"error": "invalid_grant"})
-            body = self._tokens(entry["scopes"], None)
+            scopes = entry["scopes"]
+            if "scope" in form:  # a narrower scope (Okta: a subset of the original)
+                asked = form["scope"].split()
+                if not set(asked) <= set(scopes):
+                    return httpx.Response(400, json={"error": "invalid_scope"})
+                scopes = asked
+            body = self._tokens(scopes, None)
             if self.rotate_refresh:
                 del self.live_refresh[rt]
             else:

@@ -69,7 +69,7 @@ async def harness(**env: str) -> AsyncIterator[Harness]:
         BFF_AEM_AUTHOR_TOKEN=AUTHOR_TOKEN,
         BFF_AEM_WEBHOOK_SECRET=HOOK_SECRET,
         BFF_AEM_RETRIES="1",
-        **env,
+        **{"BFF_CONTENT_VARIATIONS": "summer", **env},
     )
 
     def override(services: Services) -> Services:

@@ -218,3 +218,22 @@ async def test_an_eviction_during_a_fetch_forces_another_fetch() -> None:
     entry, source = await cache.get(KEY)
     assert source == "aem" and title(entry) == "v2" and up.calls == 2
     assert (await cache.get(KEY))[1] == "cache"
+
+
+async def test_the_failure_memo_is_bounded_during_an_outage() -> None:
+    """Issue 12 §3: 6,000 requests for distinct keys while AEM is down once left 18,000 entries
+    in the hold-off memo; it is bounded like the cache and its entries end with the hold-off."""
+    up, clock = Upstream(), Clock()
+    up.fail = Unavailable("AEM down")
+    cache = FragmentCache(up, ttl=60, stale_ttl=60, clock=clock, maxsize=100, holdoff=5.0)
+    for n in range(2000):
+        entry, source = await cache.get(Key("signin", "en", f"v{n}"))
+        assert (entry, source) == (None, "bundled")
+    assert len(cache._failed_until) <= 100  # noqa: SLF001
+    clock.now += 6
+    assert len(cache._failed_until) == 0  # noqa: SLF001
+    # the hold-off still works for the keys it holds
+    before = up.calls
+    await cache.get(Key("signin", "en", "again"))
+    await cache.get(Key("signin", "en", "again"))
+    assert up.calls == before + 1

@@ -4,6 +4,7 @@ CloudEvents parsing, de-duplication on source + id, eviction."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from bff.content.bus import LocalBus
 from bff.content.hooks import SignatureVerifier, parse_events, parse_fragment_path
 from bff.errors import BadRequest, UnsupportedMediaType
-from tests.unit.content.conftest import HOOK_SECRET, Harness
+from tests.unit.content.conftest import HOOK_SECRET, Harness, harness
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PEM = KEY.public_key().public_bytes(
@@ -34,7 +35,7 @@ def event(
         "source": "acct:aem-p1-e2@AdobeOrg",
         "type": f"aem.sites.contentFragment.{kind}",
         "datacontenttype": "application/json",
-        "time": "2026-11-26T10:00:00.000Z",
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "data": {
             "path": path,
             "id": str(uuid.uuid4()),
@@ -158,12 +159,23 @@ async def test_local_bus_dedupes_and_releases() -> None:
 
 async def test_challenge_is_echoed(h: Harness) -> None:
     r = await h.client.get("/bff/hooks/aem?challenge=8ec8d794-e0ab-42df-9017-e3dada8e84f7")
-    assert r.status_code == 200 and r.json() == {"challenge": "8ec8d794-e0ab-42df-9017-e3dada8e84f7"}
-    assert r.headers["content-type"] == "application/json"
+    assert r.status_code == 200 and r.text == "8ec8d794-e0ab-42df-9017-e3dada8e84f7"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
     r = await h.client.post("/bff/hooks/aem?challenge=abc")
-    assert r.json() == {"challenge": "abc"}
-    assert (await h.client.get("/bff/hooks/aem?challenge=<script>%20x")).status_code == 400
+    assert r.text == "abc"
     assert (await h.client.get("/bff/hooks/aem")).status_code == 400
+
+
+@pytest.mark.parametrize("challenge", [
+    "<script>%20x", "%22%3E%3Csvg%20onload%3Dalert(1)%3E", "a" * 129, "", "x%0d%0aSet-Cookie:%20a=b",
+    "abc%00", "caf%C3%A9", "a/b", "a;b"])
+async def test_only_a_challenge_of_adobes_shape_is_echoed(h: Harness, challenge: str) -> None:
+    """Issue 12 §3: the echo is bounded and charset-checked (the endpoint reflects nothing else)."""
+    r = await h.client.get(f"/bff/hooks/aem?challenge={challenge}")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_challenge"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert (await h.client.get("/bff/hooks/aem?challenge=a&challenge=b")).status_code == 400
 
 
 async def test_publish_event_evicts_and_the_next_request_has_the_new_copy(h: Harness) -> None:
@@ -304,7 +316,8 @@ async def test_signed_delivery_is_accepted(h: Harness) -> None:
     h.area.hooks.verifier = SignatureVerifier(
         httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200, content=PEM)))
     )
-    body = json.dumps(event("/content/dam/bff/ja/ui-copy/common")).encode()
+    h.area.hooks.client_id = "our-client"
+    body = json.dumps(event("/content/dam/bff/ja/ui-copy/common", recipientclientid="our-client")).encode()
     r = await h.client.post(
         "/bff/hooks/aem",
         content=body,
@@ -335,3 +348,83 @@ async def test_a_failure_half_way_releases_the_event_for_redelivery(h: Harness) 
     assert r.status_code == 503 and r.json()["code"] == "hook_failed"
     r = await h.client.post("/bff/hooks/aem", content=body, headers=auth())  # Adobe's redelivery
     assert r.status_code == 200 and r.json()["duplicates"] == 0 and r.json()["evicted"]
+
+
+# -- issue 12 §3: only events for us, recent ones, and no outbound fetch per request --------------
+
+
+async def test_events_for_another_client_id_are_refused(h: Harness) -> None:
+    async with harness(BFF_AEM_EVENTS_CLIENT_ID="our-client") as hh:
+        await hh.client.get("/bff/content/signin?locale=en")
+        for recipient in ({}, {"recipientclientid": "their-client"}, {"recipient_client_id": "our-clien"}):
+            r = await hh.client.post("/bff/hooks/aem", content=json.dumps(event(**recipient)), headers=auth())
+            assert r.status_code == 403 and r.json()["code"] == "wrong_recipient", recipient
+        assert hh.area.service.cache.fresh(next(iter(hh.area.service.cache._entries))) is not None  # noqa: SLF001
+        for recipient in ({"recipientclientid": "our-client"}, {"recipient_client_id": "our-client"}):
+            r = await hh.client.post("/bff/hooks/aem", content=json.dumps(event(**recipient)), headers=auth())
+            assert r.status_code == 200 and r.json()["evicted"], recipient
+        # one foreign event spoils the batch: nothing of it is applied
+        batch = [event(recipientclientid="our-client"), event(recipientclientid="their-client")]
+        r = await hh.client.post("/bff/hooks/aem", content=json.dumps(batch), headers=auth())
+        assert r.status_code == 403
+
+
+async def test_signed_deliveries_need_the_client_id(h: Harness) -> None:
+    body = json.dumps(event()).encode()
+
+    async def keys(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=PEM)
+
+    h.area.hooks.verifier.http = httpx.AsyncClient(transport=httpx.MockTransport(keys))
+    signed = {"Content-Type": "application/cloudevents+json", "x-adobe-digital-signature-1": sign(body),
+              "x-adobe-public-key1-path": KEY_PATH}
+    r = await h.client.post("/bff/hooks/aem", content=body, headers=signed)
+    assert r.status_code == 403 and r.json()["code"] == "events_client_not_configured"
+    h.area.hooks.client_id = "our-client"
+    body = json.dumps(event(recipientclientid="our-client")).encode()
+    r = await h.client.post("/bff/hooks/aem", content=body, headers={**signed,
+                            "x-adobe-digital-signature-1": sign(body)})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(("offset", "ok"), [(-86400 + 60, True), (-86400 - 60, False), (200, True),
+                                            (400, False)])
+async def test_events_outside_the_replay_window_are_refused(h: Harness, offset: float, ok: bool) -> None:
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+    r = await h.client.post("/bff/hooks/aem", content=json.dumps(event(time=when.isoformat())),
+                            headers=auth())
+    assert (r.status_code == 200) is ok, r.text
+    if not ok:
+        assert r.status_code == 400 and r.json()["code"] == "stale_event"
+
+
+@pytest.mark.parametrize("when", [None, "yesterday", "2026-11-26T10:00:00", 5])
+async def test_an_event_without_a_valid_time_is_refused(h: Harness, when: object) -> None:
+    e = event(time=when)
+    if when is None:
+        del e["time"]
+    r = await h.client.post("/bff/hooks/aem", content=json.dumps(e), headers=auth())
+    assert r.status_code == 400 and r.json()["code"] == "invalid_event"
+
+
+async def test_a_failed_key_fetch_is_cached_and_fetches_are_budgeted(h: Harness) -> None:
+    fetched: list[str] = []
+
+    async def keys(request: httpx.Request) -> httpx.Response:
+        fetched.append(request.url.path)
+        return httpx.Response(503)
+
+    verifier = SignatureVerifier(httpx.AsyncClient(transport=httpx.MockTransport(keys)))
+    h.area.hooks.verifier = verifier
+    body = json.dumps(event()).encode()
+    forged = {"Content-Type": "application/cloudevents+json", "x-adobe-digital-signature-1": sign(body),
+              "x-adobe-public-key1-path": KEY_PATH}
+    for _ in range(50):
+        r = await h.client.post("/bff/hooks/aem", content=body, headers=forged)
+        assert r.status_code == 401
+    assert fetched == [KEY_PATH]  # one fetch, then the failure is remembered
+    # made-up key paths, one per request: the fetch budget caps outbound calls
+    for n in range(50):
+        await h.client.post("/bff/hooks/aem", content=body, headers={
+            **forged, "x-adobe-public-key1-path": f"/prod/keys/pub-key-{n}.pem"})
+    assert len(fetched) <= 1 + 5 and verifier.fetches == len(fetched)

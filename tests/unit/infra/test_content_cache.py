@@ -90,5 +90,7 @@ def test_only_the_session_cookie_is_forwarded_beyond_the_key(template: dict[str,
     config = template["Resources"][_ref(content["OriginRequestPolicyId"])]["Properties"][
         "OriginRequestPolicyConfig"]
     assert config["CookiesConfig"] == {"CookieBehavior": "whitelist", "Cookies": [_session_cookie(template)]}
-    assert config["HeadersConfig"]["HeaderBehavior"] == "none"  # in particular never Host (API Gateway)
+    # never Host (API Gateway); only the viewer address CloudFront adds (bff/http/client_ip.py)
+    assert config["HeadersConfig"] == {"HeaderBehavior": "whitelist",
+                                       "Headers": ["CloudFront-Viewer-Address"]}
     assert config["QueryStringsConfig"]["QueryStringBehavior"] == "none"

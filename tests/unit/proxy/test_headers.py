@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import re
 
-from bff.proxy.headers import downstream_headers, traceparent, upstream_headers
+from bff.proxy.headers import downstream_headers, own_cookie_prefixes, traceparent, upstream_headers
+
+OWN = own_cookie_prefixes(b"__Host-bff", b"bff_locale")
 
 CLIENT = [
     (b"host", b"app.example.test"),
@@ -92,7 +94,7 @@ def test_response_hop_by_hop_and_session_cookie_are_dropped() -> None:
         (b"Set-Cookie", b"__Host-bff=hijack; Path=/; Secure"),
         (b"Set-Cookie", b"theme=dark; Path=/"),
         (b"Cache-Control", b"max-age=60"),
-    ], session_cookie=b"__Host-bff")
+    ], own_cookies=OWN)
     assert out == [
         (b"content-type", b"application/json"),
         (b"set-cookie", b"theme=dark; Path=/"),
@@ -101,5 +103,20 @@ def test_response_hop_by_hop_and_session_cookie_are_dropped() -> None:
 
 
 def test_response_without_cache_control_is_private() -> None:
-    out = downstream_headers([(b"content-type", b"application/json")], session_cookie=b"__Host-bff")
+    out = downstream_headers([(b"content-type", b"application/json")], own_cookies=OWN)
     assert (b"cache-control", b"private, no-store") in out
+
+
+def test_every_bff_cookie_set_by_an_upstream_is_dropped() -> None:
+    """Issue 12 §6: not only the session cookie: the login and sign-in binding cookies, any
+    other name under the session cookie's prefix (in any case) and the locale cookie."""
+    out = downstream_headers([
+        (b"Set-Cookie", b"__Host-bff-login=forged; Path=/; Secure"),
+        (b"Set-Cookie", b"__Host-bff-signin=forged; Path=/; Secure"),
+        (b"Set-Cookie", b"__host-BFF-future=x; Path=/"),
+        (b"Set-Cookie", b" __Host-bff=; Max-Age=0"),
+        (b"Set-Cookie", b"bff_locale=xx; Path=/"),
+        (b"Set-Cookie", b"theme=dark; Path=/"),
+        (b"Set-Cookie", b"bff=mine; Path=/"),  # not under the prefix: the upstream's own cookie
+    ], own_cookies=OWN)
+    assert [v for k, v in out if k == b"set-cookie"] == [b"theme=dark; Path=/", b"bff=mine; Path=/"]

@@ -215,6 +215,11 @@ def test_example_file_is_valid() -> None:
     ("/api/admin/a/b", b"/api/admin/a%2fb"),
     ("/api/admin/a\\b", b"/api/admin/a%5cb"),
     ("/api/admin/a\x00", b"/api/admin/a%00"),
+    # issue 12 §6: ; path parameters, raw or encoded, alone or hiding a dot segment
+    ("/api/admin/..;/secret", b"/api/admin/..;/secret"),
+    ("/api/admin/users;jsessionid=1", b"/api/admin/users;jsessionid=1"),
+    ("/api/admin/users;x", b"/api/admin/users%3bx"),
+    ("/api/admin/;/users", b"/api/admin/;/users"),
 ])
 def test_ambiguous_paths_are_refused(path: str, raw: bytes) -> None:
     assert unsafe_path(path, raw) is not None

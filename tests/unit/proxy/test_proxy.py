@@ -223,7 +223,8 @@ async def test_body_over_the_limit_is_413(tmp_path: Path) -> None:
 
 async def test_ambiguous_paths_are_400(h: Harness) -> None:
     h.sign_in()
-    for raw in ("/api/admin/%2e%2e/secret", "/api/admin/a%2Fb", "/api/admin//users"):
+    for raw in ("/api/admin/%2e%2e/secret", "/api/admin/a%2Fb", "/api/admin//users",
+                "/api/admin/..;/secret", "/api/admin/users;jsessionid=1", "/api/admin/users%3Bx"):
         response = await h.client.get(raw, headers=CSRF)
         _problem(response, 400, "bad_path")
     assert h.upstream.calls == []

@@ -71,7 +71,13 @@ async def test_sign_up_creates_a_provisioned_user_and_announces_it_only_once_act
         }
         await asyncio.sleep(0.1)
         assert app.published.messages == [] and (await app.signup.outbox.counts())["pending"] == 0
+        # An activation event while Okta still says PROVISIONED: not announced.
+        early = await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
+                                      headers={"Authorization": HOOK_SECRET})
+        assert early.json()["notActive"] == 1
+        assert sum((await app.signup.outbox.counts()).values()) == 0
         # Okta's hook reports the activation (the address verified): now, and once.
+        user["status"] = "ACTIVE"
         for _ in range(2):
             resp = await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
                                          headers={"Authorization": HOOK_SECRET})
@@ -331,6 +337,7 @@ async def test_invitation_is_reserved_at_sign_up_and_redeemed_on_activation() ->
         assert "orgId" not in user["profile"]  # not before the address is verified
         again = await post(app, {**body, "email": "ada@example.com", "invitationCode": code})
         assert again.json()["code"] == "invitation_used"
+        user["status"] = "ACTIVE"  # the activation link was opened
         await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
                               headers={"Authorization": HOOK_SECRET})
         assert user["profile"]["orgId"] == "acme"
@@ -345,6 +352,7 @@ async def test_sns_failure_keeps_the_event_pending_then_delivers() -> None:
         app.signup.relay.backoff.cap = 0.1
         assert (await post(app, GOOD)).status_code == 201
         (user,) = app.okta.users.values()
+        user["status"] = "ACTIVE"  # the activation link was opened
         await app.client.post("/bff/hooks/okta", json=activated(user["id"]),
                               headers={"Authorization": HOOK_SECRET})
         await wait_for(lambda: app.signup.relay.failures >= 1)
@@ -419,7 +427,8 @@ async def test_hook_secret_rotation_accepts_the_old_and_the_new_secret() -> None
     async with running_app(signup_settings(BFF_OKTA_HOOK_SECRET=f" {new} , {old} ")) as app:
         assert app.app.state.settings.signup.hook_secrets == (new, old)
         for n, secret in enumerate((old, new)):
-            body = hook_delivery(create_event(f"00urot{n}", f"r{n}@example.com"))
+            rotated = app.okta.add_user(f"r{n}@example.com")
+            body = hook_delivery(create_event(rotated["id"], f"r{n}@example.com"))
             accepted = await app.client.post("/bff/hooks/okta", json=body, headers={"Authorization": secret})
             assert accepted.status_code == 200 and accepted.json()["accepted"] == 1, accepted.text
             challenge = await app.client.get(

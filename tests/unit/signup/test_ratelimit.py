@@ -30,7 +30,8 @@ def test_keys_do_not_hold_the_email() -> None:
 
 
 async def test_the_fallback_counts_locally_only_while_the_shared_limiter_fails() -> None:
-    from bff.signup.ratelimit import Decision, FallbackRateLimiter, open_limiter
+    from bff.signup.limiters import open_limiter
+    from bff.signup.ratelimit import Decision, FallbackRateLimiter
 
     class Flaky:
         down = True
@@ -52,4 +53,5 @@ async def test_the_fallback_counts_locally_only_while_the_shared_limiter_fails()
     assert (await limiter.hit("ip", "a", limit=1, window=60)).allowed
     await limiter.close()
     assert shared.closed
-    assert isinstance(open_limiter("sqlite:///x", b"salt", window=60), MemoryRateLimiter)
+    assert isinstance(open_limiter("memory://", b"salt", window=60), MemoryRateLimiter)  # tests only
+    # every shared back-end: tests/integration/signup/test_ratelimit_{redis,dynamodb,sqlite}.py

@@ -28,6 +28,7 @@ class FakeOkta:
         self.users = users
         self.fail = fail
         self.calls = 0
+        self.statuses: dict[str, str] = {}  # user id -> Okta status (ACTIVE when not listed)
 
     async def create_user(
         self, profile: Any, *, password: str | None = None, activate: bool = True
@@ -43,7 +44,7 @@ class FakeOkta:
             raise self.fail
         if user_id not in self.users:
             raise UserNotFound("gone")
-        return OktaUser(user_id, "ACTIVE", self.users[user_id])
+        return OktaUser(user_id, self.statuses.get(user_id, "ACTIVE"), self.users[user_id])
 
 
 def event(user_id: str, source: str = "bff-signup") -> AccountCreated:
@@ -218,3 +219,33 @@ async def test_hook_users_without_a_locale_get_the_default() -> None:
     await add(outbox, bare, enrich=True)
     assert await relay.drain() == 1
     assert publisher.messages[0][0]["locale"] == "en"
+
+
+async def test_only_active_users_are_announced() -> None:
+    """Okta may log ``user.lifecycle.activate`` for a PROVISIONED user (address unverified): the
+    relay reads the status when it completes the event and publishes nothing until ACTIVE."""
+    outbox, publisher, clock = MemoryOutbox(), MemoryPublisher(), Clock()
+    okta = FakeOkta({"00u7": {"firstName": "Ada", "login": "ada@example.com"},
+                     "00u8": {"firstName": "Old", "login": "old@example.com"}})
+    okta.statuses = {"00u7": "PROVISIONED", "00u8": "DEPROVISIONED"}
+    relay = Relay(outbox, publisher, okta, clock=clock)
+    pending, gone = event("00u7", "okta-hook"), event("00u8", "okta-hook")
+    await add(outbox, pending, enrich=True)
+    await add(outbox, gone, enrich=True)
+    assert await relay.drain() == 0
+    assert publisher.messages == []
+    entry = await outbox.get(pending.eventId)
+    assert entry is not None and entry.status == "pending" and entry.needs_enrichment
+    assert "PROVISIONED" in (entry.last_error or "")
+    dead = await outbox.get(gone.eventId)
+    assert dead is not None and dead.status == "dead"
+    for status in ("STAGED", "SUSPENDED"):  # still nothing, still pending
+        okta.statuses["00u7"] = status
+        clock.now = entry.next_attempt_at
+        assert await relay.drain() == 0 and publisher.messages == []
+        entry = await outbox.get(pending.eventId)
+        assert entry is not None and entry.status == "pending"
+    okta.statuses["00u7"] = "ACTIVE"  # the address is verified now
+    clock.now = entry.next_attempt_at
+    assert await relay.drain() == 1
+    assert [m["userId"] for m, _ in publisher.messages] == ["00u7"]

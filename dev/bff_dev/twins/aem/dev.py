@@ -20,7 +20,8 @@ async def start(ctx: DevContext) -> list[str]:
     public = env["BFF_PUBLIC_URL"].rstrip("/")
     twin = AemTwin(config=env.get("BFF_AEM_CONFIG", "bff"), site=env.get("BFF_AEM_SITE", "bff"),
                    author_token=env.get("BFF_AEM_AUTHOR_TOKEN"),
-                   webhook=Webhook(f"{public}/bff/hooks/aem", env.get("BFF_AEM_WEBHOOK_SECRET")))
+                   webhook=Webhook(f"{public}/bff/hooks/aem", env.get("BFF_AEM_WEBHOOK_SECRET"),
+                                   env.get("BFF_AEM_EVENTS_CLIENT_ID")))
     await serve_asgi(ctx.stack, twin.app, port, name="aem")
     ctx.info["aem"] = twin
     base = f"http://localhost:{port}"

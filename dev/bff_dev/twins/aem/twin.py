@@ -82,6 +82,7 @@ class Call:
 class Webhook:
     url: str
     secret: str | None = None
+    client_id: str | None = None  # the recipient Adobe I/O names in each event (recipientclientid)
 
 
 def _graphql_error(message: str, classification: str = "ValidationError") -> dict[str, Any]:
@@ -312,6 +313,8 @@ class AemTwin:
             "type": f"aem.sites.contentFragment.{kind}",
             "datacontenttype": "application/json",
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            **({"recipientclientid": self.webhook.client_id}
+               if self.webhook and self.webhook.client_id else {}),
             "data": {"path": path, "id": str(uuid.uuid5(uuid.NAMESPACE_URL, path)),
                      "model": {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, MODEL_PATH)),
                                "path": MODEL_PATH.format(config=self.config)}},

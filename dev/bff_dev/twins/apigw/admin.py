@@ -84,11 +84,13 @@ class AdminApi:
 
 async def start_admin_api(stack: contextlib.AsyncExitStack, *, port: int, issuer: str, aws: AwsTwin,
                           okta_url: str, marketo_url: str, secret: dict[str, str] | None = None,
-                          host: str = "127.0.0.1", **twin_options: Any) -> AdminApi:
-    """Load the function (fresh module, its own environment), serve the twin on ``port``."""
+                          host: str = "127.0.0.1", extra_env: dict[str, str] | None = None,
+                          **twin_options: Any) -> AdminApi:
+    """Load the function (fresh module, its own environment), serve the twin on ``port``.
+    ``extra_env``: optional variables of the function (e.g. ``BFF_INTERNAL_URL``)."""
     if secret:
         await ensure_secret(aws, secret)
-    env = admin_api_env(aws, okta_url=okta_url, marketo_url=marketo_url)
+    env = {**admin_api_env(aws, okta_url=okta_url, marketo_url=marketo_url), **(extra_env or {})}
     module = await asyncio.to_thread(load_function, "admin_api", env)
     function = LocalFunction(aws.topology.prefix + FUNCTION, module.handler, timeout=15.0,
                              region=aws.topology.region)

@@ -7,6 +7,7 @@ pointing ``/api/admin/*`` at it (written to ``<data dir>/routes.toml``, set as
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,9 +39,15 @@ async def start(ctx: DevContext) -> list[str]:
     okta: Any = ctx.info.get("okta")
     okta_url = str(getattr(okta, "base_url", "")) or "{0.scheme}://{0.netloc}".format(urlsplit(issuer))
     marketo_url, marketo_secret = _marketo(ctx)
-    secret = {"OKTA_API_TOKEN": ctx.env.get("BFF_OKTA_API_TOKEN") or DEV_OKTA_API_TOKEN, **marketo_secret}
+    # The invitation actions call the BFF's /bff/internal/invitations with a shared secret
+    # (admin_api's BFF_INTERNAL_URL + BFF_INVITATIONS_SECRET; the BFF's BFF_INVITATIONS_SECRET).
+    invitations_secret = ctx.env.get("BFF_INVITATIONS_SECRET") or secrets.token_hex(32)
+    ctx.env["BFF_INVITATIONS_SECRET"] = invitations_secret
+    secret = {"OKTA_API_TOKEN": ctx.env.get("BFF_OKTA_API_TOKEN") or DEV_OKTA_API_TOKEN, **marketo_secret,
+              "BFF_INVITATIONS_SECRET": invitations_secret.split(",")[0].strip()}
     api = await start_admin_api(ctx.stack, port=ctx.ports.apigw, issuer=issuer, aws=aws, okta_url=okta_url,
-                                marketo_url=marketo_url, secret=secret, host="localhost")
+                                marketo_url=marketo_url, secret=secret, host="localhost",
+                                extra_env={"BFF_INTERNAL_URL": ctx.env["BFF_PUBLIC_URL"]})
     routes = ctx.data_dir / "routes.toml"
     routes.write_text(DEV_ROUTES.format(url=api.url), encoding="utf-8")
     ctx.env["BFF_API_ROUTES"] = str(routes)

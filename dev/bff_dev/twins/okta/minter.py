@@ -8,6 +8,7 @@ from typing import Any
 from authlib.oidc.core.util import create_half_hash
 
 from bff_dev.twins.okta.directory import User
+from bff_dev.twins.okta.hosted_mfa import acr_for
 from bff_dev.twins.okta.org import OktaOrg
 from bff_dev.twins.okta.tokens import AccessRecord, Grant, random_id
 
@@ -62,6 +63,7 @@ class Minter:
             "exp": now + org.id_token_ttl,
             "jti": random_id("ID.", 30),
             "amr": list(amr),
+            "acr": acr_for(list(amr)),  # urn:okta:loa:2fa:any after a second factor
             "idp": idp,
         }
         if nonce is not None:

@@ -143,11 +143,12 @@ class OktaOrg:
         return self.keys.rotate()
 
     # -- sessions -------------------------------------------------------------------------
-    def start_session(self, user: User, *, idp: str | None = None) -> SsoSession:
+    def start_session(self, user: User, *, idp: str | None = None,
+                      amr: list[str] | None = None) -> SsoSession:
         now = self.now()
         session = SsoSession(id="102" + secrets.token_urlsafe(18), user_id=user.id, created=now,
                              auth_time=int(now), expires_at=now + self.session_ttl,
-                             idp=idp or self.org_id)
+                             idp=idp or self.org_id, amr=list(amr or ["pwd"]))
         self.sessions[session.id] = session
         user.last_login = now
         return session

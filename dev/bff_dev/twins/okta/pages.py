@@ -32,8 +32,9 @@ class Pages:
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     def signin(self, state_token: str, req: AuthRequest, *, username: str = "", error: str | None = None,
-               status: int = 200) -> HTMLResponse:
+               status: int = 200, otp: bool = False) -> HTMLResponse:
         return self.render("signin.html", {
+            "otp": otp,
             "action": f"{self.issuer}/v1/authorize",
             "state_token": state_token,
             "username": username,

@@ -1,11 +1,13 @@
 // Administration, for customer admins only: the users of my organisation (or, for a group
-// admin, of my groups), their roles, and the manual-review queue (approve / reject).
+// admin, of my groups), their roles, the invitations into my organisation (org admins: invite,
+// list, revoke), and the manual-review queue (approve / reject).
 // The admin role exists only in a session that went through the step-up login
 // (/bff/login?scope=admin); without it the screen offers that step-up to would-be admins and
 // shows nothing of the admin area to anyone else. The admin API enforces all of it again.
 
 import {
-  decideReview, getUser, listGroups, listReviews, listUsers, revokeSessions, setActive, setAdminGroups,
+  decideReview, getUser, invite, listGroups, listInvitations, listReviews, listUsers, revokeInvitation,
+  revokeSessions, setActive, setAdminGroups,
 } from '../adminApi.js';
 import { ApiError } from '../api.js';
 import { hasAdminRole, isAdminEligible, loginUrl, stepUpPath } from '../auth.js';
@@ -22,6 +24,9 @@ const state = {
   userId: null,
   groups: null,
   reviews: null,
+  invitations: null,
+  inviteEmail: '',
+  issued: null, // {email, code}: the code of the invitation just made, shown once
   loading: new Set(),
   error: null, // copy ref
   done: null, // {ref, params}
@@ -76,6 +81,10 @@ function loadUser(ctx, id) {
   }));
 }
 
+function loadInvitations(ctx) {
+  return track('invitations', ctx, listInvitations().then((items) => { state.invitations = items; }));
+}
+
 function loadReviews(ctx) {
   return track('reviews', ctx, listReviews().then((reviews) => { state.reviews = reviews; }));
 }
@@ -122,8 +131,10 @@ async function act(ctx, key, { confirmRef, doneRef, params }, action) {
   ctx.rerender();
   try {
     await action();
-    state.done = { ref: doneRef, params };
-    announce(t(doneRef, params));
+    if (doneRef) {
+      state.done = { ref: doneRef, params };
+      announce(t(doneRef, params));
+    }
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) state.error = failure(err);
   } finally {
@@ -198,13 +209,72 @@ function usersPanel(ctx) {
         h('td', {}, t(`admin:role.${u.role}`)),
         h('td', {}, statusBadge(u.status)))))));
   }
-  return h('section', { class: 'stack', 'aria-labelledby': 'users-heading' },
+  return h('div', { class: 'stack' }, h('section', { class: 'stack', 'aria-labelledby': 'users-heading' },
     h('h2', { id: 'users-heading' }, t('admin:users.title')),
     h('p', { class: 'muted' }, t('admin:users.intro', { org: ctx.user.orgId || '' })),
     state.groups ? h('p', { id: 'visible-groups' }, h('strong', {}, `${t('admin:users.column.groups')}: `),
       state.groups.map((g) => g.name).join(', ')) : null,
     search,
-    body);
+    body),
+  ctx.user.adminRole === 'org_admin' ? invitationsPanel(ctx) : null);
+}
+
+function invitationsPanel(ctx) {
+  const rows = state.invitations || [];
+  const email = h('input', {
+    id: 'invite-email', class: 'input', type: 'email', value: state.inviteEmail, autocomplete: 'off',
+    required: true, maxlength: 100,
+    on: { input: (event) => { state.inviteEmail = event.target.value; } },
+  });
+  const submit = (event) => {
+    event.preventDefault();
+    const address = state.inviteEmail.trim();
+    if (!address) return;
+    act(ctx, 'invite', { doneRef: null }, () => invite(address).then(({ code, invitation }) => {
+      state.issued = { email: invitation.email || address, code };
+      state.inviteEmail = '';
+      state.invitations = [invitation, ...(state.invitations || []).filter((i) => i.id !== invitation.id)];
+    }));
+  };
+  const form = h('form', { class: 'actions', id: 'invite-form', novalidate: true, on: { submit } },
+    h('label', { for: 'invite-email', class: 'label' }, t('admin:invite.email.label')), email,
+    button(t('admin:invite.button'), { id: 'invite-button', type: 'submit', busy: state.busy.has('invite') }));
+  const issued = state.issued ? h('div', { class: 'alert alert-success', role: 'status', id: 'invite-issued' },
+    h('p', {}, t('admin:invite.created', { email: state.issued.email })),
+    h('p', {}, h('code', { id: 'invite-code' }, state.issued.code))) : null;
+  let body;
+  if (state.invitations === null) body = state.loading.has('invitations') ? spinner(t('common:status.loading')) : null;
+  else if (rows.length === 0) body = h('p', { class: 'muted', id: 'invitations-empty' }, t('admin:invite.empty'));
+  else {
+    body = h('div', { class: 'table-wrap' }, h('table', { id: 'invitations-table' },
+      h('caption', { class: 'visually-hidden' }, t('admin:invite.title')),
+      h('thead', {}, h('tr', {},
+        ['email', 'status', 'expires', 'invitedBy'].map((c) => h('th', { scope: 'col' }, t(`admin:invite.column.${c}`))),
+        h('th', { scope: 'col' }, t('admin:users.column.actions')))),
+      h('tbody', {}, rows.map((inv) => {
+        const rowId = `invitation-${inv.id}`;
+        const open = inv.status === 'pending' || inv.status === 'reserved';
+        const params = { email: inv.email };
+        return h('tr', { 'data-invitation': inv.email },
+          h('th', { scope: 'row', id: rowId }, inv.email),
+          h('td', {}, t(`admin:invite.status.${inv.status}`)),
+          h('td', {}, formatDate(inv.expires)),
+          h('td', {}, inv.invitedBy),
+          h('td', {}, open ? button(t('admin:action.revokeInvitation'), {
+            kind: 'danger', class: 'btn btn-danger btn-small revoke-invitation', 'aria-describedby': rowId,
+            busy: state.busy.has(rowId),
+            onClick: () => act(ctx, rowId, { confirmRef: 'admin:confirm.revokeInvitation', doneRef: 'admin:done.revokeInvitation', params },
+              () => revokeInvitation(inv.id).then((updated) => {
+                state.invitations = state.invitations.map((i) => (i.id === inv.id ? { ...i, ...updated } : i));
+                if (state.issued && state.issued.email === inv.email) state.issued = null;
+              })),
+          }) : null));
+      }))));
+  }
+  return h('section', { class: 'stack', 'aria-labelledby': 'invitations-heading', id: 'invitations' },
+    h('h2', { id: 'invitations-heading' }, t('admin:invite.title')),
+    h('p', { class: 'muted' }, t('admin:invite.intro', { org: ctx.user.orgId || '' })),
+    form, issued, body);
 }
 
 function userPanel(ctx) {
@@ -315,9 +385,13 @@ export default {
   enter(ctx) {
     state.error = null;
     state.done = null;
+    state.issued = null; // a code is shown once, on the screen that made it
     if (!hasAdminRole(ctx.user)) return;
     const name = ctx.route.name;
-    if (name === 'admin' || name === 'admin-users') loadUsers(ctx);
+    if (name === 'admin' || name === 'admin-users') {
+      loadUsers(ctx);
+      if (ctx.user.adminRole === 'org_admin') loadInvitations(ctx);
+    }
     else if (name === 'admin-user') loadUser(ctx, ctx.params.id);
     else if (name === 'admin-reviews') loadReviews(ctx);
   },

@@ -279,3 +279,36 @@ async def test_failed_side_effect_keeps_the_review_pending(admin: AdminStack) ->
     assert admin.reviews.get("acme", other).status == "pending"  # type: ignore[union-attr]
     assert (await admin.call(ALICE, "POST", f"/reviews/{other}/reject")).status_code == 200
     assert admin.user(BOB_ID).status == "DEPROVISIONED"
+
+
+# ------------------------------------------------------------------ issue 12 §4: review decisions
+
+
+async def test_review_decisions_obey_may_manage_and_are_audited(admin: AdminStack) -> None:
+    own = admin.file_review("acme", ALICE_ID)
+    ginas_own = admin.file_review("acme", GINA_ID)
+    admin.user(BOB_ID).profile["adminRole"] = "group_admin"  # bob (in gina's group) is an admin now
+    admin.user(BOB_ID).profile["adminGroups"] = ["acme-sales"]
+    bobs = admin.file_review("acme", BOB_ID)
+    await admin.login(ALICE)
+    await admin.login(GINA)
+    # nobody decides on their own review
+    for who, review in ((ALICE, own), (GINA, ginas_own)):
+        for decision in ("approve", "reject"):
+            r = await admin.call(who, "POST", f"/reviews/{review}/{decision}")
+            assert r.status_code == 403 and r.json()["code"] == "forbidden", (who, decision)
+    # a group admin never decides on another administrator's (a reject deactivates them)
+    r = await admin.call(GINA, "POST", f"/reviews/{bobs}/reject")
+    assert r.status_code == 403
+    assert admin.user(BOB_ID).status == "ACTIVE"
+    assert all(admin.reviews.get("acme", rid).status == "pending"  # type: ignore[union-attr]
+               for rid in (own, ginas_own, bobs))
+    # the org admin may; the decision is audited in the review record: who, when, what
+    r = await admin.call(ALICE, "POST", f"/reviews/{bobs}/reject")
+    assert r.status_code == 200, r.text
+    stored = admin.reviews.get("acme", bobs)
+    assert stored is not None and stored.decided_by == ALICE and stored.decided_by_id == ALICE_ID
+    (entry,) = stored.audit
+    assert entry["by"] == ALICE and entry["byId"] == ALICE_ID and entry["role"] == "org_admin"
+    assert entry["action"] == "rejected" and entry["at"] == stored.decided_at
+    assert r.json()["audit"] == [entry]

@@ -26,7 +26,7 @@ from tests.integration.twins.okta.flows import (
     verified_claims,
 )
 from tests.integration.twins.okta.receiver import receiver
-from tests.support.okta import browser_sign_in
+from tests.support.okta import PASSWORD, browser_sign_in
 
 POLICY_DENIED = "Policy evaluation failed for this request, please check the policy configurations."
 
@@ -516,3 +516,57 @@ async def test_authorization_response_iss_knob(okta: OktaTwin, http: httpx.Async
     okta.authorization_response_iss = True
     _, params = await sign_in(http, okta)
     assert params["iss"] == okta.issuer
+
+
+# -- issue 12 §5: the step-up's recent, multi-factor sign-in ------------------------------------
+
+
+async def test_acr_values_2fa_asks_for_a_second_factor_and_says_so(okta: OktaTwin,
+                                                                   http: httpx.AsyncClient) -> None:
+    import pyotp
+
+    from bff_dev.twins.okta.hosted_mfa import hosted_totp_secret
+
+    plain = await verified_claims(http, okta, (await tokens_for(http, okta))["id_token"])
+    assert plain["amr"] == ["pwd"] and plain["acr"] == "urn:okta:loa:1fa:any"
+    assert abs(plain["auth_time"] - time.time()) < 5
+    # the one-factor SSO session does not satisfy acr_values=...2fa...: the page asks again,
+    # now with the code field
+    stepup = Login(okta, scope="openid profile email offline_access admin",
+                   acr_values="urn:okta:loa:2fa:any", max_age="600")
+    page = await http.get(stepup.url)
+    assert page.status_code == 200 and 'name="otp"' in page.text
+    form = {"stateToken": page.text.split('name="stateToken" value="')[1].split('"')[0],
+            "username": "alice@acme.test", "password": PASSWORD, "otp": "000000"}
+    action = f"{okta.issuer}/v1/authorize"
+    wrong = await http.post(action, data=form)
+    assert wrong.status_code == 401 and 'name="otp"' in wrong.text  # a wrong code: the page again
+    form["otp"] = pyotp.TOTP(hosted_totp_secret("alice@acme.test")).now()
+    params = callback_params(await http.post(action, data=form, follow_redirects=False))
+    body = (await exchange(http, okta, stepup, params["code"])).json()
+    claims = await verified_claims(http, okta, body["id_token"])
+    assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "urn:okta:loa:2fa:any"
+    # the multi-factor session now satisfies a second step-up without a page (prompt=none works)
+    again = Login(okta, scope="openid admin", acr_values="urn:okta:loa:2fa:any", max_age="600", prompt="none")
+    assert "code" in callback_params(await http.get(again.url))
+    # ...until it is older than max_age (prompt=none: login_required, as Okta answers)
+    okta.advance(601)
+    late = Login(okta, scope="openid admin", acr_values="urn:okta:loa:2fa:any", max_age="600", prompt="none")
+    assert callback_params(await http.get(late.url))["error"] == "login_required"
+
+
+async def test_a_narrower_refresh_drops_the_admin_claims(okta: OktaTwin, http: httpx.AsyncClient) -> None:
+    scope = "openid profile email offline_access admin"
+    body = await tokens_for(http, okta, scope=scope, acr_values="urn:okta:loa:2fa:any", max_age="600")
+    narrowed = await refresh(http, okta, body["refresh_token"], scope="openid profile email offline_access")
+    assert narrowed.status_code == 200, narrowed.text
+    claims = await verified_claims(http, okta, narrowed.json()["access_token"])
+    assert "admin" not in claims["scp"] and "adminRole" not in claims
+
+
+async def test_a_non_admin_step_up_is_refused_before_any_second_factor(okta: OktaTwin,
+                                                                      http: httpx.AsyncClient) -> None:
+    await sign_in(http, okta, "bob@acme.test")  # a one-factor SSO session of a non-admin
+    stepup = Login(okta, scope="openid admin", acr_values="urn:okta:loa:2fa:any", max_age="600")
+    params = callback_params(await http.get(stepup.url))
+    assert params["error"] == "access_denied" and params["error_description"] == POLICY_DENIED

@@ -85,3 +85,50 @@ def test_a_body_that_is_not_utf8_is_a_422_before_any_io(fn: ModuleType, body: by
     assert status == 422, problem
     assert headers["content-type"] == "application/problem+json"
     assert problem["errors"] == [{"field": "body", "code": "malformed_json"}]
+
+
+# -- issue 12 §4: every route goes through the one authorization function ----------------------
+
+ORG_ADMIN_CLAIMS = {"sub": "alice@acme.test", "uid": "00ualice", "scp": ["openid", "admin"],
+                    "orgId": "acme", "adminRole": "org_admin"}
+
+
+def _routes(fn: ModuleType) -> list[tuple[str, str, Any]]:
+    """Every route the resolver knows: (method, concrete path, handler)."""
+    import re
+
+    routes = [*fn.app._static_routes, *fn.app._dynamic_routes]  # noqa: SLF001 (the resolver's table)
+    assert len(routes) >= 11
+    return [(r.method, "/api/admin" + re.sub(r"<\w+>", "x1", r.path), r.func) for r in routes]
+
+
+def test_every_route_is_registered_through_the_one_authorization(fn: ModuleType) -> None:
+    import admin_api.authz as authz
+
+    actions = []
+    for method, path, func in _routes(fn):
+        assert getattr(func, "authorized_by", None) is authz.authorize, f"{method} {path}"
+        assert func.admin_action in authz.ACTIONS, f"{method} {path}"
+        actions.append(func.admin_action)
+    assert sorted(actions) == sorted(authz.ACTIONS)  # one route per action, none left over
+
+
+def test_every_route_calls_the_authorization_before_any_io(fn: ModuleType,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the action table emptied, authorize() denies everything: a route that skipped it
+    would reach Secrets Manager (a closed port here: 503), not 403."""
+    import admin_api.authz as authz
+
+    monkeypatch.setattr(authz, "ACTIONS", {})
+    for method, path, _ in _routes(fn):
+        status, _, body = _call(fn, _event(method, path, ORG_ADMIN_CLAIMS))
+        assert (status, body["code"], body["detail"]) == (403, "forbidden", "unknown action"), \
+            f"{method} {path}"
+
+
+def test_role_changes_are_for_org_admins_before_any_io(fn: ModuleType) -> None:
+    gina = {**ORG_ADMIN_CLAIMS, "sub": "gina@acme.test", "adminRole": "group_admin",
+            "adminGroups": "[acme-sales]"}
+    for method in ("PUT", "DELETE"):
+        status, _, body = _call(fn, _event(method, "/api/admin/users/00ubob/admin-role", gina))
+        assert status == 403 and "org admin" in body["detail"]

@@ -114,3 +114,27 @@ def test_management_rules() -> None:
     with pytest.raises(Denied):
         group_admin.may_assign_roles()
     org_admin.may_assign_roles()
+
+
+def test_authorize_knows_every_action_and_denies_the_rest() -> None:
+    from admin_api.authz import ACTIONS, authorize
+
+    org = _jwt(sub="alice@acme.test", adminRole="org_admin", adminGroups=None)
+    group = _jwt()
+    for action in ACTIONS:
+        assert authorize(org, action).login == "alice@acme.test"
+    assert authorize(group, "reviews.reject").role == "group_admin"
+    for denied in ("roles.assign", "roles.remove", "invitations.list", "invitations.issue",
+                   "invitations.revoke"):
+        with pytest.raises(Denied):
+            authorize(group, denied)
+    with pytest.raises(Denied, match="unknown action"):
+        authorize(org, "users.delete")
+    with pytest.raises(Denied):
+        authorize(None, "users.list")
+
+
+def test_only_an_org_admin_may_invite() -> None:
+    Caller.from_authorizer(_jwt(adminRole="org_admin", adminGroups=None)).may_invite()
+    with pytest.raises(Denied):
+        Caller.from_authorizer(_jwt()).may_invite()  # a group admin
