@@ -73,10 +73,13 @@ def client_settings(settings: Settings) -> dict[str, Any]:
     """Settings the screens mirror (CSRF header, sign-up form shape, profile fields).
 
     ``signupForm`` is exactly what ``GET /bff/signup`` answers, so the sign-up screen renders
-    and validates without a round trip."""
+    and validates without a round trip. ``signinMode`` (``BFF_SIGNIN_MODE``) picks the sign-in
+    screens: ``embedded`` (the SPA's own step screens on ``/bff/signin``) or ``redirect``
+    (a button to ``/bff/login``)."""
     return {
         "csrf": {"header": settings.session.csrf_header, "value": settings.session.csrf_value},
         "idpDiscovery": bool(settings.okta.idp_discovery),
+        "signinMode": settings.signin.mode,
         "signup": {"password": settings.signup.password_mode, "org": settings.signup.org_mode},
         "profileFields": list(settings.signup.profile_fields),
         "previewGroup": settings.content.preview_group,

@@ -23,7 +23,7 @@ def test_french_on_every_signed_out_screen_and_remembered(spa: Spa) -> None:
     expect(page.locator("label[for=locale-select]")).to_have_text("Langue")
     expect(page.locator("#locale-select")).to_be_focused()  # the switch keeps the user's place
     spa.shot("signin-fr")
-    page.click("#signup-link")
+    page.click("header a[href='/signup']")
     expect(page.locator("h1")).to_have_text("Créer votre compte")
     expect(page.locator("label[for=f-company]")).to_have_text("Entreprise")
     spa.shot("signup-fr")
@@ -39,12 +39,12 @@ def test_french_on_every_signed_out_screen_and_remembered(spa: Spa) -> None:
 def test_fr_ca_shows_its_overrides_over_french(spa: Spa) -> None:
     page = spa.open("/signin")
     _switch(page, "fr")
-    expect(page.locator("label[for=f-email]")).to_have_text("Adresse e-mail professionnelle")
+    expect(page.locator("label[for=f-identifier]")).to_have_text("Adresse e-mail professionnelle")
     _switch(page, "fr-CA")
-    expect(page.locator("label[for=f-email]")).to_have_text("Courriel professionnel")  # fr-CA override
+    expect(page.locator("label[for=f-identifier]")).to_have_text("Courriel professionnel")  # fr-CA override
     expect(page.locator("h1")).to_have_text("Connexion")  # not overridden: French
     spa.shot("signin-fr-CA")
-    page.click("#signup-link")
+    page.click("header a[href='/signup']")
     expect(page.locator("label[for=f-email]")).to_have_text("Courriel professionnel")
     spa.shot("signup-fr-CA")
 

@@ -32,9 +32,12 @@ function needsCsrf(method, path) {
 /**
  * request('/bff/profile', {method: 'POST', body: {...}}) -> parsed JSON (or null for 204).
  * `on401: 'throw'` lets a caller treat 401 as an answer (GET /bff/user) instead of a sign-out.
+ * `headers`: extra request headers (the sign-in's X-BFF-Signin).
  */
-export async function request(path, { method = 'GET', body, cache = 'default', on401 = 'signin', signal } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function request(path, {
+  method = 'GET', body, cache = 'default', on401 = 'signin', signal, headers: extra = {},
+} = {}) {
+  const headers = { ...extra, Accept: 'application/json' };
   if (needsCsrf(method, path)) headers[config.csrf.header] = config.csrf.value;
   const init = { method, headers, credentials: 'same-origin', cache, signal, redirect: 'error' };
   if (body !== undefined) {

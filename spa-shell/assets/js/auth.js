@@ -1,5 +1,6 @@
-// Sign-in links and what the user may see. Signing in is a full-page navigation to the BFF
-// (/bff/login), which redirects to Okta and back to `returnTo` (a local path only).
+// Sign-in links and what the user may see. In the redirect mode signing in is a full-page
+// navigation to the BFF (/bff/login), which redirects to Okta and back to `returnTo` (a local
+// path only); in the embedded mode it is the SPA's own /signin screens (views/signin.js).
 
 /** A local path to come back to; anything else (absolute, protocol-relative) becomes '/'. */
 export function safeReturnTo(value) {
@@ -16,6 +17,11 @@ export function loginUrl({ returnTo = '/', scope = null, loginHint = null } = {}
   if (scope) params.set('scope', scope);
   if (loginHint) params.set('login_hint', loginHint);
   return `/bff/login?${params}`;
+}
+
+/** The embedded step-up: the SPA's sign-in screens for `scope` (BFF_SIGNIN_MODE=embedded). */
+export function stepUpPath(returnTo, scope = 'admin') {
+  return `/signin?${new URLSearchParams({ returnTo: safeReturnTo(returnTo), scope })}`;
 }
 
 /** Admin role granted in this session (after the step-up login). */

@@ -305,9 +305,16 @@ onUserChange((user, previous, reason) => {
   renderHeader();
   if (app.current) {
     const { route } = app.current;
-    // Signed in elsewhere while on the sign-in screen: go where the user wanted to be.
-    if (user && !previous && (route.name === 'signin')) {
+    // Signed in elsewhere while on the sign-in screen: go where the user wanted to be, unless
+    // this tab is in the middle of a sign-in of its own (another account, a step-up).
+    const own = app.current.view.holdsSignin && app.current.view.holdsSignin();
+    if (user && !previous && own && app.current.view.signedInElsewhere) app.current.view.signedInElsewhere();
+    if (user && !previous && route.name === 'signin' && !own) {
       navigate(safeReturnTo(new URLSearchParams(window.location.search).get('returnTo')), { replace: true });
+      return;
+    }
+    if (user && !previous && route.name === 'root' && !own) {
+      renderRoute({}); // the home screen, with its copy
       return;
     }
     rerender();

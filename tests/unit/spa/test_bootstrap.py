@@ -34,3 +34,11 @@ def test_bootstrap_carries_client_settings_but_no_secrets() -> None:
     text = json.dumps(boot)
     for secret in settings.secret_keys + (settings.okta.client_secret or "",):
         assert secret not in text
+
+
+def test_bootstrap_tells_the_spa_the_sign_in_mode() -> None:
+    assert build_bootstrap(make_settings(), locale="en", page="signin", copy={},
+                           user=None)["settings"]["signinMode"] == "embedded"
+    redirect = make_settings(BFF_SIGNIN_MODE="redirect")
+    assert build_bootstrap(redirect, locale="en", page="signin", copy={},
+                           user=None)["settings"]["signinMode"] == "redirect"

@@ -10,7 +10,7 @@ import {
   revokeSessions, setActive, setAdminGroups,
 } from '../adminApi.js';
 import { ApiError } from '../api.js';
-import { hasAdminRole, isAdminEligible, loginUrl } from '../auth.js';
+import { hasAdminRole, isAdminEligible, loginUrl, stepUpPath } from '../auth.js';
 import { currentLocale, t } from '../copy.js';
 import { announce, h } from '../dom.js';
 import { currentLocation } from '../router.js';
@@ -145,13 +145,21 @@ async function act(ctx, key, { confirmRef, doneRef, params }, action) {
 
 // -- pieces ---------------------------------------------------------------------------------
 
+function embeddedSignin(ctx) {
+  return (ctx.settings.signinMode || 'embedded') !== 'redirect';
+}
+
 function stepUp(ctx) {
   return h('div', { class: 'auth-layout' },
     h('section', { class: 'card auth-card stack', id: 'admin-stepup' },
       pageHeading(t('admin:stepup.title')),
       h('p', {}, t('admin:stepup.body')),
-      linkButton(t('admin:stepup.button'), loginUrl({ returnTo: currentLocation(), scope: 'admin' }),
-        { id: 'stepup-button', class: 'btn btn-primary btn-block', external: true })));
+      embeddedSignin(ctx)
+        // The SPA's own sign-in screens, for the admin scope (views/signin.js).
+        ? linkButton(t('admin:stepup.button'), stepUpPath(currentLocation()),
+          { id: 'stepup-button', class: 'btn btn-primary btn-block' })
+        : linkButton(t('admin:stepup.button'), loginUrl({ returnTo: currentLocation(), scope: 'admin' }),
+          { id: 'stepup-button', class: 'btn btn-primary btn-block', external: true })));
 }
 
 function denied() {
