@@ -199,6 +199,9 @@ class Spa:
         the second factor the policy demands for the admin scope."""
         page.click("#stepup-button")
         expect(page).to_have_url(re.compile(r".*/signin\?.*scope=admin.*"))
+        # Signed in already (the header's sign-out shows): wait for the step-up's own first step,
+        # or finish_sign_in would take the header for "signed in" before the card is drawn.
+        expect(page.locator("#signin-card[aria-busy=false]")).to_be_visible()
         self.finish_sign_in(page, email)
         page.wait_for_url(re.compile(re.escape(self.url) + r"/admin.*"))
         self.ready(page)
