@@ -5,7 +5,7 @@
 import { t } from '../../copy.js';
 import { h } from '../../dom.js';
 import qrcode from '../../vendor/qrcode.js';
-import { stepField, stepForm, submitButton } from './parts.js';
+import { codeForm } from './parts.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const QUIET = 4; // modules of quiet zone around the symbol (ISO/IEC 18004)
@@ -51,21 +51,7 @@ export function render(flow) {
   const secret = typeof enrollment.sharedSecret === 'string' ? enrollment.sharedSecret : '';
   const uri = typeof enrollment.otpauthUri === 'string' && enrollment.otpauthUri.startsWith('otpauth://')
     ? enrollment.otpauthUri : null;
-  const name = 'credentials.passcode';
-  const form = stepForm(flow, step.step, [
-    stepField(flow, {
-      name, id: 'code', label: t('signin:field.code.label'), hint: t('signin:step.enroll.codeHint'),
-      autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 12,
-    }),
-    submitButton(flow, t('signin:action.verify')),
-  ], () => {
-    const code = String(flow.values[name] || '').replace(/\s+/g, '');
-    if (!code) {
-      flow.setError(name, t('signin:error.code.required'));
-      return null;
-    }
-    return { [name]: code };
-  });
+  const form = codeForm(flow, step.step, t('signin:step.enroll.codeHint'));
   return [
     h('ol', { class: 'steps-list' },
       h('li', {}, t('signin:step.enroll.install')),

@@ -84,6 +84,26 @@ export function stepForm(flow, remediation, children, onSubmit) {
   }, children);
 }
 
+/** The one-time-code form (email, SMS, voice, TOTP, and the TOTP enrollment's check): spaces
+ *  typed or pasted are dropped; an empty code is refused before anything is sent. */
+export function codeForm(flow, remediation, hint) {
+  const name = 'credentials.passcode';
+  return stepForm(flow, remediation, [
+    stepField(flow, {
+      name, id: 'code', label: t('signin:field.code.label'), hint,
+      autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 12,
+    }),
+    submitButton(flow, t('signin:action.verify')),
+  ], () => {
+    const code = String(flow.values[name] || '').replace(/\s+/g, '');
+    if (!code) {
+      flow.setError(name, t('signin:error.code.required'));
+      return null;
+    }
+    return { [name]: code };
+  });
+}
+
 export function actionButton(flow, label, onClick, { id, kind = 'ghost' } = {}) {
   return h('button', {
     class: `btn btn-${kind}`, type: 'button', id, disabled: Boolean(flow.busy),

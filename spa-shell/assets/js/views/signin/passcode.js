@@ -5,7 +5,7 @@
 
 import { t } from '../../copy.js';
 import { h } from '../../dom.js';
-import { stepField, stepForm, submitButton } from './parts.js';
+import { codeForm } from './parts.js';
 
 export const RESEND_COOLDOWN_S = 30;
 
@@ -37,27 +37,13 @@ export function resendLabel(secondsLeft) {
 export function render(flow) {
   const step = flow.step;
   const which = kind(step);
-  const name = 'credentials.passcode';
   const target = where(step);
   const body = which === 'totp' ? t('signin:step.totp.body')
     : target ? t(`signin:step.${which}.body`, { email: target, phone: target })
       : t(`signin:step.${which}.bodyNoTarget`);
   const auth = step.authenticator || {};
   const left = flow.resendSecondsLeft();
-  const form = stepForm(flow, step.step, [
-    stepField(flow, {
-      name, id: 'code', label: t('signin:field.code.label'), hint: t('signin:field.code.hint'),
-      autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 12,
-    }),
-    submitButton(flow, t('signin:action.verify')),
-  ], () => {
-    const code = String(flow.values[name] || '').replace(/\s+/g, '');
-    if (!code) {
-      flow.setError(name, t('signin:error.code.required'));
-      return null;
-    }
-    return { [name]: code };
-  });
+  const form = codeForm(flow, step.step, t('signin:field.code.hint'));
   return [
     h('p', { class: 'lead', id: 'signin-code-where' }, body),
     form,
