@@ -34,6 +34,7 @@ from bff import logs
 from bff.observability.attributes import AttributeValue, safe, safe_all
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -147,12 +148,15 @@ def headers(carrier: MutableMapping[str, str]) -> None:
 
 
 def traceparent() -> str | None:
-    """The W3C ``traceparent`` naming the current span, or None (off, or no span)."""
+    """The W3C ``traceparent`` naming the current span, or None (off, or no span). Formatted
+    here rather than through the propagator's carrier (the same text: version ``00``, the ids in
+    lower-case hex, the flags): the proxy asks for it on every request."""
     if _tracer is None:
         return None
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
 
 
 def amzn_trace_id() -> str | None:
@@ -220,6 +224,26 @@ def _sampler(settings: TelemetrySettings) -> Any:
     return sampling.ParentBased(root) if name.startswith("parentbased_") else root
 
 
+def _resource(base: Resource) -> Resource:
+    """``base`` with its hash computed once: the OTLP encoder groups every exported span by its
+    resource, and the SDK's ``Resource.__hash__`` serialises the attributes to JSON each time
+    (~10 us per request of three spans here). The attributes never change after start-up."""
+    from opentelemetry.sdk.resources import Resource
+
+    class _Fixed(Resource):
+        def __init__(self, attributes: Any, schema_url: str | None) -> None:
+            super().__init__(attributes, schema_url)
+            self._hash = super().__hash__()
+
+        def __hash__(self) -> int:
+            return self._hash
+
+        def __eq__(self, other: object) -> bool:
+            return self is other or super().__eq__(other)
+
+    return _Fixed(base.attributes, base.schema_url)
+
+
 def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) -> None:
     """Build the SDK's provider from ``settings`` (or around ``exporter``, exported span by span:
     tests pass an ``InMemorySpanExporter``) and make :func:`span` record. The SDK is imported
@@ -230,7 +254,7 @@ def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) 
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
     stop()
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}),
+    provider = TracerProvider(resource=_resource(Resource.create({"service.name": settings.service_name})),
                               sampler=_sampler(settings))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
