@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.exceptions
 
-from bff.observability import outbound
+from bff.observability import outbound, tracing
 from bff.signup import aws
 
 if TYPE_CHECKING:
@@ -55,7 +55,13 @@ def _ok(message_id: str) -> int:
 
 class SnsPublisher:
     """SNS ``Publish`` with message attributes (String) for subscription filter policies. For a
-    FIFO topic (``.fifo``) the event id is the deduplication id and the user id the group."""
+    FIFO topic (``.fifo``) the event id is the deduplication id and the user id the group.
+
+    While tracing is on, the message also carries the ``sns publish`` span's W3C trace context
+    as the attributes ``traceparent`` (and ``tracestate`` when there is one): SNS raw delivery
+    copies message attributes to each SQS message, where the subscriber functions read it
+    (``infra/functions/fnlib/tracecontext.py``). Filter policies name other attributes, so the
+    extra two change no routing; the ten-attribute limit of raw delivery leaves room."""
 
     def __init__(self, topic_arn: str, *, region: str, endpoint_url: str | None = None,
                  timeout: float = 5.0) -> None:
@@ -63,9 +69,10 @@ class SnsPublisher:
         self.fifo = topic_arn.endswith(".fifo")
         self._client: SNSClient = aws.client("sns", region=region, endpoint_url=endpoint_url, timeout=timeout)
 
-    def _publish(self, body: str, attributes: Mapping[str, str], dedupe_id: str, group_id: str) -> str:
+    def _publish(self, body: str, attributes: Mapping[str, str], dedupe_id: str, group_id: str,
+                 trace_context: Mapping[str, str]) -> str:
         attrs: dict[str, MessageAttributeValueTypeDef] = {
-            k: {"DataType": "String", "StringValue": v} for k, v in attributes.items() if v
+            k: {"DataType": "String", "StringValue": v} for k, v in {**attributes, **trace_context}.items() if v
         }
         extra: dict[str, str] = {}
         if self.fifo:
@@ -77,9 +84,16 @@ class SnsPublisher:
     async def publish(self, message: Mapping[str, Any], attributes: Mapping[str, str], *,
                       dedupe_id: str, group_id: str) -> str:
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+        def send() -> Awaitable[str]:
+            # Inside the ``sns publish`` span: its W3C context travels as message attributes
+            # (raw delivery hands them to each queue), which the subscriber functions continue.
+            carrier: dict[str, str] = {}
+            tracing.headers(carrier)
+            return asyncio.to_thread(self._publish, body, attributes, dedupe_id, group_id, carrier)
+
         try:
-            return await outbound.call("sns", "publish", lambda: asyncio.to_thread(
-                self._publish, body, attributes, dedupe_id, group_id), status=_ok)
+            return await outbound.call("sns", "publish", send, status=_ok)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise PublishFailed(_describe(exc)) from exc
 

@@ -27,6 +27,7 @@ from account_validation.compliance import ComplianceClient
 from account_validation.validator import AccountValidator
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.marketo import MarketoClient
+from fnlib import tracecontext
 from fnlib.names import env
 from fnlib.okta import okta_client
 from fnlib.review import ReviewRepository
@@ -85,7 +86,8 @@ def validate_account(event: AccountCreated) -> dict[str, Any]:
 
 
 def record_handler(record: AccountCreatedRecord) -> dict[str, Any]:
-    return validate_account(event=record.body)  # type: ignore[no-any-return]
+    with tracecontext.continued(tracer, logger, record.messageAttributes):  # the BFF's trace
+        return validate_account(event=record.body)  # type: ignore[no-any-return]
 
 
 @logger.inject_lambda_context

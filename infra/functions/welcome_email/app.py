@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from fnlib import tracecontext
 from fnlib.names import env
 from welcome_email.mailcopy import AemCopy, BundledCopy, CopyResolver, CopySource
 from welcome_email.mailer import WelcomeMailer
@@ -67,7 +68,8 @@ def send_welcome(event: AccountCreated) -> dict[str, str]:
 
 
 def record_handler(record: AccountCreatedRecord) -> dict[str, str]:
-    return send_welcome(event=record.body)  # type: ignore[no-any-return]
+    with tracecontext.continued(tracer, logger, record.messageAttributes):  # the BFF's trace
+        return send_welcome(event=record.body)  # type: ignore[no-any-return]
 
 
 @logger.inject_lambda_context
