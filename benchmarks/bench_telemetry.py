@@ -316,7 +316,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     parser.add_argument("--no-traces", action="store_true", help="the 'on' BFF without tracing")
     parser.add_argument(
-        "--no-metrics", action="store_true", help="the 'on' BFF without metrics (with --no-traces: an A/A run)"
+        "--no-metrics", action="store_true", help="the 'on' BFF without metrics (with --no-traces: A/A)"
     )
     parser.add_argument(
         "--python-client",

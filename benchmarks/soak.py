@@ -36,6 +36,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -118,6 +119,17 @@ def serve(kind: str, port: int, arg: str) -> None:
         from bff.settings import Settings
 
         app = create_app(Settings.from_env())
+        if arg:  # --tracemalloc: snapshots on SIGUSR1, written to arg + ".<n>"
+            import tracemalloc
+
+            tracemalloc.start(8)
+            taken = [0]
+
+            def snapshot(signum: int, frame: Any) -> None:
+                taken[0] += 1
+                tracemalloc.take_snapshot().dump(f"{arg}.{taken[0]}")
+
+            signal.signal(signal.SIGUSR1, snapshot)
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -244,7 +256,8 @@ async def run(args: argparse.Namespace) -> int:
         spawn("okta", ports["okta"], f"{bff_url} {args.token_ttl}"),
         spawn("aem", ports["aem"]),
     ]
-    bff = spawn("bff", ports["bff"], env=env)
+    snapshots = str(work / "tracemalloc") if args.tracemalloc else ""
+    bff = spawn("bff", ports["bff"], snapshots, env=env)
     procs.append(bff)
     tally = Tally()
     samples = Samples()
@@ -320,6 +333,8 @@ async def run(args: argparse.Namespace) -> int:
             stop_at = time.monotonic() + args.warmup
             await asyncio.gather(*(worker(session) for _ in range(args.concurrency)), sign_ins())
             warm_rss, warm_fds = rss_bytes(bff.pid), open_fds(bff.pid)
+            if snapshots:
+                bff.send_signal(signal.SIGUSR1)
             measuring = True
             start = time.monotonic()
             stop_at = start + args.seconds
@@ -328,6 +343,10 @@ async def run(args: argparse.Namespace) -> int:
             )
             elapsed = time.monotonic() - start
         end_rss, end_fds = rss_bytes(bff.pid), open_fds(bff.pid)
+        if snapshots:
+            bff.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(3)
+            compare_snapshots(f"{snapshots}.1", f"{snapshots}.2")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         wave_at = args.token_ttl - 5 - (start - signed_in_at)
     finally:
@@ -395,6 +414,25 @@ async def run(args: argparse.Namespace) -> int:
     return 0 if all(verdicts.values()) else 1
 
 
+def compare_snapshots(first: str, second: str, top: int = 20) -> None:
+    """What the BFF's Python heap gained between two tracemalloc snapshots (top by traceback)."""
+    import tracemalloc
+
+    for _ in range(50):
+        if Path(second).exists():
+            break
+        time.sleep(0.2)
+    a, b = tracemalloc.Snapshot.load(first), tracemalloc.Snapshot.load(second)
+    total_a = sum(s.size for s in a.statistics("filename"))
+    total_b = sum(s.size for s in b.statistics("filename"))
+    print(f"\ntracemalloc: traced {total_a / 2**20:.1f} MiB after warm-up -> {total_b / 2**20:.1f} MiB "
+          "at the end")
+    for stat in b.compare_to(a, "traceback")[:top]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
+        for line in stat.traceback.format()[-6:]:
+            print(f"      {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -407,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-ttl", type=int, default=40, help="access token lifetime (the refresh wave)")
     parser.add_argument("--rss-tolerance", type=float, default=0.10)
     parser.add_argument("--fd-slack", type=int, default=4)
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace the BFF's allocations; print what grew between warm-up and end")
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.serve[2])

@@ -44,6 +44,7 @@ from bff.http.client_ip import ClientAddress
 from bff.http.ids import request_id_from
 from bff.logs import client_ip_var, request_id_var
 from bff.observability import metrics, propagation, tracing
+from bff.observability.attributes import AttributeValue
 
 # A CSP for responses that are not the SPA's HTML (JSON, problems, redirects): nothing may run.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -52,6 +53,8 @@ _REQUEST_ID = b"x-request-id"
 #: Methods counted under their own name; any other token a client sends is ``other``.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "(unmatched)"
+#: The SERVER span's start attributes by (method, scheme), built once (read-only).
+_SERVER_ATTRIBUTES: dict[tuple[str, str], dict[str, AttributeValue]] = {}
 
 
 class Template(NamedTuple):
@@ -172,7 +175,11 @@ class Edge:
         began = time.perf_counter()
         template = UNMATCHED
         try:
-            attributes = {"http.request.method": method, "url.scheme": scope.get("scheme", "http")}
+            scheme = scope.get("scheme", "http")
+            attributes = _SERVER_ATTRIBUTES.get((method, scheme))
+            if attributes is None:  # (methods are the seven or "other", schemes http/https)
+                attributes = _SERVER_ATTRIBUTES[method, scheme] = {"http.request.method": method,
+                                                                    "url.scheme": scheme}
             parent = propagation.incoming(scope)
             with tracing.span(method, attributes, kind=tracing.SpanKind.SERVER, parent=parent) as sp:
                 try:

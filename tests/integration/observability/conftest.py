@@ -101,7 +101,7 @@ async def running_stack(
         routes = tmp_path / "routes.toml"
         routes.write_text(ROUTES.format(http=f"http://127.0.0.1:{api_port}"))
         # the in-process client is 127.0.0.1: a trusted proxy here (its traceparent is continued)
-        env = {"BFF_TRUSTED_PROXIES": "127.0.0.1", **env}
+        env = {"BFF_TRUSTED_PROXIES": "127.0.0.1", "OTEL_TRACES_SAMPLER": "parentbased_always_on", **env}
         settings = make_settings(BFF_OKTA_ISSUER=okta.issuer, BFF_API_ROUTES=str(routes), **env)
         register_bff_client(
             okta, settings, grant_types=("authorization_code", "refresh_token", "interaction_code")

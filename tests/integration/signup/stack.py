@@ -82,6 +82,8 @@ async def signup_stack(
             else:
                 okta.add_api_token(API_TOKEN)
                 values["BFF_OKTA_API_TOKEN"] = API_TOKEN
+            if span_exporter is not None:  # every trace of the journey, not the default ratio
+                values["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
             values.update(env)
             # The Users-API path with the typed company name (organisation mode, as `bff dev`).
             settings = (organisation_settings(**values) if values.get("BFF_SIGNUP_ORG", "organisation")

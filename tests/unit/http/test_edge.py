@@ -199,7 +199,7 @@ def spans() -> Any:
     from bff.settings import TelemetrySettings
 
     exporter = InMemorySpanExporter()
-    tracing.start(TelemetrySettings(), exporter=exporter)
+    tracing.start(TelemetrySettings(sampler="parentbased_always_on"), exporter=exporter)
     yield exporter
     tracing.stop()
 

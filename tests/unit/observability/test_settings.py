@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bff.config import ConfigError
-from bff.settings import Settings
+from bff.settings import DEFAULT_TRACE_RATIO, Settings, TelemetrySettings
 from tests.support.env import base_env
 
 
@@ -27,6 +27,18 @@ def test_otlp_endpoint_from_the_standard_variables() -> None:
         )
     ).telemetry
     assert t.otlp_endpoint == "https://otel.example.test/x"
+
+
+def test_the_default_sampler_is_a_parent_based_ratio() -> None:
+    t = Settings.from_env(base_env(OTEL_TRACES_EXPORTER="otlp")).telemetry
+    assert (t.sampler, t.sampler_arg) == ("parentbased_traceidratio", DEFAULT_TRACE_RATIO) == (
+        TelemetrySettings().sampler, TelemetrySettings().sampler_arg)
+    assert 0 < DEFAULT_TRACE_RATIO < 1
+    # a sampler named without its argument gets OpenTelemetry's default ratio, 1
+    t = Settings.from_env(base_env(OTEL_TRACES_SAMPLER="traceidratio")).telemetry
+    assert (t.sampler, t.sampler_arg) == ("traceidratio", 1.0)
+    t = Settings.from_env(base_env(OTEL_TRACES_SAMPLER_ARG="0.25")).telemetry
+    assert (t.sampler, t.sampler_arg) == ("parentbased_traceidratio", 0.25)
 
 
 def test_sdk_disabled_wins() -> None:

@@ -13,7 +13,7 @@ from bff.settings import TelemetrySettings
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
     exp = InMemorySpanExporter()
-    tracing.start(TelemetrySettings(), exporter=exp)
+    tracing.start(TelemetrySettings(sampler="parentbased_always_on"), exporter=exp)
     yield exp
     tracing.stop()
 
