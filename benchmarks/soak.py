@@ -1,7 +1,7 @@
 """Soak test: the real app under mixed traffic for a minute, its memory and file descriptors
 watched every second.
 
-    .venv/bin/python benchmarks/soak.py [--seconds 60] [--concurrency 64] [--warmup 10]
+    .venv/bin/python benchmarks/soak.py [--seconds 60] [--concurrency 64] [--warmup 30] [--tracemalloc]
 
 Processes (each one uvicorn worker, uvloop + httptools, like production): the BFF from
 ``create_app`` with a real Redis session store (``redis://127.0.0.1:6379/14``, required), the
@@ -19,7 +19,14 @@ Traffic, per request drawn at random:
 - 20 % ``GET /bff/user`` with one of the sessions;
 - besides: a full sign-in (``/bff/login`` → the twin's form → ``/bff/callback``) every second,
   and, since every session signed in at start-up, their access tokens expire together
-  ``--token-ttl`` s later: a refresh wave mid-run (each session refreshes once, single-flight).
+  ``--token-ttl`` s later, and again after each refresh (5 s skew): a refresh wave every
+  ``--token-ttl`` - 5 s (each session refreshes once per wave, single-flight), the first in the
+  warm-up, the next ones mid-run.
+
+The warm-up (``--warmup``, 30 s) is the same traffic, and must reach the steady state the
+verdict compares against: it includes a refresh wave (refused otherwise) and walks every copy
+variation once (the uncached copy's working set: its fragments and renderings are cached,
+bounded, one per variation), after which the run draws them at random.
 
 The BFF's RSS and open file descriptors are read from ``/proc`` every second. Verdict (exit code
 0 pass, 1 fail): 0 errors (transport errors, or a status other than the expected one), 0 5xx, RSS
@@ -33,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -57,6 +65,7 @@ SECRET_KEY = "soak-secret-key-0123456789abcdef-0123456789"
 REDIS = "redis://127.0.0.1:6379/14"
 BODY = b'{"status":"ok","items":[1,2,3]}'
 JOURNEYS = ("signin", "signup", "profile", "common")
+VARIATIONS = 200
 ROUTES = """
 [upstreams.soak]
 url = "{url}"
@@ -245,7 +254,7 @@ async def run(args: argparse.Namespace) -> int:
         "BFF_AEM_URL": f"http://127.0.0.1:{ports['aem']}",
         "BFF_CONTENT_TTL": "1",
         # the uncached copy's variations must be served ones (else 400 without an AEM call)
-        "BFF_CONTENT_VARIATIONS": ",".join(f"v{n}" for n in range(200)),
+        "BFF_CONTENT_VARIATIONS": ",".join(f"v{n}" for n in range(VARIATIONS)),
         "BFF_API_ROUTES": str(work / "routes.toml"),
         "BFF_TOKEN_REFRESH_SKEW": "5",
         "BFF_LOG_LEVEL": "WARNING",
@@ -270,7 +279,7 @@ async def run(args: argparse.Namespace) -> int:
         signed_in_at = time.monotonic()
         print(
             f"{len(sessions)} sessions signed in; their access tokens expire in {args.token_ttl} s "
-            f"(the refresh wave, {args.token_ttl - 5} s after start-up with a 5 s skew)"
+            f"(a refresh wave every {args.token_ttl - 5} s with the 5 s skew, the first in the warm-up)"
         )
 
         def pick() -> tuple[str, str, dict[str, str], int]:
@@ -281,12 +290,14 @@ async def run(args: argparse.Namespace) -> int:
             if r < 0.70:
                 return "copy-cached", f"/bff/content/{random.choice(JOURNEYS)}?locale=en", {}, 200  # noqa: S311
             if r < 0.80:
-                n = random.randrange(200)  # noqa: S311
+                # the warm-up walks every variation (its working set), the run draws at random
+                n = next(variations) if not measuring else random.randrange(VARIATIONS)  # noqa: S311
                 return "copy-uncached", f"/bff/content/signin?locale=fr&variation=v{n}", {}, 200
             return "user", "/bff/user", cookie, 200
 
         stop_at = 0.0
         measuring = False
+        variations = itertools.cycle(range(VARIATIONS))
 
         async def worker(session: aiohttp.ClientSession) -> None:
             while time.monotonic() < stop_at:
@@ -348,7 +359,10 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(3)
             compare_snapshots(f"{snapshots}.1", f"{snapshots}.2")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        wave_at = args.token_ttl - 5 - (start - signed_in_at)
+        period = args.token_ttl - 5
+        first = period - (start - signed_in_at)  # the first wave, relative to the measured start
+        wave_at = [round(first + k * period, 1) for k in range(-5, 20)
+                   if -args.warmup <= first + k * period <= elapsed]
     finally:
         for proc in procs:
             proc.terminate()
@@ -374,7 +388,7 @@ async def run(args: argparse.Namespace) -> int:
         "error_kinds": dict(tally.errors),
         "p50_ms": round(statistics.median(lat) * 1000, 2) if lat else None,
         "p99_ms": round(lat[int(len(lat) * 0.99) - 1] * 1000, 2) if lat else None,
-        "refresh_wave_at_s": round(wave_at, 1),
+        "refresh_waves_at_s": wave_at,  # negative: in the warm-up
         "rss_warm_mib": round(warm_rss / 2**20, 1),
         "rss_end_mib": round(end_rss / 2**20, 1),
         "rss_max_mib": round(max(samples.rss) / 2**20, 1) if samples.rss else None,
@@ -440,14 +454,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "ARG"), help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=30.0,
+                        help="seconds of the same traffic before measuring; at least one refresh wave "
+                             "(token TTL - 5 s) and a pass over every copy variation")
     parser.add_argument("--sessions", type=int, default=64, help="signed-in sessions the traffic uses")
-    parser.add_argument("--token-ttl", type=int, default=40, help="access token lifetime (the refresh wave)")
+    parser.add_argument("--token-ttl", type=int, default=20,
+                        help="access token lifetime: a refresh wave every TTL - 5 s (skew)")
     parser.add_argument("--rss-tolerance", type=float, default=0.10)
     parser.add_argument("--fd-slack", type=int, default=4)
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace the BFF's allocations; print what grew between warm-up and end")
     args = parser.parse_args(argv)
+    if not args.serve and args.warmup < args.token_ttl - 5 + 2:
+        parser.error(f"--warmup must include a refresh wave: at least {args.token_ttl - 3} s "
+                     f"with --token-ttl {args.token_ttl}")
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.serve[2])
         return 0

@@ -84,7 +84,9 @@ class ContentService:
         self.policy = policy
         self.cache = cache
         self.author = author
-        self._memo: cachetools.LRUCache[tuple[Any, ...], Rendered] = cachetools.LRUCache(memo_size)
+        # (journey, requested, locale, variation, source) -> (the entries' ids, response)
+        self._memo: cachetools.LRUCache[tuple[str, ...], tuple[tuple[Any, ...], Rendered]] = (
+            cachetools.LRUCache(memo_size))
         # (journey, requested, locale, variation) -> (fresh until, cache generation, response)
         self._hot: dict[tuple[str, str, str, str], tuple[float, int, Rendered]] = {}
         self._hot_max = memo_size
@@ -119,13 +121,20 @@ class ContentService:
             ids.append(ident)
             if strings is not None:
                 docs.append((loc, strings))
-        memo_key = (journey, requested, locale, variation, source, *ids)
-        hit = self._memo.get(memo_key)
-        if hit is None:
+        # One rendering per request key, valid for the entries it was built from: a refetched
+        # entry (a new serial) replaces the rendering instead of adding one beside it. (Keyed by
+        # the entries' ids, the memo kept a rendering of every generation of every entry until
+        # LRU eviction: ~12 KiB per refetch, 2,048 of them, the soak test's RSS growth.)
+        memo_key = (journey, requested, locale, variation, source)
+        built_from = tuple(ids)
+        memo = self._memo.get(memo_key)
+        if memo is not None and memo[0] == built_from:
+            hit = memo[1]
+        else:
             contract = self.bundle.strings(self.policy.default, journey)
             body = encode(merge(journey, requested, locale, docs, contract, source, False))
             hit = Rendered(body, _etag(body), source)
-            self._memo[memo_key] = hit
+            self._memo[memo_key] = (built_from, hit)
         if source == "cache" and generation == self.cache.generation:
             # Every entry was fresh: serve these bytes until the first of them expires.
             deadline = min(entry.fetched_at for entry, _ in results if entry is not None) + self.cache.ttl

@@ -21,14 +21,14 @@ def test_a_short_soak_run_passes() -> None:
             "--concurrency",
             "8",
             "--warmup",
-            "2",
+            "6",
             "--sessions",
             "4",
             "--token-ttl",
-            "9",
+            "8",
             "--rss-tolerance",
             "1.0",
-        ],  # 2 s of warm-up is too short to judge memory; the 60 s run does
+        ],  # 6 s of warm-up is too short to judge memory; the 60 s run does
         capture_output=True,
         text=True,
         timeout=240,
