@@ -72,7 +72,8 @@ class SnsPublisher:
     def _publish(self, body: str, attributes: Mapping[str, str], dedupe_id: str, group_id: str,
                  trace_context: Mapping[str, str]) -> str:
         attrs: dict[str, MessageAttributeValueTypeDef] = {
-            k: {"DataType": "String", "StringValue": v} for k, v in {**attributes, **trace_context}.items() if v
+            k: {"DataType": "String", "StringValue": v}
+            for k, v in {**attributes, **trace_context}.items() if v
         }
         extra: dict[str, str] = {}
         if self.fifo:

@@ -25,9 +25,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_validation.compliance import ComplianceClient
 from account_validation.validator import AccountValidator
+from fnlib import tracecontext
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.marketo import MarketoClient
-from fnlib import tracecontext
 from fnlib.names import env
 from fnlib.okta import okta_client
 from fnlib.review import ReviewRepository

@@ -21,8 +21,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib import tracecontext
+from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.names import env
 from welcome_email.mailcopy import AemCopy, BundledCopy, CopyResolver, CopySource
 from welcome_email.mailer import WelcomeMailer

@@ -34,7 +34,8 @@ def test_prometheus_listener_on_its_own_port() -> None:
 
 def test_console_exporter(capsys: pytest.CaptureFixture[str]) -> None:
     with contextlib.ExitStack() as stack:
-        assert component.start(TelemetrySettings(traces_exporter="console", sampler="always_on"), stack).tracing
+        settings = TelemetrySettings(traces_exporter="console", sampler="always_on")
+        assert component.start(settings, stack).tracing
         with tracing.span("printed"):
             pass
     assert not tracing.active()

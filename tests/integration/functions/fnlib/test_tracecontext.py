@@ -38,7 +38,8 @@ def _event() -> AccountCreated:
 
 def _records(moto: Any, expected: int) -> list[dict[str, Any]]:
     sqs = moto.client("sqs")
-    arn = sqs.get_queue_attributes(QueueUrl=moto.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=moto.queue_url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     out: list[dict[str, Any]] = []
     for _ in range(10):
         resp = sqs.receive_message(QueueUrl=moto.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
@@ -54,7 +55,8 @@ async def test_the_publish_span_reaches_the_subscriber_record(exporter: InMemory
         publisher = SnsPublisher(moto.topic_arn, region=REGION, endpoint_url=moto.url)
         e = _event()
         with tracing.span("outbox.relay"):
-            await publisher.publish(e.to_json(), e.message_attributes(), dedupe_id=e.eventId, group_id=e.userId)
+            await publisher.publish(e.to_json(), e.message_attributes(), dedupe_id=e.eventId,
+                                    group_id=e.userId)
         publisher.close()
         (record,) = _records(moto, 1)
     (span,) = [s for s in exporter.get_finished_spans() if s.name == "sns publish"]
