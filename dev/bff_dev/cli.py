@@ -25,8 +25,6 @@ async def run_dev(port: int, data_dir: Path) -> None:
     # The standard OTEL_* variables of the shell reach the BFF (OTEL_TRACES_EXPORTER=console
     # prints every span, the twins' included); everything else is the embedded dev defaults.
     overrides = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
-    if "OTEL_TRACES_SAMPLER" not in overrides:  # every trace in development (production: a ratio)
-        overrides["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

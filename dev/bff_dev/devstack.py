@@ -60,6 +60,8 @@ async def run_stack(ports: DevPorts, data_dir: Path, *,
         for part in DEV_PARTS:
             lines.extend(await part(ctx))
         ctx.env.update(env_overrides or {})
+        # every trace in development (production defaults to a ratio, bff.settings.DEFAULT_TRACE_RATIO)
+        ctx.env.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
         settings = Settings.from_env(ctx.env, dev=True)
         await serve_asgi(stack, create_app(settings, extra_routes=ctx.routes), ports.bff, name="bff")
         lines.insert(0, f"BFF + SPA         {settings.public_url}")
