@@ -6,6 +6,7 @@ back, and the function's subsegment and log lines name that trace."""
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,10 +123,13 @@ class _Tracer:
         self.provider = _Provider()
 
 
-def test_the_record_work_names_the_bff_trace(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_record_work_names_the_bff_trace() -> None:
     from aws_lambda_powertools import Logger
 
-    logger = Logger(service="welcome-email")
+    # Its own stream and service name: Powertools keeps one stdlib logger per service, so a Logger
+    # built earlier in the run (another function's tests) would own the handler and its stdout.
+    stream = io.StringIO()
+    logger = Logger(service="tracecontext-test", stream=stream)
     tracer = _Tracer()
     attributes = {"traceparent": {"stringValue": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
                                   "dataType": "String"}}
@@ -137,7 +141,7 @@ def test_the_record_work_names_the_bff_trace(capsys: pytest.CaptureFixture[str])
     assert name == "## AccountCreated"
     assert sub.annotations == {"bff_trace_id": "1-4bf92f35-77b34da6a3ce929d0e0e4736"}
     assert sub.metadata == {"bff_parent_span_id": "00f067aa0ba902b7"}
-    inside, after = capsys.readouterr().out.strip().splitlines()
+    inside, after = stream.getvalue().strip().splitlines()
     assert '"bff_trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"' in inside
     assert "bff_trace_id" not in after
     with tracecontext.continued(tracer, logger, {}) as none:
