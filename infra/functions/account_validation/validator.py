@@ -1,6 +1,7 @@
 """The account-validation decision for one AccountCreated event (business logic, no I/O of its own).
 
-pass → Okta profile ``complianceStatus=passed``, then the Marketo lead (createOrUpdate by email).
+pass → Okta profile ``complianceStatus=passed``, then the Marketo lead (createOrUpdate by email),
+with the progressive-profile attributes Okta holds by then (:data:`LEAD_FIELD_MAP`).
 fail → Okta ``complianceStatus=review``, then a manual-review record (keyed by the event id, so
 a retry never writes a second one). Each step is safe to repeat: a failure half-way raises,
 the record is retried, and the repeated steps leave the same state.
@@ -30,7 +31,8 @@ class Compliance(Protocol):
 
 class OktaProfiles(Protocol):
     def update_profile(self, user_id: str, profile: Mapping[str, Any]) -> Any:
-        """Partial profile update (``POST /api/v1/users/{id}``); ``OktaNotFound`` if the user is gone."""
+        """Partial profile update (``POST /api/v1/users/{id}``); ``OktaNotFound`` if the user is gone.
+        Answers the updated user document (its ``profile`` feeds the lead's mapped fields)."""
 
 
 class Leads(Protocol):
@@ -43,9 +45,35 @@ class ReviewQueue(Protocol):
         """Store a pending review; storing the same ``(orgId, reviewId)`` again changes nothing."""
 
 
-def lead_fields(event: AccountCreated) -> dict[str, str]:
-    """Marketo fields besides email and names (``oktaUserId`` is a custom field to create)."""
-    return {"leadSource": LEAD_SOURCE, "oktaUserId": event.userId}
+#: Okta profile attribute → Marketo lead field (standard API names), for the attributes that
+#: progressive profiling collects. Universal Directory is the source of truth: the values are
+#: read from the profile Okta answers with, never from the event.
+LEAD_FIELD_MAP: Mapping[str, str] = {
+    "company": "company",
+    "title": "title",
+    "mobilePhone": "mobilePhone",
+    "primaryPhone": "phone",
+    "countryCode": "country",
+}
+
+
+def mapped_profile(user: object) -> dict[str, str]:
+    """The Marketo fields of an Okta user document's mapped attributes (blank ones left out)."""
+    profile = user.get("profile") if isinstance(user, Mapping) else None
+    if not isinstance(profile, Mapping):
+        return {}
+    out: dict[str, str] = {}
+    for attribute, lead_field in LEAD_FIELD_MAP.items():
+        value = profile.get(attribute)
+        if isinstance(value, str) and value.strip():
+            out[lead_field] = value.strip()[:255]
+    return out
+
+
+def lead_fields(event: AccountCreated, user: object = None) -> dict[str, str]:
+    """Marketo fields besides email and names (``oktaUserId`` is a custom field to create),
+    with the mapped profile attributes the user already has in Okta."""
+    return {**mapped_profile(user), "leadSource": LEAD_SOURCE, "oktaUserId": event.userId}
 
 
 def review_item(event: AccountCreated, verdict: Verdict, now: datetime) -> dict[str, Any]:
@@ -79,9 +107,9 @@ class AccountValidator:
         verdict = self._compliance.screen(event.userId, event.firstName, event.lastName)
         try:
             if verdict.passed:
-                self._okta.update_profile(event.userId, {"complianceStatus": "passed"})
+                user = self._okta.update_profile(event.userId, {"complianceStatus": "passed"})
                 lead_id = self._leads.upsert_lead(event.email, event.firstName, event.lastName,
-                                                  lead_fields(event))
+                                                  lead_fields(event, user))
                 return {"status": "passed", "leadId": lead_id, "screeningId": verdict.screening_id}
             item = review_item(event, verdict, now or datetime.now(UTC))
             self._okta.update_profile(event.userId, {"complianceStatus": "review"})

@@ -33,13 +33,17 @@ class FakeCompliance:
 
 
 class FakeOkta:
-    def __init__(self, rec: Recorder, error: Exception | None = None) -> None:
+    def __init__(self, rec: Recorder, error: Exception | None = None,
+                 profile: Mapping[str, Any] | None = None) -> None:
         self.rec, self.error = rec, error
+        self.profile = dict(profile or {})
 
-    def update_profile(self, user_id: str, profile: Mapping[str, Any]) -> None:
+    def update_profile(self, user_id: str, profile: Mapping[str, Any]) -> dict[str, Any]:
         self.rec.log.append(("okta", (user_id, dict(profile))))
         if self.error:
             raise self.error
+        self.profile.update(profile)
+        return {"id": user_id, "status": "ACTIVE", "profile": dict(self.profile)}
 
 
 class FakeLeads:
@@ -109,6 +113,21 @@ def test_pass_sets_okta_then_upserts_the_lead() -> None:
         ),
     ]
     assert reviews.items == {}
+
+
+def test_the_lead_gets_the_profile_attributes_okta_already_holds() -> None:
+    rec = Recorder()
+    okta = FakeOkta(rec, profile={"email": "ada@example.test", "company": " Analytical Engines ",
+                                  "title": "Engineer", "mobilePhone": "+44 20 7946 0000",
+                                  "countryCode": "GB", "primaryPhone": "", "orgId": "acme",
+                                  "adminRole": "org_admin"})
+    v = AccountValidator(FakeCompliance(rec, Verdict(True, "scr_1")), okta, FakeLeads(rec),
+                         FakeReviews(rec))
+    v.validate(event(), now=NOW)
+    ((_, (_, _, _, extra)),) = [entry for entry in rec.log if entry[0] == "marketo"]
+    assert extra == {"company": "Analytical Engines", "title": "Engineer",
+                     "mobilePhone": "+44 20 7946 0000", "country": "GB",
+                     "leadSource": LEAD_SOURCE, "oktaUserId": "00u1"}  # unmapped/blank left out
 
 
 def test_fail_marks_review_and_stores_one_pending_record() -> None:
