@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from bff_dev.twins.aws.topology import FILTER_POLICY, SUBSCRIBERS, TopologySpec, create_topology
+from bff_dev.twins.aws.topology import SUBSCRIBERS, TopologySpec, create_topology
 
 
 def test_resources_and_their_settings(moto_url: str) -> None:
@@ -40,7 +40,8 @@ def test_resources_and_their_settings(moto_url: str) -> None:
         assert pair.dlq_url.endswith(f"{spec.prefix}{pair.name}-dlq")
         sub_attrs = sns.get_subscription_attributes(SubscriptionArn=pair.subscription_arn)["Attributes"]
         assert sub_attrs["RawMessageDelivery"] == "true" and sub_attrs["Endpoint"] == pair.arn
-        assert json.loads(sub_attrs["FilterPolicy"]) == FILTER_POLICY
+        subscriber = next(s for s in SUBSCRIBERS if s.queue == pair.name)
+        assert json.loads(sub_attrs["FilterPolicy"]) == subscriber.filter_policy
 
     review = ddb.describe_table(TableName=topo.review_table)["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in review["KeySchema"]} == {
@@ -83,3 +84,15 @@ def test_fan_out_is_raw_with_attributes_and_filtered(moto_url: str) -> None:
             "orgId": "acme",
             "source": "bff-signup",
         }
+
+
+def test_profile_updates_reach_only_the_validation_queue(moto_url: str) -> None:
+    topo = create_topology(moto_url, TopologySpec(prefix=f"pu{uuid.uuid4().hex[:6]}-"))
+    sns, sqs = topo.client("sns"), topo.client("sqs")
+    body = json.dumps({"eventId": "e2", "eventType": "ProfileUpdated"})
+    sns.publish(TopicArn=topo.topic_arn, Message=body,
+                MessageAttributes={"eventType": {"DataType": "String", "StringValue": "ProfileUpdated"}})
+    got = {name: [m["Body"] for m in sqs.receive_message(QueueUrl=pair.url, MaxNumberOfMessages=10,
+                                                          WaitTimeSeconds=1).get("Messages", [])]
+           for name, pair in topo.queues.items()}
+    assert got == {"welcome-email": [], "account-validation": [body]}

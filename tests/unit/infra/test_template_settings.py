@@ -184,7 +184,17 @@ def test_subscriptions_use_raw_delivery_and_filter_policies(template: dict[str, 
     assert len(subs) == 2
     for sub in subs:
         assert sub["Properties"]["RawMessageDelivery"] is True
-        assert sub["Properties"]["FilterPolicy"] == {"eventType": ["AccountCreated"]}
+        assert sub["Properties"]["FilterPolicyScope"] == "MessageAttributes"
+    # the same filter policy per queue as the local topology (bff dev, the pipeline tests)
+    from bff_dev.twins.aws.topology import SUBSCRIBERS
+
+    def queue_name(sub: dict[str, Any]) -> str:
+        logical_id = sub["Properties"]["Endpoint"]["Fn::GetAtt"][0]
+        name = template["Resources"][logical_id]["Properties"]["QueueName"]
+        return str(_resolve(name, template["Resources"])).removeprefix("bff-prod-")
+
+    assert {queue_name(sub): sub["Properties"]["FilterPolicy"] for sub in subs} == {
+        s.queue: s.filter_policy for s in SUBSCRIBERS}
 
 
 def test_no_secret_values_in_the_template() -> None:
