@@ -34,6 +34,7 @@ from bff.signup.invitations import InvitationRefused
 from bff.signup.membership import Membership
 from bff.signup.okta_users import OktaUser, OktaUsers, UserNotFound
 from bff.signup.outbox import Outbox
+from bff.signup.profile_events import ProfileAnnouncer
 from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 
@@ -205,4 +206,6 @@ class SignupService:
                                locales=self.settings.content.locales)
         if not update:
             return await self.read_profile(user_id)
-        return self.profile_view(await okta.update_profile(user_id, update))
+        view = self.profile_view(await okta.update_profile(user_id, update))
+        await ProfileAnnouncer(self.outbox, self.relay).announce(user_id, update, "bff-profile")
+        return view
