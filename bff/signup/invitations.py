@@ -6,7 +6,8 @@ has the store's four back-ends, memory, SQLite, Redis and DynamoDB, and one cont
 ``tests/integration/signup/test_invitations_contract.py``):
 
 * the code handed out is 32 random bytes (URL-safe base64); the store keeps only its SHA-256
-  (the record id ``invite:<hash>``), so a copy of the store gives no usable code;
+  (the record id ``invite:<hash>``), so a copy of the store gives no usable code. It travels to
+  the invitee in a link, :func:`invitation_link` (``{BFF_PUBLIC_URL}/signin?invitation=<code>``);
 * bound to one address, compared case-insensitively (both sides lower-cased);
 * single-use, expiring (``BFF_INVITATION_TTL``, 7 days by default) and revocable, every change a
   conditional ``replace`` on the record's version, so two redemptions of one code cannot both win;
@@ -44,6 +45,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
+from urllib.parse import quote
 
 from bff.sessions.crypto import DecryptError, TokenCipher
 from bff.sessions.store import SessionExists, SessionRecord, SessionStore
@@ -103,6 +105,12 @@ class Invitation:
 class Issued:
     code: str  # shown once
     invitation: Invitation
+
+
+def invitation_link(public_url: str, code: str) -> str:
+    """The link an invitee opens: the SPA's sign-in, which starts the embedded sign-up with the
+    code (``POST /bff/signin {"invitation": code}``) and removes it from the address bar."""
+    return f"{public_url.rstrip('/')}/signin?invitation={quote(code, safe='')}"
 
 
 def code_id(code: str) -> str:

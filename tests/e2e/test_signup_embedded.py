@@ -1,0 +1,201 @@
+"""The embedded sign-up journeys of docs/signup.md in Chromium, beyond the email-code sign-up of
+test_signin_embedded.py: an invitation link from the admin screen into an organisation (and a
+revoked one refused), the sign-up verified by the email's magic link, and progressive profiling
+(``profile-update``) at the next sign-in, filled or skipped."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bff.settings import REPO_ROOT
+from tests.e2e.conftest import Spa
+from tests.e2e.harness import CSP_INIT_SCRIPT
+
+pytestmark = pytest.mark.e2e
+
+COPY = REPO_ROOT / "content" / "copy"
+NEW_PASSWORD = "Correct-Horse-9"
+
+
+def copy(journey: str, key: str, locale: str = "en") -> str:
+    strings: dict[str, str] = json.loads((COPY / locale / f"{journey}.json").read_text("utf-8"))
+    return strings[key]
+
+
+def card(page: Page, step: str, authenticator: str | None = None) -> Any:
+    selector = f"#signin-card[data-step='{step}'][aria-busy=false]"
+    if authenticator is not None:
+        selector += f"[data-authenticator='{authenticator}']"
+    locator = page.locator(selector)
+    expect(locator).to_be_visible()
+    return locator
+
+
+@contextlib.contextmanager
+def invitee_browser(spa: Spa) -> Iterator[Page]:
+    """A second browser context (the invitee's own browser: no admin cookie), watched like the
+    test's own pages (console errors, CSP violations, 5xx fail the test)."""
+    browser = spa.context.browser
+    assert browser is not None
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
+    context.add_init_script(CSP_INIT_SCRIPT)
+    try:
+        page = spa.watch.attach(context.new_page())
+        yield page
+        spa.watch.collect_dom_violations(page)
+    finally:
+        with contextlib.suppress(Exception):
+            context.close()
+
+
+def fill_profile(page: Page, email: str, first: str = "Ines", last: str = "Ibarra") -> None:
+    page.fill("#f-userProfile-email", email)
+    page.fill("#f-userProfile-firstName", first)
+    page.fill("#f-userProfile-lastName", last)
+    page.click("#signin-submit")
+
+
+def choose_password(page: Page) -> None:
+    card(page, "enroll-authenticator", "okta_password")
+    page.fill("#f-new-password", NEW_PASSWORD)
+    page.fill("#f-confirm-password", NEW_PASSWORD)
+    page.click("#signin-submit")
+
+
+def signed_in_as(spa: Spa, page: Page, email: str) -> dict[str, Any]:
+    spa.ready(page)
+    expect(page.locator("#sign-out")).to_be_visible()
+    user = spa.fetch_json(page, "/bff/user")
+    assert user["status"] == 200 and user["body"]["email"] == email
+    body: dict[str, Any] = user["body"]
+    return body
+
+
+def invite(spa: Spa, page: Page, address: str) -> str:
+    """The admin screen's Invite: the link it shows to send."""
+    page.locator("#invite-email").fill(address)
+    page.click("#invite-button")
+    expect(page.locator("#invite-issued")).to_contain_text(f"Invitation created for {address}")
+    link = page.locator("#invite-link").inner_text()
+    assert link.startswith(f"{spa.url}/signin?invitation=")
+    return link
+
+
+def no_code_kept(page: Page, code: str) -> None:
+    """The code left the address bar and is in neither storage of the browser."""
+    assert "invitation" not in page.url, page.url
+    stored = page.evaluate("""() => JSON.stringify([Object.entries(localStorage),
+                                                    Object.entries(sessionStorage)])""")
+    assert code not in stored
+
+
+def sign_up_with_code(spa: Spa, page: Page, email: str) -> None:
+    """From the identify step: "Create an account", the profile, the email code, a password."""
+    sent = len(spa.okta.idx.outbox)
+    card(page, "identify")
+    page.click("#signup-link")
+    card(page, "enroll-profile")
+    page.fill("#f-userProfile-email", email)
+    page.fill("#f-userProfile-firstName", "Pia")
+    page.fill("#f-userProfile-lastName", "Park")
+    page.click("#signin-submit")
+    card(page, "enroll-authenticator", "okta_email")
+    page.fill("#f-code", spa.outbox(email, after=sent)["code"])
+    page.click("#signin-submit")
+    choose_password(page)
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
+
+
+# -- invitations ---------------------------------------------------------------------------------
+
+
+def test_an_invitee_opens_the_link_signs_up_and_lands_in_the_organisation(spa: Spa) -> None:
+    invitee = f"ines.{uuid.uuid4().hex[:8]}@example.test"
+    admin = spa.open_admin("alice@acme.test")
+    link = invite(spa, admin, invitee)
+    code = link.rpartition("=")[2]
+    spa.shot("invitation-link", admin)
+
+    with invitee_browser(spa) as page:
+        sent = len(spa.okta.idx.outbox)
+        page.goto(link)
+        spa.ready(page)
+        # straight to the sign-up form, the code out of the address bar and of storage
+        card(page, "enroll-profile")
+        no_code_kept(page, code)
+        spa.shot("invitation-enroll-profile", page)
+
+        fill_profile(page, f"other.{uuid.uuid4().hex[:8]}@example.test")  # not the invited address
+        expect(page.locator("#signin-errors")).to_contain_text(copy("signup", "error.invitationCode.email"))
+        card(page, "enroll-profile")
+        assert spa.okta.directory.user(invitee) is None
+        spa.shot("invitation-other-address", page)
+
+        fill_profile(page, invitee)
+        card(page, "enroll-authenticator", "okta_email")
+        page.fill("#f-code", spa.outbox(invitee, after=sent)["code"])
+        page.click("#signin-submit")
+        choose_password(page)
+        page.wait_for_url(spa.url + "/")
+        signed_in_as(spa, page, invitee)
+        no_code_kept(page, code)
+
+    user = spa.okta.directory.user(invitee)
+    assert user is not None and user.status == "ACTIVE"
+    assert user.profile.get("orgId") == "acme"
+    # the org admin sees the new member, and the invitation used
+    admin.goto(spa.url + "/admin/users")
+    spa.ready(admin)
+    expect(admin.locator(f"#users-table tr[data-user='{invitee}']")).to_have_count(1)
+    expect(admin.locator(f"#invitations-table tr[data-invitation='{invitee}']")).to_contain_text("Used")
+    spa.shot("invitation-member", admin)
+
+    # the same link again: already used, said on a plain sign-in
+    with invitee_browser(spa) as again:
+        again.goto(link)
+        spa.ready(again)
+        card(again, "identify")
+        expect(again.locator("#signin-errors")).to_contain_text(copy("signup", "error.invitationCode.used"))
+        no_code_kept(again, code)
+
+
+def test_a_revoked_invitation_link_says_so_in_every_locale(spa: Spa) -> None:
+    invitee = f"rex.{uuid.uuid4().hex[:8]}@example.test"
+    admin = spa.open_admin("alice@acme.test")
+    link = invite(spa, admin, invitee)
+    row = admin.locator(f"#invitations-table tr[data-invitation='{invitee}']")
+    row.get_by_role("button", name="Revoke").click()
+    admin.click("#confirm-yes")
+    expect(row).to_contain_text("Revoked")
+
+    with invitee_browser(spa) as page:
+        page.goto(link)
+        spa.ready(page)
+        card(page, "identify")  # a plain sign-in, with the reason above it
+        expect(page.locator("#signin-errors")).to_contain_text(copy("signup", "error.invitationCode.revoked"))
+        no_code_kept(page, link.rpartition("=")[2])
+        spa.shot("invitation-revoked", page)
+        for locale in ("fr", "de", "es", "ja"):
+            page.context.add_cookies([{"name": "bff_locale", "value": locale, "url": spa.url}])
+            page.goto(link)
+            spa.ready(page)
+            card(page, "identify")
+            text = copy("signup", "error.invitationCode.revoked", locale)
+            assert text != copy("signup", "error.invitationCode.revoked")
+            expect(page.locator("#signin-errors")).to_contain_text(text)
+    assert spa.okta.directory.user(invitee) is None
+
+
+def test_an_unknown_invitation_code_is_refused_before_okta(spa: Spa) -> None:
+    page = spa.open("/signin?invitation=not-a-real-code")
+    card(page, "identify")
+    expect(page.locator("#signin-errors")).to_contain_text(copy("signup", "error.invitationCode.unknown"))
+    no_code_kept(page, "not-a-real-code")
