@@ -199,3 +199,106 @@ def test_an_unknown_invitation_code_is_refused_before_okta(spa: Spa) -> None:
     card(page, "identify")
     expect(page.locator("#signin-errors")).to_contain_text(copy("signup", "error.invitationCode.unknown"))
     no_code_kept(page, "not-a-real-code")
+
+
+# -- the sign-up verified by the email's magic link ------------------------------------------------
+
+
+def test_a_newcomer_signs_up_by_opening_the_magic_link_in_the_same_browser(spa: Spa) -> None:
+    email = f"milo.{uuid.uuid4().hex[:8]}@example.test"
+    sent = len(spa.okta.idx.outbox)
+    page = spa.open("/")
+    card(page, "identify")
+    page.click("#signup-link")
+    card(page, "enroll-profile")
+    fill_profile(page, email, "Milo", "Marsh")
+    card(page, "enroll-authenticator", "okta_email")
+    expect(page.locator("#signin-magic-link")).to_be_visible()
+    link = spa.outbox(email, after=sent)["link"]
+    assert link.startswith(spa.url + "/bff/signin/email-callback?")
+    user = spa.okta.directory.user(email)
+    assert user is not None and user.status != "ACTIVE"  # not before the address is verified
+    other = spa.new_page()
+    other.goto(link)  # the mail client opens the link in a new tab of the same browser
+    spa.ready(other)
+    # the address is verified: the sign-up goes on there, at the password
+    choose_password(other)
+    other.wait_for_url(spa.url + "/")
+    signed_in_as(spa, other, email)
+    spa.shot("signup-magic-link-landed", other)
+    user = spa.okta.directory.user(email)
+    assert user is not None and user.status == "ACTIVE"
+    # the tab that asked for the code follows, signed in
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
+
+
+# -- progressive profiling ---------------------------------------------------------------------
+
+
+def sign_out_and_in_again(spa: Spa, page: Page, email: str) -> None:
+    page.click("#sign-out")
+    spa.ready(page)
+    card(page, "identify")
+    spa.identify(page, email)
+    card(page, "challenge-authenticator", "okta_password")
+    page.fill("#f-password", NEW_PASSWORD)
+    page.click("#signin-submit")
+
+
+def test_the_next_sign_in_asks_for_the_rest_of_the_profile(spa: Spa) -> None:
+    email = f"paz.{uuid.uuid4().hex[:8]}@example.test"
+    page = spa.open("/")
+    sign_up_with_code(spa, page, email)
+    sign_out_and_in_again(spa, page, email)
+
+    card(page, "profile-update")
+    expect(page.locator("h1")).to_have_text(copy("signin", "step.profile-update.title"))
+    for name in ("company", "title", "mobilePhone", "countryCode"):
+        expect(page.locator(f"#f-userProfile-{name}")).to_be_visible()
+    expect(page.locator("#signin-skip")).to_have_text(copy("signin", "action.skip.profile-update"))
+    expect(page.locator("#signin-card")).not_to_contain_text(copy("signin", "signedOut.body"))
+    # the profile screen's hints (profile copy)
+    expect(page.locator("#signin-card")).to_contain_text(copy("profile", "field.mobilePhone.hint"))
+    spa.shot("profile-update", page)
+    page.fill("#f-userProfile-company", "Acme Corp")
+    page.fill("#f-userProfile-title", "Buyer")
+    page.fill("#f-userProfile-mobilePhone", "call me maybe")
+    page.fill("#f-userProfile-countryCode", "X1")
+    page.click("#signin-submit")
+    # the profile screen's rules and words (the profile copy), before anything is sent
+    expect(page.locator("#f-userProfile-mobilePhone-error")).to_have_text(copy("profile", "error.mobilePhone.invalid"))
+    expect(page.locator("#f-userProfile-countryCode-error")).to_have_text(copy("profile", "error.countryCode.invalid"))
+    card(page, "profile-update")
+    spa.shot("profile-update-errors", page)
+    user = spa.okta.directory.user(email)
+    assert user is not None and "company" not in user.profile
+    page.fill("#f-userProfile-mobilePhone", "+44 20 7946 0107")
+    page.fill("#f-userProfile-countryCode", "")  # left out: not sent
+    page.click("#signin-submit")
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
+
+    user = spa.okta.directory.user(email)
+    assert user is not None
+    assert (user.profile.get("company"), user.profile.get("title"), user.profile.get("mobilePhone")) == (
+        "Acme Corp", "Buyer", "+44 20 7946 0107")
+    assert not user.profile.get("countryCode")
+    page.click("nav.main-nav a[href='/profile']")
+    expect(page.locator("#f-company")).to_have_value("Acme Corp")
+    expect(page.locator("#f-title")).to_have_value("Buyer")
+    expect(page.locator("#f-mobilePhone")).to_have_value("+44 20 7946 0107")
+
+
+def test_the_profile_step_can_be_skipped(spa: Spa) -> None:
+    email = f"sky.{uuid.uuid4().hex[:8]}@example.test"
+    page = spa.open("/")
+    sign_up_with_code(spa, page, email)
+    sign_out_and_in_again(spa, page, email)
+    card(page, "profile-update")
+    page.fill("#f-userProfile-company", "Not sent")
+    page.click("#signin-skip")
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
+    user = spa.okta.directory.user(email)
+    assert user is not None and not user.profile.get("company")

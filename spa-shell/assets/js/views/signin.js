@@ -464,7 +464,10 @@ function footer(flow) {
   const items = [];
   for (const name of FOOTER) {
     if (!alternatives.has(name) && !(name === 'redirect' && step.step === 'unsupported')) continue;
-    if (name === 'skip') items.push(actionButton(flow, t('signin:action.skip'), () => flow.act('skip'), { id: 'signin-skip', kind: 'secondary' }));
+    if (name === 'skip') {
+      items.push(actionButton(flow, tFirst([`signin:action.skip.${step.step}`, 'signin:action.skip']), () => flow.act('skip'),
+        { id: 'signin-skip', kind: 'secondary' }));
+    }
     if (name === 'cancel') items.push(actionButton(flow, t('common:action.cancel'), () => startOver(), { id: 'signin-cancel' }));
     if (name === 'redirect') {
       const href = loginUrl({ returnTo: state.returnTo, scope: state.scope, loginHint: state.identifier || null });
@@ -550,7 +553,8 @@ function renderEmbedded(ctx) {
       'aria-busy': state.busy || state.loading ? 'true' : 'false',
     },
     pageHeading(title),
-    sessionNotice(ctx, state.signedOut),
+    // "you have signed out" (and the like) belongs to the first screen, not to later steps
+    !state.step || state.step.step === 'identify' ? sessionNotice(ctx, state.signedOut) : null,
     body));
 }
 
