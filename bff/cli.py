@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                    "default BFF_INVITATION_TTL (7 days)")
     p.add_argument("--by", default="bff invite", help="who invites, for the audit (default 'bff invite')")
     p.add_argument("--link", action="store_true",
-                   help="print the link to send ({BFF_PUBLIC_URL}/signin?invitation=CODE) instead of the code")
+                   help="print the link to send ({BFF_PUBLIC_URL}/signin?invitation=CODE), not the code")
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
 

@@ -267,8 +267,9 @@ def test_the_next_sign_in_asks_for_the_rest_of_the_profile(spa: Spa) -> None:
     page.fill("#f-userProfile-countryCode", "X1")
     page.click("#signin-submit")
     # the profile screen's rules and words (the profile copy), before anything is sent
-    expect(page.locator("#f-userProfile-mobilePhone-error")).to_have_text(copy("profile", "error.mobilePhone.invalid"))
-    expect(page.locator("#f-userProfile-countryCode-error")).to_have_text(copy("profile", "error.countryCode.invalid"))
+    for name in ("mobilePhone", "countryCode"):
+        error = page.locator(f"#f-userProfile-{name}-error")
+        expect(error).to_have_text(copy("profile", f"error.{name}.invalid"))
     card(page, "profile-update")
     spa.shot("profile-update-errors", page)
     user = spa.okta.directory.user(email)

@@ -281,7 +281,7 @@ async def test_the_invitation_works_under_bff_devs_organisation_mode(moto_url: s
         assert user is not None and user.profile["orgId"] == "acme"
 
 
-async def test_no_invitation_is_honoured_when_signups_join_no_organisation(moto_url: str, tmp_path: Path) -> None:
+async def test_no_invitation_is_honoured_when_signups_join_no_org(moto_url: str, tmp_path: Path) -> None:
     async with stack(moto_url, tmp_path, org_mode="none") as st:
         code, _ = await invite(st, "ines@example.test")
         async with Browser(st.url) as c:
