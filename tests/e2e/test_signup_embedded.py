@@ -25,8 +25,14 @@ NEW_PASSWORD = "Correct-Horse-9"
 
 
 def copy(journey: str, key: str, locale: str = "en") -> str:
-    strings: dict[str, str] = json.loads((COPY / locale / f"{journey}.json").read_text("utf-8"))
-    return strings[key]
+    """The bundled copy the SPA shows (per key: fr-CA → fr → en, other locales → en)."""
+    chain = {"fr-CA": ["fr-CA", "fr", "en"]}.get(locale, [locale, "en"])
+    for loc in chain:
+        path = COPY / loc / f"{journey}.json"
+        strings: dict[str, str] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        if key in strings:
+            return strings[key]
+    raise KeyError(key)
 
 
 def card(page: Page, step: str, authenticator: str | None = None) -> Any:
@@ -96,12 +102,15 @@ def no_code_kept(page: Page, code: str) -> None:
     assert code not in stored
 
 
-def sign_up_with_code(spa: Spa, page: Page, email: str) -> None:
+def sign_up_with_code(spa: Spa, page: Page, email: str, locale: str = "en") -> None:
     """From the identify step: "Create an account", the profile, the email code, a password."""
     sent = len(spa.okta.idx.outbox)
     card(page, "identify")
     page.click("#signup-link")
     card(page, "enroll-profile")
+    expect(page.locator("h1")).to_have_text(copy("signin", "step.enroll-profile.title", locale))
+    expect(page.locator("label[for='f-userProfile-email']")).to_have_text(
+        copy("signin", "field.userProfile.email.label", locale))
     page.fill("#f-userProfile-email", email)
     page.fill("#f-userProfile-firstName", "Pia")
     page.fill("#f-userProfile-lastName", "Park")
@@ -303,3 +312,32 @@ def test_the_profile_step_can_be_skipped(spa: Spa) -> None:
     signed_in_as(spa, page, email)
     user = spa.okta.directory.user(email)
     assert user is not None and not user.profile.get("company")
+
+
+@pytest.mark.parametrize("locale", ["fr", "fr-CA", "de", "es", "ja"])
+def test_the_sign_up_and_profile_steps_in_each_language(spa: Spa, locale: str) -> None:
+    """Every locale the project ships: the steps' titles, labels, hints, checks and skip in its
+    copy (fr-CA: its overrides, then fr), not English."""
+    spa.context.add_cookies([{"name": "bff_locale", "value": locale, "url": spa.url}])
+    email = f"lou.{uuid.uuid4().hex[:8]}@example.test"
+    page = spa.open("/")
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    sign_up_with_code(spa, page, email, locale)
+    sign_out_and_in_again(spa, page, email)
+    card(page, "profile-update")
+    expect(page.locator("h1")).to_have_text(copy("signin", "step.profile-update.title", locale))
+    label = copy("signin", "field.userProfile.company.label", locale)
+    assert label != copy("signin", "field.userProfile.company.label")
+    expect(page.locator("label[for='f-userProfile-company']")).to_contain_text(label)
+    expect(page.locator("#signin-card")).to_contain_text(copy("profile", "field.mobilePhone.hint", locale))
+    page.fill("#f-userProfile-mobilePhone", "call me maybe")
+    page.click("#signin-submit")
+    text = copy("profile", "error.mobilePhone.invalid", locale)
+    assert text != copy("profile", "error.mobilePhone.invalid")
+    expect(page.locator("#f-userProfile-mobilePhone-error")).to_have_text(text)
+    spa.shot(f"profile-update-{locale}", page)
+    skip = page.locator("#signin-skip")
+    expect(skip).to_have_text(copy("signin", "action.skip.profile-update", locale))
+    skip.click()
+    page.wait_for_url(spa.url + "/")
+    signed_in_as(spa, page, email)
