@@ -17,7 +17,8 @@ has the store's four back-ends, memory, SQLite, Redis and DynamoDB, and one cont
   new, PROVISIONED user until then. The redemption is what sets ``orgId`` (through the
   Management API, by the caller);
 * audited: the record keeps who invited whom and when, who revoked it, which user redeemed it
-  and when; each transition is logged (``bff.signup.invitations``, never the code).
+  and when; each transition is logged (``bff.signup.invitations``: the invitation's short id,
+  the org and user ids; never the code, never an address: who invited whom is in the record).
 
 States and transitions (anything else is refused)::
 
@@ -182,7 +183,7 @@ class Invitations:
                          created_at=now, expires_at=now + (ttl if ttl is not None else self.ttl), version=1)
         await self.store.create(self._inv_record(inv))
         await self._index(org_id, inv.id)
-        log.info("invitation %s issued by %s for %s into org %s", inv.id[:16], invited_by, inv.email, org_id)
+        log.info("invitation %s issued into org %s", inv.id[:16], org_id)  # who, whom: in the record
         return Issued(code, inv)
 
     async def _index(self, org_id: str, invitation_id: str) -> None:
@@ -244,8 +245,7 @@ class Invitations:
                 raise InvitationRefused("used")
             new = replace(current, status="revoked", revoked_by=by, revoked_at=self.clock())
             if await self._write(new):
-                log.info("invitation %s (org %s, for %s) revoked by %s", inv.id[:16], inv.org_id, inv.email,
-                         by)
+                log.info("invitation %s (org %s) revoked", inv.id[:16], inv.org_id)
                 return replace(new, version=new.version + 1)
         raise InvitationRefused("used")
 
@@ -312,8 +312,7 @@ class Invitations:
                 raise InvitationRefused("email")
             new = replace(current, status="redeemed", redeemed_by=user_id, redeemed_at=self.clock())
             if await self._write(new):
-                log.info("invitation %s (invited by %s at %s) redeemed by user %s (%s) into org %s",
-                         inv.id[:16], current.invited_by, _iso(current.created_at), user_id, current.email,
-                         current.org_id)
+                log.info("invitation %s (issued %s) redeemed by user %s into org %s",
+                         inv.id[:16], _iso(current.created_at), user_id, current.org_id)
                 return replace(new, version=new.version + 1)
         raise InvitationRefused("used")
