@@ -19,9 +19,9 @@
 // Below each step: its field-less alternatives (skip, cancel, the redirect flow as last resort).
 // An invitation link (`/signin?invitation=<code>`, docs/signup.md "With an invitation"): the
 // code is taken out of the address bar at once (history.replaceState), kept in this module's
-// memory only (never in localStorage or sessionStorage), and sent once with POST /bff/signin,
-// which keeps it in the transaction; the first identify step then goes straight to the sign-up
-// form. A refused code (422 invitation_*) is said in the signup copy above a plain sign-in.
+// memory only (never in localStorage or sessionStorage), and sent with POST /bff/signin (again
+// when this page starts a sign-in over), which keeps it in the transaction; the first identify
+// step then goes straight to the sign-up form (once: going back shows the identifier). A refused code (422 invitation_*) is said in the signup copy above a plain sign-in.
 //
 // History: each new step is a history entry on the same URL. Reload redraws the current step
 // (GET /bff/signin); back goes to the previous screen when Okta still offers it, else to the
