@@ -118,8 +118,10 @@ class SignupService:
         """The sign-up's part of the embedded sign-in (registration and progressive profiling)."""
         return IdxSignup(outbox=self.outbox, relay=self.relay, locales=tuple(self.settings.content.locales),
                          federated_domains=tuple(self.settings.okta.idp_discovery),
-                         invitations=(self.invitations if self.settings.signup.org_mode == "invitation"
-                                      else None))
+                         # An invitation the browser brings is honoured in `organisation` mode too
+                         # (bff dev): that mode is about the Users-API form's typed company, and
+                         # the embedded sign-up has no company field. `none`: no organisation.
+                         invitations=self.invitations if self.settings.signup.org_mode != "none" else None)
 
     # -- event hook ----------------------------------------------------------------------------
 
