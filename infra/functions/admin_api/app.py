@@ -287,9 +287,9 @@ def invite(who: Caller) -> Response[str]:
     body = json_body()  # parsed before any I/O
     result = service().invite(who, body)
     invitation = result.get("invitation") or {}
+    # the invitee's address stays in the BFF's (encrypted) invitation record, not in the logs
     logger.info("invitation issued", extra={"by": who.login, "orgId": who.org_id,
-                                            "invitationId": invitation.get("id"),
-                                            "email": invitation.get("email")})
+                                            "invitationId": invitation.get("id")})
     return Response(status_code=201, content_type="application/json", body=json.dumps(result),
                     headers={"Cache-Control": "no-store"})
 
