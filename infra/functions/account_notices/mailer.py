@@ -76,6 +76,7 @@ class NoticeMailer:
             FromEmailAddress=self._sender,
             Destination={"ToAddresses": [notice.recipient]},
             Content={"Raw": {"Data": raw}},
-            EmailTags=[{"Name": "kind", "Value": KINDS[notice.eventType]}, {"Name": "locale", "Value": locale}],
+            EmailTags=[{"Name": "kind", "Value": KINDS[notice.eventType]},
+                       {"Name": "locale", "Value": locale}],
         )
         return {"messageId": str(resp["MessageId"]), "locale": locale}
