@@ -5,10 +5,13 @@ It mirrors ``infra/template.yaml`` (logical names from ``fnlib.names``; deployed
 
 - SNS topic ``account-events``;
 - per subscriber an SQS queue and its DLQ (``welcome-email`` + ``welcome-email-dlq``,
-  ``account-validation`` + ``account-validation-dlq``): redrive ``maxReceiveCount``, a
-  visibility timeout, DLQ retention 14 days, a queue policy letting only the topic send;
-- per subscriber a RAW-delivery subscription with the filter policy
-  ``{"eventType": ["AccountCreated"]}`` on message attributes;
+  ``account-validation`` + ``account-validation-dlq``, ``account-notices`` +
+  ``account-notices-dlq``): redrive ``maxReceiveCount``, a visibility timeout, DLQ retention
+  14 days, a queue policy letting only the topic send;
+- per subscriber a RAW-delivery subscription with a filter policy on the ``eventType`` message
+  attribute: ``["AccountCreated"]`` for the welcome email and the validation,
+  ``["AccountLocked", "PasswordChanged", "FactorAdded"]`` (the account notices) for
+  ``account-notices``;
 - DynamoDB ``manual-review`` (``orgId`` HASH, ``reviewId`` RANGE) and ``idempotency``
   (Powertools layout: ``id`` HASH, TTL attribute ``expiration``);
 - the verified SES sender ``no-reply@acme.test``;
@@ -38,6 +41,8 @@ EVENT_TYPE = str(names.ACCOUNT_CREATED)
 REVIEW_TABLE = str(names.MANUAL_REVIEW_TABLE)
 IDEMPOTENCY_TABLE = str(names.IDEMPOTENCY_TABLE)
 SENDER = "no-reply@acme.test"
+NOTICE_TYPES: tuple[str, ...] = tuple(names.ACCOUNT_NOTICE_TYPES)
+#: The AccountCreated subscribers' filter policy (the notices' queue has its own: ``Subscriber``).
 FILTER_POLICY: dict[str, list[str]] = {"eventType": [EVENT_TYPE]}
 DLQ_RETENTION = 14 * 24 * 3600
 #: The deployed values (infra/template.yaml); dev and tests may shorten the visibility timeout.
@@ -50,12 +55,18 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 class Subscriber:
     queue: str  # logical queue name
     function: str  # package under infra/functions
+    event_types: tuple[str, ...] = (EVENT_TYPE,)  # its subscription's filter policy on eventType
+
+    @property
+    def filter_policy(self) -> dict[str, list[str]]:
+        return {"eventType": list(self.event_types)}
 
 
 #: The subscribers of the topic, in one place: queue name ↔ Lambda function package.
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(str(names.WELCOME_EMAIL_QUEUE), "welcome_email"),
     Subscriber(str(names.ACCOUNT_VALIDATION_QUEUE), "account_validation"),
+    Subscriber(str(names.ACCOUNT_NOTICES_QUEUE), "account_notices", NOTICE_TYPES),
 )
 
 
@@ -162,7 +173,7 @@ def create_topology(endpoint_url: str, spec: TopologySpec | None = None) -> Topo
             sub_arn = sns.subscribe(
                 TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True,
                 Attributes={"RawMessageDelivery": "true", "FilterPolicyScope": "MessageAttributes",
-                            "FilterPolicy": json.dumps(FILTER_POLICY)},
+                            "FilterPolicy": json.dumps(sub.filter_policy)},
             )["SubscriptionArn"]
         queues[sub.queue] = QueuePair(sub.queue, sub.function, url, arn, dlq_url, dlq_arn, str(sub_arn))
 
