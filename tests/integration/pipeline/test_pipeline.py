@@ -1,5 +1,6 @@
-"""SNS → both AccountCreated queues (the account-notices queue filters them out) → workers → the functions → SES / compliance / Okta / Marketo / DynamoDB,
-all over loopback (moto server, the Okta twin, the compliance and Marketo twins)."""
+"""SNS → both AccountCreated queues (the account-notices queue filters them out) → workers →
+the functions → SES / compliance / Okta / Marketo / DynamoDB, all over loopback (moto server,
+the Okta twin, the compliance and Marketo twins)."""
 
 from __future__ import annotations
 
