@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bff.signup.notices import NOTICE_FOR, AccountNotice, dedupe_key, event_id_for
@@ -55,3 +57,19 @@ def test_documents_this_code_did_not_write_are_refused(change: dict[str, object]
 def test_only_notice_types_can_be_built() -> None:
     with pytest.raises(ValueError):
         notice("AccountCreated")
+
+
+@pytest.mark.parametrize("kind", sorted(NOTICE_FOR.values()))
+def test_what_is_published_is_what_the_subscriber_accepts(kind: str) -> None:
+    """Contract with the subscriber's model (infra/functions/fnlib/account_events.py), before and
+    after the relay completes the notice from the profile."""
+    from fnlib.account_events import AccountNotice as SubscriberView
+
+    bare = notice(kind)
+    full = bare.with_profile({"firstName": "Hana", "lastName": "Sato", "locale": "fr_CA"})
+    for published in (bare, full):
+        seen = SubscriberView.model_validate_json(json.dumps(published.to_json()))
+        assert (seen.eventId, seen.eventType, seen.userId, seen.recipient, seen.oktaEventId) == (
+            published.eventId, kind, "00u1", "hana@acme.test", "e1")
+    assert SubscriberView.model_validate(full.to_json()).locale == "fr-CA"
+    assert SubscriberView.model_validate(bare.to_json()).locale == "en"  # the relay fills it in practice

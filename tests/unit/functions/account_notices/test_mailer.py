@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from pydantic import ValidationError
 
 from account_notices.mailer import KINDS, NoticeMailer, required_keys
-from fnlib.account_events import AccountNotice, AccountNoticeRecord
+from fnlib.account_events import AccountNotice
 from welcome_email.mailcopy import BundledCopy, CopyMissing, CopyResolver
 from welcome_email.render import Renderer
 
@@ -109,22 +108,3 @@ def test_missing_copy_fails_the_record_rather_than_sending_an_empty_email(tmp_pa
     with pytest.raises(CopyMissing):
         mailer(ses, [tmp_path]).send(notice())
     assert ses.calls == []
-
-
-@pytest.mark.parametrize("change", [{"eventType": "AccountCreated"}, {"eventVersion": 2},
-                                    {"login": "not-an-address"}, {"oktaEventId": ""}])
-def test_documents_of_another_kind_or_version_are_refused(change: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
-        notice(**change)
-
-
-def test_unknown_fields_are_ignored_and_the_record_body_is_parsed() -> None:
-    sent = notice()
-    body = json.dumps({**sent.model_dump(mode="json"), "somethingNew": 1})
-    record = AccountNoticeRecord.model_validate({
-        "messageId": "m", "receiptHandle": "r", "body": body, "attributes": {
-            "ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "s",
-            "ApproximateFirstReceiveTimestamp": "1"},
-        "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:account-notices", "awsRegion": "eu-west-1"})
-    assert record.body == sent
