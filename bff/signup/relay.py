@@ -89,7 +89,8 @@ class Relay:
 
     def start(self) -> None:
         if self.publisher is None:
-            log.warning("no BFF_ACCOUNT_TOPIC_ARN: AccountCreated events stay in the outbox until one is set")
+            log.warning("no BFF_ACCOUNT_TOPIC_ARN: events (AccountCreated, the account notices) stay in "
+                        "the outbox until one is set")
             return
         self._task = asyncio.create_task(self._run(), name="signup-outbox-relay")
 
