@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ttl", default=None, help="validity: seconds, or with a unit (12h, 7d); "
                    "default BFF_INVITATION_TTL (7 days)")
     p.add_argument("--by", default="bff invite", help="who invites, for the audit (default 'bff invite')")
+    p.add_argument("--link", action="store_true",
+                   help="print the link to send ({BFF_PUBLIC_URL}/signin?invitation=CODE), not the code")
 
     sub.add_parser("outbox", help="AccountCreated outbox: entries per status, next retry (exit 1: dead)")
 

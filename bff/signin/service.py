@@ -242,6 +242,11 @@ class SigninService:
             request = prepare(state, remediation, values, policy=self.policy)  # refuses before sending
             if remediation == "enroll-profile" and not txn.registering:
                 txn = replace(txn, registering=True)
+            if self.signup is not None and remediation == "profile-update":
+                txn = replace(txn, profiled=self.signup.progressive_names(values))
+            elif remediation == "skip" and txn.profiled and any(
+                    f.name == "profile-update" for f in state.remediations):
+                txn = replace(txn, profiled=())  # Okta refused the answer, then the user skipped
             identifier = None
             if remediation in ("identify", "identify-recovery") and isinstance(values, dict):
                 raw = values.get("identifier")
@@ -360,6 +365,8 @@ class SigninService:
             principal = session[0].principal
             await self.signup.verified(principal.user_id, principal.email or principal.login,
                                        invitation=txn.invitation)
+        elif txn.profiled and self.signup is not None:
+            await self.signup.profiled(session[0].principal.user_id, txn.profiled)
         log.info("signed in (embedded; session created)")
         step = to_step(state, policy=self.policy, location=txn.return_to)  # holds no code
         return Outcome(step, None, session)

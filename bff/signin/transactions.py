@@ -85,6 +85,7 @@ class SigninTransaction:
     idx: Mapping[str, object] = field(default_factory=dict)  # Okta's latest state, as sent
     registering: bool = False  # an enroll-profile was sent: success means a new, verified account
     invitation: str | None = None  # the invitation code of a sign-up (server-side only; never shown)
+    profiled: tuple[str, ...] = ()  # the attributes a profile-update answered (announced at success)
     version: int = 0
 
     def __repr__(self) -> str:  # never the state, verifier or state handle
@@ -185,7 +186,8 @@ class SigninTransactions:
             return None
         try:
             raw = json.loads(self.cipher.decrypt(record.data, aad=key.encode()))
-            txn = SigninTransaction(**{**raw, "scopes": tuple(raw["scopes"]), "version": record.version})
+            txn = SigninTransaction(**{**raw, "scopes": tuple(raw["scopes"]),
+                                       "profiled": tuple(raw.get("profiled", ())), "version": record.version})
         except (DecryptError, ValueError, TypeError, KeyError):
             return None
         return txn if txn.id == txn_id else None

@@ -1,6 +1,8 @@
 """Operations commands of the registration area (wired into ``bff`` by bff/cli.py):
 
-    bff invite EMAIL --org ORG [--ttl 7d]   invite one address into an organisation (prints the code)
+    bff invite EMAIL --org ORG [--ttl 7d] [--link]
+                                            invite one address into an organisation (prints the
+                                            code, or with --link the sign-in link to send)
     bff outbox                              entries per status and when the next retry is due
 """
 
@@ -14,7 +16,7 @@ import time
 from bff.config import ConfigError
 from bff.sessions import open_store
 from bff.settings import Settings, load_environment
-from bff.signup.invitations import Invitations, Issued
+from bff.signup.invitations import Invitations, Issued, invitation_link
 from bff.signup.outbox import open_outbox
 from bff.signup.validation import Errors, check_email, org_slug
 
@@ -69,7 +71,7 @@ def invite_cli(args: argparse.Namespace) -> int:
             await store.close()
 
     issued = asyncio.run(issue())
-    print(issued.code)
+    print(invitation_link(settings.public_url, issued.code) if args.link else issued.code)
     print(f"(organisation {org!r}, for {email}; valid until "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(issued.invitation.expires_at))}; "
           f"id {issued.invitation.id[:16]})", file=sys.stderr)

@@ -9,6 +9,8 @@ sign-in. :class:`~bff.signin.service.SigninService` calls it for two remediation
   "error.email.invalid"}``: the field as the step names it, the code a key of the ``signup``
   (enroll-profile) or ``profile`` (profile-update) copy journey. Okta's own verdicts
   (``registration.error.notUniqueWithinOrg``...) still come back as messages of the step.
+* a sign-in that answered ``profile-update`` and ends in ``success``: :meth:`IdxSignup.profiled`
+  writes ``ProfileUpdated`` (the attribute names) to the outbox for the Marketo lead.
 * a registration that ends in ``success`` (the email is verified by then: Okta's policy asks for
   it before the account is ACTIVE): :meth:`IdxSignup.verified` writes ``AccountCreated`` to the
   outbox (``needs_enrichment``: the relay reads the profile from Okta, which is the source of
@@ -27,6 +29,7 @@ from bff.observability import metrics
 from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.membership import InvitationInvalid, Membership
 from bff.signup.outbox import Outbox
+from bff.signup.profile_events import ProfileAnnouncer
 from bff.signup.relay import Relay
 from bff.signup.validation import Errors, FieldError, check_email, check_name, check_profile_value
 
@@ -65,6 +68,21 @@ class IdxSignup:
         email = values.get(PREFIX + "email") if isinstance(values, Mapping) else None
         address = email if isinstance(email, str) else ""
         await self.invitations.check_or_raise(code, address, field="invitation")
+
+    @staticmethod
+    def progressive_names(values: object) -> tuple[str, ...]:
+        """The Okta attributes a checked ``profile-update`` submission answers (blank ones were
+        dropped by :meth:`check`)."""
+        if not isinstance(values, Mapping):
+            return ()
+        return tuple(sorted(k.removeprefix(PREFIX) for k in values
+                            if isinstance(k, str) and k.startswith(PREFIX)
+                            and k.removeprefix(PREFIX) in PROGRESSIVE_FIELDS))
+
+    async def profiled(self, user_id: str, attributes: tuple[str, ...]) -> bool:
+        """A sign-in whose ``profile-update`` Okta accepted reached ``success``: announce
+        ``ProfileUpdated`` (the Marketo lead follows)."""
+        return await ProfileAnnouncer(self.outbox, self.relay).announce(user_id, attributes, "bff-signin")
 
     def check(self, remediation: str, values: object) -> object:
         """The submission with its ``userProfile.*`` values validated and normalised; anything

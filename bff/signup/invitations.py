@@ -6,7 +6,8 @@ has the store's four back-ends, memory, SQLite, Redis and DynamoDB, and one cont
 ``tests/integration/signup/test_invitations_contract.py``):
 
 * the code handed out is 32 random bytes (URL-safe base64); the store keeps only its SHA-256
-  (the record id ``invite:<hash>``), so a copy of the store gives no usable code;
+  (the record id ``invite:<hash>``), so a copy of the store gives no usable code. It travels to
+  the invitee in a link, :func:`invitation_link` (``{BFF_PUBLIC_URL}/signin?invitation=<code>``);
 * bound to one address, compared case-insensitively (both sides lower-cased);
 * single-use, expiring (``BFF_INVITATION_TTL``, 7 days by default) and revocable, every change a
   conditional ``replace`` on the record's version, so two redemptions of one code cannot both win;
@@ -16,7 +17,8 @@ has the store's four back-ends, memory, SQLite, Redis and DynamoDB, and one cont
   new, PROVISIONED user until then. The redemption is what sets ``orgId`` (through the
   Management API, by the caller);
 * audited: the record keeps who invited whom and when, who revoked it, which user redeemed it
-  and when; each transition is logged (``bff.signup.invitations``, never the code).
+  and when; each transition is logged (``bff.signup.invitations``: the invitation's short id,
+  the org and user ids; never the code, never an address: who invited whom is in the record).
 
 States and transitions (anything else is refused)::
 
@@ -44,6 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
+from urllib.parse import quote
 
 from bff.sessions.crypto import DecryptError, TokenCipher
 from bff.sessions.store import SessionExists, SessionRecord, SessionStore
@@ -103,6 +106,12 @@ class Invitation:
 class Issued:
     code: str  # shown once
     invitation: Invitation
+
+
+def invitation_link(public_url: str, code: str) -> str:
+    """The link an invitee opens: the SPA's sign-in, which starts the embedded sign-up with the
+    code (``POST /bff/signin {"invitation": code}``) and removes it from the address bar."""
+    return f"{public_url.rstrip('/')}/signin?invitation={quote(code, safe='')}"
 
 
 def code_id(code: str) -> str:
@@ -174,7 +183,7 @@ class Invitations:
                          created_at=now, expires_at=now + (ttl if ttl is not None else self.ttl), version=1)
         await self.store.create(self._inv_record(inv))
         await self._index(org_id, inv.id)
-        log.info("invitation %s issued by %s for %s into org %s", inv.id[:16], invited_by, inv.email, org_id)
+        log.info("invitation %s issued into org %s", inv.id[:16], org_id)  # who, whom: in the record
         return Issued(code, inv)
 
     async def _index(self, org_id: str, invitation_id: str) -> None:
@@ -236,8 +245,7 @@ class Invitations:
                 raise InvitationRefused("used")
             new = replace(current, status="revoked", revoked_by=by, revoked_at=self.clock())
             if await self._write(new):
-                log.info("invitation %s (org %s, for %s) revoked by %s", inv.id[:16], inv.org_id, inv.email,
-                         by)
+                log.info("invitation %s (org %s) revoked", inv.id[:16], inv.org_id)
                 return replace(new, version=new.version + 1)
         raise InvitationRefused("used")
 
@@ -304,8 +312,7 @@ class Invitations:
                 raise InvitationRefused("email")
             new = replace(current, status="redeemed", redeemed_by=user_id, redeemed_at=self.clock())
             if await self._write(new):
-                log.info("invitation %s (invited by %s at %s) redeemed by user %s (%s) into org %s",
-                         inv.id[:16], current.invited_by, _iso(current.created_at), user_id, current.email,
-                         current.org_id)
+                log.info("invitation %s (issued %s) redeemed by user %s into org %s",
+                         inv.id[:16], _iso(current.created_at), user_id, current.org_id)
                 return replace(new, version=new.version + 1)
         raise InvitationRefused("used")

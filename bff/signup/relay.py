@@ -38,6 +38,8 @@ from bff.signup.events import AccountCreated
 from bff.signup.notices import NOTICE_TYPES, AccountNotice
 from bff.signup.okta_users import OktaUsers, UserNotFound
 from bff.signup.outbox import KEEP_SENT, Outbox, OutboxEntry
+from bff.signup.profile_events import EVENT_TYPE as PROFILE_UPDATED
+from bff.signup.profile_events import ProfileUpdated
 from bff.signup.publisher import EventPublisher, PublishFailed
 
 log = logging.getLogger("bff.signup.relay")
@@ -150,8 +152,16 @@ class Relay:
     async def _deliver(self, entry: OutboxEntry) -> bool:
         assert self.publisher is not None
         payload = entry.payload
-        event: AccountCreated | AccountNotice
+        event: AccountCreated | AccountNotice | ProfileUpdated
         try:
+            if entry.kind == PROFILE_UPDATED:  # names attributes only: published as written
+                event = ProfileUpdated.from_json(payload)
+                await self.publisher.publish(payload, event.message_attributes(), dedupe_id=event.eventId,
+                                             group_id=event.userId)
+                await self.outbox.mark_sent(entry.id, now=self._clock())
+                self.published += 1
+                log.info("published %s %s (source %s)", event.eventType, event.eventId, event.source)
+                return True
             if entry.kind in NOTICE_TYPES:
                 event = AccountNotice.from_json(payload)
                 if entry.needs_enrichment:

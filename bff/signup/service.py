@@ -36,6 +36,7 @@ from bff.signup.notices import NOTICE_FOR, AccountNotice
 from bff.signup.notices import dedupe_key as notice_dedupe_key
 from bff.signup.okta_users import OktaUser, OktaUsers, UserNotFound
 from bff.signup.outbox import Outbox
+from bff.signup.profile_events import ProfileAnnouncer
 from bff.signup.ratelimit import RateLimiter
 from bff.signup.relay import Relay
 
@@ -119,8 +120,10 @@ class SignupService:
         """The sign-up's part of the embedded sign-in (registration and progressive profiling)."""
         return IdxSignup(outbox=self.outbox, relay=self.relay, locales=tuple(self.settings.content.locales),
                          federated_domains=tuple(self.settings.okta.idp_discovery),
-                         invitations=(self.invitations if self.settings.signup.org_mode == "invitation"
-                                      else None))
+                         # An invitation the browser brings is honoured in `organisation` mode too
+                         # (bff dev): that mode is about the Users-API form's typed company, and
+                         # the embedded sign-up has no company field. `none`: no organisation.
+                         invitations=self.invitations if self.settings.signup.org_mode != "none" else None)
 
     # -- event hook ----------------------------------------------------------------------------
 
@@ -232,4 +235,6 @@ class SignupService:
                                locales=self.settings.content.locales)
         if not update:
             return await self.read_profile(user_id)
-        return self.profile_view(await okta.update_profile(user_id, update))
+        view = self.profile_view(await okta.update_profile(user_id, update))
+        await ProfileAnnouncer(self.outbox, self.relay).announce(user_id, update, "bff-profile")
+        return view

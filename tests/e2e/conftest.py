@@ -206,6 +206,16 @@ class Spa:
         page.wait_for_url(re.compile(re.escape(self.url) + r"/admin.*"))
         self.ready(page)
 
+    def open_admin(self, email: str, page: Page | None = None) -> Page:
+        """Signed in as ``email``, through the admin screen's step-up, on /admin."""
+        page = self.sign_in(email, page=page)
+        page.click("#go-admin")
+        expect(page.locator("#admin-stepup h1")).to_have_text("Confirm it's you")
+        self.shot(f"stepup-{email.split('@')[0]}", page)
+        self.step_up(page, email)
+        expect(page.locator("h1")).to_have_text("Administration")
+        return page
+
     def shot(self, screen: str, page: Page | None = None) -> None:
         screenshot(page or self.page, self.test_name, screen)
 

@@ -38,13 +38,7 @@ def _sign_up_for_review(spa: Spa) -> str:
 
 
 def _open_admin(spa: Spa, email: str) -> Page:
-    page = spa.sign_in(email)
-    page.click("#go-admin")
-    expect(page.locator("#admin-stepup h1")).to_have_text("Confirm it's you")
-    spa.shot(f"stepup-{email.split('@')[0]}", page)
-    spa.step_up(page, email)
-    expect(page.locator("h1")).to_have_text("Administration")
-    return page
+    return spa.open_admin(email)
 
 
 def test_the_org_admin_steps_up_sees_the_users_and_approves_a_review(spa: Spa) -> None:
@@ -102,6 +96,8 @@ def test_the_org_admin_invites_and_revokes(spa: Spa) -> None:
     expect(page.locator("#invite-issued")).to_contain_text(f"Invitation created for {invitee}")
     code = page.locator("#invite-code").inner_text()
     assert len(code) >= 40
+    # the link to send: the SPA's sign-in, which starts the sign-up with the code
+    expect(page.locator("#invite-link")).to_have_text(f"{spa.url}/signin?invitation={code}")
     row = page.locator(f"#invitations-table tr[data-invitation='{invitee}']")
     expect(row).to_contain_text("Pending")
     expect(row).to_contain_text("alice@acme.test")

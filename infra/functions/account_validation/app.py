@@ -1,4 +1,6 @@
 """Lambda entry point: ``account_validation.app.handler`` (SQS event source, partial batch failure).
+``AccountCreated`` records are validated; ``ProfileUpdated`` records update the Marketo lead from
+Okta's profile (validator.AccountValidator.sync_lead).
 
 Environment (fnlib.names): ``SECRETS_ARN`` (JSON secret: ``OKTA_API_TOKEN`` or, preferred,
 ``OKTA_CLIENT_ID`` + ``OKTA_PRIVATE_KEY`` of a service app; ``COMPLIANCE_API_KEY``,
@@ -26,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from account_validation.compliance import ComplianceClient
 from account_validation.validator import AccountValidator
 from fnlib import tracecontext
-from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from fnlib.account_events import AccountCreated, AccountEventRecord, ProfileUpdated
 from fnlib.marketo import MarketoClient
 from fnlib.names import env
 from fnlib.okta import okta_client
@@ -46,7 +48,7 @@ logger = Logger()
 # (an httpx/requests subsegment would record URLs with query strings), and neither responses nor
 # error messages are captured (they can hold a user's details).
 tracer = Tracer(patch_modules=["boto3"])
-processor = BatchProcessor(event_type=EventType.SQS, model=AccountCreatedRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=AccountEventRecord)
 persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
                                        boto3_client=boto3.client("dynamodb"))
 idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
@@ -85,8 +87,19 @@ def validate_account(event: AccountCreated) -> dict[str, Any]:
     return outcome
 
 
-def record_handler(record: AccountCreatedRecord) -> dict[str, Any]:
-    with tracecontext.continued(tracer, logger, record.messageAttributes):  # the BFF's trace
+@idempotent_function(data_keyword_argument="event", config=idempotency,  # type: ignore[untyped-decorator]
+                     persistence_store=persistence)
+def sync_lead(event: ProfileUpdated) -> dict[str, Any]:
+    outcome = validator().sync_lead(event)
+    logger.info("lead synchronised", extra={"eventId": event.eventId, "userId": event.userId, **outcome})
+    return outcome
+
+
+def record_handler(record: AccountEventRecord) -> dict[str, Any]:
+    with tracecontext.continued(tracer, logger, record.messageAttributes,  # the BFF's trace
+                                name=f"## {record.body.eventType}"):
+        if isinstance(record.body, ProfileUpdated):
+            return sync_lead(event=record.body)  # type: ignore[no-any-return]
         return validate_account(event=record.body)  # type: ignore[no-any-return]
 
 

@@ -1,4 +1,6 @@
-"""The ``AccountCreated`` event as the subscribers receive it (SNS raw delivery into SQS).
+"""The account events as the subscribers receive them (SNS raw delivery into SQS):
+``AccountCreated`` (every subscriber) and ``ProfileUpdated`` (the account-validation subscriber,
+which keeps the Marketo lead in step with Okta's profile).
 
 The BFF (sign-up and the Okta event hook) publishes it to the ``account-events`` topic with the
 message attributes ``eventType``, ``orgId`` and ``source``; each subscription filters on
@@ -11,8 +13,8 @@ the subscriber's DLQ.
 
 The account notices (``AccountLocked``, ``PasswordChanged``, ``FactorAdded``: bff.signup.notices)
 travel on the same topic with their ``eventType`` as the message attribute; only the
-``account-notices`` subscription's filter policy lets them through, so the AccountCreated
-subscribers never see one (and would refuse it: ``eventType`` is a Literal).
+``account-notices`` subscription's filter policy lets them through, so the other subscribers
+never see one (and would refuse it: ``eventType`` is a Literal).
 """
 
 from __future__ import annotations
@@ -55,6 +57,34 @@ class AccountCreatedRecord(SqsRecordModel):
     """An SQS record whose body is an ``AccountCreated`` document (Powertools parser model)."""
 
     body: Json[AccountCreated]
+
+
+#: An Okta profile attribute's name (``company``, ``mobilePhone``): what ``ProfileUpdated`` lists.
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+
+
+class ProfileUpdated(BaseModel):
+    """A user changed profile attributes (progressive profiling at sign-in, or the profile
+    screen). It names the attributes, never their values: the subscriber reads them from Okta,
+    the source of truth, so events that arrive late or out of order still leave the lead right."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    eventId: Text
+    eventType: Literal["ProfileUpdated"]
+    occurredAt: datetime
+    userId: Text
+    attributes: Annotated[tuple[AttributeName, ...], Field(min_length=1, max_length=32)]
+    source: Annotated[str, Field(max_length=64)] = "unknown"
+
+
+AccountEvent = Annotated[AccountCreated | ProfileUpdated, Field(discriminator="eventType")]
+
+
+class AccountEventRecord(SqsRecordModel):
+    """An SQS record whose body is either account event (dispatched on ``eventType``)."""
+
+    body: Json[AccountEvent]
 
 
 #: The account notices, by ``eventType`` (bff/signup/notices.py writes them, version 1; the same

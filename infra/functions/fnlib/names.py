@@ -60,6 +60,7 @@ ADMIN_API_OKTA_SECRET_KEYS: tuple[tuple[str, ...], ...] = (
 # the local topology from these.
 ACCOUNT_EVENTS_TOPIC = "account-events"
 ACCOUNT_CREATED = "AccountCreated"
+PROFILE_UPDATED = "ProfileUpdated"
 WELCOME_EMAIL_QUEUE = "welcome-email"
 ACCOUNT_VALIDATION_QUEUE = "account-validation"
 ACCOUNT_NOTICES_QUEUE = "account-notices"

@@ -59,11 +59,13 @@ function call(path, { method = 'GET', body } = {}) {
   return request(path, { method, body, cache: 'no-store', on401: 'throw', headers: headers() });
 }
 
-/** POST /bff/signin: a new transaction for {returnTo, scope?, identifier?}. */
-export async function startSignin({ returnTo, scope = null, identifier = null }) {
+/** POST /bff/signin: a new transaction for {returnTo, scope?, identifier?, invitation?}. The
+ * invitation code is sent, never stored: the BFF keeps it in the transaction. */
+export async function startSignin({ returnTo, scope = null, identifier = null, invitation = null }) {
   const body = { returnTo };
   if (scope) body.scope = scope;
   if (identifier) body.identifier = identifier;
+  if (invitation) body.invitation = invitation;
   write({ returnTo, scope, identifier, transaction: null });
   const step = await request('/bff/signin', { method: 'POST', body, cache: 'no-store', on401: 'throw' });
   return remember(step, {});

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
-from bff_dev.twins.aws.topology import FILTER_POLICY, NOTICE_TYPES, SUBSCRIBERS, TopologySpec, create_topology
+from bff_dev.twins.aws.topology import NOTICE_TYPES, SUBSCRIBERS, TopologySpec, create_topology
 
-#: Each queue's filter policy: the AccountCreated subscribers never see an account notice.
+#: Each queue's filter policy (written out: the topology must match the template, not itself).
 POLICIES = {
-    "welcome-email": FILTER_POLICY,
-    "account-validation": FILTER_POLICY,
+    "welcome-email": {"eventType": ["AccountCreated"]},
+    "account-validation": {"eventType": ["AccountCreated", "ProfileUpdated"]},
     "account-notices": {"eventType": ["AccountLocked", "PasswordChanged", "FactorAdded"]},
 }
 
@@ -101,3 +101,15 @@ def test_fan_out_is_raw_with_attributes_and_filtered(moto_url: str) -> None:
             "orgId": "acme",
             "source": "bff-signup",
         }
+
+
+def test_profile_updates_reach_only_the_validation_queue(moto_url: str) -> None:
+    topo = create_topology(moto_url, TopologySpec(prefix=f"pu{uuid.uuid4().hex[:6]}-"))
+    sns, sqs = topo.client("sns"), topo.client("sqs")
+    body = json.dumps({"eventId": "e2", "eventType": "ProfileUpdated"})
+    sns.publish(TopicArn=topo.topic_arn, Message=body,
+                MessageAttributes={"eventType": {"DataType": "String", "StringValue": "ProfileUpdated"}})
+    got = {name: [m["Body"] for m in sqs.receive_message(QueueUrl=pair.url, MaxNumberOfMessages=10,
+                                                          WaitTimeSeconds=1).get("Messages", [])]
+           for name, pair in topo.queues.items()}
+    assert got == {"welcome-email": [], "account-validation": [body], "account-notices": []}

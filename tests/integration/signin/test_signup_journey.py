@@ -6,6 +6,7 @@ progressive profile step at the next sign-in with the profile screen's rules."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -111,7 +112,14 @@ async def test_registration_signs_in_and_announces_the_account_once(
     assert sum((await outbox.counts()).values()) == 1
 
 
-async def test_progressive_profile_at_the_second_sign_in(client: httpx.AsyncClient, okta: OktaTwin) -> None:
+async def profile_updates(app: Starlette) -> list[dict[str, Any]]:
+    """The ``ProfileUpdated`` payloads in the outbox (no topic here: they stay pending)."""
+    entries = await app.state.services.signup.outbox.claim_due(now=time.time() + 3600, limit=100, lease=1)
+    return [e.payload for e in entries if e.kind == "ProfileUpdated"]
+
+
+async def test_progressive_profile_at_the_second_sign_in(client: httpx.AsyncClient, okta: OktaTwin,
+                                                         app: Starlette) -> None:
     await register(client, okta)
     await client.post("/bff/logout", headers={"X-CSRF": "1"})
     await start(client)
@@ -133,3 +141,19 @@ async def test_progressive_profile_at_the_second_sign_in(client: httpx.AsyncClie
     assert user is not None
     assert user.profile["company"] == "Okafor Ltd" and user.profile["countryCode"] == "GB"  # normalised
     assert not user.profile.get("title")
+    # announced for the Marketo lead: the attributes answered, never their values
+    (update,) = await profile_updates(app)
+    assert update["userId"] == user.id and update["attributes"] == ["company", "countryCode"]
+    assert update["source"] == "bff-signin" and "Okafor" not in str(update)
+
+
+async def test_a_skipped_profile_step_announces_nothing(client: httpx.AsyncClient, okta: OktaTwin,
+                                                        app: Starlette) -> None:
+    await register(client, okta)
+    await client.post("/bff/logout", headers={"X-CSRF": "1"})
+    await start(client)
+    await submit(client, "identify", {"identifier": EMAIL})
+    step = (await submit(client, "challenge-authenticator", {"credentials.passcode": PASSWORD})).json()
+    assert step["step"] == "profile-update"
+    assert (await submit(client, "skip", {})).json()["step"] == "success"
+    assert await profile_updates(app) == []

@@ -348,6 +348,14 @@ async def test_profile_completion_with_a_real_session(tmp_path: Path) -> None:
             "+44 7700 900123",
             "fr-CA",
         )
+        # announced through the outbox and SNS: the attribute names, never their values
+        (message,) = await asyncio.to_thread(stack.moto.receive, 1)
+        assert message["attributes"] == {"eventType": "ProfileUpdated", "source": "bff-profile"}
+        body = message["body"]
+        assert body["eventType"] == "ProfileUpdated" and body["eventVersion"] == 1
+        assert body["userId"] == bob.id
+        assert body["attributes"] == ["mobilePhone", "preferredLanguage", "title"]
+        assert "Purchasing" not in json.dumps(body) and "7700" not in json.dumps(body)
         bad = await stack.http.post("/bff/profile", headers=stack.csrf(), json={"title": "<b>x</b>"})
         assert bad.status_code == 422
         no_csrf = await stack.http.post("/bff/profile", json={"title": "x"})

@@ -188,12 +188,22 @@ def test_subscriptions_use_raw_delivery_and_filter_policies(template: dict[str, 
     }
     assert {name: props["FilterPolicy"] for name, props in subs.items()} == {
         "WelcomeEmailSubscription": {"eventType": ["AccountCreated"]},
-        "AccountValidationSubscription": {"eventType": ["AccountCreated"]},
+        "AccountValidationSubscription": {"eventType": ["AccountCreated", "ProfileUpdated"]},
         "AccountNoticesSubscription": {"eventType": list(names.ACCOUNT_NOTICE_TYPES)},
     }
     for props in subs.values():
         assert props["RawMessageDelivery"] is True
         assert props["FilterPolicyScope"] == "MessageAttributes"
+    # the same filter policy per queue as the local topology (bff dev, the pipeline tests)
+    from bff_dev.twins.aws.topology import SUBSCRIBERS
+
+    def queue_name(props: dict[str, Any]) -> str:
+        logical_id = props["Endpoint"]["Fn::GetAtt"][0]
+        name = template["Resources"][logical_id]["Properties"]["QueueName"]
+        return str(_resolve(name, template["Resources"])).removeprefix("bff-prod-")
+
+    assert {queue_name(props): props["FilterPolicy"] for props in subs.values()} == {
+        s.queue: s.filter_policy for s in SUBSCRIBERS}
 
 
 def test_every_subscriber_dlq_has_an_alarm(template: dict[str, Any]) -> None:

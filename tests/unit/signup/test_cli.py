@@ -42,6 +42,30 @@ def test_invite_stores_a_single_address_invitation(capsys: pytest.CaptureFixture
     asyncio.run(check())
 
 
+def test_invite_link_prints_the_sign_in_link_that_carries_the_code(capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    store_url = f"sqlite:///{tmp_path}/sessions.sqlite3"
+    monkeypatch.setenv("BFF_SESSION_STORE", store_url)
+    assert main(["invite", "ada@example.com", "--org", "acme", "--link"]) == 0
+    out = capsys.readouterr()
+    link = out.out.strip()
+    prefix = "https://app.example.test/signin?invitation="
+    assert link.startswith(prefix), link
+    code = link.removeprefix(prefix)
+    assert code and code not in out.err
+
+    async def check() -> None:
+        store = open_store(make_settings(BFF_SESSION_STORE=store_url))
+        try:
+            inv = await Invitations(store, [TEST_SECRET]).check(code, "ada@example.com")
+            assert inv.org_id == "acme"
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["invite", "nope", "--org", "acme"], "not a valid email"),
     (["invite", "ada@example.com", "--org", "acme", "--ttl", "forever"], "--ttl must be"),

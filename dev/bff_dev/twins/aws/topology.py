@@ -9,9 +9,9 @@ It mirrors ``infra/template.yaml`` (logical names from ``fnlib.names``; deployed
   ``account-notices-dlq``): redrive ``maxReceiveCount``, a visibility timeout, DLQ retention
   14 days, a queue policy letting only the topic send;
 - per subscriber a RAW-delivery subscription with a filter policy on the ``eventType`` message
-  attribute: ``["AccountCreated"]`` for the welcome email and the validation,
-  ``["AccountLocked", "PasswordChanged", "FactorAdded"]`` (the account notices) for
-  ``account-notices``;
+  attribute: ``["AccountCreated"]`` for the welcome email, ``["AccountCreated", "ProfileUpdated"]``
+  for account validation (which keeps the Marketo lead in step), ``["AccountLocked",
+  "PasswordChanged", "FactorAdded"]`` (the account notices) for ``account-notices``;
 - DynamoDB ``manual-review`` (``orgId`` HASH, ``reviewId`` RANGE) and ``idempotency``
   (Powertools layout: ``id`` HASH, TTL attribute ``expiration``);
 - the verified SES sender ``no-reply@acme.test``;
@@ -41,9 +41,8 @@ EVENT_TYPE = str(names.ACCOUNT_CREATED)
 REVIEW_TABLE = str(names.MANUAL_REVIEW_TABLE)
 IDEMPOTENCY_TABLE = str(names.IDEMPOTENCY_TABLE)
 SENDER = "no-reply@acme.test"
+PROFILE_UPDATED = str(names.PROFILE_UPDATED)
 NOTICE_TYPES: tuple[str, ...] = tuple(names.ACCOUNT_NOTICE_TYPES)
-#: The AccountCreated subscribers' filter policy (the notices' queue has its own: ``Subscriber``).
-FILTER_POLICY: dict[str, list[str]] = {"eventType": [EVENT_TYPE]}
 DLQ_RETENTION = 14 * 24 * 3600
 #: The deployed values (infra/template.yaml); dev and tests may shorten the visibility timeout.
 MAX_RECEIVE_COUNT = 5
@@ -55,7 +54,7 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 class Subscriber:
     queue: str  # logical queue name
     function: str  # package under infra/functions
-    event_types: tuple[str, ...] = (EVENT_TYPE,)  # its subscription's filter policy on eventType
+    event_types: tuple[str, ...] = (EVENT_TYPE,)  # what its subscription's filter policy admits
 
     @property
     def filter_policy(self) -> dict[str, list[str]]:
@@ -65,7 +64,7 @@ class Subscriber:
 #: The subscribers of the topic, in one place: queue name ↔ Lambda function package.
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(str(names.WELCOME_EMAIL_QUEUE), "welcome_email"),
-    Subscriber(str(names.ACCOUNT_VALIDATION_QUEUE), "account_validation"),
+    Subscriber(str(names.ACCOUNT_VALIDATION_QUEUE), "account_validation", (EVENT_TYPE, PROFILE_UPDATED)),
     Subscriber(str(names.ACCOUNT_NOTICES_QUEUE), "account_notices", NOTICE_TYPES),
 )
 

@@ -219,6 +219,12 @@ function usersPanel(ctx) {
   ctx.user.adminRole === 'org_admin' ? invitationsPanel(ctx) : null);
 }
 
+/** The link the invitee opens: the sign-in, which starts the sign-up with the code (the same
+ * link `bff invite --link` prints; bff/signup/invitations.py invitation_link). */
+function invitationLink(code) {
+  return `${window.location.origin}/signin?invitation=${encodeURIComponent(code)}`;
+}
+
 function invitationsPanel(ctx) {
   const rows = state.invitations || [];
   const email = h('input', {
@@ -241,7 +247,8 @@ function invitationsPanel(ctx) {
     button(t('admin:invite.button'), { id: 'invite-button', type: 'submit', busy: state.busy.has('invite') }));
   const issued = state.issued ? h('div', { class: 'alert alert-success', role: 'status', id: 'invite-issued' },
     h('p', {}, t('admin:invite.created', { email: state.issued.email })),
-    h('p', {}, h('code', { id: 'invite-code' }, state.issued.code))) : null;
+    h('p', {}, h('strong', {}, `${t('admin:invite.link.label')}: `), h('code', { id: 'invite-link' }, invitationLink(state.issued.code))),
+    h('p', {}, h('span', {}, `${t('admin:invite.code.label')}: `), h('code', { id: 'invite-code' }, state.issued.code))) : null;
   let body;
   if (state.invitations === null) body = state.loading.has('invitations') ? spinner(t('common:status.loading')) : null;
   else if (rows.length === 0) body = h('p', { class: 'muted', id: 'invitations-empty' }, t('admin:invite.empty'));

@@ -17,6 +17,12 @@
 //   to `location` (/bff/login: a federated user's IdP).
 //
 // Below each step: its field-less alternatives (skip, cancel, the redirect flow as last resort).
+// An invitation link (`/signin?invitation=<code>`, docs/signup.md "With an invitation"): the
+// code is taken out of the address bar at once (history.replaceState), kept in this module's
+// memory only (never in localStorage or sessionStorage), and sent with POST /bff/signin (again
+// when this page starts a sign-in over), which keeps it in the transaction; the first identify
+// step then goes straight to the sign-up form (once: going back shows the identifier). A refused code (422 invitation_*) is said in the signup copy above a plain sign-in.
+//
 // History: each new step is a history entry on the same URL. Reload redraws the current step
 // (GET /bff/signin); back goes to the previous screen when Okta still offers it, else to the
 // identifier (this transaction cancelled, a new one started, the identifier kept).
@@ -91,7 +97,29 @@ const state = {
   identifier: '',
   signedOut: false,
   token: 0, // the latest request wins
+  invitation: null, // {code, fresh}: the invitation link's code, this page's memory only
 };
+
+/** The invitation code of the address bar, removed from it (and from this history entry). */
+function takeInvitation(ctx) {
+  if (ctx.route.name !== 'signin' || !ctx.query.has('invitation')) return null;
+  const code = (ctx.query.get('invitation') || '').trim();
+  const url = new URL(window.location.href);
+  url.searchParams.delete('invitation');
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+  ctx.query.delete('invitation');
+  // Whatever it is goes to the BFF, which refuses a malformed code with the precise reason.
+  return code ? { code, fresh: true } : null;
+}
+
+/** A 422 invitation_* problem: the signup copy's sentence for its code, else null. */
+function invitationProblem(err) {
+  if (!(err instanceof ApiError) || err.status !== 422) return null;
+  const refused = err.errors.find((e) => e && e.field === 'invitation' && typeof e.code === 'string');
+  if (!refused && !String(err.code || '').startsWith('invitation_')) return null;
+  const code = refused ? refused.code : `error.invitationCode.${String(err.code).slice('invitation_'.length)}`;
+  return tFirst([`signup:${code}`, 'signup:error.invitationCode.unknown']);
+}
 
 function embedded(ctx) {
   return (ctx.settings.signinMode || 'embedded') !== 'redirect';
@@ -201,6 +229,10 @@ function fail(err) {
   if (!(err instanceof ApiError)) {
     console.error('sign-in step failed:', err);
     state.notice = { kind: 'error', text: t('signin:error.unknown') };
+  } else if (invitationProblem(err)) {
+    // enroll-profile with another address than the invited one (invitation_email), or the
+    // invitation revoked / used / expired meanwhile: no account was created.
+    state.notice = { kind: 'error', text: invitationProblem(err) };
   } else if ((err.status === 400 || err.status === 422) && err.errors.length) {
     // 400 invalid_submission: the step's own field codes; 422: the sign-up and profile rules
     // the BFF applies to userProfile.* (codes of the signup journey, docs/signup.md).
@@ -262,8 +294,16 @@ async function begin({ notice = null, identifier = null, unlock = false } = {}) 
   state.busy = state.step ? 'start' : null;
   rerender();
   try {
-    const step = await startSignin({ returnTo: state.returnTo, scope: state.scope, identifier });
+    const invitation = state.invitation && !state.scope ? state.invitation : null;
+    let step = await startSignin({ returnTo: state.returnTo, scope: state.scope, identifier, invitation: invitation && invitation.code });
     if (token !== state.token) return;
+    if (invitation && invitation.fresh && step && step.step === 'identify'
+        && (step.alternatives || []).includes('select-enroll-profile')) {
+      // The invitation link is for a new account: straight to the sign-up form.
+      invitation.fresh = false;
+      step = await submitStep('select-enroll-profile', {});
+      if (token !== state.token) return;
+    }
     state.busy = null;
     state.step = null; // a new transaction: its first step replaces the history entry
     show(step, { replace: true });
@@ -276,6 +316,14 @@ async function begin({ notice = null, identifier = null, unlock = false } = {}) 
     }
   } catch (err) {
     if (token !== state.token) return;
+    const refused = state.invitation ? invitationProblem(err) : null;
+    if (refused) {
+      // The code cannot be used: say why (signup copy), and offer the plain sign-in.
+      state.invitation = null;
+      await ensure(['signup']).catch(() => null);
+      await begin({ notice: { kind: 'error', text: invitationProblem(err) } });
+      return;
+    }
     state.step = null;
     fail(err);
   }
@@ -422,7 +470,10 @@ function footer(flow) {
   const items = [];
   for (const name of FOOTER) {
     if (!alternatives.has(name) && !(name === 'redirect' && step.step === 'unsupported')) continue;
-    if (name === 'skip') items.push(actionButton(flow, t('signin:action.skip'), () => flow.act('skip'), { id: 'signin-skip', kind: 'secondary' }));
+    if (name === 'skip') {
+      items.push(actionButton(flow, tFirst([`signin:action.skip.${step.step}`, 'signin:action.skip']), () => flow.act('skip'),
+        { id: 'signin-skip', kind: 'secondary' }));
+    }
     if (name === 'cancel') items.push(actionButton(flow, t('common:action.cancel'), () => startOver(), { id: 'signin-cancel' }));
     if (name === 'redirect') {
       const href = loginUrl({ returnTo: state.returnTo, scope: state.scope, loginHint: state.identifier || null });
@@ -508,7 +559,8 @@ function renderEmbedded(ctx) {
       'aria-busy': state.busy || state.loading ? 'true' : 'false',
     },
     pageHeading(title),
-    sessionNotice(ctx, state.signedOut),
+    // "you have signed out" (and the like) belongs to the first screen, not to later steps
+    !state.step || state.step.step === 'identify' ? sessionNotice(ctx, state.signedOut) : null,
     body));
 }
 
@@ -540,6 +592,7 @@ export default {
       redirectView.enter(ctx);
       return;
     }
+    const invitation = takeInvitation(ctx);
     const returnTo = wantedReturnTo(ctx);
     const scope = wantedScope(ctx);
     const reason = ctx.flash && ctx.flash.reason;
@@ -561,6 +614,13 @@ export default {
     state.notice = null;
     state.busy = null;
     state.identifier = (sameAsk && tab.identifier) || '';
+    if (invitation) {
+      state.invitation = invitation;
+      ensure(['signup']).then(rerender, () => null); // the refusals' sentences
+      begin();
+      return;
+    }
+    state.invitation = null;
     if (entry && sameAsk && tab.transaction) {
       resume(); // a reload: the current step again
       return;

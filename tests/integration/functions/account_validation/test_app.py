@@ -154,3 +154,37 @@ async def test_poison_record_fails_alone(pipeline: Pipeline, okta: OktaTwin) -> 
     assert await invoke(pipeline, "account_validation", event) == {
         "batchItemFailures": [{"itemIdentifier": poison}]
     }
+
+
+async def test_a_profile_update_after_the_pass_reaches_the_lead(pipeline: Pipeline, okta: OktaTwin) -> None:
+    user = await create_okta_user(okta)
+    assert await run(pipeline, event_for(pipeline, user)) == OK  # passes: the lead exists
+    email = user["profile"]["email"]
+    lead = pipeline.marketo.lead_by_email(email)
+    assert lead is not None and not lead.get("company")
+    profile = okta.directory.users[user["id"]].profile
+    profile.update({"company": "Difference Engines", "title": "Analyst", "countryCode": "GB"})
+    update = {"eventId": f"pu-{user['id']}", "eventType": "ProfileUpdated",
+              "occurredAt": "2026-12-02T10:00:00Z", "userId": user["id"],
+              "attributes": ["company", "title", "countryCode"], "source": "bff-signin"}
+    assert await run(pipeline, update) == OK
+    lead = pipeline.marketo.lead_by_email(email)
+    assert lead is not None
+    assert (lead["company"], lead["title"], lead["country"]) == ("Difference Engines", "Analyst", "GB")
+    assert lead["leadSource"] == "Customer Portal registration"  # the rest of the lead kept
+    # the same event again (SQS redelivery): idempotent, Marketo not called again
+    created = pipeline.marketo.stats.updated
+    assert await run(pipeline, update) == OK
+    assert pipeline.marketo.stats.updated == created
+
+
+async def test_a_profile_update_before_validation_leaves_no_lead(pipeline: Pipeline, okta: OktaTwin) -> None:
+    user = await create_okta_user(okta)
+    okta.directory.users[user["id"]].profile["company"] = "Early Corp"
+    update = {"eventId": f"pu-{user['id']}", "eventType": "ProfileUpdated",
+              "occurredAt": "2026-12-02T10:00:00Z", "userId": user["id"], "attributes": ["company"]}
+    assert await run(pipeline, update) == OK
+    assert pipeline.marketo.lead_by_email(user["profile"]["email"]) is None
+    assert await run(pipeline, event_for(pipeline, user)) == OK  # the pass creates it, with the company
+    lead = pipeline.marketo.lead_by_email(user["profile"]["email"])
+    assert lead is not None and lead["company"] == "Early Corp"

@@ -26,7 +26,7 @@ from bff_dev.twins.aws.topology import TopologySpec
 from bff_dev.twins.okta import OktaTwin
 from tests.integration.functions.admin_api.conftest import API_TOKEN, CSRF
 from tests.integration.signin.conftest import register_embedded_client
-from tests.support.env import make_settings
+from tests.support.env import make_settings, organisation_settings
 from tests.support.login import _set_cookie_values, login_as
 from tests.support.okta import running_okta_twin
 
@@ -61,7 +61,7 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def stack(moto_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(moto_url: str, tmp_path: Path, org_mode: str = "invitation") -> AsyncIterator[Stack]:
     async with contextlib.AsyncExitStack() as es:
         okta = await es.enter_async_context(running_okta_twin())
         okta.add_api_token(API_TOKEN)
@@ -76,10 +76,10 @@ async def stack(moto_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
             extra_env={"BFF_INTERNAL_URL": url})
         routes = tmp_path / "routes.toml"
         routes.write_text(DEV_ROUTES.format(url=api.url))
-        settings = make_settings(BFF_PUBLIC_URL=url, BFF_OKTA_ISSUER=okta.issuer,
-                                 BFF_API_ROUTES=str(routes), BFF_OKTA_API_TOKEN=API_TOKEN,
-                                 BFF_SIGNUP_ORG="invitation", BFF_INVITATIONS_SECRET=SECRET,
-                                 BFF_OKTA_TIMEOUT="5")
+        env = {"BFF_PUBLIC_URL": url, "BFF_OKTA_ISSUER": okta.issuer, "BFF_API_ROUTES": str(routes),
+               "BFF_OKTA_API_TOKEN": API_TOKEN, "BFF_INVITATIONS_SECRET": SECRET, "BFF_OKTA_TIMEOUT": "5"}
+        settings = (organisation_settings(**env) if org_mode == "organisation"  # as bff dev runs
+                    else make_settings(BFF_SIGNUP_ORG=org_mode, **env))
         register_embedded_client(okta, settings)
         app = create_app(settings)
         await serve_asgi(es, app, port, name="bff-invitations")
@@ -264,6 +264,29 @@ async def test_the_invited_address_signs_up_into_the_org(s: Stack) -> None:
     assert user is not None and user.status == "ACTIVE" and user.profile["orgId"] == "acme"
     (record,) = await s.store.list("acme")
     assert record.status == "redeemed" and record.redeemed_by == user.id
+
+
+async def test_the_invitation_works_under_bff_devs_organisation_mode(moto_url: str, tmp_path: Path) -> None:
+    """``bff dev`` runs BFF_SIGNUP_ORG=organisation (the Users-API form's typed company): the
+    admin screen's invitation still signs its address up into the org through the embedded
+    sign-up (it was refused as ``invitation_unknown`` there)."""
+    async with stack(moto_url, tmp_path, org_mode="organisation") as st:
+        code, _ = await invite(st, "ines@example.test")
+        async with Browser(st.url) as c:
+            refused(await sign_up(st, c, code, "eve@example.test"), "email")
+            step = await sign_up(st, c, code, "ines@example.test")
+            assert step.status_code == 200, step.text
+            assert (await finish(st, c, "ines@example.test"))["step"] == "success"
+        user = st.okta.directory.user("ines@example.test")
+        assert user is not None and user.profile["orgId"] == "acme"
+
+
+async def test_no_invitation_is_honoured_when_signups_join_no_org(moto_url: str, tmp_path: Path) -> None:
+    async with stack(moto_url, tmp_path, org_mode="none") as st:
+        code, _ = await invite(st, "ines@example.test")
+        async with Browser(st.url) as c:
+            refused(await sign_up(st, c, code, "ines@example.test"), "unknown")
+        assert st.okta.directory.user("ines@example.test") is None
 
 
 async def test_a_code_for_another_address_creates_no_account(s: Stack) -> None:
