@@ -10,11 +10,11 @@
 # stack (dev/: the twins, `bff dev`, moto) is a separate distribution and never part of it.
 #
 # The functions in infra/functions/ (build-AdminApiFunction, build-WelcomeEmailFunction,
-# build-AccountValidationFunction): `make functions ARTIFACTS_DIR=build/functions`. The artifact
+# build-AccountValidationFunction, build-AccountNoticesFunction): `make functions ARTIFACTS_DIR=build/functions`. The artifact
 # is what `CodeUri: functions/` used to ship (every package of infra/functions/ at the root) plus
 # the shared Okta Management API client (bff/okta/, with bff/__init__.py: `import bff.okta`,
-# self-contained, nothing else of the BFF), the bundled `email` copy where welcome_email looks
-# for it (welcome_email/copy/<locale>/email.json, from content/copy/) and
+# self-contained, nothing else of the BFF), the bundled `email` copy where welcome_email (and
+# account_notices) look for it (welcome_email/copy/<locale>/email.json, from content/copy/) and
 # infra/functions/requirements.txt as manylinux wheels.
 
 PYTHON ?= python3
@@ -35,7 +35,7 @@ EMAIL_COPY := $(wildcard content/copy/*/email.json)
 
 .PHONY: lambda lambda-deps lambda-source build-BffFunction build-OutboxRelayFunction
 .PHONY: functions functions-deps functions-source
-.PHONY: build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction
+.PHONY: build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction build-AccountNoticesFunction
 
 build-BffFunction build-OutboxRelayFunction: lambda
 
@@ -59,7 +59,7 @@ lambda-source:
 	cp "$(ROUTES)" "$(ARTIFACTS_DIR)/infra/routes.toml"
 	find "$(ARTIFACTS_DIR)/bff" -name __pycache__ -type d -prune -exec rm -rf {} +
 
-build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction: functions
+build-AdminApiFunction build-WelcomeEmailFunction build-AccountValidationFunction build-AccountNoticesFunction: functions
 
 functions: functions-deps functions-source
 

@@ -342,6 +342,8 @@ SIGNIN_STEPS = Counter(
     "bff_signin_steps_total", "Embedded sign-in steps by remediation and outcome (never by user)",
     ("remediation", "outcome"))
 SIGNUPS = Counter("bff_signups_total", "Sign-ups by outcome", ("outcome",))
+ACCOUNT_NOTICES = Counter(
+    "bff_account_notices_total", "Account notices written to the outbox, by notice type", ("type",))
 RATE_LIMITED = Counter(
     "bff_rate_limit_rejections_total", "Requests refused by a rate limit", ("limiter",))
 CONTENT_CACHE = Counter(

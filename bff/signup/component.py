@@ -21,6 +21,7 @@ from bff.signup.hooks import CREATE_EVENT
 from bff.signup.invitations import Invitations
 from bff.signup.limiters import open_limiter
 from bff.signup.membership import Membership
+from bff.signup.notices import NOTICE_FOR
 from bff.signup.okta_users import MGMT_SCOPES, OktaManagementClient
 from bff.signup.outbox import open_outbox
 from bff.signup.publisher import EventPublisher, SnsPublisher
@@ -89,4 +90,6 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         settings=settings, okta=okta, outbox=outbox, relay=relay, limiter=limiter,
         invitations=Membership(Invitations(store, settings.secret_keys, ttl=s.invitation_ttl), okta))
     service.hook.on(CREATE_EVENT, service.accept_created)
+    for event_type in NOTICE_FOR:  # the account notices (bff.signup.notices)
+        service.hook.on(event_type, service.accept_notices)
     return service

@@ -14,7 +14,9 @@ once its email is verified (issue 11); ``user.lifecycle.create`` is the creation
 user who may never verify, and produces nothing. They are completed from the user's Okta profile
 by the
 relay (the LogEvent carries only the id, login and display name) so the hook answers well
-within Okta's 3 s.
+within Okta's 3 s. The account-notice events (``user.account.lock``,
+``user.account.update_password``, ``user.mfa.factor.activate``) name their user the same way
+(:func:`notice_subjects`) and become the notices of :mod:`bff.signup.notices`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.requests import HTTPConnection
 from bff.errors import Forbidden, Unauthenticated
 from bff.okta.events import LogEvent
 from bff.signup.events import utc_now_iso
+from bff.signup.notices import NOTICE_FOR
 
 AUTH_HEADER = "authorization"
 #: The LogEvent that announces a new account: its activation (after email verification).
@@ -61,6 +64,35 @@ def authenticate(conn: HTTPConnection, secrets: str | Sequence[str], *, required
         matched |= hmac.compare_digest(presented, secret.encode())
     if not matched:
         raise Forbidden("Wrong hook secret")
+
+
+@dataclass(frozen=True)
+class NoticeSubject:
+    """The user an account-notice LogEvent is about (:mod:`bff.signup.notices`)."""
+
+    event_uuid: str
+    event_type: str
+    user_id: str
+    login: str
+    published: str
+
+
+def notice_subjects(events: Sequence[LogEvent]) -> list[NoticeSubject]:
+    """The user of each successful notice event among ``events`` (one per event): its first
+    ``User`` target, or for an event a user raises on their own account without a target (a
+    lockout, a password change) its ``User`` actor, as in :mod:`bff.auth.revocation`."""
+    out: list[NoticeSubject] = []
+    for event in events:
+        if event.event_type not in NOTICE_FOR or not event.succeeded:
+            continue
+        users = event.users()
+        subject = users[0] if users else (event.actor if event.actor is not None
+                                           and event.actor.type == "User" else None)
+        if subject is None:
+            continue
+        out.append(NoticeSubject(event.uuid, event.event_type, subject.id, subject.alternate_id,
+                                 event.published or utc_now_iso()))
+    return out
 
 
 def created_users(events: Sequence[LogEvent]) -> list[CreatedUser]:

@@ -15,6 +15,11 @@ announced: ``DEPROVISIONED`` parks the entry as ``dead``; any other status (``PR
 the user is ACTIVE (e.g. a ``user.lifecycle.activate`` that Okta logged before the address was
 verified). The hook handler (:meth:`bff.signup.service.SignupService.accept_created`) already
 drops such events when it can read the status; this is the check at publish time.
+
+Account notices (:mod:`bff.signup.notices`: ``AccountLocked``, ``PasswordChanged``,
+``FactorAdded``; the entry's ``kind``) go the same way, completed from the profile with its
+locale; they are about an existing account in whatever state (a locked user is ``LOCKED_OUT``), so
+only a user who is gone (404) or ``DEPROVISIONED`` parks the notice as ``dead``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass, replace
 from bff.errors import BFFError
 from bff.observability import metrics, tracing
 from bff.signup.events import AccountCreated
+from bff.signup.notices import NOTICE_TYPES, AccountNotice
 from bff.signup.okta_users import OktaUsers, UserNotFound
 from bff.signup.outbox import KEEP_SENT, Outbox, OutboxEntry
 from bff.signup.profile_events import EVENT_TYPE as PROFILE_UPDATED
@@ -85,7 +91,8 @@ class Relay:
 
     def start(self) -> None:
         if self.publisher is None:
-            log.warning("no BFF_ACCOUNT_TOPIC_ARN: AccountCreated events stay in the outbox until one is set")
+            log.warning("no BFF_ACCOUNT_TOPIC_ARN: events (AccountCreated, the account notices) stay in "
+                        "the outbox until one is set")
             return
         self._task = asyncio.create_task(self._run(), name="signup-outbox-relay")
 
@@ -145,7 +152,7 @@ class Relay:
     async def _deliver(self, entry: OutboxEntry) -> bool:
         assert self.publisher is not None
         payload = entry.payload
-        event: AccountCreated | ProfileUpdated
+        event: AccountCreated | AccountNotice | ProfileUpdated
         try:
             if entry.kind == PROFILE_UPDATED:  # names attributes only: published as written
                 event = ProfileUpdated.from_json(payload)
@@ -155,10 +162,16 @@ class Relay:
                 self.published += 1
                 log.info("published %s %s (source %s)", event.eventType, event.eventId, event.source)
                 return True
-            event = AccountCreated.from_json(payload)
-            if entry.needs_enrichment:
-                event = await self._enrich(entry, event)
-                payload = event.to_json()
+            if entry.kind in NOTICE_TYPES:
+                event = AccountNotice.from_json(payload)
+                if entry.needs_enrichment:
+                    event = await self._enrich_notice(event)
+                    payload = event.to_json()
+            else:
+                event = AccountCreated.from_json(payload)
+                if entry.needs_enrichment:
+                    event = await self._enrich(entry, event)
+                    payload = event.to_json()
             await self.publisher.publish(payload, event.message_attributes(), dedupe_id=event.eventId,
                                          group_id=event.userId)
         except UserNotFound:
@@ -202,6 +215,17 @@ class Relay:
         user = await self.okta.get_user(event.userId)
         if user.status != "ACTIVE":
             raise NotActive(user.status[:40] or "unknown")
+        enriched = event.with_profile(user.profile)
+        if enriched.locale is None and self.default_locale:
+            enriched = replace(enriched, locale=self.default_locale)
+        return enriched
+
+    async def _enrich_notice(self, event: AccountNotice) -> AccountNotice:
+        if self.okta is None:
+            raise PublishFailed("Okta Management API not configured: cannot read the user's profile")
+        user = await self.okta.get_user(event.userId)
+        if user.status == "DEPROVISIONED":
+            raise NotActive(user.status)
         enriched = event.with_profile(user.profile)
         if enriched.locale is None and self.default_locale:
             enriched = replace(enriched, locale=self.default_locale)

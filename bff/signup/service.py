@@ -28,10 +28,12 @@ from bff.okta.events import EventHook, LogEvent
 from bff.settings import Settings
 from bff.signup.events import AccountCreated, dedupe_key
 from bff.signup.forms import SignupForm, parse_profile, parse_signup
-from bff.signup.hooks import created_users
+from bff.signup.hooks import created_users, notice_subjects
 from bff.signup.idx_signup import IdxSignup
 from bff.signup.invitations import InvitationRefused
 from bff.signup.membership import Membership
+from bff.signup.notices import NOTICE_FOR, AccountNotice
+from bff.signup.notices import dedupe_key as notice_dedupe_key
 from bff.signup.okta_users import OktaUser, OktaUsers, UserNotFound
 from bff.signup.outbox import Outbox
 from bff.signup.profile_events import ProfileAnnouncer
@@ -166,6 +168,31 @@ class SignupService:
         if skipped:
             result["notActive"] = skipped
         return result
+
+    async def accept_notices(self, events: Sequence[LogEvent]) -> dict[str, int]:
+        """The handler of the account-notice event types (``user.account.lock``,
+        ``user.account.update_password``, ``user.mfa.factor.activate``): one notice per Okta
+        event ``uuid`` into the outbox (:mod:`bff.signup.notices`), completed from the profile by
+        the relay. A redelivered event is a duplicate, counted and dropped."""
+        accepted = duplicates = 0
+        for subject in notice_subjects(events):
+            notice = AccountNotice.new(notice_type=NOTICE_FOR[subject.event_type],
+                                       okta_event_uuid=subject.event_uuid, user_id=subject.user_id,
+                                       login=subject.login, occurred_at=subject.published)
+            added = await self.outbox.add(id=notice.eventId,
+                                          dedupe_key=notice_dedupe_key(notice.eventType, subject.event_uuid),
+                                          kind=notice.eventType, payload=notice.to_json(),
+                                          needs_enrichment=True)
+            if added:
+                accepted += 1
+                metrics.ACCOUNT_NOTICES.inc(notice.eventType)
+            else:
+                duplicates += 1
+        if accepted:
+            self.relay.kick()
+        if accepted or duplicates:
+            log.info("okta hook: %d account notice(s), %d duplicate(s)", accepted, duplicates)
+        return {"notices": accepted, "noticeDuplicates": duplicates}
 
     async def _okta_status(self, user_id: str) -> str | None:
         """The user's status at Okta; ``"GONE"`` when deleted; ``None`` when it cannot be read."""

@@ -62,6 +62,9 @@ def test_authors_see_the_welcome_email_copy(spa: Spa) -> None:
     page.goto(spa.url + "/email-preview")
     spa.ready(page)
     expect(page.locator("#email-welcome")).to_have_text("Welcome to Customer Portal, Carol")
+    expect(page.locator("#email-locked")).to_have_text("Your Customer Portal account is locked")
+    expect(page.locator("#email-passwordChanged")).to_have_text("Your Customer Portal password was changed")
+    expect(page.locator("#email-factorAdded")).to_have_text("A new sign-in method was added to your account")
     spa.shot("email-preview")
     bob = spa.context.browser.new_context() if spa.context.browser else None
     assert bob is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -341,6 +342,57 @@ def test_hana_locks_herself_out_then_unlocks_by_email(spa: Spa, restore: Any) ->
     expect(done.locator("#signin-terminal")).to_have_text(
         copy("en", "okta.oie.selfservice.unlock_user.success.message"))
     spa.shot("unlocked")
+    page.click("#signin-start-again")
+    spa.identify(page, "hana@acme.test")
+    spa.finish_sign_in(page, "hana@acme.test")
+    signed_in_as(spa, page, "hana@acme.test")
+
+
+def test_hana_reads_the_lockout_notice_on_the_dev_mail_page_and_unlocks_from_its_link(
+        spa: Spa, restore: Any) -> None:
+    def unlock(okta: Any) -> None:
+        user = okta.directory.user("hana@acme.test")
+        okta.idx.locked.discard(user.id)
+        okta.idx.failed_passwords.pop(user.id, None)
+    restore(unlock)
+    page = spa.open("/")
+
+    def notices() -> list[dict[str, str]]:
+        answer = page.request.get(spa.url + "/__dev/mail", headers={"Accept": "application/json"})
+        assert answer.ok, answer.text()
+        return [m for m in answer.json() if "hana@acme.test" in m["to"]
+                and m["subject"] == "Your Customer Portal account is locked"]
+
+    before = len(notices())
+    spa.identify(page, "hana@acme.test")
+    for _ in range(spa.okta.idx.lockout_attempts):
+        card(page, "challenge-authenticator", "okta_password")
+        page.fill("#f-password", "wrong-password")
+        page.click("#signin-submit")
+        expect(page.locator("#f-password-error")).to_be_visible()
+    # Okta's user.account.lock → the event hook → the outbox → SNS → account_notices → SES
+    deadline = time.monotonic() + 45
+    while len(notices()) == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    mails = notices()
+    assert len(mails) == before + 1, "no lockout notice on the dev mail page"
+    page.goto(spa.url + "/__dev/mail")
+    expect(page.locator("body")).to_contain_text("Your Customer Portal account is locked")
+    spa.shot("lockout-notice")
+    link = re.search(r"https?://\S+/signin\?unlock=1", mails[-1]["text"])
+    assert link, mails[-1]
+
+    page.goto(link.group(0))  # the email's link: straight to the unlock journey
+    unlock_step = card(page, "select-authenticator-unlock-account")
+    expect(page.locator("h1")).to_have_text("Unlock your account")
+    sent = len(spa.okta.idx.outbox)
+    page.fill("#f-identifier", "hana@acme.test")
+    unlock_step.locator("button[data-choice=okta_email]").click()
+    card(page, "challenge-authenticator", "okta_email")
+    page.fill("#f-code", spa.outbox("hana@acme.test", after=sent)["code"])
+    page.click("#signin-submit")
+    card(page, "terminal")
+    expect(page.locator("h1")).to_have_text("Done")
     page.click("#signin-start-again")
     spa.identify(page, "hana@acme.test")
     spa.finish_sign_in(page, "hana@acme.test")

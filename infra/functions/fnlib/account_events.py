@@ -10,6 +10,11 @@ is exactly this JSON document.
 Unknown fields are ignored (a newer publisher must not poison older consumers); a body that is
 not JSON or misses a required field fails validation and the record is retried, then parked in
 the subscriber's DLQ.
+
+The account notices (``AccountLocked``, ``PasswordChanged``, ``FactorAdded``: bff.signup.notices)
+travel on the same topic with their ``eventType`` as the message attribute; only the
+``account-notices`` subscription's filter policy lets them through, so the other subscribers
+never see one (and would refuse it: ``eventType`` is a Literal).
 """
 
 from __future__ import annotations
@@ -80,3 +85,43 @@ class AccountEventRecord(SqsRecordModel):
     """An SQS record whose body is either account event (dispatched on ``eventType``)."""
 
     body: Json[AccountEvent]
+
+
+#: The account notices, by ``eventType`` (bff/signup/notices.py writes them, version 1; the same
+#: as fnlib.names.ACCOUNT_NOTICE_TYPES, the filter policy of their queue).
+NoticeType = Literal["AccountLocked", "PasswordChanged", "FactorAdded"]
+
+
+class AccountNotice(BaseModel):
+    """A security notice about an existing account, from one Okta LogEvent (``oktaEventId``).
+    Only version 1 is understood: a newer document fails validation and ends in the DLQ rather
+    than being misread."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    eventId: Text
+    eventType: NoticeType
+    eventVersion: Literal[1] = 1
+    occurredAt: datetime
+    oktaEventId: Text
+    userId: Text
+    login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                                            pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                                            pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    firstName: Name = ""
+    lastName: Name = ""
+    locale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=35,
+                                             pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] = "en"
+    source: Annotated[str, Field(max_length=64)] = "unknown"
+
+    @property
+    def recipient(self) -> str:
+        """Where mail goes: the profile's email, else the login (an email address here)."""
+        return self.email or self.login
+
+
+class AccountNoticeRecord(SqsRecordModel):
+    """An SQS record whose body is an ``AccountNotice`` document (Powertools parser model)."""
+
+    body: Json[AccountNotice]

@@ -16,6 +16,7 @@ REQUIRED_ENV: dict[str, tuple[str, ...]] = {
         "SECRETS_ARN", "OKTA_ORG_URL", "REVIEW_TABLE", "MARKETO_IDENTITY_URL", "MARKETO_REST_URL",
     ),
     "welcome_email": ("SES_SENDER", "IDEMPOTENCY_TABLE"),
+    "account_notices": ("SES_SENDER", "IDEMPOTENCY_TABLE"),
     "account_validation": (
         "SECRETS_ARN", "IDEMPOTENCY_TABLE", "REVIEW_TABLE", "OKTA_ORG_URL",
         "COMPLIANCE_API_URL", "MARKETO_IDENTITY_URL", "MARKETO_REST_URL",
@@ -27,6 +28,8 @@ OPTIONAL_ENV: dict[str, tuple[str, ...]] = {
     # AEM_URL/AEM_CONFIG: fetch the `email` copy from AEM publish first (bundled copy otherwise);
     # APP_URL: the sign-in link in the email; DEFAULT_LOCALE: the last fallback locale.
     "welcome_email": ("AEM_URL", "AEM_CONFIG", "APP_URL", "DEFAULT_LOCALE", "IDEMPOTENCY_TTL_SECONDS"),
+    # account_notices: the same as welcome_email (APP_URL: the unlock / sign-in links).
+    "account_notices": ("AEM_URL", "AEM_CONFIG", "APP_URL", "DEFAULT_LOCALE", "IDEMPOTENCY_TTL_SECONDS"),
     # COMPLIANCE_TIMEOUT: seconds before a compliance call counts as unavailable (retried).
     "account_validation": ("COMPLIANCE_TIMEOUT", "IDEMPOTENCY_TTL_SECONDS"),
     # ADMINS_GROUP: the Okta group whose members the authorization server grants the admin
@@ -60,6 +63,9 @@ ACCOUNT_CREATED = "AccountCreated"
 PROFILE_UPDATED = "ProfileUpdated"
 WELCOME_EMAIL_QUEUE = "welcome-email"
 ACCOUNT_VALIDATION_QUEUE = "account-validation"
+ACCOUNT_NOTICES_QUEUE = "account-notices"
+#: The account notices (bff/signup/notices.py): the account-notices queue's filter policy.
+ACCOUNT_NOTICE_TYPES = ("AccountLocked", "PasswordChanged", "FactorAdded")
 MANUAL_REVIEW_TABLE = "manual-review"
 IDEMPOTENCY_TABLE = "idempotency"
 

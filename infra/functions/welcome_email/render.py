@@ -60,8 +60,9 @@ class Renderer:
         )
 
     def render(self, kind: str, copy: Mapping[str, str], locale: str, params: Mapping[str, str],
-               *, cta_url: str | None = None) -> RenderedEmail:
-        """Render ``kind`` (``welcome`` | ``review``) with the resolved ``copy`` strings."""
+               *, cta_url: str | None = None, footer_key: str = "footer.reason") -> RenderedEmail:
+        """Render ``kind`` (``welcome`` | ``review``, or an account notice's ``locked`` ...) with
+        the resolved ``copy`` strings; ``footer_key`` names the line that says why it was sent."""
 
         def t(key: str) -> str:
             return one_line(fill(copy.get(key, ""), params))
@@ -77,7 +78,7 @@ class Renderer:
             "expiry": t(f"{kind}.expiry") if cta_url else "",
             "ignore": t(f"{kind}.ignore"),
             "signature": t(f"{kind}.signature") or t("welcome.signature"),
-            "footer": t("footer.reason"),
+            "footer": t(footer_key),
         }
         html = self._env.get_template("email.html.j2").render(context)
         text = self._env.get_template("email.txt.j2").render(context)

@@ -28,6 +28,7 @@ from bff.auth.revocation import EVENT_TYPES
 from bff.okta import PrivateKeyJwtAuth, SswsAuth
 from bff.ops.okta import ADMIN_SCOPES, run
 from bff.ops.okta_config import OktaConfig, parse_config
+from bff.signup.notices import NOTICE_FOR
 from bff_dev.serving import free_port, serve_asgi
 from bff_dev.twins.okta import OktaTwin
 from bff_dev.twins.okta.provisioning import Provisioning, install_provisioning
@@ -272,7 +273,8 @@ async def test_apply_provisions_the_design_and_a_second_apply_writes_nothing(
         assert props[name]["permissions"][0]["action"] in ("READ_ONLY", "HIDE")
     hook_json = next(iter(prov.hooks.values()))
     assert hook_json["name"] == "BFF user created (prod)"
-    assert [set(h.events) for h in twin.event_hooks] == [{"user.lifecycle.create", *EVENT_TYPES}]
+    assert [set(h.events) for h in twin.event_hooks] == [
+        {"user.lifecycle.create", "user.lifecycle.activate", *NOTICE_FOR, *EVENT_TYPES}]
     assert twin.event_hooks[0].verified and twin.event_hooks[0].url == f"{public}/bff/hooks/okta"
     assert hook.calls == [HOOK_SECRET]
 

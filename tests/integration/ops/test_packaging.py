@@ -131,7 +131,7 @@ def test_make_functions_source_ships_the_functions_and_the_email_copy(tmp_path: 
     assert build.returncode == 0, build.stderr
     functions = REPO / "infra" / "functions"
     packages = sorted(p.parent.name for p in functions.glob("*/__init__.py"))
-    assert {"admin_api", "welcome_email", "account_validation", "fnlib"} <= set(packages)
+    assert {"admin_api", "welcome_email", "account_validation", "account_notices", "fnlib"} <= set(packages)
     for package in packages:
         for source in (functions / package).rglob("*"):
             if source.is_file() and "__pycache__" not in source.parts:
@@ -183,6 +183,45 @@ def test_make_functions_source_ships_the_functions_and_the_email_copy(tmp_path: 
     assert copy("fr-CA")["footer.reason"] in fr_ca["text"]  # the regional override
     assert result["emails"]["ja"]["subject"] == copy("ja")["welcome.subject"].replace("{firstName}", "Zoe")
     assert result["emails"]["pt-BR"]["locale"] == "en"  # no Portuguese copy: the default
+
+
+NOTICE_FROM_THE_ARTIFACT = """
+import email, email.policy, json
+import account_notices.app as app
+from fnlib.account_events import AccountNotice
+notice = AccountNotice(eventId="n1", eventType="AccountLocked", occurredAt="2026-01-01T00:00:00Z",
+                       oktaEventId="o1", userId="00u1", login="hana@example.com", firstName="Hana",
+                       locale="fr-CA")
+raw, served = app.mailer.compose(notice)
+message = email.message_from_bytes(raw, policy=email.policy.default)
+print(json.dumps({"module": app.__file__, "copy_dirs": [str(d) for d in app.COPY_DIRS],
+                  "repo_fallback_exists": app.COPY_DIRS[1].exists(), "locale": served,
+                  "subject": str(message["Subject"]),
+                  "text": message.get_body(preferencelist=("plain",)).get_content()}))
+"""
+
+
+def test_account_notices_runs_from_the_artifact_with_the_bundled_copy(tmp_path: Path) -> None:
+    """build-AccountNoticesFunction is the same artifact: account_notices finds the email copy
+    under welcome_email/copy/ and writes a localized lockout notice with the unlock link."""
+    artifact = tmp_path / "sam" / "build" / "AccountNoticesFunction"
+    assert _make("functions-source", artifact).returncode == 0
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(artifact),
+        "PYTHONDONTWRITEBYTECODE": "1", "SES_SENDER": "no-reply@example.com",
+        "IDEMPOTENCY_TABLE": "idempotency", "APP_URL": "https://portal.example.com",
+        "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    run = subprocess.run([sys.executable, "-c", NOTICE_FROM_THE_ARTIFACT], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["module"] == str(artifact / "account_notices" / "app.py")
+    assert result["copy_dirs"][0] == str(artifact / "welcome_email" / "copy")
+    assert not result["repo_fallback_exists"]
+    fr = json.loads((REPO / "content" / "copy" / "fr" / "email.json").read_text())
+    assert result["locale"] == "fr-CA" and result["subject"] == fr["locked.subject"]
+    assert "https://portal.example.com/signin?unlock=1" in result["text"]
 
 
 OKTA_FROM_THE_ARTIFACT = """
@@ -283,7 +322,7 @@ def test_every_makefile_function_finds_its_handler_in_its_artifact(tmp_path: Pat
         module = resource["Properties"]["Handler"].rpartition(".")[0]
         assert (artifacts[kind] / (module.replace(".", "/") + ".py")).is_file(), logical_id
         built += 1
-    assert built == 5
+    assert built == 6
 
 
 def _final_stage(dockerfile: str) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:

@@ -1,5 +1,6 @@
-"""SNS → both queues → workers → the functions → SES / compliance / Okta / Marketo / DynamoDB,
-all over loopback (moto server, the Okta twin, the compliance and Marketo twins)."""
+"""SNS → both AccountCreated queues (the account-notices queue filters them out) → workers →
+the functions → SES / compliance / Okta / Marketo / DynamoDB, all over loopback (moto server,
+the Okta twin, the compliance and Marketo twins)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 from bff_dev.twins.okta import OktaTwin
 from bff_dev.twins.workers.pipeline import Pipeline
+from bff_dev.twins.workers.runner import QueueWorker
 from tests.integration.pipeline.fixtures import create_okta_user, event_for, profile_updates
 
 WELCOME, VALIDATION = "welcome-email", "account-validation"
@@ -48,6 +50,12 @@ async def test_fail_path_files_a_review_and_still_welcomes(pipeline: Pipeline, o
     assert pipeline.marketo.leads == []
 
 
+def _split(workers: list[QueueWorker]) -> tuple[list[QueueWorker], QueueWorker]:
+    """The AccountCreated subscribers' workers, and the account notices' one."""
+    (notices,) = [w for w in workers if w.function_name.endswith("account-notices")]
+    return [w for w in workers if w is not notices], notices
+
+
 async def test_duplicate_delivery_changes_nothing_twice(pipeline: Pipeline, okta: OktaTwin) -> None:
     user = await create_okta_user(okta)
     event = event_for(pipeline, user)
@@ -65,7 +73,9 @@ async def test_duplicate_delivery_changes_nothing_twice(pipeline: Pipeline, okta
     assert (pipeline.marketo.stats.created, pipeline.marketo.stats.updated) == (1, 0)
     workers = pipeline.subscribers.workers
     assert workers is not None
-    assert all(w.stats.succeeded == 3 and w.stats.failed == 0 for w in workers.workers)
+    created, notices = _split(workers.workers)
+    assert all(w.stats.succeeded == 3 and w.stats.failed == 0 for w in created)
+    assert notices.stats.received == 0  # its filter policy keeps AccountCreated off its queue
 
 
 async def test_poison_message_lands_in_both_dlqs_after_max_receives(pipeline: Pipeline) -> None:
@@ -76,8 +86,10 @@ async def test_poison_message_lands_in_both_dlqs_after_max_receives(pipeline: Pi
         assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) > pipeline.topology.max_receive_count
     workers = pipeline.subscribers.workers
     assert workers is not None
-    for worker in workers.workers:
+    created, notices = _split(workers.workers)
+    for worker in created:
         assert worker.stats.failed == pipeline.topology.max_receive_count and worker.stats.succeeded == 0
+    assert notices.stats.received == 0
 
 
 async def test_compliance_5xx_is_retried_then_dead_lettered(pipeline: Pipeline, okta: OktaTwin) -> None:

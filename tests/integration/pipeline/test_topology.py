@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from bff_dev.twins.aws.topology import SUBSCRIBERS, TopologySpec, create_topology
+from bff_dev.twins.aws.topology import NOTICE_TYPES, SUBSCRIBERS, TopologySpec, create_topology
+
+#: Each queue's filter policy (written out: the topology must match the template, not itself).
+POLICIES = {
+    "welcome-email": {"eventType": ["AccountCreated"]},
+    "account-validation": {"eventType": ["AccountCreated", "ProfileUpdated"]},
+    "account-notices": {"eventType": ["AccountLocked", "PasswordChanged", "FactorAdded"]},
+}
 
 
 def test_resources_and_their_settings(moto_url: str) -> None:
@@ -20,10 +27,11 @@ def test_resources_and_their_settings(moto_url: str) -> None:
     assert again.topic_arn == topo.topic_arn and again.queues == topo.queues
 
     assert topo.topic_arn.endswith(f":{spec.prefix}account-events")
-    assert set(topo.queues) == {s.queue for s in SUBSCRIBERS} == {"welcome-email", "account-validation"}
+    assert set(topo.queues) == {s.queue for s in SUBSCRIBERS} == set(POLICIES)
+    assert {s.function for s in SUBSCRIBERS} == {"welcome_email", "account_validation", "account_notices"}
     sqs, sns, ddb = topo.client("sqs"), topo.client("sns"), topo.client("dynamodb")
     subs = sns.list_subscriptions_by_topic(TopicArn=topo.topic_arn)["Subscriptions"]
-    assert len(subs) == 2
+    assert len(subs) == 3
     for pair in topo.queues.values():
         attrs = sqs.get_queue_attributes(QueueUrl=pair.url, AttributeNames=["All"])["Attributes"]
         assert attrs["VisibilityTimeout"] == "7"
@@ -40,8 +48,7 @@ def test_resources_and_their_settings(moto_url: str) -> None:
         assert pair.dlq_url.endswith(f"{spec.prefix}{pair.name}-dlq")
         sub_attrs = sns.get_subscription_attributes(SubscriptionArn=pair.subscription_arn)["Attributes"]
         assert sub_attrs["RawMessageDelivery"] == "true" and sub_attrs["Endpoint"] == pair.arn
-        subscriber = next(s for s in SUBSCRIBERS if s.queue == pair.name)
-        assert json.loads(sub_attrs["FilterPolicy"]) == subscriber.filter_policy
+        assert json.loads(sub_attrs["FilterPolicy"]) == POLICIES[pair.name]
 
     review = ddb.describe_table(TableName=topo.review_table)["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in review["KeySchema"]} == {
@@ -74,7 +81,17 @@ def test_fan_out_is_raw_with_attributes_and_filtered(moto_url: str) -> None:
         MessageAttributes={"eventType": {"DataType": "String", "StringValue": "AccountDeleted"}},
     )
     sns.publish(TopicArn=topo.topic_arn, Message='{"no": "attributes"}')
-    for pair in topo.queues.values():
+    notices = {}
+    for notice_type in NOTICE_TYPES:
+        notices[notice_type] = json.dumps({"eventId": f"n-{notice_type}", "eventType": notice_type})
+        sns.publish(TopicArn=topo.topic_arn, Message=notices[notice_type], MessageAttributes={
+            "eventType": {"DataType": "String", "StringValue": notice_type},
+            "source": {"DataType": "String", "StringValue": "okta-hook"}})
+    got = sqs.receive_message(QueueUrl=topo.queues["account-notices"].url, MaxNumberOfMessages=10,
+                              WaitTimeSeconds=1, MessageAttributeNames=["All"])["Messages"]
+    # the notices' queue: the three notices, nothing else (no AccountCreated, no other type)
+    assert sorted(m["Body"] for m in got) == sorted(notices.values())
+    for pair in (topo.queues["welcome-email"], topo.queues["account-validation"]):
         got = sqs.receive_message(
             QueueUrl=pair.url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
         )["Messages"]
@@ -95,4 +112,4 @@ def test_profile_updates_reach_only_the_validation_queue(moto_url: str) -> None:
     got = {name: [m["Body"] for m in sqs.receive_message(QueueUrl=pair.url, MaxNumberOfMessages=10,
                                                           WaitTimeSeconds=1).get("Messages", [])]
            for name, pair in topo.queues.items()}
-    assert got == {"welcome-email": [], "account-validation": [body]}
+    assert got == {"welcome-email": [], "account-validation": [body], "account-notices": []}

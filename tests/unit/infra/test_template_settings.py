@@ -172,29 +172,51 @@ def test_subscriber_queues_report_batch_item_failures(template: dict[str, Any]) 
             if event["Type"] == "SQS":
                 sqs_functions += 1
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert sqs_functions == 2
+    assert sqs_functions == 3
 
 
 def test_subscriptions_use_raw_delivery_and_filter_policies(template: dict[str, Any]) -> None:
-    subs = [
-        r
-        for r in template["Resources"].values()
+    """Every subscriber queue filters on eventType: the AccountCreated subscribers never receive
+    an account notice, and the notices' queue receives nothing else (the same lists as the local
+    topology, fnlib.names)."""
+    from fnlib import names
+
+    subs = {
+        name: r["Properties"]
+        for name, r in template["Resources"].items()
         if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sqs"
-    ]
-    assert len(subs) == 2
-    for sub in subs:
-        assert sub["Properties"]["RawMessageDelivery"] is True
-        assert sub["Properties"]["FilterPolicyScope"] == "MessageAttributes"
+    }
+    assert {name: props["FilterPolicy"] for name, props in subs.items()} == {
+        "WelcomeEmailSubscription": {"eventType": ["AccountCreated"]},
+        "AccountValidationSubscription": {"eventType": ["AccountCreated", "ProfileUpdated"]},
+        "AccountNoticesSubscription": {"eventType": list(names.ACCOUNT_NOTICE_TYPES)},
+    }
+    for props in subs.values():
+        assert props["RawMessageDelivery"] is True
+        assert props["FilterPolicyScope"] == "MessageAttributes"
     # the same filter policy per queue as the local topology (bff dev, the pipeline tests)
     from bff_dev.twins.aws.topology import SUBSCRIBERS
 
-    def queue_name(sub: dict[str, Any]) -> str:
-        logical_id = sub["Properties"]["Endpoint"]["Fn::GetAtt"][0]
+    def queue_name(props: dict[str, Any]) -> str:
+        logical_id = props["Endpoint"]["Fn::GetAtt"][0]
         name = template["Resources"][logical_id]["Properties"]["QueueName"]
         return str(_resolve(name, template["Resources"])).removeprefix("bff-prod-")
 
-    assert {queue_name(sub): sub["Properties"]["FilterPolicy"] for sub in subs} == {
+    assert {queue_name(props): props["FilterPolicy"] for props in subs.values()} == {
         s.queue: s.filter_policy for s in SUBSCRIBERS}
+
+
+def test_every_subscriber_dlq_has_an_alarm(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    dlqs = {name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue" and name.endswith("DLQ")}
+    watched = {
+        dim["Value"]["Fn::GetAtt"][0] if isinstance(dim["Value"]["Fn::GetAtt"], list)
+        else dim["Value"]["Fn::GetAtt"].split(".")[0]
+        for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+        for dim in r["Properties"].get("Dimensions", []) if dim["Name"] == "QueueName"
+    }
+    assert dlqs == {"WelcomeEmailDLQ", "AccountValidationDLQ", "AccountNoticesDLQ"}
+    assert dlqs <= watched
 
 
 def test_no_secret_values_in_the_template() -> None:

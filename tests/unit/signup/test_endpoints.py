@@ -558,3 +558,31 @@ async def test_profile_validation_csrf_and_auth() -> None:
                 "/bff/profile", content=b"[1]", headers={**CSRF, "Content-Type": "application/json"}
             )
         ).status_code == 400
+
+
+def notice_event(event_type: str, user_id: str, event_uuid: str) -> dict[str, Any]:
+    return {**create_event(user_id, "hana@acme.test", event_uuid), "eventType": event_type,
+            "actor": {"id": user_id, "type": "User", "alternateId": "hana@acme.test"}}
+
+
+async def test_hook_account_notices_are_published_once_per_okta_event() -> None:
+    async with running_app() as app:
+        user = app.okta.add_user("hana@acme.test", firstName="Hana", lastName="Sato", locale="ja_JP")
+        user["status"] = "LOCKED_OUT"
+        delivery = hook_delivery(notice_event("user.account.lock", user["id"], "lock-1"),
+                                 notice_event("user.account.update_password", user["id"], "pw-1"),
+                                 notice_event("user.mfa.factor.activate", user["id"], "mfa-1"))
+        auth = {"Authorization": HOOK_SECRET}
+        first = await app.client.post("/bff/hooks/okta", json=delivery, headers=auth)
+        assert first.status_code == 200 and first.json()["notices"] == 3
+        again = await app.client.post("/bff/hooks/okta", json=delivery, headers=auth)
+        assert again.json()["notices"] == 0 and again.json()["noticeDuplicates"] == 3
+        await wait_for(lambda: len(app.published.messages) == 3)
+        await asyncio.sleep(0.05)
+        by_type = {m["eventType"]: (m, a) for m, a in app.published.messages}
+        assert set(by_type) == {"AccountLocked", "PasswordChanged", "FactorAdded"}
+        locked, attributes = by_type["AccountLocked"]
+        assert attributes == {"eventType": "AccountLocked", "source": "okta-hook"}
+        assert (locked["userId"], locked["oktaEventId"], locked["locale"], locked["firstName"]) == \
+            (user["id"], "lock-1", "ja-JP", "Hana")
+        assert len(app.published.messages) == 3  # nothing more came of the redelivery

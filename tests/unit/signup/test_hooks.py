@@ -5,7 +5,7 @@ from starlette.requests import HTTPConnection
 
 from bff.errors import Forbidden, Unauthenticated
 from bff.okta.events import parse_delivery
-from bff.signup.hooks import authenticate, created_users
+from bff.signup.hooks import authenticate, created_users, notice_subjects
 
 
 def conn(authorization: str | None) -> HTTPConnection:
@@ -88,3 +88,27 @@ def test_only_successful_creates_with_a_user_target_count() -> None:
 def test_malformed_deliveries(body: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         parse_delivery(body)
+
+
+def test_notice_events_name_their_user_by_target_or_else_by_user_actor() -> None:
+    actor = {"id": "00u2", "type": "User", "alternateId": "hana@acme.test"}
+    body = {
+        "data": {
+            "events": [
+                event(uuid="n1", eventType="user.account.lock"),
+                # Okta raises a lockout or a password change on the user's own account: no target
+                event(uuid="n2", eventType="user.account.update_password", target=None, actor=actor),
+                event(uuid="n3", eventType="user.mfa.factor.activate"),
+                event(uuid="n4", eventType="user.account.lock", outcome={"result": "FAILURE"}),
+                event(uuid="n5", eventType="user.account.lock", target=None,
+                      actor={"id": "0oa1", "type": "PublicClientApp"}),
+                event(uuid="n6"),  # an activation: not a notice
+            ]
+        }
+    }
+    events, _ = parse_delivery(body)
+    assert [(s.event_uuid, s.event_type, s.user_id, s.login) for s in notice_subjects(events)] == [
+        ("n1", "user.account.lock", "00u1", "a@b.co"),
+        ("n2", "user.account.update_password", "00u2", "hana@acme.test"),
+        ("n3", "user.mfa.factor.activate", "00u1", "a@b.co"),
+    ]

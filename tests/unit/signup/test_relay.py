@@ -9,6 +9,8 @@ import pytest
 import bff.signup.relay as relay_module
 from bff.errors import Unavailable
 from bff.signup.events import AccountCreated
+from bff.signup.notices import AccountNotice
+from bff.signup.notices import dedupe_key as notice_dedupe_key
 from bff.signup.okta_users import OktaUser, UserNotFound
 from bff.signup.outbox import MemoryOutbox
 from bff.signup.publisher import MemoryPublisher
@@ -249,3 +251,45 @@ async def test_only_active_users_are_announced() -> None:
     clock.now = entry.next_attempt_at
     assert await relay.drain() == 1
     assert [m["userId"] for m, _ in publisher.messages] == ["00u7"]
+
+
+async def add_notice(outbox: MemoryOutbox, n: AccountNotice) -> None:
+    assert await outbox.add(id=n.eventId, dedupe_key=notice_dedupe_key(n.eventType, n.oktaEventId),
+                            kind=n.eventType, payload=n.to_json(), needs_enrichment=True)
+
+
+async def test_notices_are_completed_from_okta_whatever_the_users_status() -> None:
+    outbox, publisher, clock = MemoryOutbox(), MemoryPublisher(), Clock()
+    okta = FakeOkta({"00u7": {"firstName": "Hana", "lastName": "Sato", "locale": "ja",
+                              "email": "hana@acme.test", "login": "hana@acme.test"},
+                     "00u8": {"login": "x@acme.test", "email": "x@acme.test"}})
+    okta.statuses["00u7"] = "LOCKED_OUT"  # the lockout notice's user is locked, of course
+    relay = Relay(outbox, publisher, okta, clock=clock, default_locale="en")
+    locked = AccountNotice.new(notice_type="AccountLocked", okta_event_uuid="ev1", user_id="00u7",
+                               login="hana@acme.test")
+    changed = AccountNotice.new(notice_type="PasswordChanged", okta_event_uuid="ev2", user_id="00u8",
+                                login="x@acme.test")
+    await add_notice(outbox, locked)
+    await add_notice(outbox, changed)
+    # the same Okta event again (a redelivery): the outbox refuses it
+    assert not await outbox.add(id=locked.eventId, dedupe_key=notice_dedupe_key("AccountLocked", "ev1"),
+                                kind="AccountLocked", payload=locked.to_json())
+    assert await relay.drain() == 2
+    by_type = {m["eventType"]: (m, a) for m, a in publisher.messages}
+    message, attributes = by_type["AccountLocked"]
+    assert (message["firstName"], message["locale"], message["eventVersion"]) == ("Hana", "ja", 1)
+    assert attributes == {"eventType": "AccountLocked", "source": "okta-hook"}
+    assert by_type["PasswordChanged"][0]["locale"] == "en"  # no locale at Okta: the default
+
+
+async def test_notices_of_gone_or_deprovisioned_users_are_parked() -> None:
+    outbox, publisher, clock = MemoryOutbox(), MemoryPublisher(), Clock()
+    okta = FakeOkta({"00u5": {"login": "d@acme.test"}})
+    okta.statuses["00u5"] = "DEPROVISIONED"
+    relay = Relay(outbox, publisher, okta, clock=clock)
+    for uid, okta_uuid in (("00u5", "ev5"), ("00u6", "ev6")):
+        await add_notice(outbox, AccountNotice.new(notice_type="FactorAdded", okta_event_uuid=okta_uuid,
+                                                   user_id=uid, login=f"{uid}@acme.test"))
+    assert await relay.drain() == 0
+    assert publisher.messages == []
+    assert await outbox.counts() == {"pending": 0, "sent": 0, "dead": 2}

@@ -5,11 +5,13 @@ It mirrors ``infra/template.yaml`` (logical names from ``fnlib.names``; deployed
 
 - SNS topic ``account-events``;
 - per subscriber an SQS queue and its DLQ (``welcome-email`` + ``welcome-email-dlq``,
-  ``account-validation`` + ``account-validation-dlq``): redrive ``maxReceiveCount``, a
-  visibility timeout, DLQ retention 14 days, a queue policy letting only the topic send;
+  ``account-validation`` + ``account-validation-dlq``, ``account-notices`` +
+  ``account-notices-dlq``): redrive ``maxReceiveCount``, a visibility timeout, DLQ retention
+  14 days, a queue policy letting only the topic send;
 - per subscriber a RAW-delivery subscription with a filter policy on the ``eventType`` message
   attribute: ``["AccountCreated"]`` for the welcome email, ``["AccountCreated", "ProfileUpdated"]``
-  for account validation (which keeps the Marketo lead in step);
+  for account validation (which keeps the Marketo lead in step), ``["AccountLocked",
+  "PasswordChanged", "FactorAdded"]`` (the account notices) for ``account-notices``;
 - DynamoDB ``manual-review`` (``orgId`` HASH, ``reviewId`` RANGE) and ``idempotency``
   (Powertools layout: ``id`` HASH, TTL attribute ``expiration``);
 - the verified SES sender ``no-reply@acme.test``;
@@ -40,6 +42,7 @@ REVIEW_TABLE = str(names.MANUAL_REVIEW_TABLE)
 IDEMPOTENCY_TABLE = str(names.IDEMPOTENCY_TABLE)
 SENDER = "no-reply@acme.test"
 PROFILE_UPDATED = str(names.PROFILE_UPDATED)
+NOTICE_TYPES: tuple[str, ...] = tuple(names.ACCOUNT_NOTICE_TYPES)
 DLQ_RETENTION = 14 * 24 * 3600
 #: The deployed values (infra/template.yaml); dev and tests may shorten the visibility timeout.
 MAX_RECEIVE_COUNT = 5
@@ -62,6 +65,7 @@ class Subscriber:
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(str(names.WELCOME_EMAIL_QUEUE), "welcome_email"),
     Subscriber(str(names.ACCOUNT_VALIDATION_QUEUE), "account_validation", (EVENT_TYPE, PROFILE_UPDATED)),
+    Subscriber(str(names.ACCOUNT_NOTICES_QUEUE), "account_notices", NOTICE_TYPES),
 )
 
 

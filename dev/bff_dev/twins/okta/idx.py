@@ -83,6 +83,7 @@ from bff_dev.twins.okta.webauthn import Passkeys, WebAuthnRefused
 if TYPE_CHECKING:
     from bff_dev.twins.okta.clients import Client
     from bff_dev.twins.okta.directory import User
+    from bff_dev.twins.okta.hooks import EventHooks
     from bff_dev.twins.okta.oidc import OidcEndpoints
     from bff_dev.twins.okta.org import OktaOrg
 
@@ -294,6 +295,19 @@ class IdxEndpoints:
         self.extension: IdxExtension | None = None
         self.failed_passwords: dict[str, int] = {}  # user id -> wrong passwords in a row
         self.locked: set[str] = set()  # user ids locked out
+        #: the org's event hooks (set by the twin): the lockout, password and enrollment LogEvents
+        self.hooks: EventHooks | None = None
+
+    def _log_event(self, event_type: str, user: User, display_message: str) -> None:
+        """A LogEvent the user raised on their own account (Okta's actor: the user)."""
+        if self.hooks is not None:
+            actor = {"id": user.id, "type": "User", "alternateId": user.login,
+                     "displayName": user.display_name, "detailEntry": None}
+            self.hooks.log_event(event_type, user, actor=actor, display_message=display_message)
+
+    def _factor_activated(self, user: User, factor: Factor) -> None:
+        self._log_event("user.mfa.factor.activate", user,
+                        f"User set up {AUTHENTICATORS[factor.key][1]} factor")
 
     def routes(self, prefix: str) -> list[BaseRoute]:
         idx = "/idp/idx"
@@ -529,7 +543,9 @@ class IdxEndpoints:
                 return 401, self.state(ix, field_messages={"credentials.passcode": [_message(
                     "Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID", params=[])]})
             ix.phone_code = None
-            self.factors_of(t.directory.users[ix.user_id or ""]).append(ix.enrolling)
+            enrolled_user = t.directory.users[ix.user_id or ""]
+            self.factors_of(enrolled_user).append(ix.enrolling)
+            self._factor_activated(enrolled_user, ix.enrolling)
             ix.verified.append(ix.enrolling.key)
             ix.enrolling, ix.current = None, None
             return 200, self.state(ix)
@@ -550,9 +566,10 @@ class IdxEndpoints:
             if user is not None and not ok:
                 count = self.failed_passwords.get(user.id, 0) + 1
                 self.failed_passwords[user.id] = count
-                if count >= self.lockout_attempts:
+                if count >= self.lockout_attempts and user.id not in self.locked:
                     self.locked.add(user.id)
                     t.counters["idx:locked_out"] += 1
+                    self._log_event("user.account.lock", user, "Max sign in attempts exceeded")
             elif user is not None:
                 self.failed_passwords.pop(user.id, None)
             if ok and user is not None and user.status != "ACTIVE":  # suspended, deactivated
@@ -613,6 +630,7 @@ class IdxEndpoints:
         t.directory.set_password(user, password, t.now())
         self.expired_passwords.discard(user.id)
         t.counters["idx:password_renewed"] += 1
+        self._log_event("user.account.update_password", user, "User update password for Okta")
         return 200, self.state(ix)
 
     def _unlock(self, ix: Interaction, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -665,6 +683,7 @@ class IdxEndpoints:
         t.directory.set_password(user, passcode, t.now())
         self.expired_passwords.discard(user.id)
         t.counters["idx:password_reset"] += 1
+        self._log_event("user.account.update_password", user, "User update password for Okta")
         # The new password counts as the password factor; the policy's other factors still apply.
         ix.recovering, ix.current, ix.verified = False, None, ["okta_password"]
         return 200, self.state(ix)
@@ -1135,6 +1154,7 @@ class IdxEndpoints:
         except WebAuthnRefused as exc:
             return 400, self.state(ix, messages=[exc.message])
         self.factors_of(user).append(ix.enrolling)
+        self._factor_activated(user, ix.enrolling)
         self.twin.counters["idx:passkey_enrolled"] += 1
         ix.enrolling, ix.current = None, None
         return 200, self.state(ix)

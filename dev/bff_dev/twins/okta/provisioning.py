@@ -74,6 +74,8 @@ HOOK_EVENTS = frozenset({
     # event-hook eligible in Okta's event type catalog; the BFF ends sessions on them
     "user.session.clear", "user.account.reset_password", "user.account.update_password",
     "user.mfa.factor.reset_all",
+    # the account notice "a new sign-in method was added" (bff.signup.notices)
+    "user.mfa.factor.activate",
 })
 PROPERTY_TYPES = ("string", "boolean", "number", "integer", "array")
 PERMISSION_ACTIONS = ("HIDE", "READ_ONLY", "READ_WRITE")

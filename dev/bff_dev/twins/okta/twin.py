@@ -55,6 +55,7 @@ class OktaTwin(OktaOrg):
         self.mgmt = ManagementApi(self, hooks=self.hooks)
         self.registration = Registration(self, oidc=self.oidc, pages=self.pages, hooks=self.hooks)
         self.idx = IdxEndpoints(self, oidc=self.oidc)  # the Identity Engine (Interaction Code, IDX)
+        self.idx.hooks = self.hooks  # lockouts, password changes, enrollments as LogEvents
         self.oidc.extra_grants["interaction_code"] = self.idx.interaction_code_grant
         self.idx_registration = IdxRegistration(self.idx, self.hooks)  # profile enrollment policy
         self.idx.extension = self.idx_registration

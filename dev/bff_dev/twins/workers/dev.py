@@ -1,6 +1,7 @@
 """The subscribers part of ``bff dev`` (LAST in DEV_PARTS): the compliance twin on
-``ctx.ports.compliance``, the Marketo twin on ``ctx.ports.marketo``, and the welcome_email and
-account_validation functions fed by one SQS worker thread per queue on moto.
+``ctx.ports.compliance``, the Marketo twin on ``ctx.ports.marketo``, and the welcome_email,
+account_validation and account_notices functions fed by one SQS worker thread per queue on moto
+(the notices' emails, like the welcome email, land on ``/__dev/mail``).
 
 Needs ``ctx.info["aws"]`` (``bff_dev.twins.aws.dev``) and uses the Okta twin's Management API
 (``ctx.info["okta"]``) with the dev SSWS token; the welcome email reads its copy from the AEM
@@ -43,6 +44,7 @@ async def start(ctx: DevContext) -> list[str]:
         f"Compliance (twin) {subscribers.compliance_url}/v1/screenings   last name Review/Denied → "
         "manual review, Unavailable → 503 (retries, then DLQ), Slow → timeout",
         f"Marketo (twin)    {subscribers.marketo_url}   leads: {subscribers.marketo_url}/__twin/leads",
-        "Workers           welcome_email, account_validation (SQS long-poll on moto, partial batch failure)",
+        "Workers           welcome_email, account_validation, account_notices (SQS long-poll on moto, "
+        "partial batch failure)",
         f"Sent email        {public}/__dev/mail",
     ]

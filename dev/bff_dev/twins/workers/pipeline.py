@@ -38,7 +38,8 @@ from bff_dev.twins.workers.runner import QueueWorker, WorkerPool
 T = TypeVar("T")
 
 #: Lambda function names per package (the deployed ones carry the ``bff-{stage}-`` prefix).
-FUNCTION_NAMES = {"welcome_email": "welcome-email", "account_validation": "account-validation"}
+FUNCTION_NAMES = {"welcome_email": "welcome-email", "account_validation": "account-validation",
+                  "account_notices": "account-notices"}
 
 
 @dataclass
@@ -63,7 +64,7 @@ def function_env(package: str, aws: AwsTwin, *, okta_url: str, compliance_url: s
     env = lambda_runtime_env(name, region=topo.region, endpoint_url=topo.endpoint_url)
     env.update(POWERTOOLS_SERVICE_NAME=FUNCTION_NAMES[package], POWERTOOLS_LOG_LEVEL=log_level,
                IDEMPOTENCY_TABLE=topo.idempotency_table)
-    if package == "welcome_email":
+    if package in ("welcome_email", "account_notices"):  # the two emails: SES, copy, links
         env["SES_SENDER"] = topo.sender
         if app_url:
             env["APP_URL"] = app_url

@@ -1,5 +1,6 @@
 // For content authors: the welcome and under-review emails as the welcome-email worker
-// renders them, with the copy of the current locale (draft copy while preview is on).
+// renders them, and the account notices (locked, password changed, new sign-in method) as the
+// account-notices worker does, with the copy of the current locale (draft copy while preview is on).
 
 import { t } from '../copy.js';
 import { h } from '../dom.js';
@@ -29,6 +30,19 @@ function email(kind, firstName) {
     h('p', { class: 'hint' }, t('email:footer.reason')));
 }
 
+function notice(kind, firstName) {
+  const p = { firstName };
+  return h('article', { class: 'card stack', 'aria-labelledby': `email-${kind}` },
+    h('h2', { id: `email-${kind}` }, t(`email:${kind}.subject`, p)),
+    h('p', { class: 'muted' }, t(`email:${kind}.preheader`)),
+    h('h3', {}, t(`email:${kind}.heading`, p)),
+    h('p', {}, t(`email:${kind}.body`)),
+    h('p', {}, h('span', { class: 'btn btn-primary', role: 'presentation' }, t(`email:${kind}.cta`))),
+    h('p', { class: 'muted' }, t(`email:${kind}.ignore`)),
+    h('p', {}, t('email:welcome.signature')),
+    h('p', { class: 'hint' }, t('email:notice.footer')));
+}
+
 export default {
   journeys: () => ['email'],
   title: () => t('email:welcome.subject', { firstName: '' }).trim(),
@@ -41,6 +55,7 @@ export default {
     return h('div', { class: 'stack narrow' },
       pageHeading(t('common:preview.banner')),
       email('welcome', firstName),
-      email('review', firstName));
+      email('review', firstName),
+      ...['locked', 'passwordChanged', 'factorAdded'].map((kind) => notice(kind, firstName)));
   },
 };

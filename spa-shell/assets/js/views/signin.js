@@ -26,6 +26,8 @@
 // History: each new step is a history entry on the same URL. Reload redraws the current step
 // (GET /bff/signin); back goes to the previous screen when Okta still offers it, else to the
 // identifier (this transaction cancelled, a new one started, the identifier kept).
+// /signin?unlock=1 (the link of the lockout email) starts a sign-in and goes on to "Unlock your
+// account" at once, as the identify step's unlock button does.
 
 import { ApiError } from '../api.js';
 import { loginUrl, safeReturnTo } from '../auth.js';
@@ -286,7 +288,7 @@ async function run(busy, action) {
   }
 }
 
-async function begin({ notice = null, identifier = null } = {}) {
+async function begin({ notice = null, identifier = null, unlock = false } = {}) {
   const token = ++state.token;
   state.loading = !state.step;
   state.busy = state.step ? 'start' : null;
@@ -308,6 +310,10 @@ async function begin({ notice = null, identifier = null } = {}) {
     if (state.identifier && step.step === 'identify') state.values.identifier = state.identifier;
     if (notice) state.notice = notice;
     rerender();
+    if (unlock && step.step === 'identify' && (step.alternatives || []).includes('unlock-account')) {
+      // The lockout email's link: on to "Unlock your account", as the identify step's button does.
+      await run('unlock-account', () => submitStep('unlock-account', {}));
+    }
   } catch (err) {
     if (token !== state.token) return;
     const refused = state.invitation ? invitationProblem(err) : null;
@@ -617,6 +623,12 @@ export default {
     state.invitation = null;
     if (entry && sameAsk && tab.transaction) {
       resume(); // a reload: the current step again
+      return;
+    }
+    if (!entry && ctx.route.name === 'signin' && ctx.query.get('unlock') === '1' && !scope) {
+      // /signin?unlock=1: the link of the lockout notice (infra/functions/account_notices) starts
+      // the unlock journey (identify → "Unlock your account") in a sign-in of its own.
+      begin({ unlock: true });
       return;
     }
     if (!entry && !(tab && tab.transaction) && ctx.route.name === 'signin' && !ctx.query.has('returnTo') && !scope) {

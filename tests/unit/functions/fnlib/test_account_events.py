@@ -1,4 +1,5 @@
-"""The AccountCreated model as a Powertools SQS record model, on the real SQS event sample."""
+"""The AccountCreated and AccountNotice models as Powertools SQS record models, on the real SQS
+event sample."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from fnlib.account_events import AccountCreated, AccountCreatedRecord
+from fnlib.account_events import AccountCreated, AccountCreatedRecord, AccountNotice, AccountNoticeRecord
 
 SAMPLE = Path(__file__).resolve().parents[3] / "fixtures" / "aws" / "powertools_sqsEvent.json"
 
@@ -69,3 +70,39 @@ def test_unknown_fields_are_ignored_and_optional_ones_default() -> None:
 def test_poison_bodies_fail_validation(body: str) -> None:
     with pytest.raises(ValidationError):
         AccountCreatedRecord.model_validate(sqs_record(body))
+
+
+def notice(**fields: Any) -> dict[str, Any]:
+    body = {"eventId": "n-1", "eventType": "AccountLocked", "eventVersion": 1,
+            "occurredAt": "2026-12-02T15:00:00.000Z", "oktaEventId": "okta-1", "userId": "00u1",
+            "login": "hana@acme.test", "email": "hana@mail.test", "firstName": "Hana", "locale": "ja",
+            "source": "okta-hook"}
+    body.update(fields)
+    return body
+
+
+def test_a_notice_parses_from_a_real_sqs_record_and_ignores_unknown_fields() -> None:
+    record = AccountNoticeRecord.model_validate(sqs_record(json.dumps(notice(somethingNew=1))))
+    assert isinstance(record.body, AccountNotice)
+    assert (record.body.eventType, record.body.recipient, record.body.locale) == (
+        "AccountLocked", "hana@mail.test", "ja")
+    bare = AccountNotice.model_validate({k: v for k, v in notice().items() if k not in ("email", "locale")})
+    assert bare.recipient == "hana@acme.test" and bare.locale == "en"
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps(notice(eventType="AccountCreated")),  # an AccountCreated on the notices' queue
+    json.dumps(notice(eventVersion=2)),  # a version this code does not know: DLQ, not misread
+    json.dumps(notice(oktaEventId="")),
+    json.dumps(notice(login="not-an-address")),
+    json.dumps(notice(email="nope")),
+    json.dumps({k: v for k, v in notice().items() if k != "userId"}),
+])
+def test_notices_this_code_cannot_read_fail_validation(body: str) -> None:
+    with pytest.raises(ValidationError):
+        AccountNoticeRecord.model_validate(sqs_record(body))
+
+
+def test_a_notice_is_not_an_account_created() -> None:
+    with pytest.raises(ValidationError):
+        AccountCreatedRecord.model_validate(sqs_record(json.dumps(notice())))
