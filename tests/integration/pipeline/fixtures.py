@@ -127,3 +127,26 @@ async def invoke(pipeline: Pipeline, package: str, event: dict[str, Any]) -> Any
         return await asyncio.to_thread(handler, event, LambdaContext(package))
     except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
         return exc
+
+
+class Browser:
+    """The SPA's calls to ``/bff/signin`` with the browser's cookies. The ``__Host-`` cookies are
+    Secure, which httpx's jar keeps from plain-http loopback; a browser treats localhost as
+    secure, so they are carried here by hand."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+
+    async def get(self, path: str) -> httpx.Response:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return await self.client.get(path, headers={"Cookie": cookie} if cookie else {})
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        headers = {"X-CSRF": "1", "Cookie": cookie} if cookie else {"X-CSRF": "1"}
+        r = await self.client.post(path, json=body, headers=headers)
+        for header in r.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return r.json()  # type: ignore[no-any-return]

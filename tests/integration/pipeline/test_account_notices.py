@@ -26,6 +26,7 @@ import pytest_asyncio
 
 from bff_dev.devstack import StackInfo, run_stack
 from bff_dev.serving import free_ports
+from tests.integration.pipeline.fixtures import Browser
 from tests.support.okta import PASSWORD
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -41,25 +42,6 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 def strings(locale: str) -> dict[str, str]:
     return json.loads((COPY / locale / "email.json").read_text())  # type: ignore[no-any-return]
-
-
-class Browser:
-    """The SPA's calls to ``/bff/signin`` with the browser's cookies. The ``__Host-`` cookies are
-    Secure, which httpx's jar keeps from plain-http loopback; a browser treats localhost as
-    secure, so they are carried here by hand."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.cookies: dict[str, str] = {}
-
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        headers = {**CSRF, "Cookie": cookie} if cookie else CSRF
-        r = await self.client.post(path, json=body, headers=headers)
-        for header in r.headers.get_list("set-cookie"):
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return r.json()  # type: ignore[no-any-return]
 
 
 async def sign_in(browser: Browser, identifier: str) -> dict[str, Any]:

@@ -11,7 +11,10 @@ ports, driven over HTTP the way the SPA does:
   and the Marketo lead exists;
 * fail: compliance flags the name -> ``complianceStatus=review`` and a manual-review record ->
   the org admin (after the step-up sign-in) approves it through the BFF proxy and the admin API
-  -> ``passed`` + the Marketo lead; a plain user and another org's admin cannot touch it.
+  -> ``passed`` + the Marketo lead; a plain user and another org's admin cannot touch it;
+* the embedded sign-up (issue 11): Okta's profile enrollment over ``/bff/signin`` with the email
+  code -> nothing before verification -> the same pipeline -> at the next sign-in the progressive
+  step's answers reach Okta and, through ``ProfileUpdated``, the Marketo lead.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pytest_asyncio
 
 from bff_dev.devstack import StackInfo, run_stack
 from bff_dev.serving import free_ports
+from tests.integration.pipeline.fixtures import Browser
 from tests.support.login import login_as
 
 T = TypeVar("T")
@@ -147,3 +151,64 @@ async def test_flagged_sign_up_is_reviewed_and_approved_by_the_org_admin(stack: 
     assert lead is not None and lead["lastName"] == "Review"
     decided = next(r for r in pipeline.reviews("acme") if r.get("reviewId") == review_id)
     assert decided["status"] == "approved" and decided["decidedBy"] == "alice@acme.test"
+
+
+async def _step(browser: Browser, remediation: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    """One step of the embedded sign-in the way the SPA posts it (None: start)."""
+    if remediation is None:
+        return await browser.post("/bff/signin", {"returnTo": "/", **values})
+    return await browser.post(f"/bff/signin/{remediation}", values)
+
+
+async def test_the_embedded_sign_up_then_progressive_profile_reach_the_pipeline_and_marketo(
+        stack: StackInfo) -> None:
+    """Issue 11: the registration through Okta's profile enrollment (IDX, the SPA's own screens),
+    the address verified by the email code before anything is announced, then AccountCreated ->
+    welcome email + compliance pass + Marketo lead; at the next sign-in the progressive step's
+    answers go to Okta and, through ProfileUpdated, to the same lead."""
+    email = f"nia.{uuid.uuid4().hex[:10]}@example.test"
+    password = "Correct-Horse-9-Battery"
+    okta, pipeline = stack.info["okta"], stack.info["pipeline"]
+    async with _client(stack) as http:
+        client = Browser(http)
+        step = await _step(client, None, {})
+        assert "select-enroll-profile" in step["alternatives"]
+        step = await _step(client, "select-enroll-profile", {})
+        step = await _step(client, "enroll-profile", {"userProfile.email": email,
+                                                       "userProfile.firstName": "Nia",
+                                                       "userProfile.lastName": "Okafor"})
+        assert step["step"] == "enroll-authenticator" and step["authenticator"]["key"] == "okta_email"
+        user = okta.directory.user(email)
+        assert user is not None and user.status != "ACTIVE"  # not verified yet: nothing announced
+        await asyncio.sleep(1.5)
+        assert await pipeline.sent_emails(email) == []
+        code = [m for m in okta.idx.outbox if m["to"] == email][-1]["code"]
+        step = await _step(client, "enroll-authenticator", {"credentials.passcode": code})
+        assert step["authenticator"]["key"] == "okta_password"
+        step = await _step(client, "enroll-authenticator", {"credentials.passcode": password})
+        assert step["step"] == "success", step
+        assert (await client.get("/bff/user")).status_code == 200  # signed in: the session cookie
+
+    mails = await pipeline.wait_for_mail(email, within=30)
+    assert len(mails) == 1 and "Nia" in mails[0].subject
+    await _eventually(lambda: (_okta_profile(stack, email) or {}).get("complianceStatus") == "passed",
+                      what="complianceStatus=passed in Okta")
+    lead = await _eventually(lambda: pipeline.marketo.lead_by_email(email), what="the Marketo lead")
+    assert lead["lastName"] == "Okafor" and not lead.get("company")
+
+    async with _client(stack) as http:  # the next sign-in: the profile policy asks for more
+        client = Browser(http)
+        await _step(client, None, {})
+        await _step(client, "identify", {"identifier": email})
+        step = await _step(client, "challenge-authenticator", {"credentials.passcode": password})
+        assert step["step"] == "profile-update", step
+        step = await _step(client, "profile-update", {"userProfile.company": "Okafor Analytics",
+                                                       "userProfile.countryCode": "ng"})
+        assert step["step"] == "success", step
+    assert (_okta_profile(stack, email) or {}).get("company") == "Okafor Analytics"
+    lead = await _eventually(
+        lambda: (lambda got: got if got and got.get("company") == "Okafor Analytics" else None)(
+            pipeline.marketo.lead_by_email(email)),
+        what="the company on the Marketo lead")
+    assert lead["country"] == "NG"
+    assert len(await pipeline.sent_emails(email)) == 1  # a profile update sends no second welcome
