@@ -16,7 +16,9 @@ from tests.e2e.harness import StackThread
 @pytest.fixture(scope="package")
 def stack_thread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackThread]:
     thread = StackThread(tmp_path_factory.mktemp("e2e-redirect-stack"),
-                         env_overrides={**E2E_ENV, "BFF_SIGNIN_MODE": "redirect"})
+                         env_overrides={**E2E_ENV, "BFF_SIGNIN_MODE": "redirect",
+                                        # the production default: the sign-up form asks for a code
+                                        "BFF_SIGNUP_ORG": "invitation"})
     thread.start()
     yield thread
     thread.stop()

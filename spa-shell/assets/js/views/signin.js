@@ -33,6 +33,8 @@ import { ApiError } from '../api.js';
 import { loginUrl, safeReturnTo } from '../auth.js';
 import { ensure, t, tFirst } from '../copy.js';
 import { announce, h } from '../dom.js';
+import { keepInvitation } from '../invitation.js';
+import { navigate } from '../router.js';
 import { takeSignedOutFlag } from '../session.js';
 import {
   cancelSignin, currentStep, forgetSignin, rememberIdentifier, startSignin, submitStep, tabSignin,
@@ -589,6 +591,13 @@ export default {
   },
   enter(ctx) {
     if (!embedded(ctx)) {
+      // Redirect mode: Okta's page signs in, the BFF's form signs up; an invitation link's code
+      // goes to that form (its invitationCode field), out of the address bar.
+      const invited = takeInvitation(ctx);
+      if (invited) {
+        keepInvitation(invited.code);
+        queueMicrotask(() => navigate('/signup', { replace: true }));
+      }
       redirectView.enter(ctx);
       return;
     }

@@ -6,6 +6,7 @@
 import { ApiError, postJSON } from '../api.js';
 import { currentLocale, has, t, tFirst } from '../copy.js';
 import { announce, h } from '../dom.js';
+import { takeKeptInvitation } from '../invitation.js';
 import { alertBox, errorSummary, field, linkButton, pageHeading } from '../ui.js';
 import { validateSignup } from '../validation.js';
 
@@ -122,6 +123,8 @@ export default {
   title: () => t(state.done ? 'signup:success.title' : 'signup:title'),
   enter() {
     state.values = {};
+    const invitation = takeKeptInvitation(); // from /signin?invitation=<code> (redirect mode)
+    if (invitation) state.values.invitationCode = invitation;
     state.errors = [];
     state.formError = null;
     state.submitting = false;
