@@ -72,6 +72,12 @@ def profile_locale(value: str | None) -> str | None:
     return tag if tag and len(tag) <= 35 and _LOCALE_TAG.match(tag) else None
 
 
+def profile_text(profile: Mapping[str, Any], name: str) -> str | None:
+    """A non-empty string attribute of an Okta profile, else None."""
+    value = profile.get(name)
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass(frozen=True)
 class AccountCreated:
     eventId: str
@@ -99,8 +105,7 @@ class AccountCreated:
         """Fill the fields from an Okta user profile (used for events that came from the hook)."""
 
         def text(name: str) -> str | None:
-            value = profile.get(name)
-            return value if isinstance(value, str) and value else None
+            return profile_text(profile, name)
 
         return replace(
             self,

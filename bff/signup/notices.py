@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from bff.signup.events import bcp47, profile_locale, utc_now_iso
+from bff.signup.events import bcp47, profile_locale, profile_text, utc_now_iso
 
 EVENT_VERSION = 1
 #: Namespace of the derived notice ids (fixed forever: changing it would defeat deduplication).
@@ -102,8 +102,7 @@ class AccountNotice:
         """Fill the fields from the user's Okta profile (the relay does, before publishing)."""
 
         def text(name: str) -> str | None:
-            value = profile.get(name)
-            return value if isinstance(value, str) and value else None
+            return profile_text(profile, name)
 
         return replace(
             self,

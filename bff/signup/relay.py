@@ -156,13 +156,7 @@ class Relay:
         try:
             if entry.kind == PROFILE_UPDATED:  # names attributes only: published as written
                 event = ProfileUpdated.from_json(payload)
-                await self.publisher.publish(payload, event.message_attributes(), dedupe_id=event.eventId,
-                                             group_id=event.userId)
-                await self.outbox.mark_sent(entry.id, now=self._clock())
-                self.published += 1
-                log.info("published %s %s (source %s)", event.eventType, event.eventId, event.source)
-                return True
-            if entry.kind in NOTICE_TYPES:
+            elif entry.kind in NOTICE_TYPES:
                 event = AccountNotice.from_json(payload)
                 if entry.needs_enrichment:
                     event = await self._enrich_notice(event)

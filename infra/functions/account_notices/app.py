@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.idempotency import (
@@ -32,7 +31,7 @@ from account_notices.mailer import NoticeMailer
 from fnlib import tracecontext
 from fnlib.account_events import AccountNotice, AccountNoticeRecord
 from fnlib.names import env
-from welcome_email.mailcopy import AemCopy, BundledCopy, CopyResolver, CopySource
+from welcome_email.mailcopy import resolver_from_env
 from welcome_email.render import Renderer
 
 HERE = Path(__file__).resolve().parent
@@ -47,13 +46,8 @@ persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
 idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
                                 expires_after_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "604800")))
 
-_sources: list[CopySource] = []
-if env("AEM_URL", ""):
-    _sources.append(AemCopy(env("AEM_URL"), env("AEM_CONFIG", "bff"),
-                            http=httpx.Client(timeout=httpx.Timeout(3.0, connect=2.0))))
-_sources.append(BundledCopy(COPY_DIRS))
 mailer = NoticeMailer(
-    CopyResolver(_sources, default_locale=env("DEFAULT_LOCALE", "en")),
+    resolver_from_env(COPY_DIRS),
     Renderer(),
     boto3.client("sesv2"),
     env("SES_SENDER"),
@@ -72,7 +66,8 @@ def send_notice(notice: AccountNotice) -> dict[str, str]:
 
 
 def record_handler(record: AccountNoticeRecord) -> dict[str, str]:
-    with tracecontext.continued(tracer, logger, record.messageAttributes):  # the BFF's trace
+    with tracecontext.continued(tracer, logger, record.messageAttributes,  # the BFF's trace
+                                name=f"## {record.body.eventType}"):
         return send_notice(notice=record.body)  # type: ignore[no-any-return]
 
 

@@ -18,10 +18,9 @@ templates for every email the product sends.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from fnlib.account_events import AccountNotice
 from welcome_email.mailcopy import CopyResolver
+from welcome_email.mailer import RawEmailSender
 from welcome_email.render import Renderer, build_mime
 
 #: eventType → the email kind (the prefix of its copy keys).
@@ -41,10 +40,6 @@ FOOTER_KEY = "notice.footer"
 
 def required_keys(kind: str) -> tuple[str, ...]:
     return (f"{kind}.subject", f"{kind}.heading", f"{kind}.body", f"{kind}.cta", FOOTER_KEY)
-
-
-class RawEmailSender(Protocol):
-    def send_email(self, **kwargs: Any) -> Any: ...  # boto3 ``sesv2`` client
 
 
 class NoticeMailer:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.idempotency import (
@@ -24,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fnlib import tracecontext
 from fnlib.account_events import AccountCreated, AccountCreatedRecord
 from fnlib.names import env
-from welcome_email.mailcopy import AemCopy, BundledCopy, CopyResolver, CopySource
+from welcome_email.mailcopy import resolver_from_env
 from welcome_email.mailer import WelcomeMailer
 from welcome_email.render import Renderer
 
@@ -44,13 +43,8 @@ persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"),
 idempotency = IdempotencyConfig(event_key_jmespath="eventId", raise_on_no_idempotency_key=True,
                                 expires_after_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "604800")))
 
-_sources: list[CopySource] = []
-if env("AEM_URL", ""):
-    _sources.append(AemCopy(env("AEM_URL"), env("AEM_CONFIG", "bff"),
-                            http=httpx.Client(timeout=httpx.Timeout(3.0, connect=2.0))))
-_sources.append(BundledCopy(COPY_DIRS))
 mailer = WelcomeMailer(
-    CopyResolver(_sources, default_locale=env("DEFAULT_LOCALE", "en")),
+    resolver_from_env(COPY_DIRS),
     Renderer(),
     boto3.client("sesv2"),
     env("SES_SENDER"),

@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 import httpx
 
+from fnlib.names import env
+
 log = logging.getLogger(__name__)
 
 JOURNEY = "email"
@@ -156,3 +158,14 @@ class CopyResolver:
         if missing:
             raise CopyMissing(f"email copy has no text for {', '.join(missing)} (locale {locale})")
         return merged, served
+
+
+def resolver_from_env(bundled_dirs: tuple[Path, ...]) -> CopyResolver:
+    """The subscriber functions' copy: AEM publish first when ``AEM_URL`` is set (``AEM_CONFIG``,
+    default ``bff``), then the bundled copy in ``bundled_dirs``; ``DEFAULT_LOCALE`` (``en``)."""
+    sources: list[CopySource] = []
+    if env("AEM_URL", ""):
+        sources.append(AemCopy(env("AEM_URL"), env("AEM_CONFIG", "bff"),
+                               http=httpx.Client(timeout=httpx.Timeout(3.0, connect=2.0))))
+    sources.append(BundledCopy(bundled_dirs))
+    return CopyResolver(sources, default_locale=env("DEFAULT_LOCALE", "en"))
