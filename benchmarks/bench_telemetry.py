@@ -130,7 +130,7 @@ async def scrape_while(url: str, stop: asyncio.Event) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    names = ("upstream", "okta", "off", "on", "collector", "metrics")
+    names = ("upstream", "okta", "bff", "collector", "metrics")
     ports = {k: bp.free_port() for k in names}
     urls = {k: f"http://127.0.0.1:{ports[k]}" for k in names}
     workdir = Path(tempfile.mkdtemp(prefix="bench-telemetry-"))
@@ -148,93 +148,102 @@ scopes = ["admin"]
 roles = ["org_admin", "group_admin"]
 """)
     stats_file = str(workdir / "collector.txt")
+    store = bp.session_store(args.store)
 
     def bff_env(name: str) -> dict[str, str]:
         env = {
-            "BFF_PUBLIC_URL": urls[name],
+            "BFF_PUBLIC_URL": urls["bff"],
             "BFF_SECRET_KEYS": bp.SECRET_KEY,
             "BFF_OKTA_ISSUER": f"{urls['okta']}/oauth2/default",
             "BFF_OKTA_CLIENT_ID": bp.CLIENT_ID,
             "BFF_OKTA_CLIENT_SECRET": bp.CLIENT_SECRET,
-            "BFF_SESSION_STORE": bp.session_store(args.store),
+            "BFF_SESSION_STORE": store,
             "BFF_OUTBOX": "memory://",
             "BFF_AEM_URL": "http://127.0.0.1:9",
             "BFF_API_ROUTES": str(routes),
             "BFF_LOG_LEVEL": "ERROR",
             "BFF_PROXY_POOL": "200",
+            # The same hash seed in every BFF: dict and set layouts alike in both configurations.
+            "PYTHONHASHSEED": "0",
         }
         if name == "on" and not args.no_traces:
             env.update(
                 {
                     "OTEL_TRACES_EXPORTER": "otlp",
                     "OTEL_EXPORTER_OTLP_ENDPOINT": urls["collector"],
-                    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-                    "OTEL_TRACES_SAMPLER_ARG": str(args.sample_ratio),
                     "OTEL_SERVICE_NAME": "bff-bench",
                 }
             )
+            if args.sample_ratio is not None:  # else the BFF's default sampler
+                env["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio"
+                env["OTEL_TRACES_SAMPLER_ARG"] = str(args.sample_ratio)
         if name == "on" and not args.no_metrics:
             env["BFF_METRICS_ADDR"] = f"127.0.0.1:{ports['metrics']}"
         return env
 
-    # The Okta twin redirects back to one BFF URL per client registration: the twin is told the
-    # "off" BFF's URL, and the "on" BFF signs in through its own twin process.
-    procs = [bp.spawn("upstream", ports["upstream"]), spawn_collector(ports["collector"], stats_file)]
-    okta_on_port = bp.free_port()
-    procs += [bp.spawn("okta", ports["okta"], urls["off"]), bp.spawn("okta", okta_on_port, urls["on"])]
-    env_on = bff_env("on")
-    env_on["BFF_OKTA_ISSUER"] = f"http://127.0.0.1:{okta_on_port}/oauth2/default"
-    off_proc = bp.spawn("bff", ports["off"], env=bff_env("off"))
-    on_proc = bp.spawn("bff", ports["on"], env=env_on)
-    procs += [off_proc, on_proc]
+    procs = [
+        bp.spawn("upstream", ports["upstream"]),
+        spawn_collector(ports["collector"], stats_file),
+        bp.spawn("okta", ports["okta"], urls["bff"]),
+    ]
+    cpus = sorted(os.sched_getaffinity(0))
+    pinned = len(cpus) >= 2 and not args.no_pin
+    others = set(cpus[:-1]) if pinned else set(cpus)
+
+    async def start_bff(name: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+        """A fresh BFF in the one slot (same port, same CPU), signed in and warmed."""
+        proc = bp.spawn("bff", ports["bff"], env=bff_env(name))
+        try:
+            await bp.wait_ready(f"{urls['bff']}/healthz")
+            if pinned:
+                pin(proc.pid, {cpus[-1]})
+            cookie = await bp.sign_in(urls["bff"])
+            headers = {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}
+            probe = await bp.load(f"{urls['bff']}{bp.PATH}", headers, 1, 0.3)
+            if probe["errors"]:
+                raise RuntimeError(f"the {name} BFF refused the benchmark's requests")
+        except BaseException:
+            stop_proc(proc)
+            raise
+        return proc, headers
+
     try:
         await bp.wait_ready(f"{urls['upstream']}/")
         await bp.wait_ready(f"{urls['collector']}/")
         await bp.wait_ready(f"{urls['okta']}/")
-        await bp.wait_ready(f"http://127.0.0.1:{okta_on_port}/")
-        await bp.wait_ready(f"{urls['off']}/healthz")
-        await bp.wait_ready(f"{urls['on']}/healthz")
-        # The two BFFs share one CPU, everything else (load generator, upstream, collector, this
-        # process) the others: measured unpinned, two identical BFFs ("--no-traces --no-metrics")
-        # differed by up to 27 % in throughput and CPU per request, one process placed better
-        # than the other for a whole run, far beyond the effect to measure.
-        cpus = sorted(os.sched_getaffinity(0))
-        pinned = len(cpus) >= 2 and not args.no_pin
+        # The BFF under test has one CPU to itself; everything else (the load generator, the
+        # upstream, the Okta twin, the collector, this process) the others. Measured unpinned,
+        # two identical BFFs differed by up to 27 % in throughput, one process placed better than
+        # the other for a whole run; and two identical long-lived BFFs pinned side by side still
+        # differed by up to 15 % in one run. So every round starts a fresh BFF in the same slot
+        # (same port, same CPU, same hash seed), and each "on" round is compared with the "off"
+        # round next to it.
         if pinned:
-            others = set(cpus[:-1])
             os.sched_setaffinity(0, others)
             for proc in procs:
-                if proc not in (off_proc, on_proc):
-                    pin(proc.pid, others)
-            pin(off_proc.pid, {cpus[-1]})
-            pin(on_proc.pid, {cpus[-1]})
-        targets = {}
-        for name, proc in (("off", off_proc), ("on", on_proc)):
-            cookie = await bp.sign_in(urls[name])
-            targets[name] = (
-                f"{urls[name]}{bp.PATH}",
-                {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"},
-                proc.pid,
-            )
-            probe = await bp.load(targets[name][0], targets[name][1], 1, 0.5)
-            if probe["errors"]:
-                raise RuntimeError(f"the {name} BFF refused the benchmark's requests")
+                pin(proc.pid, others)
         use_wrk = shutil.which("wrk") is not None and not args.python_client
         measure = bp.wrk if use_wrk else bp.load
         generator = "wrk -t1 (C)" if use_wrk else "aiohttp client in the orchestrator (no wrk found)"
         print(f"load generator: {generator}")
         print(
-            f"session store: {args.store}; concurrency {args.concurrency}; {args.seconds:g} s per round; "
-            f"{args.rounds} rounds per target (alternating)"
+            f"session store: {args.store}; concurrency {args.concurrency}; {args.seconds:g} s per round "
+            f"after a 1 s warm-up; {args.rounds} pairs of rounds (alternating order), a fresh BFF each round"
         )
-        traces = "off" if args.no_traces else (
-            f"OTLP/HTTP to the collector stub on loopback (batch processor; parentbased_traceidratio "
-            f"{args.sample_ratio:g})"
-        )
+        if args.no_traces:
+            traces = "off"
+        else:
+            sampler = (
+                "the BFF's default (parentbased_traceidratio 0.05)"
+                if args.sample_ratio is None
+                else f"parentbased_traceidratio {args.sample_ratio:g}"
+            )
+            traces = f"OTLP/HTTP to the collector stub on loopback (batch processor; {sampler})"
         metric = "off" if args.no_metrics else "Prometheus listener scraped every second"
         print(f"on: traces {traces}; metrics {metric}")
-        placement = (f"both BFFs pinned to CPU {cpus[-1]}, the rest to {sorted(others)}" if pinned
-                     else "unpinned")
+        placement = (
+            f"the BFF pinned to CPU {cpus[-1]}, the rest to {sorted(others)}" if pinned else "unpinned"
+        )
         print(f"placement: {placement}")
         print(f"machine: {os.cpu_count()} cores, load average {bp.load_average()} before measuring\n")
         print(
@@ -245,29 +254,34 @@ roles = ["org_admin", "group_admin"]
         exported_before = collector_stats(stats_file)
         for i in range(args.rounds):
             for name in ("off", "on") if i % 2 == 0 else ("on", "off"):
-                url, headers, pid = targets[name]
-                stop = asyncio.Event()
-                scraper = (
-                    asyncio.create_task(scrape_while(f"http://127.0.0.1:{ports['metrics']}/metrics", stop))
-                    if name == "on" and not args.no_metrics
-                    else None
-                )
-                r = await measure(url, headers, args.concurrency, args.seconds, pid)
-                stop.set()
-                if scraper is not None:
-                    scrapes += await scraper
+                proc, headers = await start_bff(name)
+                try:
+                    stop = asyncio.Event()
+                    scraper = (
+                        asyncio.create_task(scrape_while(f"{urls['metrics']}/metrics", stop))
+                        if name == "on" and not args.no_metrics
+                        else None
+                    )
+                    r = await measure(
+                        f"{urls['bff']}{bp.PATH}", headers, args.concurrency, args.seconds, proc.pid
+                    )
+                    stop.set()
+                    if scraper is not None:
+                        scrapes += await scraper
+                finally:
+                    stop_proc(proc)  # SIGINT: the batch processor flushes what it holds
                 results[name].append(r)
                 print(
                     f"{i + 1:<7}{name:<8}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
                     f"{r['cpu_us']:>12.0f}{r['errors']:>8.0f}"
                 )
-        await asyncio.sleep(6)  # the batch processor's schedule delay: let the last batch leave
         exported = collector_stats(stats_file)
         med = {
             name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
             for name, rs in results.items()
         }
         ratio = med["on"]["rps"] / med["off"]["rps"]
+        paired = [on["rps"] / off["rps"] for on, off in zip(results["on"], results["off"], strict=True)]
         print(f"\nmedians (load average {bp.load_average()} after the rounds)")
         for name in ("off", "on"):
             m = med[name]
@@ -281,8 +295,14 @@ roles = ["org_admin", "group_admin"]
             f"{(exported[1] - exported_before[1]) / 1e6:.1f} MB to the collector for {requests_on:.0f} "
             f"measured requests (plus warm-ups); {scrapes} Prometheus scrapes"
         )
+        quartiles = statistics.quantiles(paired, n=4) if len(paired) >= 2 else [paired[0]] * 3
+        print(
+            f"paired ratios on/off (each round against its neighbour): "
+            f"median {statistics.median(paired):.2f}, "
+            f"quartiles {quartiles[0]:.2f}..{quartiles[2]:.2f}"
+        )
         verdict = "met" if ratio >= 0.9 else "MISSED"
-        print(f"throughput ratio on/off: {ratio:.2f}   (target >= 0.90: {verdict})")
+        print(f"throughput ratio on/off (medians): {ratio:.2f}   (target >= 0.90: {verdict})")
         print(
             f"latency added by telemetry: p50 {med['on']['p50'] - med['off']['p50']:+.2f} ms, "
             f"p99 {med['on']['p99'] - med['off']['p99']:+.2f} ms; server CPU "
@@ -290,12 +310,16 @@ roles = ["org_admin", "group_admin"]
         )
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_proc(proc)
+
+
+def stop_proc(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 if __name__ == "__main__":
@@ -310,8 +334,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--sample-ratio",
         type=float,
-        default=1.0,
-        help="the share of traces recorded and exported when on (OTEL_TRACES_SAMPLER_ARG)",
+        default=None,
+        help="the share of traces recorded and exported when on (OTEL_TRACES_SAMPLER_ARG); "
+        "default: the BFF's own default sampler",
     )
     parser.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     parser.add_argument("--no-traces", action="store_true", help="the 'on' BFF without tracing")
