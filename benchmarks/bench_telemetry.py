@@ -6,21 +6,23 @@ Processes (each one uvicorn worker, uvloop + httptools, like production; the ser
 bench_proxy.py's):
 
 - upstream: bench_proxy's raw ASGI upstream (a fixed 80-byte JSON body);
-- the Okta twin (the sign-in before measuring; the two BFFs share it);
-- off: the BFF from ``create_app`` with telemetry off (the default);
-- on: the same BFF with ``OTEL_TRACES_EXPORTER=otlp`` (OTLP over HTTP, the SDK's batch processor
-  with its defaults; ``parentbased_traceidratio`` at ``--sample-ratio``, 1.0 by default: every
-  request traced) to the collector stub below, and ``BFF_METRICS_ADDR`` (Prometheus text),
-  scraped once a second by this process during every "on" round, as a Prometheus server would;
+- the Okta twin (the sign-in before measuring);
+- the BFF from ``create_app``, started afresh for every round in the same slot (same port, same
+  CPU, ``PYTHONHASHSEED=0``): "off" with telemetry off (the default), "on" with
+  ``OTEL_TRACES_EXPORTER=otlp`` (OTLP over HTTP, the SDK's batch processor with its defaults; the
+  BFF's default sampler, ``parentbased_traceidratio`` 0.05, unless ``--sample-ratio``) to the
+  collector stub below, and ``BFF_METRICS_ADDR`` (Prometheus text), scraped once a second by
+  this process during every "on" round, as a Prometheus server would;
 - collector: an OTLP/HTTP collector stub on loopback (``POST /v1/traces``: decodes nothing,
   counts requests and bytes, answers an empty ``ExportTraceServiceResponse``).
 
-The two BFFs run side by side with the same session store kind (``--store``), the same route
-policy and a session each from a real sign-in; they are measured in alternating rounds for the
-same duration by bench_proxy's load generator (wrk when installed, else aiohttp in this process).
-Printed: each round, the medians, the throughput ratio on/off (target >= 0.90), the p99 added,
-what the collector received (so "exporting" is shown, not assumed) and the load average before
-and after: the machine is shared, compare the ratio, not the absolute figures.
+Rounds alternate (off, on / on, off ...), each measured for the same duration after a 1 s
+warm-up by bench_proxy's load generator (wrk when installed, else aiohttp in this process).
+Printed: each round, the medians, the throughput ratio on/off of the medians (target >= 0.90)
+and the median of the paired ratios (each "on" round against the "off" round beside it), the
+p99 added, what the collector received (so "exporting" is shown, not assumed) and the load
+average before and after. ``--no-traces --no-metrics`` is the A/A run (two identical
+configurations): on this shared two-core machine its spread is the noise floor of the result.
 """
 
 from __future__ import annotations
