@@ -9,10 +9,11 @@ bench_proxy.py's):
 - the Okta twin (the sign-in before measuring);
 - the BFF from ``create_app``, started afresh for every round in the same slot (same port, same
   CPU, ``PYTHONHASHSEED=0``): "off" with telemetry off (the default), "on" with
-  ``OTEL_TRACES_EXPORTER=otlp`` (OTLP over HTTP, the SDK's batch processor with its defaults; the
-  BFF's default sampler, ``parentbased_traceidratio`` 0.05, unless ``--sample-ratio``) to the
-  collector stub below, and ``BFF_METRICS_ADDR`` (Prometheus text), scraped once a second by
-  this process during every "on" round, as a Prometheus server would;
+  ``OTEL_TRACES_EXPORTER=otlp`` (OTLP over HTTP, the SDK's batch processor with its defaults;
+  the BFF's default sampler, ``parentbased_traceidratio`` at ``DEFAULT_TRACE_RATIO``, unless
+  ``--sample-ratio``) to the collector stub below, and ``BFF_METRICS_ADDR`` (Prometheus
+  text), scraped once a second by this process during every "on" round, as a Prometheus
+  server would;
 - collector: an OTLP/HTTP collector stub on loopback (``POST /v1/traces``: decodes nothing,
   counts requests and bytes, answers an empty ``ExportTraceServiceResponse``).
 
@@ -235,8 +236,10 @@ roles = ["org_admin", "group_admin"]
         if args.no_traces:
             traces = "off"
         else:
+            from bff.settings import DEFAULT_TRACE_RATIO
+
             sampler = (
-                "the BFF's default (parentbased_traceidratio 0.05)"
+                f"the BFF's default (parentbased_traceidratio {DEFAULT_TRACE_RATIO:g})"
                 if args.sample_ratio is None
                 else f"parentbased_traceidratio {args.sample_ratio:g}"
             )
