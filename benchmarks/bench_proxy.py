@@ -55,6 +55,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
 
+from bff_dev.serving import free_port  # noqa: E402  (ports outside the ephemeral range)
+
 BODY = json.dumps({"status": "ok", "items": [1, 2, 3], "message": "hello from the upstream!!"}).encode()
 BODY = BODY + b" " * max(0, 80 - len(BODY))  # exactly 80 bytes
 CLIENT_ID = "0oabenchclient"
@@ -224,12 +226,6 @@ def serve(kind: str, port: int, arg: str) -> None:
 
 
 # ------------------------------------------------------------------------------ orchestration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spawn(kind: str, port: int, arg: str = "", env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -59,6 +59,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "dev")]
 
+from bff_dev.serving import free_port  # noqa: E402  (ports outside the ephemeral range)
+
 CLIENT_ID = "0oasoakclient"
 CLIENT_SECRET = "soak-client-secret-value-0123456789"
 SECRET_KEY = "soak-secret-key-0123456789abcdef-0123456789"
@@ -149,12 +151,6 @@ def serve(kind: str, port: int, arg: str) -> None:
         log_level="warning",
         lifespan="on",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spawn(kind: str, port: int, arg: str = "", env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import random
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -44,10 +46,41 @@ async def serve_asgi(stack: contextlib.AsyncExitStack, app: Any, port: int, *, n
     stack.push_async_callback(stop)
 
 
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on, for a server started a moment later.
+
+    Not the kernel's ``bind(0)`` pick: that comes from the ephemeral range, where every outgoing
+    connection (a test's httpx client, boto3, redis) also takes its source port, so the port could
+    be taken between this call and the server's bind ("address already in use", seen with moto).
+    Ports below the ephemeral range are only ever taken by listeners; each is handed out once per
+    process and checked bindable now.
+    """
+    low, high = _ephemeral_range()
+    first, last = (10000, low - 1) if low > 10000 else (high + 1, 65535)
+    start = random.SystemRandom().randint(first, last)  # a random start: parallel runs rarely meet
+    for port in itertools.chain(range(start, last + 1), range(first, start)):
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 def free_ports() -> DevPorts:
