@@ -192,12 +192,14 @@ def raw_asgi_app(upstream: str) -> Any:
     return app
 
 
-def okta_app(port: int, bff_url: str) -> Any:
+def okta_app(port: int, bff_urls: str) -> Any:
+    """The Okta twin with the benchmark's client, for one BFF or several (comma-separated)."""
     from bff_dev.twins.okta import OktaTwin
 
+    urls = bff_urls.split(",")
     twin = OktaTwin(f"http://127.0.0.1:{port}")
-    twin.register_client(CLIENT_ID, secret=CLIENT_SECRET, redirect_uris=[f"{bff_url}/bff/callback"],
-                         post_logout_redirect_uris=[f"{bff_url}/"])
+    twin.register_client(CLIENT_ID, secret=CLIENT_SECRET, redirect_uris=[f"{u}/bff/callback" for u in urls],
+                         post_logout_redirect_uris=[f"{u}/" for u in urls])
     return twin.app
 
 

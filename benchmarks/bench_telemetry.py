@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_proxy as bp  # noqa: E402  (the servers, the load generators, the sign-in)
+
+from bff_dev.serving import free_port  # noqa: E402  (on the path bench_proxy set)
 
 ROOT = bp.ROOT
 
@@ -133,8 +136,8 @@ async def scrape_while(url: str, stop: asyncio.Event) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    names = ("upstream", "okta", "bff", "collector", "metrics")
-    ports = {k: bp.free_port() for k in names}
+    names = ("upstream", "okta", "bff", "bff2", "collector", "metrics")
+    ports = {k: free_port() for k in names}
     urls = {k: f"http://127.0.0.1:{ports[k]}" for k in names}
     workdir = Path(tempfile.mkdtemp(prefix="bench-telemetry-"))
     routes = workdir / "routes.toml"
@@ -152,10 +155,11 @@ roles = ["org_admin", "group_admin"]
 """)
     stats_file = str(workdir / "collector.txt")
     store = bp.session_store(args.store)
+    side_by_side = not args.sequential
 
-    def bff_env(name: str) -> dict[str, str]:
+    def bff_env(name: str, slot: str) -> dict[str, str]:
         env = {
-            "BFF_PUBLIC_URL": urls["bff"],
+            "BFF_PUBLIC_URL": urls[slot],
             "BFF_SECRET_KEYS": bp.SECRET_KEY,
             "BFF_OKTA_ISSUER": f"{urls['okta']}/oauth2/default",
             "BFF_OKTA_CLIENT_ID": bp.CLIENT_ID,
@@ -187,22 +191,22 @@ roles = ["org_admin", "group_admin"]
     procs = [
         bp.spawn("upstream", ports["upstream"]),
         spawn_collector(ports["collector"], stats_file),
-        bp.spawn("okta", ports["okta"], urls["bff"]),
+        bp.spawn("okta", ports["okta"], f"{urls['bff']},{urls['bff2']}"),
     ]
     cpus = sorted(os.sched_getaffinity(0))
     pinned = len(cpus) >= 2 and not args.no_pin
     others = set(cpus[:-1]) if pinned else set(cpus)
 
-    async def start_bff(name: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-        """A fresh BFF in the one slot (same port, same CPU), signed in and warmed."""
-        proc = bp.spawn("bff", ports["bff"], env=bff_env(name))
+    async def start_bff(name: str, slot: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+        """A fresh BFF in ``slot`` (its port, the BFFs' CPU), signed in and warmed."""
+        proc = bp.spawn("bff", ports[slot], env=bff_env(name, slot))
         try:
-            await bp.wait_ready(f"{urls['bff']}/healthz")
+            await bp.wait_ready(f"{urls[slot]}/healthz")
             if pinned:
                 pin(proc.pid, {cpus[-1]})
-            cookie = await bp.sign_in(urls["bff"])
+            cookie = await bp.sign_in(urls[slot])
             headers = {"Cookie": f"__Host-bff={cookie}", "X-CSRF": "1"}
-            probe = await bp.load(f"{urls['bff']}{bp.PATH}", headers, 1, 0.3)
+            probe = await bp.load(f"{urls[slot]}{bp.PATH}", headers, 1, 0.3)
             if probe["errors"]:
                 raise RuntimeError(f"the {name} BFF refused the benchmark's requests")
         except BaseException:
@@ -214,13 +218,15 @@ roles = ["org_admin", "group_admin"]
         await bp.wait_ready(f"{urls['upstream']}/")
         await bp.wait_ready(f"{urls['collector']}/")
         await bp.wait_ready(f"{urls['okta']}/")
-        # The BFF under test has one CPU to itself; everything else (the load generator, the
-        # upstream, the Okta twin, the collector, this process) the others. Measured unpinned,
-        # two identical BFFs differed by up to 27 % in throughput, one process placed better than
-        # the other for a whole run; and two identical long-lived BFFs pinned side by side still
-        # differed by up to 15 % in one run. So every round starts a fresh BFF in the same slot
-        # (same port, same CPU, same hash seed), and each "on" round is compared with the "off"
-        # round next to it.
+        # The BFFs under test have one CPU; everything else (the load generators, the upstream,
+        # the Okta twin, the collector, this process) the others. Every round starts fresh BFFs
+        # (same ports, same CPU, same hash seed). Sequential rounds (one BFF at a time, the
+        # earlier design) were at the mercy of the host: two rounds of one configuration differed
+        # by up to 25 %. Side by side (the default), "off" and "on" run AT THE SAME TIME on the
+        # same CPU, each under its own wrk: the scheduler gives each half the CPU, so whatever
+        # else the host does slows both alike and the throughput ratio is the ratio of their
+        # CPU costs per request, which is what the target is about. Which slot holds "on"
+        # alternates round by round.
         if pinned:
             os.sched_setaffinity(0, others)
             for proc in procs:
@@ -228,10 +234,16 @@ roles = ["org_admin", "group_admin"]
         use_wrk = shutil.which("wrk") is not None and not args.python_client
         measure = bp.wrk if use_wrk else bp.load
         generator = "wrk -t1 (C)" if use_wrk else "aiohttp client in the orchestrator (no wrk found)"
-        print(f"load generator: {generator}")
+        print(f"load generator: {generator}{', one per BFF' if side_by_side else ''}")
+        how = (
+            "both BFFs loaded at the same time on one CPU"
+            if side_by_side
+            else "one BFF at a time, alternating order"
+        )
         print(
-            f"session store: {args.store}; concurrency {args.concurrency}; {args.seconds:g} s per round "
-            f"after a 1 s warm-up; {args.rounds} pairs of rounds (alternating order), a fresh BFF each round"
+            f"session store: {args.store}; concurrency {args.concurrency} per BFF; "
+            f"{args.seconds:g} s per round after a 1 s warm-up; {args.rounds} rounds, {how}, "
+            "fresh BFFs each round"
         )
         if args.no_traces:
             traces = "off"
@@ -247,39 +259,70 @@ roles = ["org_admin", "group_admin"]
         metric = "off" if args.no_metrics else "Prometheus listener scraped every second"
         print(f"on: traces {traces}; metrics {metric}")
         placement = (
-            f"the BFF pinned to CPU {cpus[-1]}, the rest to {sorted(others)}" if pinned else "unpinned"
+            f"the BFF{'s' if side_by_side else ''} pinned to CPU {cpus[-1]}, the rest to {sorted(others)}"
+            if pinned
+            else "unpinned"
         )
         print(f"placement: {placement}")
         print(f"machine: {os.cpu_count()} cores, load average {bp.load_average()} before measuring\n")
         print(
-            f"{'round':<7}{'target':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'errors':>8}"
+            f"{'round':<7}{'target':<8}{'slot':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'CPU us/req':>12}{'CPU %':>7}{'errors':>8}"
         )
         results: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
         scrapes = 0
         exported_before = collector_stats(stats_file)
+
+        async def measured(
+            name: str, slot: str, proc: subprocess.Popen[bytes], headers: dict[str, str]
+        ) -> dict[str, float]:
+            stop = asyncio.Event()
+            scraper = (
+                asyncio.create_task(scrape_while(f"{urls['metrics']}/metrics", stop))
+                if name == "on" and not args.no_metrics
+                else None
+            )
+            cpu_before, began = bp.cpu_seconds(proc.pid), time.monotonic()
+            r = await measure(f"{urls[slot]}{bp.PATH}", headers, args.concurrency, args.seconds, proc.pid)
+            # the share of a CPU the BFF had over warm-up and round (side by side: ~50 % each)
+            r["cpu_share"] = (bp.cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - began)
+            stop.set()
+            if scraper is not None:
+                nonlocal scrapes
+                scrapes += await scraper
+            return r
+
+        def show(i: int, name: str, slot: str, r: dict[str, float]) -> None:
+            print(
+                f"{i + 1:<7}{name:<8}{'AB'[slot == 'bff2']:<6}{r['rps']:>9.0f}{r['p50']:>9.2f}"
+                f"{r['p99']:>9.2f}{r['cpu_us']:>12.0f}{r['cpu_share'] * 100:>7.0f}{r['errors']:>8.0f}"
+            )
+
         for i in range(args.rounds):
-            for name in ("off", "on") if i % 2 == 0 else ("on", "off"):
-                proc, headers = await start_bff(name)
+            if side_by_side:
+                slots = {"off": "bff", "on": "bff2"} if i % 2 == 0 else {"off": "bff2", "on": "bff"}
+                started = {}
                 try:
-                    stop = asyncio.Event()
-                    scraper = (
-                        asyncio.create_task(scrape_while(f"{urls['metrics']}/metrics", stop))
-                        if name == "on" and not args.no_metrics
-                        else None
+                    for name in ("off", "on"):
+                        started[name] = await start_bff(name, slots[name])
+                    both = await asyncio.gather(
+                        *(measured(name, slots[name], *started[name]) for name in ("off", "on"))
                     )
-                    r = await measure(
-                        f"{urls['bff']}{bp.PATH}", headers, args.concurrency, args.seconds, proc.pid
-                    )
-                    stop.set()
-                    if scraper is not None:
-                        scrapes += await scraper
                 finally:
-                    stop_proc(proc)  # SIGINT: the batch processor flushes what it holds
-                results[name].append(r)
-                print(
-                    f"{i + 1:<7}{name:<8}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-                    f"{r['cpu_us']:>12.0f}{r['errors']:>8.0f}"
-                )
+                    for proc, _ in started.values():
+                        stop_proc(proc)  # SIGINT: the batch processor flushes what it holds
+                for name, r in zip(("off", "on"), both, strict=True):
+                    results[name].append(r)
+                    show(i, name, slots[name], r)
+            else:
+                for name in ("off", "on") if i % 2 == 0 else ("on", "off"):
+                    proc, headers = await start_bff(name, "bff")
+                    try:
+                        r = await measured(name, "bff", proc, headers)
+                    finally:
+                        stop_proc(proc)
+                    results[name].append(r)
+                    show(i, name, "bff", r)
         exported = collector_stats(stats_file)
         med = {
             name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
@@ -287,6 +330,7 @@ roles = ["org_admin", "group_admin"]
         }
         ratio = med["on"]["rps"] / med["off"]["rps"]
         paired = [on["rps"] / off["rps"] for on, off in zip(results["on"], results["off"], strict=True)]
+        cost = [off["cpu_us"] / on["cpu_us"] for on, off in zip(results["on"], results["off"], strict=True)]
         print(f"\nmedians (load average {bp.load_average()} after the rounds)")
         for name in ("off", "on"):
             m = med[name]
@@ -300,14 +344,20 @@ roles = ["org_admin", "group_admin"]
             f"{(exported[1] - exported_before[1]) / 1e6:.1f} MB to the collector for {requests_on:.0f} "
             f"measured requests (plus warm-ups); {scrapes} Prometheus scrapes"
         )
-        quartiles = statistics.quantiles(paired, n=4) if len(paired) >= 2 else [paired[0]] * 3
-        print(
-            f"paired ratios on/off (each round against its neighbour): "
-            f"median {statistics.median(paired):.2f}, "
-            f"quartiles {quartiles[0]:.2f}..{quartiles[2]:.2f}"
-        )
-        verdict = "met" if ratio >= 0.9 else "MISSED"
-        print(f"throughput ratio on/off (medians): {ratio:.2f}   (target >= 0.90: {verdict})")
+
+        def spread(values: list[float]) -> str:
+            q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
+            return (
+                f"median {statistics.median(values):.2f}, quartiles {q[0]:.2f}..{q[2]:.2f}, "
+                f"range {min(values):.2f}..{max(values):.2f}"
+            )
+
+        print(f"paired throughput ratios on/off (per round): {spread(paired)}")
+        print(f"paired CPU-cost ratios off/on (per round):   {spread(cost)}")
+        headline = statistics.median(paired) if side_by_side else ratio
+        verdict = "met" if headline >= 0.9 else "MISSED"
+        label = "median of the paired ratios" if side_by_side else "ratio of the medians"
+        print(f"throughput ratio on/off ({label}): {headline:.2f}   (target >= 0.90: {verdict})")
         print(
             f"latency added by telemetry: p50 {med['on']['p50'] - med['off']['p50']:+.2f} ms, "
             f"p99 {med['on']['p99'] - med['off']['p99']:+.2f} ms; server CPU "
@@ -342,6 +392,11 @@ if __name__ == "__main__":
         default=None,
         help="the share of traces recorded and exported when on (OTEL_TRACES_SAMPLER_ARG); "
         "default: the BFF's own default sampler",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="one BFF at a time (the earlier design) instead of both side by side on one CPU",
     )
     parser.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     parser.add_argument("--no-traces", action="store_true", help="the 'on' BFF without tracing")
