@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
 
@@ -205,7 +206,48 @@ class Timer:
 # -- back-ends --------------------------------------------------------------------------------
 
 
+class _Total:
+    """A counter's or gauge's value. Plain attributes, no lock: every series is recorded on the
+    event loop's thread (the only writer); the scrape thread only reads."""
+
+    __slots__ = ("value", "replace")
+
+    def __init__(self, replace: bool) -> None:
+        self.value = 0.0
+        self.replace = replace
+
+    def record(self, value: float) -> None:
+        if self.replace:
+            self.value = value
+        else:
+            self.value += value
+
+
+class _Buckets:
+    """A histogram's per-bucket counts (not cumulative; the last one is +Inf) and sum."""
+
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def record(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1  # the first bound >= value ("le")
+        self.sum += value
+
+
 class PrometheusBackend:
+    """Every series in plain per-label-set accumulators, exposed through ``prometheus_client``'s
+    custom-collector interface (its registry, text format and process/platform collectors).
+
+    Not ``prometheus_client``'s own Counter/Histogram: each of their observations takes a lock
+    per value touched (a histogram's sum and its bucket), which the BFF does not need (one
+    writer thread, above) and which cost several microseconds per request on the hot path. A
+    scrape running while a request records may see a bucket one observation ahead of the sum,
+    as with any lock-free client; counts never go backwards."""
+
     def __init__(self) -> None:
         import prometheus_client
         from prometheus_client import CollectorRegistry
@@ -213,44 +255,66 @@ class PrometheusBackend:
         self.registry = CollectorRegistry(auto_describe=True)
         prometheus_client.ProcessCollector(registry=self.registry)
         prometheus_client.PlatformCollector(registry=self.registry)
-        self._metrics: dict[str, Any] = {}
-        self._prom = prometheus_client
+        self._declared: dict[str, tuple[Metric, dict[tuple[str, ...], Any]]] = {}
+        self.registry.register(_Collector(self._declared))
 
     def declare(self, metric: Metric) -> None:
-        self._metric(metric)
-
-    def _metric(self, metric: Metric) -> Any:
-        made = self._metrics.get(metric.name)
-        if made is None:
-            p = self._prom
-            kwargs: dict[str, Any] = {"labelnames": metric.labels, "registry": self.registry}
-            if isinstance(metric, Histogram):
-                made = p.Histogram(metric.name, metric.documentation, buckets=metric.buckets, **kwargs)
-            elif isinstance(metric, Gauge):
-                made = p.Gauge(metric.name, metric.documentation, **kwargs)
-            else:
-                made = p.Counter(metric.name.removesuffix("_total"), metric.documentation, **kwargs)
-            self._metrics[metric.name] = made
-        return made
+        self._declared.setdefault(metric.name, (metric, {}))
 
     def child(self, metric: Metric, labels: tuple[str, ...]) -> _Child:
-        made = self._metric(metric)
-        target = made.labels(*labels) if labels else made
-        record: Callable[[float], None]
+        self.declare(metric)
+        children = self._declared[metric.name][1]
+        existing = children.get(labels)  # two raw label sets the scrubber made one
+        if existing is not None:
+            return existing  # type: ignore[no-any-return]
+        made: _Total | _Buckets
         if isinstance(metric, Histogram):
-            record = target.observe
-        elif isinstance(metric, Gauge):
-            record = target.set
+            made = _Buckets(metric.buckets)
         else:
-            record = target.inc
-        return _Recorder(record)
+            made = _Total(replace=isinstance(metric, Gauge))
+        children[labels] = made
+        return made
 
 
-class _Recorder:
-    __slots__ = ("record",)
+class _Collector:
+    """The custom collector: one metric family per declared series, read at scrape time."""
 
-    def __init__(self, record: Callable[[float], None]) -> None:
-        self.record = record
+    def __init__(self, declared: dict[str, tuple[Metric, dict[tuple[str, ...], Any]]]) -> None:
+        self._declared = declared
+
+    def describe(self) -> list[Any]:
+        return list(self.collect())
+
+    def collect(self) -> list[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+        families: list[Any] = []
+        for metric, children in list(self._declared.values()):
+            labels = list(metric.labels)
+            items = list(children.items())  # a snapshot: the loop may add label sets meanwhile
+            if isinstance(metric, Histogram):
+                family: Any = HistogramMetricFamily(metric.name, metric.documentation, labels=labels)
+                for label_values, buckets in items:
+                    counts, running, cumulative = list(buckets.counts), 0, []
+                    for bound, count in zip((*metric.buckets, float("inf")), counts, strict=True):
+                        running += count
+                        cumulative.append((_le(bound), running))
+                    family.add_metric(list(label_values), cumulative, buckets.sum)
+            elif isinstance(metric, Gauge):
+                family = GaugeMetricFamily(metric.name, metric.documentation, labels=labels)
+                for label_values, total in items:
+                    family.add_metric(list(label_values), total.value)
+            else:
+                family = CounterMetricFamily(metric.name.removesuffix("_total"), metric.documentation,
+                                             labels=labels)
+                for label_values, total in items:
+                    family.add_metric(list(label_values), total.value)
+            families.append(family)
+        return families
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))
 
 
 class _EmfChild:

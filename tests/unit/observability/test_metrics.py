@@ -79,3 +79,37 @@ def test_emf_documents() -> None:
     created = next(d for d in docs if "bff_sessions_created_total" in d)
     assert created["bff_sessions_created_total"] == 2.0
     assert created["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+
+
+def test_histogram_buckets_are_cumulative_and_le_inclusive(prometheus: object) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for value in (0.0005, 0.001, 0.003, 20.0):  # 0.001 falls in le="0.001" (inclusive)
+        metrics.UPSTREAM_SECONDS.observe(value, "admin", "200")
+    text = generate_latest(prometheus).decode()  # type: ignore[arg-type]
+    family = next(f for f in text_string_to_metric_families(text)
+                  if f.name == "bff_upstream_request_duration_seconds")
+    samples = {(s.name, s.labels.get("le")): s.value for s in family.samples}
+    assert samples["bff_upstream_request_duration_seconds_bucket", "0.001"] == 2
+    assert samples["bff_upstream_request_duration_seconds_bucket", "0.005"] == 3
+    assert samples["bff_upstream_request_duration_seconds_bucket", "10.0"] == 3
+    assert samples["bff_upstream_request_duration_seconds_bucket", "+Inf"] == 4
+    assert samples["bff_upstream_request_duration_seconds_count", None] == 4
+    assert samples["bff_upstream_request_duration_seconds_sum", None] == pytest.approx(20.0045)
+
+
+def test_gauges_replace_and_counters_add(prometheus: object) -> None:
+    metrics.OUTBOX_DEPTH.set(5, "pending")
+    metrics.OUTBOX_DEPTH.set(2, "pending")
+    metrics.SIGNUPS.inc("created", amount=2)
+    metrics.SIGNUPS.inc("created")
+    text = generate_latest(prometheus).decode()  # type: ignore[arg-type]
+    assert 'bff_outbox_depth{state="pending"} 2.0' in text
+    assert 'bff_signups_total{outcome="created"} 3.0' in text
+
+
+def test_label_sets_the_scrubber_merges_share_one_series(prometheus: object) -> None:
+    metrics.SIGNUPS.inc("alice@acme.test")
+    metrics.SIGNUPS.inc("bob@acme.test")  # both scrub to "[redacted]": one series, counting both
+    text = generate_latest(prometheus).decode()  # type: ignore[arg-type]
+    assert 'bff_signups_total{outcome="[redacted]"} 2.0' in text
