@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,13 @@ __all__ = ["SpanKind", "span", "headers", "traceparent", "note", "start", "stop"
 Context = otel_context.Context
 
 _tracer: trace.Tracer | None = None
+#: The current span of this task: the BFF's own context variable, not OpenTelemetry's context
+#: (whose API costs several calls per lookup, on every request's path). Nothing else in the
+#: process reads OpenTelemetry's current context: the SDK is handed each span's parent
+#: explicitly, and :func:`headers` injects from this variable.
+_current: ContextVar[Span] = ContextVar("bff_current_span", default=INVALID_SPAN)
+#: The parent of a root span: an empty context (not whatever OpenTelemetry's holds).
+_ROOT = otel_context.Context()
 _provider: TracerProvider | None = None
 _propagator = TraceContextTextMapPropagator()
 
@@ -84,10 +92,77 @@ def span(name: str, attributes: Mapping[str, AttributeValue] | None = None, *,
     if tracer is None:
         return _NOOP
     if parent is None:
-        current = trace.get_current_span()
-        if not current.is_recording() and current.get_span_context().is_valid:
-            return _NOOP
+        current = _current.get()
+        if current.get_span_context().is_valid:
+            if not current.is_recording():
+                return _NOOP
+            parent = trace.set_span_in_context(current)  # a child of the current span
+        elif _ids is not None:  # a root, and the root sampler decides on the trace id alone
+            trace_id = _ids.generate_trace_id()
+            if trace_id & _LOW_64 >= _root_bound:
+                return _Unsampled(trace_id)
+            _ids.chosen = trace_id  # sampled: the SDK starts the span with this very id
     return _Recording(tracer, name, safe_all(attributes), kind, parent)
+
+
+_LOW_64 = (1 << 64) - 1
+#: The root decision of a ``traceidratio`` sampler (bare or ``parentbased_``, or ``always_off``):
+#: a trace is sampled iff the low 64 bits of its id are below this bound, the rule of the SDK's
+#: ``TraceIdRatioBased``. Set by :func:`start` with :data:`_ids`; None for other samplers.
+_root_bound = 0
+_ids: _Ids | None = None
+
+
+class _Ids:
+    """The provider's id generator (the SDK's random ids), which can be told the next trace id:
+    :func:`span` draws a root's trace id itself to decide sampling without the SDK, and hands
+    the id of a sampled one to the SDK's ``start_span`` (the same decision: same id, same rule).
+    Only the event loop's thread starts root spans, so the hand-over cannot be interleaved."""
+
+    __slots__ = ("random", "chosen")
+
+    def __init__(self, random: Any) -> None:
+        self.random = random
+        self.chosen = 0
+
+    def generate_span_id(self) -> int:
+        return int(self.random.generate_span_id())
+
+    def is_trace_id_random(self) -> bool:
+        return bool(self.random.is_trace_id_random())
+
+    def generate_trace_id(self) -> int:
+        chosen = self.chosen
+        if chosen:
+            self.chosen = 0
+            return chosen
+        return int(self.random.generate_trace_id())
+
+
+class _Unsampled:
+    """The root span of a trace the sampler drops: a non-recording span with fresh ids (log
+    lines and the upstream's ``traceparent``, flags ``00``, still name the trace), current
+    inside the block so its children are dropped without asking the SDK. What the SDK's
+    ``start_span`` builds for a dropped root, without the sampler call and the span machinery."""
+
+    __slots__ = ("trace_id", "token")
+
+    def __init__(self, trace_id: int) -> None:
+        self.trace_id = trace_id
+
+    def __enter__(self) -> Span:
+        assert _ids is not None
+        sp = trace.NonRecordingSpan(trace.SpanContext(self.trace_id, _ids.generate_span_id(), is_remote=False,
+                                                      trace_flags=_UNSAMPLED))
+        self.token = _current.set(sp)
+        return sp
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        _current.reset(self.token)
+
+
+_UNSAMPLED = trace.TraceFlags(trace.TraceFlags.DEFAULT)
 
 
 class _Recording:
@@ -103,11 +178,12 @@ class _Recording:
         self.kind, self.parent = kind, parent
 
     def __enter__(self) -> Span:
-        sp = self.tracer.start_span(self.name, context=self.parent, kind=self.kind,
+        sp = self.tracer.start_span(self.name, context=_ROOT if self.parent is None else self.parent,
+                                    kind=self.kind,
                                     attributes=self.attributes, record_exception=False,
                                     set_status_on_exception=False)
         self.span = sp
-        self.token = otel_context.attach(trace.set_span_in_context(sp))
+        self.token = _current.set(sp)
         return sp
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -116,7 +192,7 @@ class _Recording:
             if exc is not None:
                 fail(self.span, exc)
         finally:
-            otel_context.detach(self.token)
+            _current.reset(self.token)
             self.span.end()
 
 
@@ -134,7 +210,7 @@ def note(sp: Span, key: str, value: AttributeValue) -> None:
 
 
 def current() -> Span:
-    return trace.get_current_span() if _tracer is not None else INVALID_SPAN
+    return _current.get() if _tracer is not None else INVALID_SPAN
 
 
 # -- propagation ------------------------------------------------------------------------------
@@ -144,7 +220,9 @@ def headers(carrier: MutableMapping[str, str]) -> None:
     """Add ``traceparent`` (and ``tracestate``) of the current span to ``carrier``; nothing when
     tracing is off or no span is current."""
     if _tracer is not None:
-        _propagator.inject(carrier)
+        current = _current.get()
+        if current.get_span_context().is_valid:
+            _propagator.inject(carrier, context=trace.set_span_in_context(current))
 
 
 def traceparent() -> str | None:
@@ -153,7 +231,7 @@ def traceparent() -> str | None:
     lower-case hex, the flags): the proxy asks for it on every request."""
     if _tracer is None:
         return None
-    ctx = trace.get_current_span().get_span_context()
+    ctx = _current.get().get_span_context()
     if not ctx.is_valid:
         return None
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
@@ -164,7 +242,7 @@ def amzn_trace_id() -> str | None:
     the W3C trace id split the way the AWS X-Ray propagator does), or None."""
     if _tracer is None:
         return None
-    ctx = trace.get_current_span().get_span_context()
+    ctx = _current.get().get_span_context()
     if not ctx.is_valid:
         return None
     trace_id = f"{ctx.trace_id:032x}"
@@ -203,7 +281,7 @@ def extract(raw_headers: list[tuple[bytes, bytes]]) -> Context | None:
 
 def log_ids() -> tuple[str, str]:
     """``(trace_id, span_id)`` of the current span in hex, ``("-", "-")`` outside one."""
-    ctx = trace.get_current_span().get_span_context()
+    ctx = _current.get().get_span_context()
     if not ctx.is_valid:
         return "-", "-"
     return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
@@ -253,9 +331,20 @@ def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) 
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
+    global _ids, _root_bound
+    from opentelemetry.sdk.trace import sampling
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
     stop()
+    sampler = _sampler(settings)
+    ids = _Ids(RandomIdGenerator())
     provider = TracerProvider(resource=_resource(Resource.create({"service.name": settings.service_name})),
-                              sampler=_sampler(settings))
+                              sampler=sampler, id_generator=ids)  # type: ignore[arg-type]
+    root = sampler._root if isinstance(sampler, sampling.ParentBased) else sampler
+    if isinstance(root, sampling.TraceIdRatioBased):
+        _ids, _root_bound = ids, root.bound
+    elif root is sampling.ALWAYS_OFF:
+        _ids, _root_bound = ids, 0
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     elif settings.traces_exporter == "console":
@@ -279,8 +368,8 @@ def flush(timeout_millis: int = 2000) -> None:
 
 def stop() -> None:
     """Flush and shut the provider down; :func:`span` is a no-op again."""
-    global _tracer, _provider
-    provider, _provider, _tracer = _provider, None, None
+    global _tracer, _provider, _ids
+    provider, _provider, _tracer, _ids = _provider, None, None, None
     logs.use_trace_ids(None)
     if provider is not None:
         provider.shutdown()
