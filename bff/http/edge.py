@@ -180,10 +180,17 @@ class Edge:
             if attributes is None:  # (methods are the seven or "other", schemes http/https)
                 attributes = _SERVER_ATTRIBUTES[method, scheme] = {"http.request.method": method,
                                                                     "url.scheme": scheme}
-            parent = propagation.incoming(scope)
+            parent = propagation.incoming(scope) if tracing.active() else None
             with tracing.span(method, attributes, kind=tracing.SpanKind.SERVER, parent=parent) as sp:
-                try:
-                    await self._handle(scope, receive, send, exchange)
+                try:  # _handle, written out: one coroutine frame fewer on every resumption
+                    await self.route(scope["path"])(scope, receive, send)
+                except ClientDisconnect:
+                    return
+                except Exception as exc:
+                    if exchange.started:
+                        raise
+                    response = response_for(exc, scope["method"], scope["path"])
+                    await response(scope, receive, send)
                 finally:
                     template = route_template(scope)
                     if sp.is_recording():

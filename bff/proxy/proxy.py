@@ -127,9 +127,9 @@ class Proxy:
             return await transport.send(request, token, claims)
         name = request.route.upstream.name
         began = time.perf_counter()
-        with tracing.span(f"upstream {name}", {"bff.upstream": name, "http.route": request.route.path,
-                                               "http.request.method": request.method},
-                          kind=tracing.SpanKind.CLIENT) as sp:
+        attributes = {"bff.upstream": name, "http.route": request.route.path,
+                      "http.request.method": request.method} if tracing.active() else None
+        with tracing.span(f"upstream {name}", attributes, kind=tracing.SpanKind.CLIENT) as sp:
             try:
                 response = await transport.send(request, token, claims)
             except BFFError as exc:
