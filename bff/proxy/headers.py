@@ -71,11 +71,14 @@ def _span_id() -> str:
 
 
 def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, proto: str, host: str,
-                     request_id: str, trust_trace: bool = False) -> list[tuple[str, str]]:
+                     request_id: str, trust_trace: bool = False,
+                     own_trace: bool = False) -> list[tuple[str, str]]:
     """Headers to send upstream (without ``Authorization``, which the transport adds per attempt).
 
     ``raw`` are ASGI header pairs (names already lower-case, as the ASGI spec requires);
-    ``trust_trace``: the peer may set the trace context (else its traceparent is ignored)."""
+    ``trust_trace``: the peer may set the trace context (else its traceparent is ignored);
+    ``own_trace``: tracing is on, so no trace context here: :func:`traced` adds the BFF's
+    span's at send time."""
     out: list[tuple[str, str]] = []
     hop: set[str] | None = None
     incoming_trace: str | None = None
@@ -93,22 +96,23 @@ def upstream_headers(raw: Iterable[tuple[bytes, bytes]], *, client_ip: str, prot
         out.append((key, v.decode("latin-1")))
     if hop:
         out = [(k, v) for k, v in out if k not in hop]
-    parent, continued = traceparent(incoming_trace if trust_trace else None)
-    out.append(("traceparent", parent))
-    if continued and tracestate:
-        out.append(("tracestate", ",".join(tracestate)))
+    if not own_trace:
+        parent, continued = traceparent(incoming_trace if trust_trace else None)
+        out.append(("traceparent", parent))
+        if continued and tracestate:
+            out.append(("tracestate", ",".join(tracestate)))
     out += [("x-forwarded-for", client_ip), ("x-forwarded-proto", proto), ("x-forwarded-host", host),
             ("x-request-id", request_id)]
     return out
 
 
 def traced(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``headers`` with the current span's ``traceparent`` in place of the one
-    :func:`upstream_headers` chose (tracing on and a span current), else unchanged."""
+    """``headers`` (from :func:`upstream_headers` with ``own_trace``) with the current span's
+    ``traceparent`` (tracing on and a span current), else unchanged."""
     parent = tracing.traceparent()
     if parent is None:
         return headers
-    return [*(h for h in headers if h[0] != "traceparent" and h[0] != "tracestate"), ("traceparent", parent)]
+    return [*headers, ("traceparent", parent)]
 
 
 def _cookie_name(set_cookie: bytes) -> bytes:

@@ -101,7 +101,7 @@ class Proxy:
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=upstream_headers(scope["headers"], client_ip=client_ip, proto=self.public_proto,
                                      host=self.public_netloc, request_id=request_id,
-                                     trust_trace=peer_is_trusted(scope)),
+                                     trust_trace=peer_is_trusted(scope), own_trace=tracing.active()),
             body=body,
             route=route,
             path_params=match.params,
