@@ -155,22 +155,31 @@ class _Ids:
 _bits = random.getrandbits
 
 
-class _Unsampled:
-    """The root span of a trace the sampler drops: a non-recording span with fresh ids (log
-    lines and the upstream's ``traceparent``, flags ``00``, still name the trace), current
-    inside the block so its children are dropped without asking the SDK. What the SDK's
-    ``start_span`` builds for a dropped root, without the sampler call and the span machinery."""
+class _Unsampled(NonRecordingSpan):
+    """The root span of a trace the sampler drops, and the context manager that makes it
+    current: a non-recording span with fresh ids (log lines and the upstream's ``traceparent``,
+    flags ``00``, still name the trace), so its children are dropped without asking the SDK.
+    What the SDK's ``start_span`` builds for a dropped root, without the sampler call and the
+    span machinery; its span context is built only when asked for (the proxy's traceparent
+    reads the ids off the object)."""
 
-    __slots__ = ("trace_id", "token")
-
-    def __init__(self, trace_id: int) -> None:
+    def __init__(self, trace_id: int) -> None:  # (NonRecordingSpan's __init__ not called)
         self.trace_id = trace_id
+        self.span_id = _Ids.generate_span_id()
+        self._built: trace.SpanContext | None = None
+
+    def get_span_context(self) -> trace.SpanContext:
+        if self._built is None:
+            self._built = trace.SpanContext(self.trace_id, self.span_id, is_remote=False,
+                                            trace_flags=_UNSAMPLED)
+        return self._built
+
+    def __repr__(self) -> str:
+        return f"NonRecordingSpan({self.get_span_context()!r})"
 
     def __enter__(self) -> Span:
-        sp = NonRecordingSpan(trace.SpanContext(self.trace_id, _Ids.generate_span_id(), is_remote=False,
-                                                trace_flags=_UNSAMPLED))
-        self.token = _current.set(sp)
-        return sp
+        self.token = _current.set(self)
+        return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -249,6 +258,8 @@ def traceparent() -> str | None:
     current = _current.get()
     if current is INVALID_SPAN:
         return None
+    if type(current) is _Unsampled:
+        return f"00-{current.trace_id:032x}-{current.span_id:016x}-00"
     # SpanContext is the tuple (trace_id, span_id, is_remote, trace_flags, ...): read by
     # position, not through its four properties
     trace_id, span_id, _, flags = current.get_span_context()[:4]
