@@ -7,6 +7,7 @@ need ``claim_once`` or locks). Ready checks: ``session_store`` and ``idp_discove
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import httpx
@@ -14,9 +15,11 @@ from starlette.routing import BaseRoute
 
 from bff.auth import endpoints, session_endpoints
 from bff.auth.endpoints import AuthArea
+from bff.auth.expiry import ExpiryWatch
 from bff.auth.oidc import OIDCClient
 from bff.auth.sessions import SessionManager
 from bff.auth.transactions import LoginTransactions
+from bff.observability import metrics
 from bff.sessions import open_store
 from bff.sessions.observed import observed
 from bff.settings import Settings
@@ -41,6 +44,17 @@ async def build(settings: Settings, http: httpx.AsyncClient, stack: contextlib.A
         # The lock must outlive one token call (timeout) with room to write the result.
         lock_ttl=max(10.0, settings.okta.http_timeout * 2 + 5),
     )
+    if metrics.enabled():  # count the sessions the store forgets at their deadline
+        manager.expiry = ExpiryWatch(store, hard_deadline_of=manager.hard_deadline_of,
+                                     tombstone_ttl=settings.session.absolute_lifetime + 3600)
+        sweeper = asyncio.create_task(manager.expiry.run(), name="session-expiry-watch")
+
+        async def stop_sweeper() -> None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+        stack.push_async_callback(stop_sweeper)
     transactions = LoginTransactions(store, settings.secret_keys,
                                      ttl=settings.session.login_transaction_ttl)
     return AuthArea(settings, oidc, manager, transactions, store)

@@ -66,6 +66,7 @@ from starlette.responses import Response
 
 from bff.auth.api import ENDED, Principal
 from bff.auth.devices import SessionHandles, coarse_network, device_label
+from bff.auth.expiry import ExpiryWatch
 from bff.auth.oidc import InvalidGrant, InvalidToken, OAuthError, OIDCClient, TokenSet
 from bff.errors import BadRequest, BFFError, Unauthenticated, Unavailable
 from bff.http.client_ip import client_ip
@@ -302,6 +303,9 @@ class SessionManager:
         self._decoded: dict[str, _Decoded] = {}  # session id -> its last decoded record
         self._handles = SessionHandles(secret_keys)
         self.token_calls = 0  # refresh-token grants sent by this process (tests, metrics)
+        #: Watches the deadlines of the sessions written here, to count the ones the store
+        #: forgets (bff.auth.expiry); set by the component while metrics are on.
+        self.expiry: ExpiryWatch | None = None
 
     # -- encryption --------------------------------------------------------------------------
 
@@ -316,8 +320,16 @@ class SessionManager:
             return None
 
     def _next(self, record: SessionRecord, data: SessionData) -> SessionRecord:
+        expires_at = data.deadline(self.idle_timeout)
+        if self.expiry is not None:  # (a write that then fails is harmless: the watch re-reads)
+            self.expiry.note(record.id, expires_at, data.hard_deadline())
         return replace(record, version=record.version + 1, data=self._seal(record.id, data),
-                       expires_at=data.deadline(self.idle_timeout))
+                       expires_at=expires_at)
+
+    def hard_deadline_of(self, record: SessionRecord) -> float | None:
+        """When the session of ``record`` ends at the latest (None: unreadable)."""
+        data = self._open(record)
+        return None if data is None else data.hard_deadline()
 
     # -- lookup ------------------------------------------------------------------------------
 
@@ -429,6 +441,8 @@ class SessionManager:
                                data=self._seal(session_id, data))
         await self.store.create(record)
         metrics.SESSIONS_CREATED.inc()
+        if self.expiry is not None:
+            self.expiry.note(session_id, record.expires_at, data.hard_deadline())
         return ManagedSession(self, record, data), self.signer.sign(session_id)
 
     async def end(self, session_id: str, *, reason: str = "logout") -> None:
@@ -438,6 +452,8 @@ class SessionManager:
         await self.store.delete(session_id)
         self._outcomes[session_id] = _Outcome(at=self.monotonic())
         metrics.SESSIONS_ENDED.inc(reason)
+        if self.expiry is not None:
+            await self.expiry.ended([session_id])
 
     async def end_for(self, *, user_id: str | None = None, idp_sid: str | None = None,
                       reason: str = "back-channel") -> int:
@@ -456,6 +472,8 @@ class SessionManager:
                                               created_before=created_before)
         if ended:
             metrics.SESSIONS_ENDED.inc(reason, amount=len(ended))
+            if self.expiry is not None:
+                await self.expiry.ended([record.id for record in ended])
         tokens = []
         for record in ended:
             self._decoded.pop(record.id, None)
