@@ -43,7 +43,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its twins), installed or not
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import cpu_seconds, load_average, redis_up, wait_ready  # noqa: E402,F401  (re-exported)
 
 from bff_dev.serving import free_port  # noqa: E402  (ports outside the ephemeral range)
 
@@ -235,28 +238,13 @@ def spawn(kind: str, port: int, arg: str = "", env: dict[str, str] | None = None
                             env={**os.environ, **(env or {})}, cwd=ROOT)
 
 
-async def wait_ready(url: str, within: float = 30.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                await client.get(url)
-                return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
 def session_store(kind: str) -> str:
     if kind == "memory":
         return "memory://"
     if kind == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp()}/sessions.sqlite3"
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
-        s.sendall(b"PING\r\n")
-        if s.recv(16).startswith(b"+PONG"):
-            return "redis://127.0.0.1:6379/15"
+    if redis_up():
+        return "redis://127.0.0.1:6379/15"
     return f"sqlite:///{tempfile.mkdtemp()}/sessions.sqlite3"
 
 
@@ -267,19 +255,6 @@ async def sign_in(bff_url: str) -> str:
 
     async with httpx.AsyncClient(base_url=bff_url, timeout=10) as client:
         return await login_as(client, "alice@acme.test", scope="admin")
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(url: str, headers: dict[str, str], concurrency: int, seconds: float,

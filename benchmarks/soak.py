@@ -45,7 +45,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,6 +57,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "dev")]
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import redis_up, wait_ready  # noqa: E402
 
 from bff_dev.serving import free_port  # noqa: E402  (ports outside the ephemeral range)
 
@@ -161,26 +164,6 @@ def spawn(kind: str, port: int, arg: str = "", env: dict[str, str] | None = None
     )
 
 
-async def wait_ready(url: str, within: float = 60.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                await client.get(url)
-                return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
-def redis_up() -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
-        s.sendall(b"PING\r\n")
-        return s.recv(16).startswith(b"+PONG")
-    return False
-
-
 async def sign_in(bff_url: str) -> str:
     import httpx
 
@@ -268,8 +251,8 @@ async def run(args: argparse.Namespace) -> int:
     samples = Samples()
     try:
         for name in ("upstream", "okta", "aem"):
-            await wait_ready(f"http://127.0.0.1:{ports[name]}/")
-        await wait_ready(f"{bff_url}/healthz")
+            await wait_ready(f"http://127.0.0.1:{ports[name]}/", within=60)
+        await wait_ready(f"{bff_url}/healthz", within=60)
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         sessions = [await sign_in(bff_url) for _ in range(args.sessions)]
         signed_in_at = time.monotonic()
