@@ -8,7 +8,10 @@ context variable is touched.
 
 On (``OTEL_TRACES_EXPORTER=otlp|console``, :func:`start`), the SDK's ``TracerProvider`` is built
 here, not installed as the global provider (tests start and stop it per app), with the
-configured sampler and a batch processor in front of the OTLP/HTTP or console exporter. Spans
+configured sampler and a batch processor in front of the OTLP/HTTP or console exporter. The
+current span is kept in this module's own context variable (the SDK is given each parent
+explicitly), and the root of a trace-id-ratio sampler is decided here by the SDK's rule, so a
+dropped request costs one light non-recording span (see :func:`span`). Spans
 never record exception events (a message could quote input): a failed span gets status ERROR
 and ``error.type`` = the exception's class name. Every attribute passes
 :func:`bff.observability.attributes.safe`.
@@ -368,7 +371,8 @@ def start(settings: TelemetrySettings, *, exporter: SpanExporter | None = None) 
     ids = _Ids()
     provider = TracerProvider(resource=_resource(Resource.create({"service.name": settings.service_name})),
                               sampler=sampler, id_generator=ids)  # type: ignore[arg-type]
-    root = sampler._root if isinstance(sampler, sampling.ParentBased) else sampler
+    # (ParentBased keeps its root sampler in a private attribute: without it, the SDK decides)
+    root = getattr(sampler, "_root", None) if isinstance(sampler, sampling.ParentBased) else sampler
     if isinstance(root, sampling.TraceIdRatioBased):
         _ids, _root_bound = ids, root.bound
     elif root is sampling.ALWAYS_OFF:
