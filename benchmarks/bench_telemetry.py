@@ -104,6 +104,13 @@ def spawn_collector(port: int, stats_file: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, __file__, "--collector", str(port), stats_file], cwd=ROOT)
 
 
+def spawn_bff_of(checkout: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The BFF of another checkout of this repository, served by that checkout's bench_proxy."""
+    script = Path(checkout) / "benchmarks" / "bench_proxy.py"
+    return subprocess.Popen([sys.executable, str(script), "--serve", "bff", str(port), ""],
+                            env={**os.environ, **env}, cwd=checkout)
+
+
 def pin(pid: int, cpus: set[int]) -> None:
     """Every thread of ``pid`` onto ``cpus`` (the exporter's and the listener's threads too)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -199,7 +206,10 @@ roles = ["org_admin", "group_admin"]
 
     async def start_bff(name: str, slot: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
         """A fresh BFF in ``slot`` (its port, the BFFs' CPU), signed in and warmed."""
-        proc = bp.spawn("bff", ports[slot], env=bff_env(name, slot))
+        if name == "on" and args.against:
+            proc = spawn_bff_of(args.against, ports[slot], bff_env(name, slot))
+        else:
+            proc = bp.spawn("bff", ports[slot], env=bff_env(name, slot))
         try:
             await bp.wait_ready(f"{urls[slot]}/healthz")
             if pinned:
@@ -258,6 +268,8 @@ roles = ["org_admin", "group_admin"]
             traces = f"OTLP/HTTP to the collector stub on loopback (batch processor; {sampler})"
         metric = "off" if args.no_metrics else "Prometheus listener scraped every second"
         print(f"on: traces {traces}; metrics {metric}")
+        if args.against:
+            print(f"on: the BFF of the checkout {args.against}")
         placement = (
             f"the BFF{'s' if side_by_side else ''} pinned to CPU {cpus[-1]}, the rest to {sorted(others)}"
             if pinned
@@ -397,6 +409,12 @@ if __name__ == "__main__":
         "--sequential",
         action="store_true",
         help="one BFF at a time (the earlier design) instead of both side by side on one CPU",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="CHECKOUT",
+        help="the 'on' slot runs the BFF of another checkout of this repository (e.g. a git worktree "
+        "of an earlier commit); with --no-traces --no-metrics: an A/B of two versions, telemetry off",
     )
     parser.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     parser.add_argument("--no-traces", action="store_true", help="the 'on' BFF without tracing")
