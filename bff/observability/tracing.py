@@ -116,7 +116,8 @@ def span(name: str, attributes: Mapping[str, AttributeValue] | None = None, *,
 _LOW_64 = (1 << 64) - 1
 #: The root decision of a ``traceidratio`` sampler (bare or ``parentbased_``, or ``always_off``):
 #: a trace is sampled iff the low 64 bits of its id are below this bound, the rule of the SDK's
-#: ``TraceIdRatioBased``. Set by :func:`start` with :data:`_ids`; None for other samplers.
+#: ``TraceIdRatioBased``. Set by :func:`start` with :data:`_ids`, which stays None for other
+#: samplers (their roots go to the SDK).
 _root_bound = 0
 _ids: _Ids | None = None
 
