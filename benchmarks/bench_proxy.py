@@ -56,7 +56,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dev")]  # bff and the dev package (its tw
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import cpu_seconds, load_average, redis_up, wait_ready  # noqa: E402,F401  (re-exported)
+from _common import cpu_seconds, load_average, redis_up, wait_ready  # noqa: E402
 
 from bff_dev.serving import free_port  # noqa: E402  (ports outside the ephemeral range)
 

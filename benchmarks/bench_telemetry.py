@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_proxy as bp  # noqa: E402  (the servers, the load generators, the sign-in)
+from _common import cpu_seconds, load_average, wait_ready  # noqa: E402
 
 from bff_dev.serving import free_port  # noqa: E402  (on the path bench_proxy set)
 
@@ -211,7 +212,7 @@ roles = ["org_admin", "group_admin"]
         else:
             proc = bp.spawn("bff", ports[slot], env=bff_env(name, slot))
         try:
-            await bp.wait_ready(f"{urls[slot]}/healthz")
+            await wait_ready(f"{urls[slot]}/healthz")
             if pinned:
                 pin(proc.pid, {cpus[-1]})
             cookie = await bp.sign_in(urls[slot])
@@ -225,9 +226,9 @@ roles = ["org_admin", "group_admin"]
         return proc, headers
 
     try:
-        await bp.wait_ready(f"{urls['upstream']}/")
-        await bp.wait_ready(f"{urls['collector']}/")
-        await bp.wait_ready(f"{urls['okta']}/")
+        await wait_ready(f"{urls['upstream']}/")
+        await wait_ready(f"{urls['collector']}/")
+        await wait_ready(f"{urls['okta']}/")
         # The BFFs under test have one CPU; everything else (the load generators, the upstream,
         # the Okta twin, the collector, this process) the others. Every round starts fresh BFFs
         # (same ports, same CPU, same hash seed). Sequential rounds (one BFF at a time, the
@@ -276,7 +277,7 @@ roles = ["org_admin", "group_admin"]
             else "unpinned"
         )
         print(f"placement: {placement}")
-        print(f"machine: {os.cpu_count()} cores, load average {bp.load_average()} before measuring\n")
+        print(f"machine: {os.cpu_count()} cores, load average {load_average()} before measuring\n")
         print(
             f"{'round':<7}{'target':<8}{'slot':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
             f"{'CPU us/req':>12}{'CPU %':>7}{'errors':>8}"
@@ -294,10 +295,10 @@ roles = ["org_admin", "group_admin"]
                 if name == "on" and not args.no_metrics
                 else None
             )
-            cpu_before, began = bp.cpu_seconds(proc.pid), time.monotonic()
+            cpu_before, began = cpu_seconds(proc.pid), time.monotonic()
             r = await measure(f"{urls[slot]}{bp.PATH}", headers, args.concurrency, args.seconds, proc.pid)
             # the share of a CPU the BFF had over warm-up and round (side by side: ~50 % each)
-            r["cpu_share"] = (bp.cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - began)
+            r["cpu_share"] = (cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - began)
             stop.set()
             if scraper is not None:
                 nonlocal scrapes
@@ -343,7 +344,7 @@ roles = ["org_admin", "group_admin"]
         ratio = med["on"]["rps"] / med["off"]["rps"]
         paired = [on["rps"] / off["rps"] for on, off in zip(results["on"], results["off"], strict=True)]
         cost = [off["cpu_us"] / on["cpu_us"] for on, off in zip(results["on"], results["off"], strict=True)]
-        print(f"\nmedians (load average {bp.load_average()} after the rounds)")
+        print(f"\nmedians (load average {load_average()} after the rounds)")
         for name in ("off", "on"):
             m = med[name]
             print(

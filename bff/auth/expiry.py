@@ -53,19 +53,24 @@ class ExpiryWatch:
         self.max_watched = max_watched
         self.clock = clock
         self.overflowed = 0
-        self._heap: list[tuple[float, str]] = []
-        self._watched: dict[str, tuple[float, float]] = {}  # id -> (deadline, hard deadline)
+        self._heap: list[tuple[float, str]] = []  # (when to check, id): about one per session
+        #: id -> (deadline, hard deadline, when its heap entry is due). A write that slides the
+        #: deadline later (every touch) pushes nothing: the due entry is moved when it comes up.
+        self._watched: dict[str, tuple[float, float, float]] = {}
 
     def __len__(self) -> int:
         return len(self._watched)
 
     def note(self, session_id: str, deadline: float, hard_deadline: float) -> None:
         """The session was written with this deadline (replacing any earlier one)."""
-        if session_id not in self._watched and len(self._watched) >= self.max_watched:
+        known = self._watched.get(session_id)
+        if known is None and len(self._watched) >= self.max_watched:
             self.overflowed += 1
             return
-        self._watched[session_id] = (deadline, hard_deadline)
-        heapq.heappush(self._heap, (deadline, session_id))
+        due = known[2] if known is not None and known[2] <= deadline else deadline
+        if known is None or due != known[2]:  # new, or the deadline moved earlier
+            heapq.heappush(self._heap, (due, session_id))
+        self._watched[session_id] = (deadline, hard_deadline, due)
 
     async def ended(self, session_ids: list[str]) -> None:
         """The sessions were ended explicitly (and counted under that reason): tombstone them so
@@ -83,12 +88,16 @@ class ExpiryWatch:
         now = self.clock()
         counted = 0
         while self._heap and self._heap[0][0] + self.grace <= now:
-            deadline, session_id = heapq.heappop(self._heap)
+            due, session_id = heapq.heappop(self._heap)
             known = self._watched.get(session_id)
-            if known is None or known[0] != deadline:
-                continue  # ended here, or written again with a later deadline (its own entry)
+            if known is None or known[2] != due:
+                continue  # ended here, or an entry superseded by an earlier one
+            deadline, hard, _ = known
+            if deadline > due:  # written again since, with a later deadline: check it then
+                self._watched[session_id] = (deadline, hard, deadline)
+                heapq.heappush(self._heap, (deadline, session_id))
+                continue
             del self._watched[session_id]
-            hard = known[1]
             try:
                 record = await self.store.get(session_id)
                 if record is not None:  # extended by another instance

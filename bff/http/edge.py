@@ -182,15 +182,8 @@ class Edge:
                                                                     "url.scheme": scheme}
             parent = propagation.incoming(scope) if tracing.active() else None
             with tracing.span(method, attributes, kind=tracing.SpanKind.SERVER, parent=parent) as sp:
-                try:  # _handle, written out: one coroutine frame fewer on every resumption
-                    await self.route(scope["path"])(scope, receive, send)
-                except ClientDisconnect:
-                    return
-                except Exception as exc:
-                    if exchange.started:
-                        raise
-                    response = response_for(exc, scope["method"], scope["path"])
-                    await response(scope, receive, send)
+                try:
+                    await self._handle(scope, receive, send, exchange)
                 finally:
                     template = route_template(scope)
                     if sp.is_recording():

@@ -112,7 +112,7 @@ class Histogram(Metric):
 
     def observe(self, value: float, *labels: str) -> None:
         if self._backend is not None:
-            child = self._children.get(labels) or self._child(labels)  # written out: hot path
+            child = self._child(labels)
             if child is not None:
                 child.record(value)
 

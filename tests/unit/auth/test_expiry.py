@@ -45,6 +45,19 @@ def watch_over(store: MemoryStore, clock: Clock, **kw: float) -> ExpiryWatch:
                        **kw)  # type: ignore[arg-type]
 
 
+async def watched_session(watchers: int = 1) -> tuple[Clock, MemoryStore, list[ExpiryWatch], float]:
+    """A store holding session "s" (idle deadline in an hour, lifetime 8 h) that each of
+    ``watchers`` watches, as the instance that wrote it would."""
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    watches = [watch_over(store, clock) for _ in range(watchers)]
+    t0 = clock.now
+    await store.create(record("s", t0 + HOUR))
+    for watch in watches:
+        watch.note("s", t0 + HOUR, t0 + 8 * HOUR)
+    return clock, store, watches, t0
+
+
 async def test_an_idle_session_and_a_session_at_its_lifetime_are_counted_once(prometheus: object) -> None:
     clock = Clock()
     store = MemoryStore(clock=clock)
@@ -67,13 +80,8 @@ async def test_an_idle_session_and_a_session_at_its_lifetime_are_counted_once(pr
 
 
 async def test_a_session_written_again_is_watched_at_its_new_deadline() -> None:
-    clock = Clock()
-    store = MemoryStore(clock=clock)
-    watch = watch_over(store, clock)
-    t0 = clock.now
-    await store.create(record("s", t0 + HOUR))
-    watch.note("s", t0 + HOUR, t0 + 8 * HOUR)
-    watch.note("s", t0 + 2 * HOUR, t0 + 8 * HOUR)  # touched here: the first entry is stale
+    clock, store, (watch,), t0 = await watched_session()
+    watch.note("s", t0 + 2 * HOUR, t0 + 8 * HOUR)  # touched here: the deadline slid
     await store.replace(record("s", t0 + 2 * HOUR, version=2), expected_version=1)
     clock.now = t0 + HOUR + 10
     assert await watch.sweep() == 0 and len(watch) == 1
@@ -81,13 +89,21 @@ async def test_a_session_written_again_is_watched_at_its_new_deadline() -> None:
     assert await watch.sweep() == 1
 
 
+async def test_touches_do_not_grow_the_watch_and_an_earlier_deadline_is_kept() -> None:
+    clock, store, (watch,), t0 = await watched_session()
+    for minute in range(1, 500):  # a touch a minute: the deadline slides each time
+        watch.note("s", t0 + HOUR + minute * 60, t0 + 9 * HOUR)
+    assert len(watch._heap) == 1  # one entry, moved when it comes up
+    watch.note("s", t0 + HOUR / 2, t0 + HOUR / 2)  # the refresh token now expires sooner
+    await store.delete("s")  # and the store forgot it then
+    clock.now = t0 + HOUR / 2 + 10
+    assert await watch.sweep() == 1  # counted at the earlier deadline, not an hour late
+    clock.now = t0 + 10 * HOUR
+    assert await watch.sweep() == 0 and not watch._heap
+
+
 async def test_a_session_another_instance_extended_is_not_counted_until_it_expires() -> None:
-    clock = Clock()
-    store = MemoryStore(clock=clock)
-    watch = watch_over(store, clock)
-    t0 = clock.now
-    await store.create(record("s", t0 + HOUR))
-    watch.note("s", t0 + HOUR, t0 + 8 * HOUR)
+    clock, store, (watch,), t0 = await watched_session()
     await store.replace(record("s", t0 + 3 * HOUR, version=2), expected_version=1)  # elsewhere
     clock.now = t0 + HOUR + 10
     assert await watch.sweep() == 0 and len(watch) == 1  # still live: watched at its new deadline
@@ -96,25 +112,14 @@ async def test_a_session_another_instance_extended_is_not_counted_until_it_expir
 
 
 async def test_two_instances_count_one_expiry_once(prometheus: object) -> None:
-    clock = Clock()
-    store = MemoryStore(clock=clock)
-    a, b = watch_over(store, clock), watch_over(store, clock)
-    t0 = clock.now
-    await store.create(record("s", t0 + HOUR))
-    a.note("s", t0 + HOUR, t0 + 8 * HOUR)
-    b.note("s", t0 + HOUR, t0 + 8 * HOUR)
+    clock, _, (a, b), t0 = await watched_session(watchers=2)
     clock.now = t0 + HOUR + 10
     assert await a.sweep() + await b.sweep() == 1
     assert ended(prometheus) == {"idle": 1.0}
 
 
 async def test_an_explicit_end_on_another_instance_is_not_counted_again() -> None:
-    clock = Clock()
-    store = MemoryStore(clock=clock)
-    watcher, ender = watch_over(store, clock), watch_over(store, clock)
-    t0 = clock.now
-    await store.create(record("s", t0 + HOUR))
-    watcher.note("s", t0 + HOUR, t0 + 8 * HOUR)
+    clock, store, (watcher, ender), t0 = await watched_session(watchers=2)
     await store.delete("s")
     await ender.ended(["s"])  # what SessionManager.end does (after counting its own reason)
     clock.now = t0 + HOUR + 10

@@ -128,3 +128,30 @@ def test_every_bff_cookie_set_by_an_upstream_is_dropped() -> None:
         (b"Set-Cookie", b"bff=mine; Path=/"),  # not under the prefix: the upstream's own cookie
     ], own_cookies=OWN)
     assert [v for k, v in out if k == b"set-cookie"] == [b"theme=dark; Path=/", b"bff=mine; Path=/"]
+
+
+def test_while_tracing_the_trace_context_is_the_bffs_span_alone() -> None:
+    """upstream_headers(own_trace=True) leaves the trace context out (even a trusted peer's,
+    whose trace the BFF's SERVER span continues); traced() then adds exactly one traceparent,
+    the current span's."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from bff.observability import tracing
+    from bff.proxy.headers import traced
+    from bff.settings import TelemetrySettings
+
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    raw = [(b"traceparent", incoming.encode()), (b"tracestate", b"congo=t61rcWkgMzE")]
+    headers = upstream_headers(raw, client_ip="203.0.113.7", proto="https", host="app.example.test",
+                               request_id="rid-12345678", trust_trace=True, own_trace=True)
+    assert not [k for k, _ in headers if k in ("traceparent", "tracestate")]
+    assert traced(headers) is headers  # tracing off: unchanged
+    tracing.start(TelemetrySettings(sampler="always_off"), exporter=InMemorySpanExporter())
+    try:
+        with tracing.span("server") as sp:
+            sent = traced(headers)
+            ctx = sp.get_span_context()
+    finally:
+        tracing.stop()
+    assert [v for k, v in sent if k == "traceparent"] == [f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-00"]
+    assert "tracestate" not in dict(sent)
